@@ -1,0 +1,74 @@
+# ipsecfx: top-level build.
+#
+#   make            build the daemon, the command, tests and benchmarks
+#   make test       install missing Debian packages, build, run the test suite
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
+#   make bench      run the benchmarks (not part of the tests)
+#   make deps       install the Debian packages the project needs
+#
+# Build output goes to $(O) (build/ or build-san/); the tree stays clean.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+O ?= build-san
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+O ?= build
+SAN :=
+endif
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+IPX_CPPFLAGS := -Idriver/include -Ihost/include -D_GNU_SOURCE -MMD -MP
+IPX_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN)
+IPX_LDFLAGS := $(SAN) $(LDFLAGS)
+
+pc = $(shell pkg-config --silence-errors $(1) $(2))
+LIBS_CRYPTO := -lIPSec_MB $(or $(call pc,--libs,libcrypto),-lcrypto)
+LIBS_CYAML := $(or $(call pc,--libs,libcyaml),-lcyaml) $(or $(call pc,--libs,yaml-0.1),-lyaml)
+LIBS_PCAP := $(or $(call pc,--libs,libpcap),-lpcap)
+LIBS_JSON := $(or $(call pc,--libs,jansson),-ljansson)
+LIBS_CMOCKA := $(or $(call pc,--libs,cmocka),-lcmocka)
+
+# Each module adds to these.
+BINS :=
+TEST_BINS :=
+BENCH_BINS :=
+OBJS :=
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(IPX_CPPFLAGS) $(IPX_CFLAGS) -c -o $@ $<
+
+include driver/module.mk
+include host/module.mk
+include tests/module.mk
+-include bench/module.mk
+include hw/module.mk
+
+all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
+
+deps:
+	@scripts/deps.sh
+
+# The test command of README.md.  Builds with every warning an error, runs
+# every suite, ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@O=$(O) SANITIZE=$(SANITIZE) tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@O=$(O) bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps test bench clean
+
+-include $(OBJS:.o=.d)

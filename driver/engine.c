@@ -1,0 +1,330 @@
+/*
+ * The engine front: backend registry, SA parameter validation shared by all
+ * backends, and dispatch.  Placement and fallback between a card and the
+ * software engine will live here too; a backend never sees another backend.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ipsecfx/engine.h>
+#include <ipsecfx/log.h>
+
+#include "backend.h"
+
+struct ipx_engine {
+	const struct ipx_backend *be;
+	void *priv;
+	struct ipx_caps caps;
+};
+
+static const struct ipx_backend *const backends[] = {
+	&ipx_backend_soft,
+};
+
+static const char *const backend_names[] = {
+	"soft",
+	NULL,
+};
+
+static const struct ipx_cipher_info cipher_table[] = {
+#define IPX_X_CIPHER(n, v, k, i, b, iv, s)                                  \
+	{ IPX_CIPHER_##n, s, k, i, b, iv },
+	IPX_CIPHER_LIST(IPX_X_CIPHER)
+#undef IPX_X_CIPHER
+};
+
+static const char *const status_names[IPX_ST__COUNT] = {
+#define IPX_X_STATUS(n, v, s, d) [v] = s,
+	IPX_STATUS_LIST(IPX_X_STATUS)
+#undef IPX_X_STATUS
+};
+
+const struct ipx_cipher_info *ipx_cipher_info(enum ipx_cipher c)
+{
+	for (size_t i = 0; i < sizeof(cipher_table) / sizeof(cipher_table[0]); i++)
+		if (cipher_table[i].id == c)
+			return &cipher_table[i];
+	return NULL;
+}
+
+const struct ipx_cipher_info *ipx_cipher_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cipher_table) / sizeof(cipher_table[0]); i++)
+		if (strcmp(cipher_table[i].name, name) == 0)
+			return &cipher_table[i];
+	return NULL;
+}
+
+const char *ipx_status_name(enum ipx_status st)
+{
+	if ((unsigned)st >= IPX_ST__COUNT || !status_names[st])
+		return "unknown";
+	return status_names[st];
+}
+
+const char *ipx_event_name(enum ipx_event_type ev)
+{
+	switch (ev) {
+#define IPX_X_EVENT(n, v, s, d)                                             \
+	case IPX_EV_##n:                                                    \
+		return s;
+		IPX_EVENT_LIST(IPX_X_EVENT)
+#undef IPX_X_EVENT
+	}
+	return "unknown";
+}
+
+const char *const *ipx_engine_backends(void)
+{
+	return backend_names;
+}
+
+int ipx_engine_open(const char *name, const struct ipx_engine_config *cfg,
+		    struct ipx_engine **out)
+{
+	static const struct ipx_engine_config defaults;
+	const struct ipx_backend *be = NULL;
+	struct ipx_engine *eng;
+	int ret;
+
+	*out = NULL;
+	if (!cfg)
+		cfg = &defaults;
+	/* "auto" means the best backend present: with no card support compiled
+	 * in yet that is the software engine. */
+	if (strcmp(name, "auto") == 0)
+		name = "soft";
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			be = backends[i];
+	if (!be) {
+		ipx_err("engine: no backend named '%s' in this build", name);
+		return -ENOENT;
+	}
+	eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return -ENOMEM;
+	eng->be = be;
+	ret = be->open(cfg, &eng->priv);
+	if (ret < 0) {
+		ipx_err("engine: backend '%s' failed to open: %s", name,
+			strerror(-ret));
+		free(eng);
+		return ret;
+	}
+	be->caps(eng->priv, &eng->caps);
+	*out = eng;
+	return 0;
+}
+
+void ipx_engine_close(struct ipx_engine *eng)
+{
+	if (!eng)
+		return;
+	eng->be->close(eng->priv);
+	free(eng);
+}
+
+void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be)
+{
+	return eng->be == be ? eng->priv : NULL;
+}
+
+void ipx_engine_caps(const struct ipx_engine *eng, struct ipx_caps *caps)
+{
+	*caps = eng->caps;
+}
+
+static int addr_len(const struct ipx_addr *a)
+{
+	switch (a->family) {
+	case AF_INET:
+		return 4;
+	case AF_INET6:
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+/* The rules every backend shares; a failure names the first offending field. */
+int ipx_sa_check(struct ipx_engine *eng, const struct ipx_sa_params *p)
+{
+	const struct ipx_caps *c = &eng->caps;
+	const struct ipx_cipher_info *ci = ipx_cipher_info(p->cipher);
+
+	if (!ci) {
+		ipx_err("SA %08x: unknown cipher %u", p->spi, p->cipher);
+		return -EINVAL;
+	}
+	if (!(c->ciphers & (1u << p->cipher))) {
+		ipx_err("SA %08x: engine '%s' lacks %s", p->spi, c->backend,
+			ci->name);
+		return -EOPNOTSUPP;
+	}
+	if (p->dir != IPX_DIR_OUT && p->dir != IPX_DIR_IN) {
+		ipx_err("SA %08x: bad direction %u", p->spi, p->dir);
+		return -EINVAL;
+	}
+	if (p->mode != IPX_MODE_TUNNEL && p->mode != IPX_MODE_TRANSPORT) {
+		ipx_err("SA %08x: bad mode %u", p->spi, p->mode);
+		return -EINVAL;
+	}
+	if (p->mode == IPX_MODE_TRANSPORT && !c->transport_mode) {
+		ipx_err("SA %08x: engine '%s' lacks transport mode", p->spi,
+			c->backend);
+		return -EOPNOTSUPP;
+	}
+	if (p->key_len != ci->key_len) {
+		ipx_err("SA %08x: %s needs %u bytes of key material, got %u",
+			p->spi, ci->name, ci->key_len, p->key_len);
+		return -EINVAL;
+	}
+	if (p->integ_key_len != ci->integ_len) {
+		ipx_err("SA %08x: %s needs %u bytes of integrity key, got %u",
+			p->spi, ci->name, ci->integ_len, p->integ_key_len);
+		return -EINVAL;
+	}
+	if (p->spi == 0) {
+		/* RFC 4303 2.1: SPI 0 never appears on the wire; the hardware SA
+		 * table also uses it to mark an empty slot. */
+		ipx_err("SA %08x: SPI 0 is reserved", p->spi);
+		return -EINVAL;
+	}
+	if (p->mode == IPX_MODE_TUNNEL && p->dir == IPX_DIR_OUT) {
+		if (!addr_len(&p->src) || p->src.family != p->dst.family) {
+			ipx_err("SA %08x: tunnel mode needs outer src and dst of one family",
+				p->spi);
+			return -EINVAL;
+		}
+		if (p->src.family == AF_INET6 && !c->ipv6_outer) {
+			ipx_err("SA %08x: engine '%s' lacks IPv6 outer headers",
+				p->spi, c->backend);
+			return -EOPNOTSUPP;
+		}
+	}
+	if ((p->encap_sport == 0) != (p->encap_dport == 0)) {
+		ipx_err("SA %08x: UDP encapsulation needs both ports", p->spi);
+		return -EINVAL;
+	}
+	if (p->encap_sport && !c->udp_encap) {
+		ipx_err("SA %08x: engine '%s' lacks UDP encapsulation", p->spi,
+			c->backend);
+		return -EOPNOTSUPP;
+	}
+	if (p->df > IPX_DF_CLEAR) {
+		ipx_err("SA %08x: bad DF policy %u", p->spi, p->df);
+		return -EINVAL;
+	}
+	if (p->dir == IPX_DIR_IN && p->replay_window &&
+	    (p->replay_window < c->replay_window_min ||
+	     p->replay_window > c->replay_window_max)) {
+		ipx_err("SA %08x: replay window %u outside %u..%u", p->spi,
+			p->replay_window, c->replay_window_min,
+			c->replay_window_max);
+		return -EINVAL;
+	}
+	if (p->esn && !c->esn) {
+		ipx_err("SA %08x: engine '%s' lacks ESN", p->spi, c->backend);
+		return -EOPNOTSUPP;
+	}
+	if (p->esn && p->dir == IPX_DIR_IN && !p->replay_window) {
+		/* RFC 4303 A2: the high half is inferred from the window. */
+		ipx_err("SA %08x: ESN needs a replay window", p->spi);
+		return -EINVAL;
+	}
+	if (!p->esn && p->seq > UINT32_MAX) {
+		ipx_err("SA %08x: sequence number %llu needs ESN", p->spi,
+			(unsigned long long)p->seq);
+		return -EINVAL;
+	}
+	if (p->tfc_pad) {
+		if (p->mode != IPX_MODE_TUNNEL || !c->tfc) {
+			ipx_err("SA %08x: TFC padding needs tunnel mode", p->spi);
+			return -EINVAL;
+		}
+		if (p->tfc_pad > c->max_pkt_len) {
+			ipx_err("SA %08x: TFC padding %u above %u", p->spi,
+				p->tfc_pad, c->max_pkt_len);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ipx_sa_add(struct ipx_engine *eng, const struct ipx_sa_params *p,
+	       uint32_t *sa_out)
+{
+	int ret = ipx_sa_check(eng, p);
+
+	*sa_out = IPX_SA_NONE;
+	if (ret < 0)
+		return ret;
+	return eng->be->sa_add(eng->priv, p, sa_out);
+}
+
+int ipx_sa_update(struct ipx_engine *eng, uint32_t sa, unsigned mask,
+		  const struct ipx_sa_params *p)
+{
+	return eng->be->sa_update(eng->priv, sa, mask, p);
+}
+
+int ipx_sa_delete(struct ipx_engine *eng, uint32_t sa)
+{
+	return eng->be->sa_delete(eng->priv, sa);
+}
+
+int ipx_sa_query(struct ipx_engine *eng, uint32_t sa, struct ipx_sa_state *st)
+{
+	return eng->be->sa_query(eng->priv, sa, st);
+}
+
+int ipx_sa_set_state(struct ipx_engine *eng, uint32_t sa,
+		     const struct ipx_sa_state *st)
+{
+	return eng->be->sa_set_state(eng->priv, sa, st);
+}
+
+uint32_t ipx_sa_lookup(struct ipx_engine *eng, uint32_t spi)
+{
+	return eng->be->sa_lookup(eng->priv, spi);
+}
+
+int ipx_encrypt_burst(struct ipx_engine *eng, struct ipx_pkt *pkts, unsigned n)
+{
+	return eng->be->encrypt(eng->priv, pkts, n);
+}
+
+int ipx_decrypt_burst(struct ipx_engine *eng, struct ipx_pkt *pkts, unsigned n)
+{
+	return eng->be->decrypt(eng->priv, pkts, n);
+}
+
+unsigned ipx_events(struct ipx_engine *eng, struct ipx_event *ev, unsigned max)
+{
+	return eng->be->events(eng->priv, ev, max);
+}
+
+void ipx_engine_drops(const struct ipx_engine *eng,
+		      uint64_t drops[IPX_ST__COUNT])
+{
+	eng->be->drops(eng->priv, drops);
+}
+
+void ipx_encap_overhead(const struct ipx_sa_params *p, uint32_t *head,
+			uint32_t *tail)
+{
+	const struct ipx_cipher_info *ci = ipx_cipher_info(p->cipher);
+	uint32_t iv = ci ? ci->iv_len : 16, block = ci ? ci->block : 16;
+	uint32_t h = IPX_ESP_HDR_LEN + iv;
+
+	if (p->mode == IPX_MODE_TUNNEL)
+		h += p->src.family == AF_INET6 ? 40 : 20;
+	if (p->encap_sport)
+		h += 8;
+	*head = h;
+	/* padding to the block, pad length, next header, ICV */
+	*tail = (block - 1) + 2 + IPX_ICV_LEN;
+}

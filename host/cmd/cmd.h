@@ -1,0 +1,7 @@
+/* Subcommands of the ipsecfx command. */
+#ifndef IPSECFX_CMD_H
+#define IPSECFX_CMD_H
+
+int cmd_esp(int argc, char **argv);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * ipsecfx: the operator's command.  Offline ESP over pcap files today; the
+ * daemon's control commands (list-sas, initiate, ...) join here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <ipsecfx/engine.h>
+
+#include "cmd.h"
+
+#ifndef IPSECFX_VERSION
+#define IPSECFX_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ipsecfx <command> [options]\n"
+		"\n"
+		"commands:\n"
+		"  esp encrypt|decrypt --sa FILE [--engine NAME] [--json] IN.pcap OUT.pcap\n"
+		"                 run an ESP engine over a pcap file (docs/ipsecfx-esp.md)\n"
+		"  engines        list the ESP engine backends in this build\n"
+		"  version        print the version\n"
+		"\n"
+		"Run 'ipsecfx <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "esp") == 0)
+		return cmd_esp(argc - 1, argv + 1);
+	if (strcmp(argv[1], "engines") == 0) {
+		for (const char *const *b = ipx_engine_backends(); *b; b++)
+			printf("%s\n", *b);
+		return 0;
+	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("ipsecfx %s\n", IPSECFX_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "ipsecfx: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

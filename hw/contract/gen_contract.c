@@ -1,0 +1,39 @@
+/*
+ * Expands the contract tables of driver/include/ipsecfx/contract.h into the
+ * SystemVerilog include hw/rtl/ipsecfx_contract.svh, so that the RTL and the
+ * C code read the same numbers from one source.  Run by `make contract`;
+ * tests/unit/test_contract.c fails if the committed file is stale.
+ */
+#include <stdio.h>
+
+#include <ipsecfx/contract.h>
+
+int main(void)
+{
+	printf("// Generated from driver/include/ipsecfx/contract.h by\n"
+	       "// hw/contract/gen_contract.c (make contract).  Do not edit.\n"
+	       "`ifndef IPSECFX_CONTRACT_SVH\n"
+	       "`define IPSECFX_CONTRACT_SVH\n\n");
+	printf("// constants\n");
+#define C(n, v, d) printf("localparam longint unsigned IPX_%s = 64'd%llu; // %s\n", #n, (unsigned long long)(v), d);
+	IPX_HW_CONSTANTS(C)
+#undef C
+	printf("\n// per-packet status codes (4 bits)\n");
+#define S(n, v, s, d) printf("localparam logic [3:0] IPX_ST_%s = 4'd%d; // %s\n", #n, v, d);
+	IPX_STATUS_LIST(S)
+#undef S
+	printf("\n// transforms: code, key bytes incl. salt, integrity key bytes, block, IV bytes\n");
+#define X(n, v, k, i, b, iv, s)                                                      \
+	printf("localparam logic [3:0] IPX_CIPHER_%s = 4'd%d; // %s\n", #n, v, s);   \
+	printf("localparam int IPX_CIPHER_%s_KEY_LEN = %d;\n", #n, k);               \
+	printf("localparam int IPX_CIPHER_%s_BLOCK = %d;\n", #n, b);                 \
+	printf("localparam int IPX_CIPHER_%s_IV_LEN = %d;\n", #n, iv);
+	IPX_CIPHER_LIST(X)
+#undef X
+	printf("\n// events (4 bits)\n");
+#define E(n, v, s, d) printf("localparam logic [3:0] IPX_EV_%s = 4'd%d; // %s\n", #n, v, d);
+	IPX_EVENT_LIST(E)
+#undef E
+	printf("\n`endif // IPSECFX_CONTRACT_SVH\n");
+	return 0;
+}

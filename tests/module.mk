@@ -1,0 +1,17 @@
+# tests/: unit tests (cmocka) -> $(O)/tests/test_*; tests/run.sh runs them
+# and the script suites.
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(O)/%.o)
+OBJS += $(TESTLIB_OBJS)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+OBJS += $(UNIT_SRCS:%.c=$(O)/%.o)
+TEST_BINS += $(UNIT_BINS)
+
+# unit tests may reach into driver internals (driver/soft/soft.h)
+$(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(DRIVER_LIBS)
+$(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
