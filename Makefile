@@ -21,12 +21,14 @@ SAN :=
 endif
 
 CC ?= cc
-CFLAGS ?= -O2 -g
+AR := gcc-ar
+# LTO lets the per-packet path inline across files (esp.c -> xform.c)
+CFLAGS ?= -O2 -g -flto=auto
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 IPX_CPPFLAGS := -Idriver/include -Ihost/include -D_GNU_SOURCE -MMD -MP
 IPX_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN)
-IPX_LDFLAGS := $(SAN) $(LDFLAGS)
+IPX_LDFLAGS := $(SAN) $(filter -flto%,$(CFLAGS)) $(LDFLAGS)
 
 pc = $(shell pkg-config --silence-errors $(1) $(2))
 LIBS_CRYPTO := -lIPSec_MB $(or $(call pc,--libs,libcrypto),-lcrypto)
@@ -41,14 +43,14 @@ TEST_BINS :=
 BENCH_BINS :=
 OBJS :=
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(IPX_CPPFLAGS) $(IPX_CFLAGS) -c -o $@ $<
 
 include driver/module.mk
 include host/module.mk
 include tests/module.mk
--include bench/module.mk
+include bench/module.mk
 include hw/module.mk
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
@@ -70,5 +72,6 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all deps test bench clean
+.SECONDARY:
 
 -include $(OBJS:.o=.d)

@@ -9,4 +9,4 @@ OBJS += $(DRIVER_OBJS)
 
 $(DRIVER_LIB): $(DRIVER_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^

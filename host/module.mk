@@ -6,7 +6,7 @@ OBJS += $(HOSTCFG_OBJS)
 
 $(HOSTCFG_LIB): $(HOSTCFG_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c
 IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
