@@ -5,6 +5,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make bench      run the benchmarks (not part of the tests)
 #   make deps       install the Debian packages the project needs
+#   make demo       a demo tunnel (needs the IKE daemon: not built yet)
 #
 # Build output goes to $(O) (build/ or build-san/); the tree stays clean.
 
@@ -68,10 +69,15 @@ bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@O=$(O) bench/run.sh
 
+demo:
+	@echo "make demo: the demo tunnel needs the IKE daemon (ipsecfxd), which is not built yet." >&2
+	@echo "What runs today: make test, make bench, build/ipsecfx esp (docs/ipsecfx-esp.md)." >&2
+	@exit 1
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test bench clean
+.PHONY: all deps test bench demo clean
 .SECONDARY:
 
 -include $(OBJS:.o=.d)
