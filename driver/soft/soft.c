@@ -143,12 +143,12 @@ static void soft_caps(void *priv, struct ipx_caps *c)
 	c->ipv6_outer = c->udp_encap = c->transport_mode = c->esn = c->tfc = true;
 	if (e->imb)
 		snprintf(c->impl, sizeof(c->impl),
-			 "AES-GCM: intel-ipsec-mb %s %s; others: %s",
+			 "AES-GCM: intel-ipsec-mb %s %s; others: OpenSSL %s",
 			 imb_get_version_str(), e->imb_arch,
-			 OpenSSL_version(OPENSSL_VERSION));
+			 OpenSSL_version(OPENSSL_VERSION_STRING));
 	else
-		snprintf(c->impl, sizeof(c->impl), "%s",
-			 OpenSSL_version(OPENSSL_VERSION));
+		snprintf(c->impl, sizeof(c->impl), "OpenSSL %s",
+			 OpenSSL_version(OPENSSL_VERSION_STRING));
 }
 
 static inline uint32_t spi_slot(const struct soft_engine *e, uint32_t spi)
