@@ -11,7 +11,16 @@ TEST_BINS += $(UNIT_BINS)
 # unit tests may reach into driver internals (driver/soft/soft.h)
 $(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TESTLIB_OBJS) $(HOSTCFG_LIB) $(DP_LIB) $(DRIVER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(DP_LIBS) $(DRIVER_LIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+
+# The static-SA harness for the data plane (tests/dataplane/t_*.sh, bench/tunnel)
+DPSTATIC_SRCS := tests/dataplane/dp_static.c
+OBJS += $(DPSTATIC_SRCS:%.c=$(O)/%.o)
+TEST_BINS += $(O)/tests/dp_static
+
+$(O)/tests/dp_static: $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOSTCFG_LIB) $(DP_LIB) $(DRIVER_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CYAML) $(DP_LIBS) $(DRIVER_LIBS)
