@@ -12,6 +12,7 @@
 #
 #   BENCH_SECONDS (default 5) per measurement, BENCH_ROUNDS (default 3)
 #   BENCH_QUICK=1: only veth, the full tunnel and strongSwan
+#   BENCH_VARIANTS="veth full ...": exactly these (veth is always measured)
 #
 #   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
 #   ns C  10.1.0.1 -- ipsec0 -- charon  -- vA 192.0.2.1 == vB 192.0.2.2 -- charon    -- ipsec0 -- 10.2.0.1 ns D
@@ -41,7 +42,7 @@ A=ipxbA$$ B=ipxbB$$ C=ipxbC$$ D=ipxbD$$
 T=$(mktemp -d)
 PIDS=()
 reap() {
-	local p n
+	local p= n
 	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
 	for n in $(seq 30); do
 		for p in "$@"; do kill -0 "$p" 2>/dev/null && break; p=; done
@@ -98,7 +99,7 @@ conf() {
 iperf() {
 	local x=$1 y=$2 srv=10.2.0.1 cli=10.1.0.1 out spid
 	[ "${3:-}" = veth ] && { srv=192.0.2.2; cli=192.0.2.1; }
-	ip netns exec $y iperf3 -s -1 -B $srv >/dev/null 2>&1 &
+	ip netns exec $y nice -n 10 iperf3 -s -1 -B $srv >/dev/null 2>&1 &
 	spid=$!
 	sleep 0.3
 	out=$(ip netns exec $x timeout $((SECS + 20)) nice -n 10 iperf3 -c $srv -B $cli -t $SECS -J 2>&1)
@@ -125,6 +126,7 @@ tunnel() {
 
 # strongSwan, once for the whole run
 sw_up=0
+[ -n "${BENCH_VARIANTS:-}" ] && [[ " $BENCH_VARIANTS " != *" strongswan "* ]] && sw_why="not asked for"
 if [ -z "$sw_why" ]; then
 	if pair $C $D; then
 		for s in C D; do
@@ -188,6 +190,10 @@ else
 	VARIANTS=(veth base batch udpgso full fullesp)
 fi
 [ $sw_up = 1 ] && VARIANTS+=(strongswan)
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	read -r -a VARIANTS <<<"$BENCH_VARIANTS"
+	[[ " ${VARIANTS[*]} " == *" veth "* ]] || VARIANTS=(veth "${VARIANTS[@]}")
+fi
 declare -A LABEL=(
 	[veth]="plain veth, same namespaces (reference)"
 	[base]="tunnel: no batching, no offloads"

@@ -43,7 +43,7 @@ mkdir -p "$XDG_CONFIG_HOME/wireshark"
 PIDS=()
 # stop pids: TERM, then KILL whatever is still there after 3 s
 reap() {
-	local p n
+	local p= n
 	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
 	for n in $(seq 30); do
 		for p in "$@"; do kill -0 "$p" 2>/dev/null && break; p=; done
