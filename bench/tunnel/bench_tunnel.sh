@@ -38,7 +38,7 @@ sw_why=
 	&& [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] \
 	|| sw_why="strongSwan with kernel-libipsec not installed (scripts/deps.sh)"
 
-A=ipxbA$$ B=ipxbB$$ C=ipxbC$$ D=ipxbD$$
+A=dpbA$$ B=dpbB$$ C=dpbC$$ D=dpbD$$
 T=$(mktemp -d)
 PIDS=()
 reap() {

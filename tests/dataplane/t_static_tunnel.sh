@@ -24,7 +24,7 @@ PY=/usr/bin/python3
 why=
 [ "$(id -u)" = 0 ] || why="needs root (network namespaces, TUN)"
 [ -z "$why" ] && { [ -c /dev/net/tun ] || why="no /dev/net/tun"; }
-[ -z "$why" ] && { ip netns add ipxprobe$$ 2>/dev/null && ip netns del ipxprobe$$ || why="cannot create network namespaces"; }
+[ -z "$why" ] && { ip netns add dptprobe$$ 2>/dev/null && ip netns del dptprobe$$ || why="cannot create network namespaces"; }
 for c in iperf3 tshark ping; do
 	[ -z "$why" ] && ! command -v $c >/dev/null && why="$c missing (scripts/deps.sh installs it)"
 done
@@ -36,7 +36,7 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 
-A=ipxA$$ B=ipxB$$
+A=dptA$$ B=dptB$$
 T=$(mktemp -d)
 export XDG_CONFIG_HOME=$T/cfg
 mkdir -p "$XDG_CONFIG_HOME/wireshark"
@@ -135,6 +135,7 @@ conf() {
 # start NAME: one dp_static per namespace; wait until both are up
 start() {
 	local name=$1 n
+	RUN=$name
 	rm -f "$T"/stats.A "$T"/stats.B
 	# (ip netns exec execs: $! is dp_static itself, signals reach it)
 	ip netns exec $A "$DPS" --config "$T/$name.dpA.yaml" --sa "$T/$name.saA.yaml" \
@@ -152,7 +153,24 @@ start() {
 	return 1
 }
 
-stop() { reap $PIDA $PIDB; }
+# stop: SIGTERM both; they must exit 0 with nothing from the sanitizers
+stop() {
+	local rca rcb n
+	kill -TERM $PIDA $PIDB 2>/dev/null
+	for n in $(seq 50); do
+		kill -0 $PIDA 2>/dev/null || kill -0 $PIDB 2>/dev/null || break
+		sleep 0.1
+	done
+	reap $PIDA $PIDB >/dev/null 2>&1 &   # (only if they hang)
+	wait $PIDA; rca=$?
+	wait $PIDB; rcb=$?
+	if [ $rca = 0 ] && [ $rcb = 0 ] && ! grep -qE "Sanitizer|runtime error" "$T/$RUN.logA" "$T/$RUN.logB"; then
+		tap_ok "$RUN: both data planes exited cleanly (status 0, no sanitizer report)"
+	else
+		tap_fail "$RUN: clean exit (status $rca/$rcb)"
+		grep -hE -A5 "Sanitizer|runtime error" "$T/$RUN.logA" "$T/$RUN.logB" | head -30 | tap_diag
+	fi
+}
 
 # st A|B EXPR: a value of that side's stats, e.g. st B "['drops']['no_policy']"
 st() {
