@@ -245,6 +245,15 @@ if start r1; then
 	iperf -6 -t 1 -b 50M
 	ge "$bytes" 4000000 && tap_ok "encap/IPv4: iperf3 TCP over IPv6 inside" \
 		|| tap_fail "encap/IPv4: iperf3 TCP over IPv6 inside"
+	# 3000-byte UDP datagrams: IP fragments inside, the later ones without
+	# ports (RFC 4301 4.4.1.1), still within the selectors
+	ip netns exec $B timeout 20 iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 &
+	PIDS+=($!)
+	sleep 0.5
+	out=$(inA timeout 20 iperf3 -u -c 10.2.0.1 -B 10.1.0.1 -l 3000 -b 20M -t 1 -J 2>/dev/null)
+	read -r ub ul < <($PY -c 'import json,sys; d=json.load(sys.stdin)["end"]["sum"]; print(d["bytes"], int(d["lost_percent"]))' <<<"$out" 2>/dev/null || echo "0 100")
+	ge "$ub" 1000000 && [ "$ul" -le 2 ] && tap_ok "encap/IPv4: fragmented UDP inside (3000-byte datagrams), $ul% lost" \
+		|| tap_fail "encap/IPv4: fragmented UDP inside ($ub bytes, $ul% lost)"
 	cap_stop
 	n=$(tshark -r "$T/r1.pcap" -Y "(ip || ipv6) && !(udp.port == 4500) && !icmpv6" 2>/dev/null | wc -l)
 	tot=$(tshark -r "$T/r1.pcap" -Y "udp.port == 4500" 2>/dev/null | wc -l)
