@@ -38,7 +38,17 @@ fuzz: fuzz-build
 	@$(foreach t,$(FUZZ_TARGETS),tests/fuzz/run.sh $(O)/fuzz/$(t) \
 		$(FUZZ_CORPUS_$(t)) $(FUZZ_SECONDS) $(FUZZ_JOBS) &&) true
 
+# "<name> <seed dir>" per line, for scripts
 fuzz-targets:
-	@echo $(FUZZ_TARGETS)
+	@$(foreach t,$(FUZZ_TARGETS),echo $(t) $(FUZZ_CORPUS_$(t));)
 
-.PHONY: fuzz fuzz-build fuzz-targets
+# Regenerate the committed seeds of fuzz_ike_parse (see mkseeds_ike.c).
+$(O)/fuzz/mkseeds_ike: tests/fuzz/mkseeds_ike.c $(IKE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_CPPFLAGS) -Ihost $(IPX_CFLAGS) -o $@ $< $(IKE_LIB) $(LIBS_JSON) $(IKE_LIBS)
+
+fuzz-seeds: $(O)/fuzz/mkseeds_ike
+	rm -f tests/fuzz/corpus/ike/*
+	$< . tests/fuzz/corpus/ike
+
+.PHONY: fuzz fuzz-build fuzz-targets fuzz-seeds
