@@ -4,6 +4,7 @@
 #   make test       install missing Debian packages, build, run the test suite
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make bench      run the benchmarks (not part of the tests)
+#   make fuzz       build the libFuzzer targets, run each FUZZ_SECONDS (300)
 #   make deps       install the Debian packages the project needs
 #   make demo       a demo tunnel (needs the IKE daemon: not built yet)
 #
@@ -52,6 +53,7 @@ include driver/module.mk
 include host/module.mk
 include tests/module.mk
 include bench/module.mk
+include tests/fuzz/module.mk
 include hw/module.mk
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)

@@ -15,3 +15,5 @@ BINS += $(O)/ipsecfx
 
 $(O)/ipsecfx: $(IPSECFX_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(DRIVER_LIBS)
+
+include host/ike/module.mk

@@ -8,10 +8,11 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 OBJS += $(UNIT_SRCS:%.c=$(O)/%.o)
 TEST_BINS += $(UNIT_BINS)
 
-# unit tests may reach into driver internals (driver/soft/soft.h)
-$(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+# unit tests may reach into driver internals (driver/soft/soft.h) and
+# include host modules as "ike/ike_msg.h"
+$(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Ihost -Itests/lib
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
+$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(IKE_LIB) $(HOSTCFG_LIB) $(DRIVER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(IKE_LIBS) $(DRIVER_LIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib

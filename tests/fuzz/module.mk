@@ -1,0 +1,54 @@
+# tests/fuzz/: libFuzzer targets (clang, ASan + UBSan) -> $(O)/fuzz/<name>
+#
+#   make fuzz                 build every target, run each FUZZ_SECONDS (300)
+#   make fuzz FUZZ_SECONDS=60 FUZZ_JOBS=2
+#   make fuzz-build           build only (tests/fuzz/t_fuzz_smoke.sh uses it)
+#
+# A target is one call, anywhere after this file is included:
+#   $(eval $(call fuzz_target,<name>,<sources>,<seed corpus dir>))
+# with tests/fuzz/<name>.c defining LLVMFuzzerTestOneInput, <sources> the
+# code under test plus stubs (tests/fuzz/stub_log.c for ipx_log), and a
+# committed seed corpus.  Runs grow $(O)/fuzz/corpus-<name>/ from the seeds
+# and leave crashes in $(O)/fuzz/artifacts/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS ?= 1
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Idriver/include -Ihost -D_GNU_SOURCE
+FUZZ_HDRS := $(wildcard host/*/*.h driver/include/ipsecfx/*.h)
+FUZZ_TARGETS :=
+
+define fuzz_target
+FUZZ_TARGETS += $(1)
+FUZZ_CORPUS_$(1) := $(3)
+$(O)/fuzz/$(1): $(2) $$(FUZZ_HDRS)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $(2)
+endef
+
+$(eval $(call fuzz_target,fuzz_ike_parse,tests/fuzz/fuzz_ike_parse.c \
+	tests/fuzz/stub_log.c $(IKE_CODEC_SRCS),tests/fuzz/corpus/ike))
+
+# Recipes expand when run, so targets declared later are included.
+fuzz-build:
+	@$(MAKE) --no-print-directory $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@$(foreach t,$(FUZZ_TARGETS),tests/fuzz/run.sh $(O)/fuzz/$(t) \
+		$(FUZZ_CORPUS_$(t)) $(FUZZ_SECONDS) $(FUZZ_JOBS) &&) true
+
+# "<name> <seed dir>" per line, for scripts
+fuzz-targets:
+	@$(foreach t,$(FUZZ_TARGETS),echo $(t) $(FUZZ_CORPUS_$(t));)
+
+# Regenerate the committed seeds of fuzz_ike_parse (see mkseeds_ike.c).
+$(O)/fuzz/mkseeds_ike: tests/fuzz/mkseeds_ike.c $(IKE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_CPPFLAGS) -Ihost $(IPX_CFLAGS) -o $@ $< $(IKE_LIB) $(LIBS_JSON) $(IKE_LIBS)
+
+fuzz-seeds: $(O)/fuzz/mkseeds_ike
+	rm -f tests/fuzz/corpus/ike/*
+	$< . tests/fuzz/corpus/ike
+
+.PHONY: fuzz fuzz-build fuzz-targets fuzz-seeds
