@@ -38,6 +38,7 @@ LIBS_CYAML := $(or $(call pc,--libs,libcyaml),-lcyaml) $(or $(call pc,--libs,yam
 LIBS_PCAP := $(or $(call pc,--libs,libpcap),-lpcap)
 LIBS_JSON := $(or $(call pc,--libs,jansson),-ljansson)
 LIBS_CMOCKA := $(or $(call pc,--libs,cmocka),-lcmocka)
+LIBS_EVENT := $(or $(call pc,--libs,libevent),-levent)
 
 # Each module adds to these.
 BINS :=

@@ -1,5 +1,6 @@
 # host/: the appliance -> $(O)/ipsecfx (the command); ipsecfxd joins later.
-HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c
+HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
+	host/config/config.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)
@@ -13,7 +14,12 @@ IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFX_OBJS)
 BINS += $(O)/ipsecfx
 
-$(O)/ipsecfx: $(IPSECFX_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(DRIVER_LIBS)
-
 include host/ike/module.mk
+
+# The host libraries refer to each other (config <-> ike): link as a group.
+HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(DRIVER_LIB)
+HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
+HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
+
+$(O)/ipsecfx: $(IPSECFX_OBJS) $(HOST_LIB_DEPS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFX_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)

@@ -12,7 +12,7 @@ TEST_BINS += $(UNIT_BINS)
 # include host modules as "ike/ike_msg.h"
 $(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Ihost -Itests/lib
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(IKE_LIB) $(HOSTCFG_LIB) $(DRIVER_LIB)
+$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOST_LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(IKE_LIBS) $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(HOST_LIBS) $(LIBS_CMOCKA) $(HOST_SYSLIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib

@@ -1,0 +1,842 @@
+/*
+ * The IKE manager: SA tables, datagram dispatch, message IDs with window
+ * size 1, retransmission with exponential back-off and the cached last
+ * response (RFC 7296 2.1-2.4), and the daemon-facing operations (initiate,
+ * terminate, list).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+#define HASH_SIZE 4096
+
+uint64_t ike_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+	snprintf(buf, len, "%s[%u]", a, ike_port(ss));
+	return buf;
+}
+
+uint16_t ike_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+void ike_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
+{
+	char msg[768], peer[80];
+	va_list ap;
+
+	if (level > ipx_log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ipx_log(level, "%s[%u] %s: %s", sa->conn_name[0] ? sa->conn_name : "-",
+		sa->unique_id, ike_addr_str(&sa->remote, peer, sizeof(peer)), msg);
+}
+
+/* Our SPI: SPIi when we initiated, SPIr when we responded. */
+static const uint8_t *our_spi(const struct ikesa *sa)
+{
+	return sa->initiator ? sa->spi_i : sa->spi_r;
+}
+
+static unsigned spi_hash(const struct ike_mgr *m, const uint8_t *spi)
+{
+	uint64_t v;
+
+	memcpy(&v, spi, 8);
+	return (unsigned)((v * 0x9e3779b97f4a7c15ull) >> 40) & m->hash_mask;
+}
+
+static void unhash(struct ikesa *sa)
+{
+	struct ikesa **p = &sa->mgr->hash[spi_hash(sa->mgr, our_spi(sa))];
+
+	while (*p && *p != sa)
+		p = &(*p)->hnext;
+	if (*p)
+		*p = sa->hnext;
+	sa->hnext = NULL;
+}
+
+void ike_sa_rehash(struct ikesa *sa)
+{
+	unsigned h = spi_hash(sa->mgr, our_spi(sa));
+
+	unhash(sa);
+	sa->hnext = sa->mgr->hash[h];
+	sa->mgr->hash[h] = sa;
+}
+
+static struct ikesa *lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initiated)
+{
+	struct ikesa *sa = m->hash[spi_hash(m, spi)];
+
+	for (; sa; sa = sa->hnext)
+		if (sa->initiator == we_initiated && memcmp(our_spi(sa), spi, 8) == 0)
+			return sa;
+	return NULL;
+}
+
+struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
+{
+	struct ikesa *sa = calloc(1, sizeof(*sa));
+
+	if (!sa)
+		return NULL;
+	sa->mgr = m;
+	sa->initiator = initiator;
+	sa->unique_id = ++m->next_unique;
+	sa->created = ike_now();
+	sa->next = m->all;
+	m->all = sa;
+	m->n_sas++;
+	return sa;
+}
+
+static void free_out(struct ikesa *sa)
+{
+	free(sa->out.buf);
+	memset(&sa->out, 0, sizeof(sa->out));
+	if (sa->rtx_ev)
+		event_del(sa->rtx_ev);
+}
+
+void ike_sa_destroy(struct ikesa *sa)
+{
+	struct ike_mgr *m = sa->mgr;
+	struct ikesa **p;
+
+	while (sa->children) {
+		struct child_sa *c = sa->children;
+
+		ike_child_remove(sa, c);
+	}
+	if (sa->new_child)
+		ike_child_free(sa->new_child);
+	if (sa->state == IKE_CONNECTING && !sa->initiator && m->n_half_open)
+		m->n_half_open--;
+	unhash(sa);
+	for (p = &m->all; *p; p = &(*p)->next)
+		if (*p == sa) {
+			*p = sa->next;
+			break;
+		}
+	m->n_sas--;
+	free_out(sa);
+	if (sa->rtx_ev)
+		event_free(sa->rtx_ev);
+	if (sa->timer_ev)
+		event_free(sa->timer_ev);
+	free(sa->last_resp);
+	free(sa->init_req);
+	free(sa->init_resp);
+	ike_dh_free(sa->dh);
+	ike_sa_keys_wipe(&sa->keys);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
+void ike_sa_fail(struct ikesa *sa, const char *why)
+{
+	ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted", why);
+	sa->mgr->st.failed++;
+	ike_sa_destroy(sa);
+}
+
+void ike_sa_established(struct ikesa *sa)
+{
+	char prop[160];
+	struct ike_proposal p;
+
+	if (sa->state == IKE_CONNECTING && !sa->initiator && sa->mgr->n_half_open)
+		sa->mgr->n_half_open--;
+	sa->state = IKE_ESTABLISHED;
+	sa->established = ike_now();
+	sa->mgr->st.established++;
+	if (sa->timer_ev)
+		event_del(sa->timer_ev);
+	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
+	ike_sa_log(sa, IPX_LOG_INFO, "IKE SA established (%s, %s, peer id %s%s)",
+		   sa->initiator ? "initiator" : "responder",
+		   ike_prop_str(&p, prop, sizeof(prop)), sa->peer_id.text,
+		   sa->natt ? ", NAT-T" : "");
+}
+
+/* ---- sending ---- */
+
+void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
+		   bool response, uint32_t id)
+{
+	uint8_t flags = (sa->initiator ? IKEV2_FLAG_INITIATOR : 0) |
+			(response ? IKEV2_FLAG_RESPONSE : 0);
+
+	ike_msg_init(m, sa->spi_i, sa->spi_r, exchange, flags, id);
+}
+
+static int send_raw(struct ikesa *sa, const uint8_t *buf, size_t len)
+{
+	struct ike_mgr *m = sa->mgr;
+
+	m->st.tx++;
+	return m->io.send(m->io.ctx, &sa->local, &sa->remote, sa->natt, buf, len);
+}
+
+/* Serialise and, past IKE_SA_INIT, encrypt into a fresh buffer. */
+static int build(struct ikesa *sa, struct ike_msg *msg, uint8_t **out,
+		 size_t *out_len)
+{
+	uint8_t *buf = sa->mgr->buf;
+	size_t len = 0, sk_off = 0;
+	int ret;
+
+	ret = ike_msg_build(msg, buf, IKE_MSG_BUF, &len, &sk_off);
+	if (ret == 0 && msg->sk >= 0)
+		ret = ike_sk_encrypt(&sa->keys, sa->initiator, buf, IKE_MSG_BUF,
+				     &len, sk_off);
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "cannot build %s message: %s",
+			   ikev2_exchange_name(msg->hdr.exchange), strerror(-ret));
+		return ret;
+	}
+	*out = malloc(len);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, buf, len);
+	*out_len = len;
+	return 0;
+}
+
+static void rtx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ikesa *sa = arg;
+	struct ike_mgr *m = sa->mgr;
+	struct timeval tv;
+	double ms;
+
+	(void)fd;
+	(void)what;
+	if (!sa->out.buf)
+		return;
+	if (sa->out.tries >= m->rtx_tries) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "no answer to %s after %u transmissions",
+			 ikev2_exchange_name(sa->out.exchange), sa->out.tries);
+		ike_sa_fail(sa, why);
+		return;
+	}
+	sa->out.tries++;
+	m->st.retransmits++;
+	ike_sa_log(sa, IPX_LOG_INFO, "retransmit %u of %s request %u", sa->out.tries - 1,
+		   ikev2_exchange_name(sa->out.exchange), sa->out.id);
+	send_raw(sa, sa->out.buf, sa->out.len);
+	/* 2.4: exponential back-off */
+	ms = m->rtx_ms;
+	for (unsigned i = 1; i < sa->out.tries; i++)
+		ms *= m->rtx_base;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
+	event_add(sa->rtx_ev, &tv);
+}
+
+int ike_send_request(struct ikesa *sa, struct ike_msg *msg,
+		     int (*on_response)(struct ikesa *, struct ike_msg *))
+{
+	struct timeval tv = { sa->mgr->rtx_ms / 1000, (sa->mgr->rtx_ms % 1000) * 1000 };
+	int ret;
+
+	if (sa->out.buf) {
+		ike_sa_log(sa, IPX_LOG_ERR, "a request is already in flight");
+		return -EBUSY;
+	}
+	ret = build(sa, msg, &sa->out.buf, &sa->out.len);
+	if (ret < 0)
+		return ret;
+	sa->out.id = msg->hdr.msg_id;
+	sa->out.exchange = msg->hdr.exchange;
+	sa->out.tries = 1;
+	sa->out.on_response = on_response;
+	if (!sa->rtx_ev)
+		sa->rtx_ev = evtimer_new(sa->mgr->base, rtx_cb, sa);
+	if (!sa->rtx_ev)
+		return -ENOMEM;
+	event_add(sa->rtx_ev, &tv);
+	if (msg->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
+		/* kept for AUTH (2.15: RealMessage1) */
+		free(sa->init_req);
+		sa->init_req = malloc(sa->out.len);
+		if (!sa->init_req)
+			return -ENOMEM;
+		memcpy(sa->init_req, sa->out.buf, sa->out.len);
+		sa->init_req_len = sa->out.len;
+	}
+	return send_raw(sa, sa->out.buf, sa->out.len);
+}
+
+int ike_send_response(struct ikesa *sa, struct ike_msg *msg)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret = build(sa, msg, &buf, &len);
+
+	if (ret < 0)
+		return ret;
+	free(sa->last_resp);
+	sa->last_resp = buf;
+	sa->last_resp_len = len;
+	if (msg->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
+		free(sa->init_resp);
+		sa->init_resp = malloc(len);
+		if (!sa->init_resp)
+			return -ENOMEM;
+		memcpy(sa->init_resp, buf, len);
+		sa->init_resp_len = len;
+	}
+	return send_raw(sa, buf, len);
+}
+
+void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
+			 const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote, bool natt,
+			 uint16_t notify, const uint8_t *data, size_t len)
+{
+	static const uint8_t zero[IKEV2_SPI_LEN];
+	struct ike_msg *m = mgr->omsg;
+	size_t out_len;
+
+	/* 2.6/2.7: answered without state, SPIr zero, message ID 0 */
+	ike_msg_init(m, req->spi_i, zero, IKEV2_EXCH_IKE_SA_INIT,
+		     IKEV2_FLAG_RESPONSE, 0);
+	if (ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0, notify, data, len) < 0 ||
+	    ike_msg_build(m, mgr->buf, IKE_MSG_BUF, &out_len, NULL) < 0)
+		return;
+	mgr->st.tx++;
+	mgr->io.send(mgr->io.ctx, local, remote, natt, mgr->buf, out_len);
+}
+
+/* ---- receiving ---- */
+
+/* Decrypt the SK payload of m (parsed from buf) and parse what it holds.
+ * Returns 0, -EACCES (integrity), or -EBADMSG with *notify set. */
+static int open_sk(struct ikesa *sa, struct ike_msg *m, uint8_t *buf,
+		   uint16_t *notify)
+{
+	const uint8_t *plain;
+	size_t plain_len;
+	struct ike_perr e = { 0 };
+	bool from_init = m->hdr.flags & IKEV2_FLAG_INITIATOR;
+	int ret;
+
+	*notify = IKEV2_N_NONE;
+	if (m->sk < 0 || !sa->keys_ok) {
+		*notify = IKEV2_N_INVALID_SYNTAX;
+		return -EBADMSG;
+	}
+	if (m->pld[m->sk].type == IKEV2_PL_SKF) {
+		/* RFC 7383 reassembly is not supported yet */
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE fragment received: fragmentation not supported, dropped");
+		return -EBADMSG;
+	}
+	ret = ike_sk_decrypt(&sa->keys, from_init, m, buf, &plain, &plain_len);
+	if (ret < 0)
+		return ret;
+	ret = ike_msg_parse_inner(m, m->pld[m->sk].u.sk.first, plain, plain_len, &e);
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_WARN, "bad %s: %s", ikev2_exchange_name(m->hdr.exchange),
+			   e.reason ? e.reason : "malformed");
+		*notify = e.notify;
+		return ret;
+	}
+	return 0;
+}
+
+static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
+{
+	struct ike_mgr *mgr = sa->mgr;
+	struct ike_msg *m = mgr->msg;
+	struct ike_perr e = { 0 };
+	uint16_t notify;
+	int (*cb)(struct ikesa *, struct ike_msg *);
+	int ret;
+
+	if (ike_msg_parse(m, buf, len, &e) < 0) {
+		mgr->st.rx_bad++;
+		ike_sa_log(sa, IPX_LOG_WARN, "malformed response dropped: %s", e.reason);
+		return;
+	}
+	if (!sa->out.buf || m->hdr.msg_id != sa->out.id ||
+	    m->hdr.exchange != sa->out.exchange) {
+		mgr->st.rx_bad_msgid++;
+		ipx_dbg("IKE SA %u: unexpected response %u dropped", sa->unique_id,
+			m->hdr.msg_id);
+		return;
+	}
+	if (m->hdr.exchange != IKEV2_EXCH_IKE_SA_INIT) {
+		ret = open_sk(sa, m, buf, &notify);
+		if (ret == -EACCES) {
+			mgr->st.rx_auth_failed++;
+			ike_sa_log(sa, IPX_LOG_WARN, "response failed its integrity check, dropped");
+			return;
+		}
+		if (ret < 0) {
+			mgr->st.rx_bad++;
+			return;
+		}
+	}
+	sa->last_in = ike_now();
+	cb = sa->out.on_response;
+	free_out(sa);
+	sa->req_next++;
+	/* the callback may destroy sa */
+	if (cb)
+		cb(sa, m);
+}
+
+static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len)
+{
+	struct ike_mgr *mgr = sa->mgr;
+	struct ike_msg *m = mgr->msg;
+	struct ike_perr e = { 0 };
+	struct ike_hdr h;
+	uint16_t notify;
+	int ret;
+
+	if (ike_hdr_parse(buf, len, &h, &e) < 0)
+		return;
+	/* 2.1: a retransmitted request gets the same response again */
+	if (sa->last_resp && h.msg_id + 1 == sa->resp_next) {
+		mgr->st.responses_resent++;
+		ipx_dbg("IKE SA %u: request %u retransmitted, response resent",
+			sa->unique_id, h.msg_id);
+		mgr->st.tx++;
+		mgr->io.send(mgr->io.ctx, &sa->local, &sa->remote, sa->natt,
+			     sa->last_resp, sa->last_resp_len);
+		return;
+	}
+	if (h.msg_id != sa->resp_next) {
+		mgr->st.rx_bad_msgid++;
+		ike_sa_log(sa, IPX_LOG_WARN, "request with message ID %u, expected %u: dropped",
+			   h.msg_id, sa->resp_next);
+		return;
+	}
+	if (ike_msg_parse(m, buf, len, &e) < 0) {
+		mgr->st.rx_bad++;
+		ike_sa_log(sa, IPX_LOG_WARN, "malformed %s request dropped: %s",
+			   ikev2_exchange_name(h.exchange), e.reason);
+		return;
+	}
+	ret = open_sk(sa, m, buf, &notify);
+	if (ret == -EACCES) {
+		mgr->st.rx_auth_failed++;
+		ike_sa_log(sa, IPX_LOG_WARN, "request failed its integrity check, dropped");
+		return;
+	}
+	if (ret < 0) {
+		mgr->st.rx_bad++;
+		if (notify) {
+			/* 2.21: answer an authenticated but invalid request */
+			struct ike_msg *r = mgr->omsg;
+
+			ike_msg_start(sa, r, h.exchange, true, h.msg_id);
+			ike_msg_add(r, IKEV2_PL_SK, false);
+			ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, NULL, 0);
+			sa->resp_next++;
+			ike_send_response(sa, r);
+		}
+		return;
+	}
+	sa->last_in = ike_now();
+	sa->resp_next++;
+	switch (h.exchange) {
+	case IKEV2_EXCH_IKE_AUTH:
+		ike_auth_respond(sa, m);
+		break;
+	case IKEV2_EXCH_INFORMATIONAL:
+		ike_info_respond(sa, m);
+		break;
+	case IKEV2_EXCH_CREATE_CHILD_SA:
+		ike_create_child_respond(sa, m);
+		break;
+	default: {
+		struct ike_msg *r = mgr->omsg;
+
+		ike_sa_log(sa, IPX_LOG_WARN, "%s request not supported",
+			   ikev2_exchange_name(h.exchange));
+		ike_msg_start(sa, r, h.exchange, true, h.msg_id);
+		ike_msg_add(r, IKEV2_PL_SK, false);
+		ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ike_send_response(sa, r);
+	}
+	}
+}
+
+void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
+		   const struct sockaddr_storage *local,
+		   const struct sockaddr_storage *remote, bool natt)
+{
+	struct ike_perr e = { 0 };
+	struct ike_hdr h;
+	struct ikesa *sa;
+	bool response, from_init;
+	uint8_t *buf;
+
+	mgr->st.rx++;
+	if (ike_hdr_parse(dgram, len, &h, &e) < 0) {
+		char a[80];
+
+		mgr->st.rx_bad++;
+		ipx_dbg("IKE datagram from %s dropped: %s",
+			ike_addr_str(remote, a, sizeof(a)), e.reason);
+		/* 2.5: an unknown major version in an IKE_SA_INIT request is
+		 * answered, so the peer can fall back */
+		if (e.notify == IKEV2_N_INVALID_MAJOR_VERSION &&
+		    len >= IKE_HDR_LEN && dgram[18] == IKEV2_EXCH_IKE_SA_INIT &&
+		    !(dgram[19] & IKEV2_FLAG_RESPONSE)) {
+			struct ike_hdr hv;
+
+			memset(&hv, 0, sizeof(hv));
+			memcpy(hv.spi_i, dgram, 8);
+			ike_send_init_error(mgr, &hv, local, remote, natt,
+					    IKEV2_N_INVALID_MAJOR_VERSION, NULL, 0);
+		}
+		return;
+	}
+	response = h.flags & IKEV2_FLAG_RESPONSE;
+	from_init = h.flags & IKEV2_FLAG_INITIATOR;
+	if (h.exchange == IKEV2_EXCH_IKE_SA_INIT && !response) {
+		ike_init_respond(mgr, dgram, len, &h, local, remote, natt);
+		return;
+	}
+	/* the message's I flag says who sent it: our SPI is the other one */
+	sa = lookup(mgr, from_init ? h.spi_r : h.spi_i, !from_init);
+	if (!sa || (sa->keys_ok && memcmp(from_init ? h.spi_i : h.spi_r,
+					  from_init ? sa->spi_i : sa->spi_r, 8) != 0)) {
+		char a[80];
+
+		mgr->st.rx_unknown_spi++;
+		ipx_dbg("IKE %s from %s for an unknown SA dropped",
+			ikev2_exchange_name(h.exchange), ike_addr_str(remote, a, sizeof(a)));
+		return;
+	}
+	/* work on a copy: decryption is in place and the caller's buffer is
+	 * theirs */
+	buf = malloc(len);
+	if (!buf)
+		return;
+	memcpy(buf, dgram, len);
+	if (response) {
+		handle_response(sa, buf, len);
+	} else {
+		/* 2.23: follow the peer to the NAT-T port; the address is
+		 * only updated by authenticated messages (issue 4 work) */
+		if (natt && !sa->natt && sa->keys_ok) {
+			sa->natt = true;
+			sa->local = *local;
+			sa->remote = *remote;
+		}
+		handle_request(sa, buf, len);
+	}
+	free(buf);
+}
+
+/* ---- operations ---- */
+
+struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
+			    const struct ike_io *io, const struct cfg *cfg)
+{
+	struct ike_mgr *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->base = base;
+	m->eng = eng;
+	m->io = *io;
+	m->cfg = cfg;
+	m->hash = calloc(HASH_SIZE, sizeof(*m->hash));
+	m->hash_mask = HASH_SIZE - 1;
+	m->buf = malloc(IKE_MSG_BUF);
+	m->msg = malloc(sizeof(*m->msg));
+	m->omsg = malloc(sizeof(*m->omsg));
+	m->rtx_ms = 2000;
+	m->rtx_base = 1.8;
+	m->rtx_tries = 6;
+	m->half_open_s = 30;
+	if (!m->hash || !m->buf || !m->msg || !m->omsg || ike_cookie_init(&m->cookies) < 0) {
+		ike_mgr_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void ike_mgr_free(struct ike_mgr *m)
+{
+	if (!m)
+		return;
+	while (m->all)
+		ike_sa_destroy(m->all);
+	ike_cookie_wipe(&m->cookies);
+	free(m->hash);
+	free(m->buf);
+	free(m->msg);
+	free(m->omsg);
+	free(m);
+}
+
+void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
+{
+	m->cfg = cfg;
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		sa->conn = cfg_conn_find(cfg, sa->conn_name);
+		for (struct child_sa *c = sa->children; c; c = c->next) {
+			c->cfg = NULL;
+			for (unsigned i = 0; sa->conn && i < sa->conn->n_children; i++)
+				if (strcmp(sa->conn->children[i].name, c->name) == 0)
+					c->cfg = &sa->conn->children[i];
+		}
+	}
+}
+
+struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn)
+{
+	for (struct ikesa *sa = m->all; sa; sa = sa->next)
+		if (strcmp(sa->conn_name, conn) == 0 && sa->state != IKE_DELETING)
+			return sa;
+	return NULL;
+}
+
+int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
+{
+	const struct cfg_conn *c = cfg_conn_find(m->cfg, name);
+	struct ikesa *sa;
+	int ret;
+
+	if (!c) {
+		ipx_err("initiate: no connection named '%s'", name);
+		return -ENOENT;
+	}
+	if (!c->n_remote_addrs) {
+		ipx_err("initiate %s: no remote address to initiate to", name);
+		return -EINVAL;
+	}
+	sa = ike_sa_new(m, true);
+	if (!sa)
+		return -ENOMEM;
+	sa->conn = c;
+	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
+	sa->want_child = NULL;
+	for (unsigned i = 0; i < c->n_children; i++)
+		if (!child || strcmp(c->children[i].name, child) == 0) {
+			sa->want_child = &c->children[i];
+			break;
+		}
+	if (child && !sa->want_child) {
+		ipx_err("initiate %s: no child named '%s'", name, child);
+		ike_sa_destroy(sa);
+		return -ENOENT;
+	}
+	ret = ike_init_start(sa);
+	if (ret < 0)
+		ike_sa_destroy(sa);
+	return ret;
+}
+
+int ike_mgr_terminate(struct ike_mgr *m, const char *name)
+{
+	int n = 0;
+	struct ikesa *sa, *next;
+
+	for (sa = m->all; sa; sa = next) {
+		next = sa->next;
+		if (strcmp(sa->conn_name, name) != 0)
+			continue;
+		n++;
+		if (sa->state == IKE_ESTABLISHED)
+			ike_info_delete_ike(sa);
+		else
+			ike_sa_destroy(sa);
+	}
+	return n;
+}
+
+void ike_mgr_start_all(struct ike_mgr *m)
+{
+	for (unsigned i = 0; i < m->cfg->n_conns; i++) {
+		const struct cfg_conn *c = &m->cfg->conns[i];
+
+		if (c->start_action == CFG_START_START && !ike_mgr_find_conn(m, c->name))
+			ike_mgr_initiate(m, c->name, NULL);
+	}
+}
+
+void ike_mgr_shutdown(struct ike_mgr *m)
+{
+	struct ike_msg *msg = m->omsg;
+
+	/* tell every peer, once, without waiting for answers */
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		if (sa->state != IKE_ESTABLISHED || sa->out.buf)
+			continue;
+		ike_msg_start(sa, msg, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
+		ike_msg_add(msg, IKEV2_PL_SK, false);
+		{
+			struct ike_pld *d = ike_msg_add(msg, IKEV2_PL_DELETE, true);
+
+			if (d)
+				d->u.del.proto = IKEV2_PROTO_IKE;
+		}
+		{
+			uint8_t *buf;
+			size_t len;
+
+			if (build(sa, msg, &buf, &len) == 0) {
+				send_raw(sa, buf, len);
+				free(buf);
+			}
+		}
+	}
+	while (m->all)
+		ike_sa_destroy(m->all);
+}
+
+static const char *state_name(enum ike_state s)
+{
+	switch (s) {
+	case IKE_CONNECTING:
+		return "connecting";
+	case IKE_AUTHENTICATING:
+		return "authenticating";
+	case IKE_ESTABLISHED:
+		return "established";
+	case IKE_DELETING:
+		return "deleting";
+	}
+	return "?";
+}
+
+static void hex8(const uint8_t *spi, char *out)
+{
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", spi[i]);
+}
+
+json_t *ike_mgr_list(struct ike_mgr *m)
+{
+	json_t *arr = json_array();
+	uint64_t now = ike_now();
+
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		char l[80], r[80], si[17], sr[17], prop[160];
+		struct ike_proposal p;
+		json_t *o, *kids = json_array();
+
+		hex8(sa->spi_i, si);
+		hex8(sa->spi_r, sr);
+		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
+		for (struct child_sa *c = sa->children; c; c = c->next) {
+			struct ipx_sa_state in, out;
+			json_t *tl = json_array(), *tr = json_array();
+			char ts[96], cp[160];
+			struct ike_proposal cpp;
+
+			memset(&in, 0, sizeof(in));
+			memset(&out, 0, sizeof(out));
+			ipx_sa_query(m->eng, c->eng_in, &in);
+			ipx_sa_query(m->eng, c->eng_out, &out);
+			for (unsigned i = 0; i < c->n_ts_l; i++)
+				json_array_append_new(tl, json_string(cfg_ts_str(&c->ts_l[i], ts, sizeof(ts))));
+			for (unsigned i = 0; i < c->n_ts_r; i++)
+				json_array_append_new(tr, json_string(cfg_ts_str(&c->ts_r[i], ts, sizeof(ts))));
+			ike_prop_choice_to_sa(&c->prop, NULL, 0, &cpp);
+			json_array_append_new(kids, json_pack(
+				"{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+				"name", c->name, "unique_id", (json_int_t)c->unique_id,
+				"spi_in", (snprintf(ts, sizeof(ts), "%08x", c->spi_in), ts),
+				"spi_out", (snprintf(cp, sizeof(cp), "%08x", c->spi_out), cp),
+				"mode", c->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
+				"proposal", ike_prop_str(&cpp, prop, sizeof(prop)),
+				"local_ts", tl, "remote_ts", tr,
+				"bytes_in", (json_int_t)in.ctr.bytes,
+				"packets_in", (json_int_t)in.ctr.packets,
+				"bytes_out", (json_int_t)out.ctr.bytes,
+				"packets_out", (json_int_t)out.ctr.packets,
+				"installed_s", (json_int_t)(now - c->created)));
+			/* the proposal string was consumed by json_pack */
+		}
+		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
+			      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
+			      "state", state_name(sa->state),
+			      "role", sa->initiator ? "initiator" : "responder",
+			      "local", ike_addr_str(&sa->local, l, sizeof(l)),
+			      "remote", ike_addr_str(&sa->remote, r, sizeof(r)),
+			      "spi_i", si, "spi_r", sr,
+			      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
+			      "children", kids);
+		if (sa->state == IKE_ESTABLISHED) {
+			json_object_set_new(o, "proposal",
+					    json_string(ike_prop_str(&p, prop, sizeof(prop))));
+			json_object_set_new(o, "established_s",
+					    json_integer((json_int_t)(now - sa->established)));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+json_t *ike_mgr_stats_json(struct ike_mgr *m)
+{
+	const struct ike_mgr_stats *s = &m->st;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "ike_sas", (json_int_t)m->n_sas,
+			 "half_open", (json_int_t)m->n_half_open,
+			 "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx,
+			 "rx_malformed", (json_int_t)s->rx_bad,
+			 "rx_unknown_spi", (json_int_t)s->rx_unknown_spi,
+			 "rx_bad_message_id", (json_int_t)s->rx_bad_msgid,
+			 "rx_integrity_failed", (json_int_t)s->rx_auth_failed,
+			 "retransmits", (json_int_t)s->retransmits,
+			 "responses_resent", (json_int_t)s->responses_resent,
+			 "established", (json_int_t)s->established,
+			 "failed", (json_int_t)s->failed);
+}
