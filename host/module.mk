@@ -1,6 +1,6 @@
 # host/: the appliance -> $(O)/ipsecfx (the command); ipsecfxd joins later.
 HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c
+	host/config/config.c host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)
@@ -9,7 +9,7 @@ $(HOSTCFG_LIB): $(HOSTCFG_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c
+IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c host/cmd/cmd_ctl.c
 IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFX_OBJS)
 BINS += $(O)/ipsecfx

@@ -69,6 +69,7 @@ struct y_cfg {
 	char *control;
 	int log_level;
 	uint16_t ike_port, natt_port;
+	int key_export;
 	struct y_tun *tun;
 	struct y_conn *connections;
 	unsigned connections_count;
@@ -159,6 +160,7 @@ static const cyaml_schema_field_t top_fields[] = {
 			 log_level, level_strings, 4),
 	CYAML_FIELD_UINT("ike_port", OPT, struct y_cfg, ike_port),
 	CYAML_FIELD_UINT("natt_port", OPT, struct y_cfg, natt_port),
+	CFG_FIELD_BOOL("key_export", OPT, struct y_cfg, key_export),
 	CYAML_FIELD_MAPPING_PTR("tun", PTR | OPT, struct y_cfg, tun, tun_fields),
 	CYAML_FIELD_SEQUENCE("connections", PTR | OPT, struct y_cfg, connections,
 			     &conn_value, 0, 100000),
@@ -749,6 +751,7 @@ int cfg_load(const char *file, struct cfg **out)
 	c->log_level = y->log_level ? y->log_level : IPX_LOG_INFO;
 	c->ike_port = y->ike_port ? y->ike_port : IKEV2_PORT;
 	c->natt_port = y->natt_port ? y->natt_port : IKEV2_NATT_PORT;
+	c->key_export = y->key_export;
 	snprintf(c->tun_name, sizeof(c->tun_name), "%s",
 		 y->tun && y->tun->name ? y->tun->name : DEFAULT_TUN);
 	c->tun_mtu = y->tun && y->tun->mtu ? y->tun->mtu : DEFAULT_MTU;

@@ -64,6 +64,7 @@ struct cfg {
 	char control[108];
 	int log_level;           /* IPX_LOG_* */
 	uint16_t ike_port, natt_port;
+	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */
 	char tun_name[16];
 	uint32_t tun_mtu;
 	struct cfg_conn *conns;

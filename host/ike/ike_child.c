@@ -55,6 +55,7 @@ struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg)
 	c->mode = cfg->mode;
 	c->unique_id = ++next_child_id;
 	c->eng_in = c->eng_out = IPX_SA_NONE;
+	c->dp_child = UINT32_MAX;
 	c->spi_in = ike_child_alloc_spi(sa->mgr);
 	if (!c->spi_in) {
 		free(c);
@@ -67,6 +68,10 @@ void ike_child_free(struct child_sa *c)
 {
 	if (!c)
 		return;
+	if (c->keys) {
+		ike_child_keys_wipe(c->keys);
+		free(c->keys);
+	}
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -343,13 +348,14 @@ uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
 	uint8_t spi[4];
 	unsigned n;
 
-	(void)sa;
 	for (unsigned i = 0; i < m->n_pld; i++) {
 		const struct ike_pld *p = &m->pld[i];
 
 		if (p->type == IKEV2_PL_NOTIFY && p->inner && p->u.n.type < 16384)
 			return p->u.n.type;
 	}
+	if (!c->cfg)
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;  /* removed by a reload */
 	if (!sap || !tsi || !tsr)
 		return IKEV2_N_INVALID_SYNTAX;
 	n = esp_props(c->cfg, false, cfgs);
@@ -470,6 +476,12 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c)
 		in.replay_window = 64;
 	sa_addr(&sa->remote, &in.src);
 	sa_addr(&sa->local, &in.dst);
+	if (m->cfg->key_export && !c->keys) {
+		/* opt-in: kept so that export-keys can hand them to Wireshark */
+		c->keys = malloc(sizeof(*c->keys));
+		if (c->keys)
+			*c->keys = k;
+	}
 	ike_child_keys_wipe(&k);
 	ret = ipx_sa_add(m->eng, &out, &c->eng_out);
 	if (ret == 0) {

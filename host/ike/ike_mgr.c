@@ -623,17 +623,26 @@ void ike_mgr_free(struct ike_mgr *m)
 	free(m);
 }
 
+static const struct cfg_child *find_child(const struct cfg_conn *conn,
+					  const char *name)
+{
+	for (unsigned i = 0; conn && i < conn->n_children; i++)
+		if (strcmp(conn->children[i].name, name) == 0)
+			return &conn->children[i];
+	return NULL;
+}
+
 void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 {
 	m->cfg = cfg;
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
 		sa->conn = cfg_conn_find(cfg, sa->conn_name);
-		for (struct child_sa *c = sa->children; c; c = c->next) {
-			c->cfg = NULL;
-			for (unsigned i = 0; sa->conn && i < sa->conn->n_children; i++)
-				if (strcmp(sa->conn->children[i].name, c->name) == 0)
-					c->cfg = &sa->conn->children[i];
-		}
+		if (sa->want_child)
+			sa->want_child = find_child(sa->conn, sa->want_child->name);
+		if (sa->new_child)
+			sa->new_child->cfg = find_child(sa->conn, sa->new_child->name);
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			c->cfg = find_child(sa->conn, c->name);
 	}
 }
 
@@ -839,4 +848,134 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 			 "responses_resent", (json_int_t)s->responses_resent,
 			 "established", (json_int_t)s->established,
 			 "failed", (json_int_t)s->failed);
+}
+
+/* ---- key export for Wireshark (opt-in: key_export) ---- */
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+	out[2 * n] = 0;
+}
+
+/* Wireshark's names (packet-ipsec.c, packet-isakmp.c), 0 when it has none */
+static const char *ws_esp_encr(uint8_t cipher)
+{
+	switch (cipher) {
+	case IPX_CIPHER_AES128GCM16:
+	case IPX_CIPHER_AES192GCM16:
+	case IPX_CIPHER_AES256GCM16:
+		return "AES-GCM with 16 octet ICV [RFC4106]";
+	case IPX_CIPHER_CHACHA20POLY1305:
+		return "ChaCha20 with Poly1305 [RFC7634]";
+	case IPX_CIPHER_AES128_SHA256:
+	case IPX_CIPHER_AES256_SHA256:
+		return "AES-CBC [RFC3602]";
+	default:
+		return NULL;
+	}
+}
+
+static const char *ws_ike_encr(uint16_t encr, uint16_t bits)
+{
+	if (encr == IKEV2_ENCR_AES_GCM_16)
+		return bits == 128 ? "AES-GCM-128 with 16 octet ICV [RFC5282]" :
+		       bits == 192 ? "AES-GCM-192 with 16 octet ICV [RFC5282]" :
+				     "AES-GCM-256 with 16 octet ICV [RFC5282]";
+	if (encr == IKEV2_ENCR_AES_CBC)
+		return bits == 128 ? "AES-CBC-128 [RFC3602]" :
+		       bits == 192 ? "AES-CBC-192 [RFC3602]" : "AES-CBC-256 [RFC3602]";
+	return NULL;
+}
+
+static const char *ws_ike_integ(uint16_t integ)
+{
+	switch (integ) {
+	case IKEV2_INTEG_NONE:
+		return "NONE [RFC4306]";
+	case IKEV2_INTEG_HMAC_SHA2_256_128:
+		return "HMAC_SHA2_256_128 [RFC4868]";
+	case IKEV2_INTEG_HMAC_SHA2_384_192:
+		return "HMAC_SHA2_384_192 [RFC4868]";
+	case IKEV2_INTEG_HMAC_SHA2_512_256:
+		return "HMAC_SHA2_512_256 [RFC4868]";
+	default:
+		return NULL;
+	}
+}
+
+static void esp_line(json_t *arr, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, uint32_t spi,
+		     uint8_t cipher, const uint8_t *key, const uint8_t *ikey)
+{
+	const struct ipx_cipher_info *ci = ipx_cipher_info(cipher);
+	const char *encr = ws_esp_encr(cipher);
+	char s[64], d[64], k[2 * IKE_ENCR_KEY_MAX + 1], ik[2 * IKE_INTEG_KEY_MAX + 1];
+	char line[512];
+
+	if (!ci || !encr)
+		return;
+	ike_addr_str(src, s, sizeof(s));
+	ike_addr_str(dst, d, sizeof(d));
+	*strchr(s, '[') = 0;
+	*strchr(d, '[') = 0;
+	hex(key, ci->key_len, k);
+	hex(ikey, ci->integ_len, ik);
+	snprintf(line, sizeof(line), "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"0x%s\",\"%s\",\"%s%s\"",
+		 src->ss_family == AF_INET ? "IPv4" : "IPv6", s, d, spi, encr, k,
+		 ci->integ_len ? "HMAC-SHA-256-128 [RFC4868]" : "NULL",
+		 ci->integ_len ? "0x" : "", ci->integ_len ? ik : "");
+	json_array_append_new(arr, json_string(line));
+}
+
+json_t *ike_mgr_export_keys(struct ike_mgr *m)
+{
+	json_t *ike = json_array(), *esp = json_array();
+
+	if (!m->cfg->key_export) {
+		json_decref(ike);
+		json_decref(esp);
+		return NULL;
+	}
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		const struct ike_sa_keys *k = &sa->keys;
+		const char *encr = ws_ike_encr(k->encr, k->encr_bits);
+		const char *integ = ws_ike_integ(k->integ);
+		char si[17], sr[17], ei[2 * IKE_ENCR_KEY_MAX + 1], er[2 * IKE_ENCR_KEY_MAX + 1];
+		char ai[2 * IKE_INTEG_KEY_MAX + 1], ar[2 * IKE_INTEG_KEY_MAX + 1], line[1024];
+
+		if (!sa->keys_ok)
+			continue;
+		if (encr && integ) {
+			hex(sa->spi_i, 8, si);
+			hex(sa->spi_r, 8, sr);
+			hex(k->sk_ei, k->encr_len, ei);
+			hex(k->sk_er, k->encr_len, er);
+			hex(k->sk_ai, k->integ_len, ai);
+			hex(k->sk_ar, k->integ_len, ar);
+			snprintf(line, sizeof(line), "\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"",
+				 si, sr, ei, er, encr, ai, ar, integ);
+			json_array_append_new(ike, json_string(line));
+			OPENSSL_cleanse(line, sizeof(line));
+		}
+		for (struct child_sa *c = sa->children; c; c = c->next) {
+			uint8_t cipher = ike_child_engine_cipher(&c->prop);
+
+			if (!c->keys)
+				continue;
+			/* initiator->responder keys first (2.17) */
+			esp_line(esp, &sa->local, &sa->remote, c->spi_out, cipher,
+				 sa->initiator ? c->keys->ei : c->keys->er,
+				 sa->initiator ? c->keys->ai : c->keys->ar);
+			esp_line(esp, &sa->remote, &sa->local, c->spi_in, cipher,
+				 sa->initiator ? c->keys->er : c->keys->ei,
+				 sa->initiator ? c->keys->ar : c->keys->ai);
+		}
+		OPENSSL_cleanse(ei, sizeof(ei));
+		OPENSSL_cleanse(er, sizeof(er));
+		OPENSSL_cleanse(ai, sizeof(ai));
+		OPENSSL_cleanse(ar, sizeof(ar));
+	}
+	return json_pack("{s:o, s:o}", "ikev2_decryption_table", ike, "esp_sa", esp);
 }

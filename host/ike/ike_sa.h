@@ -61,7 +61,8 @@ struct child_sa {
 	uint8_t mode;                     /* IPX_MODE_* */
 	bool installed;
 	uint64_t created;                 /* monotonic seconds */
-	void *dp;                         /* the data plane's handle */
+	uint32_t dp_child;                /* the data plane's handle */
+	struct ike_child_keys *keys;      /* only with key_export: for Wireshark */
 };
 
 /* Our request in flight (window size 1, 2.3). */
@@ -179,6 +180,9 @@ void ike_mgr_start_all(struct ike_mgr *m);
 void ike_mgr_shutdown(struct ike_mgr *m);
 json_t *ike_mgr_list(struct ike_mgr *m);
 json_t *ike_mgr_stats_json(struct ike_mgr *m);
+/* Wireshark's ESP SA and IKEv2 decryption tables (UAT file lines) for
+ * every SA, or NULL with key_export off. */
+json_t *ike_mgr_export_keys(struct ike_mgr *m);
 struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn);
 
 /* ---- internal, shared by the ike_*.c files ---- */
