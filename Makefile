@@ -54,6 +54,7 @@ include driver/module.mk
 include host/module.mk
 include tests/module.mk
 include bench/module.mk
+include tests/ike/module.mk
 include tests/fuzz/module.mk
 include hw/module.mk
 

@@ -19,7 +19,10 @@
  *   -ENOBUFS     caller buffer too small
  *   -EBADMSG     peer data malformed (bad lengths, bad padding, bad KE value)
  *   -EACCES      integrity/authentication check failed
- *   -EIO         OpenSSL failed unexpectedly (logged)
+ *   -EMSGSIZE    an SK payload would exceed 65535 octets
+ *   -EOVERFLOW   AEAD IV counter exhausted (rekey the IKE SA)
+ *   -ENOMEM      allocation failed (ike_dh_* only)
+ *   -EIO         OpenSSL failed unexpectedly (logged with ipx_err)
  */
 #ifndef IPSECFX_IKE_CRYPTO_H
 #define IPSECFX_IKE_CRYPTO_H

@@ -14,6 +14,9 @@
  *   On error both return -EBADMSG and fill e: a reason for the log, the
  *   notify type a responder should answer with (e.notify, 0 = answer
  *   nothing) and for UNSUPPORTED_CRITICAL_PAYLOAD the offending type.
+ *   After an error m->hdr is valid whenever the 28-octet header itself
+ *   passed (so an answer can be addressed); the payload arrays are not to
+ *   be used.
  *
  * Sending:
  *	ike_msg_init(&m, spi_i, spi_r, exchange, flags, msg_id);

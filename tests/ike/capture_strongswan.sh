@@ -54,7 +54,7 @@ for side in A B; do
 	else me=192.0.2.2 peer=192.0.2.1 lts=10.2.0.1 rts=10.1.0.1; fi
 	cat > "$d/strongswan.conf" <<CONF
 charon {
-  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown
+  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 gcm aes chapoly curve25519 vici kernel-libipsec kernel-netlink socket-default updown
   ${frag:+fragment_size = $frag}
   plugins { vici { socket = unix://$d/charon.vici } }
   filelog { log { path = $d/charon.log

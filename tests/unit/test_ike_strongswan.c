@@ -3,8 +3,8 @@
  * hold the datagrams and the keys charon logged).  Our parser reads every
  * datagram; our KDF, from the logged DH secret and the parsed nonces and
  * SPIs, gives the SKEYSEED and SK_* charon derived; our SK code decrypts
- * the IKE_AUTH and INFORMATIONAL messages (AES-GCM, and AES-CBC +
- * HMAC-SHA2-256 in RFC 7383 fragments); our PSK AUTH equals charon's for
+ * the IKE_AUTH and INFORMATIONAL messages (AES-GCM, ChaCha20-Poly1305,
+ * and AES-CBC + HMAC-SHA2-256 in RFC 7383 fragments); our PSK AUTH equals charon's for
  * both sides; and build(parse(x)) gives back charon's bytes exactly. */
 #include <errno.h>
 #include <stdio.h>
@@ -278,10 +278,18 @@ static void test_strongswan_cbc_modp2048_fragments(void **state)
 	check_capture("ike/strongswan_psk_aes128_sha256_modp2048_frag.json", IKEV2_ENCR_AES_CBC, 9);
 }
 
+static void test_strongswan_chacha_ecp384(void **state)
+{
+	(void)state;
+	check_capture("ike/strongswan_psk_chacha20poly1305_ecp384.json",
+		      IKEV2_ENCR_CHACHA20_POLY1305, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strongswan_gcm_x25519),
+		cmocka_unit_test(test_strongswan_chacha_ecp384),
 		cmocka_unit_test(test_strongswan_cbc_modp2048_fragments),
 	};
 
