@@ -52,6 +52,7 @@ $(O)/%.o: %.c Makefile
 
 include driver/module.mk
 include host/module.mk
+include host/dataplane/module.mk
 include tests/module.mk
 include bench/module.mk
 include tests/ike/module.mk

@@ -12,7 +12,16 @@ TEST_BINS += $(UNIT_BINS)
 # include host modules as "ike/ike_msg.h"
 $(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Ihost -Itests/lib
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOST_LIB_DEPS)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TESTLIB_OBJS) $(HOST_LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(HOST_LIBS) $(LIBS_CMOCKA) $(HOST_SYSLIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+
+# The static-SA harness for the data plane (tests/dataplane/t_*.sh, bench/tunnel)
+DPSTATIC_SRCS := tests/dataplane/dp_static.c
+OBJS += $(DPSTATIC_SRCS:%.c=$(O)/%.o)
+TEST_BINS += $(O)/tests/dp_static
+
+$(O)/tests/dp_static: $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIBS) $(HOST_SYSLIBS)
