@@ -17,9 +17,18 @@ BINS += $(O)/ipsecfx
 include host/ike/module.mk
 
 # The host libraries refer to each other (config <-> ike): link as a group.
-HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(DRIVER_LIB)
+HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(DP_LIB) $(DRIVER_LIB)
 HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
-HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
+HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
+
+# the daemon
+IPSECFXD_SRCS := host/daemon/ipsecfxd.c
+IPSECFXD_OBJS := $(IPSECFXD_SRCS:%.c=$(O)/%.o)
+OBJS += $(IPSECFXD_OBJS)
+BINS += $(O)/ipsecfxd
+
+$(O)/ipsecfxd: $(IPSECFXD_OBJS) $(HOST_LIB_DEPS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFXD_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)
 
 $(O)/ipsecfx: $(IPSECFX_OBJS) $(HOST_LIB_DEPS)
 	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFX_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)
