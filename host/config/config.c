@@ -739,6 +739,12 @@ int cfg_load(const char *file, struct cfg **out)
 		yamlpos_free(&yp);
 		return -EINVAL;
 	}
+	if (!y) {
+		/* no document (empty, or only comments): libcyaml loads NULL */
+		ipx_err("%s: empty: expected a YAML mapping", file);
+		yamlpos_free(&yp);
+		return -EINVAL;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		ret = -ENOMEM;
