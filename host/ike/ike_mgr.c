@@ -954,7 +954,8 @@ json_t *ike_mgr_export_keys(struct ike_mgr *m)
 			hex(k->sk_er, k->encr_len, er);
 			hex(k->sk_ai, k->integ_len, ai);
 			hex(k->sk_ar, k->integ_len, ar);
-			snprintf(line, sizeof(line), "\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"",
+			/* UAT: hex byte fields bare, strings quoted */
+			snprintf(line, sizeof(line), "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"",
 				 si, sr, ei, er, encr, ai, ar, integ);
 			json_array_append_new(ike, json_string(line));
 			OPENSSL_cleanse(line, sizeof(line));

@@ -105,6 +105,7 @@ charon {
   retransmit_base = 1.4
   plugins { vici { socket = unix://$d/charon.vici } }
   filelog { log { path = $d/charon.log
+                  flush_line = yes
                   default = 1
                   ike = 2
                   cfg = 2 } }
