@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fuzz smoke test (TAP), part of make test: builds the libFuzzer targets
 # (make fuzz-build) if needed and runs each from its committed seeds for a
-# share of FUZZ_SMOKE_SECONDS (default 20, at least 5 per target) in a
-# scratch corpus.  A crash, sanitizer report or leak fails the target; its
-# input is kept in $O/fuzz/artifacts/.  Long runs: make fuzz.
+# share of FUZZ_SMOKE_SECONDS (default 54: 18 s for each of the three
+# targets, about a minute in all; at least 5 per target) in a scratch
+# corpus, one TAP line per target.  A crash, sanitizer report or leak
+# fails the target; its input is kept in $O/fuzz/artifacts/.  Long runs:
+# make fuzz.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=${O:-build}
-secs=${FUZZ_SMOKE_SECONDS:-20}
+secs=${FUZZ_SMOKE_SECONDS:-54}
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
 if ! command -v clang >/dev/null 2>&1; then
@@ -41,7 +43,8 @@ for ((i = 1; i <= n; i++)); do
 		-print_final_stats=1 -artifact_prefix="$O/fuzz/artifacts/$name-" \
 		"$scratch/$name" "$seeds" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-		echo "ok $i - $name: ${runs:-?} runs in ${per}s from $(ls "$seeds" | wc -l) seeds, no crash"
+		cov=$(sed -n 's/^#[0-9]*[[:space:]]*DONE[[:space:]]*cov: \([0-9]*\).*/\1/p' "$log")
+		echo "ok $i - $name: ${runs:-?} runs in ${per}s from $(ls "$seeds" | wc -l) seeds, ${cov:-?} edges, no crash"
 	else
 		grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20 | sed 's/^/# /'
 		echo "not ok $i - $name: crashed (input in $O/fuzz/artifacts/)"
