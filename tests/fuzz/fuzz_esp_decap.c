@@ -129,7 +129,8 @@ static uint64_t preset_top(unsigned k, unsigned preset)
 	case 0:
 		return 0;
 	case 1:
-		return 0x12345;
+		/* ESN: the top subspace, where nothing lies above */
+		return fsas[k].esn ? 0xffffffff00001000ull : 0x12345;
 	case 2:
 		return 0xffffff00u;      /* next numbers wrap the low half */
 	default:
