@@ -51,8 +51,8 @@ $(O)/%.o: %.c Makefile
 	$(CC) $(IPX_CPPFLAGS) $(IPX_CFLAGS) -c -o $@ $<
 
 include driver/module.mk
-include host/module.mk
 include host/dataplane/module.mk
+include host/module.mk
 include tests/module.mk
 include bench/module.mk
 include tests/ike/module.mk

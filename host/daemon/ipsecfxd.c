@@ -45,6 +45,8 @@ struct ipxd {
 	struct ctl *ctl;
 	struct event *sigs[4];
 	bool use_syslog;
+	struct ipx_ts *trap_routes;     /* routed for start_action: trap */
+	unsigned n_trap_routes;
 };
 
 /* ---- addresses between the layers ---- */
@@ -171,6 +173,44 @@ static bool ts_has(const struct ike_ts *t, const struct ipx_addr *a)
 	return memcmp(a->a, t->start, n) >= 0 && memcmp(a->a, t->end, n) <= 0;
 }
 
+/* start_action: trap: route the children's remote selectors to the TUN
+ * so that their first packet raises an acquire.  Redone on reload. */
+static void trap_routes(struct ipxd *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->n_trap_routes; i++)
+		ipx_dp_route_ts(d->dp, &d->trap_routes[i], false);
+	free(d->trap_routes);
+	d->trap_routes = NULL;
+	d->n_trap_routes = 0;
+	for (unsigned i = 0; i < d->cfg->n_conns; i++)
+		if (d->cfg->conns[i].start_action == CFG_START_TRAP)
+			for (unsigned k = 0; k < d->cfg->conns[i].n_children; k++)
+				n += d->cfg->conns[i].children[k].n_remote_ts;
+	if (!n)
+		return;
+	d->trap_routes = calloc(n, sizeof(*d->trap_routes));
+	if (!d->trap_routes)
+		return;
+	for (unsigned i = 0; i < d->cfg->n_conns; i++) {
+		const struct cfg_conn *c = &d->cfg->conns[i];
+
+		if (c->start_action != CFG_START_TRAP)
+			continue;
+		for (unsigned k = 0; k < c->n_children; k++)
+			for (unsigned t = 0; t < c->children[k].n_remote_ts; t++) {
+				struct ipx_ts *ts = &d->trap_routes[d->n_trap_routes];
+
+				if (!c->children[k].remote_ts[t].type)
+					continue;  /* dynamic: the peer itself */
+				ts_to_dp(&c->children[k].remote_ts[t], ts);
+				if (ipx_dp_route_ts(d->dp, ts, true) == 0)
+					d->n_trap_routes++;
+			}
+	}
+}
+
 /* start_action: trap: the first packet for a configured child starts it */
 static void dp_acquire(void *arg, const struct ipx_dp_flow *f)
 {
@@ -272,6 +312,7 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	ike_mgr_set_config(d->ike, nc);
 	d->cfg = nc;
 	cfg_free(old);
+	trap_routes(d);
 	ipx_log_set_level(nc->log_level);
 	ipx_info("configuration reloaded from %s: %u connections", d->cfg_path,
 		 nc->n_conns);
@@ -504,6 +545,7 @@ int main(int argc, char **argv)
 	ipx_info("ipsecfxd %s started: %u connections from %s, TUN %s, control %s",
 		 IPSECFX_VERSION, d.cfg->n_conns, file, ipx_dp_tun_name(d.dp),
 		 d.cfg->control);
+	trap_routes(&d);
 	ike_mgr_start_all(d.ike);
 	event_base_dispatch(d.base);
 	ret = 0;
@@ -513,6 +555,7 @@ out:
 		ike_mgr_free(d.ike);
 	}
 	ctl_close(d.ctl);
+	free(d.trap_routes);
 	if (d.dp)
 		ipx_dp_close(d.dp);
 	ipx_engine_close(d.eng);
