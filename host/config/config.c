@@ -39,6 +39,8 @@ struct y_child {
 	unsigned esp_proposals_count;
 	int mode;
 	uint32_t *replay_window;
+	char *rekey_time, *life_time, *rand_time;
+	char *rekey_bytes, *life_bytes, *rekey_packets, *life_packets;
 };
 
 struct y_conn {
@@ -55,6 +57,16 @@ struct y_conn {
 	int encap;
 	int start_action;
 	uint32_t keyingtries;
+	char *nat_keepalive;
+	char *liveness_interval;
+	uint32_t *liveness_retries;
+	int liveness_action;
+	char *updown;
+	int strict_cookies;
+	char *ike_lifetime;
+	char *reauth_interval;
+	int *fragmentation;
+	uint32_t fragment_size;
 	struct y_child *children;
 	unsigned children_count;
 };
@@ -70,6 +82,11 @@ struct y_cfg {
 	int log_level;
 	uint16_t ike_port, natt_port;
 	int key_export;
+	uint32_t *cookie_threshold;
+	uint32_t max_half_open;
+	char *retransmit_timeout;
+	uint32_t retransmit_tries;
+	char *retransmit_base;
 	struct y_tun *tun;
 	struct y_conn *connections;
 	unsigned connections_count;
@@ -84,6 +101,11 @@ static const cyaml_strval_t start_strings[] = {
 	{ "none", CFG_START_NONE },
 	{ "start", CFG_START_START },
 	{ "trap", CFG_START_TRAP },
+};
+
+static const cyaml_strval_t liveness_strings[] = {
+	{ "restart", CFG_LIVENESS_RESTART },
+	{ "clear", CFG_LIVENESS_CLEAR },
 };
 
 static const cyaml_strval_t level_strings[] = {
@@ -118,6 +140,13 @@ static const cyaml_schema_field_t child_fields[] = {
 			 mode_strings, 2),
 	CYAML_FIELD_UINT_PTR("replay_window", PTR | OPT, struct y_child,
 			     replay_window),
+	CYAML_FIELD_STRING_PTR("rekey_time", PTR | OPT, struct y_child, rekey_time, 1, 32),
+	CYAML_FIELD_STRING_PTR("life_time", PTR | OPT, struct y_child, life_time, 1, 32),
+	CYAML_FIELD_STRING_PTR("rand_time", PTR | OPT, struct y_child, rand_time, 1, 32),
+	CYAML_FIELD_STRING_PTR("rekey_bytes", PTR | OPT, struct y_child, rekey_bytes, 1, 32),
+	CYAML_FIELD_STRING_PTR("life_bytes", PTR | OPT, struct y_child, life_bytes, 1, 32),
+	CYAML_FIELD_STRING_PTR("rekey_packets", PTR | OPT, struct y_child, rekey_packets, 1, 32),
+	CYAML_FIELD_STRING_PTR("life_packets", PTR | OPT, struct y_child, life_packets, 1, 32),
 	CYAML_FIELD_END
 };
 
@@ -138,6 +167,18 @@ static const cyaml_schema_field_t conn_fields[] = {
 	CYAML_FIELD_ENUM("start_action", OPT | CYAML_FLAG_STRICT, struct y_conn,
 			 start_action, start_strings, 3),
 	CYAML_FIELD_UINT("keyingtries", OPT, struct y_conn, keyingtries),
+	CYAML_FIELD_STRING_PTR("nat_keepalive", PTR | OPT, struct y_conn, nat_keepalive, 1, 32),
+	CYAML_FIELD_STRING_PTR("liveness_interval", PTR | OPT, struct y_conn, liveness_interval, 1, 32),
+	CYAML_FIELD_UINT_PTR("liveness_retries", PTR | OPT, struct y_conn, liveness_retries),
+	CYAML_FIELD_ENUM("liveness_action", OPT | CYAML_FLAG_STRICT, struct y_conn,
+			 liveness_action, liveness_strings, 2),
+	CYAML_FIELD_STRING_PTR("updown", PTR | OPT, struct y_conn, updown, 1, 255),
+	CFG_FIELD_BOOL("strict_cookies", OPT, struct y_conn, strict_cookies),
+	CYAML_FIELD_STRING_PTR("ike_lifetime", PTR | OPT, struct y_conn, ike_lifetime, 1, 32),
+	CYAML_FIELD_STRING_PTR("reauth_interval", PTR | OPT, struct y_conn, reauth_interval, 1, 32),
+	CYAML_FIELD_ENUM_PTR("fragmentation", PTR | OPT | CYAML_FLAG_STRICT, struct y_conn,
+			     fragmentation, cfg_bool_strings, CFG_BOOL_STRINGS),
+	CYAML_FIELD_UINT("fragment_size", OPT, struct y_conn, fragment_size),
 	CYAML_FIELD_SEQUENCE("children", PTR | OPT, struct y_conn, children,
 			     &child_value, 0, 64),
 	CYAML_FIELD_END
@@ -161,6 +202,13 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_UINT("ike_port", OPT, struct y_cfg, ike_port),
 	CYAML_FIELD_UINT("natt_port", OPT, struct y_cfg, natt_port),
 	CFG_FIELD_BOOL("key_export", OPT, struct y_cfg, key_export),
+	CYAML_FIELD_UINT_PTR("cookie_threshold", PTR | OPT, struct y_cfg, cookie_threshold),
+	CYAML_FIELD_UINT("max_half_open", OPT, struct y_cfg, max_half_open),
+	CYAML_FIELD_STRING_PTR("retransmit_timeout", PTR | OPT, struct y_cfg,
+			       retransmit_timeout, 1, 32),
+	CYAML_FIELD_UINT("retransmit_tries", OPT, struct y_cfg, retransmit_tries),
+	CYAML_FIELD_STRING_PTR("retransmit_base", PTR | OPT, struct y_cfg,
+			       retransmit_base, 1, 32),
 	CYAML_FIELD_MAPPING_PTR("tun", PTR | OPT, struct y_cfg, tun, tun_fields),
 	CYAML_FIELD_SEQUENCE("connections", PTR | OPT, struct y_cfg, connections,
 			     &conn_value, 0, 100000),
@@ -355,12 +403,22 @@ const char *cfg_ts_str(const struct ike_ts *ts, char *buf, size_t len)
 	else
 		n = (size_t)snprintf(buf, len, "%s-%s", a, b);
 	if (n < len && (ts->proto || ts->start_port || ts->end_port != 65535)) {
+		/* the names parse_proto() reads, numbers otherwise */
+		char pn[8];
+		const char *name = ts->proto == 1 ? "icmp" : ts->proto == 6 ? "tcp" :
+				   ts->proto == 17 ? "udp" : ts->proto == 47 ? "gre" :
+				   ts->proto == 58 ? "icmp6" : ts->proto == 132 ? "sctp" : NULL;
+
+		if (!name) {
+			snprintf(pn, sizeof(pn), "%u", ts->proto);
+			name = pn;
+		}
 		if (ts->start_port == 0 && ts->end_port == 65535)
-			snprintf(buf + n, len - n, "[%u]", ts->proto);
+			snprintf(buf + n, len - n, "[%s]", name);
 		else if (ts->start_port == ts->end_port)
-			snprintf(buf + n, len - n, "[%u/%u]", ts->proto, ts->start_port);
+			snprintf(buf + n, len - n, "[%s/%u]", name, ts->start_port);
 		else
-			snprintf(buf + n, len - n, "[%u/%u-%u]", ts->proto,
+			snprintf(buf + n, len - n, "[%s/%u-%u]", name,
 				 ts->start_port, ts->end_port);
 	}
 	return buf;
@@ -401,9 +459,93 @@ int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
 	return 0;
 }
 
+int cfg_parse_duration(const char *s, uint32_t *secs)
+{
+	char *end;
+	unsigned long long v;
+	unsigned long mult = 1;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -EINVAL;
+		}
+		if (end[1])
+			return -EINVAL;
+	}
+	if (v > UINT32_MAX / mult)
+		return -EINVAL;
+	*secs = (uint32_t)(v * mult);
+	return 0;
+}
+
+int cfg_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mult = 1ull << 10; break;
+		case 'M': mult = 1ull << 20; break;
+		case 'G': mult = 1ull << 30; break;
+		case 'T': mult = 1ull << 40; break;
+		default: return -EINVAL;
+		}
+		if (end[1])
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mult)
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
 /* ---- conversion ---- */
 
 #define P(...) (snprintf(path, sizeof(path), __VA_ARGS__), path)
+
+static int opt_duration(const struct yamlpos *yp, const char *path, const char *s,
+			uint32_t def, uint32_t *out)
+{
+	*out = def;
+	if (!s)
+		return 0;
+	if (cfg_parse_duration(s, out) < 0) {
+		yamlpos_err(yp, path, "'%s' is not a duration (30s, 5m, 8h, 1d or seconds)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_size(const struct yamlpos *yp, const char *path, const char *s,
+		    uint64_t *out)
+{
+	*out = 0;
+	if (!s)
+		return 0;
+	if (cfg_parse_size(s, out) < 0) {
+		yamlpos_err(yp, path, "'%s' is not a count (1500, 64k, 10M, 2G)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int conv_addr(const struct yamlpos *yp, const char *path,
 		     const char *s, struct sockaddr_storage *ss)
@@ -614,6 +756,38 @@ static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
 			    c->replay_window, IPX_REPLAY_WINDOW_MIN, IPX_REPLAY_WINDOW_MAX);
 		bad = -EINVAL;
 	}
+	/* strongSwan's defaults: rekey after an hour, hard limit 10% later,
+	 * up to 10% earlier at random so both ends do not rekey at once */
+	if (opt_duration(yp, P("%s.rekey_time", base), y->rekey_time, 3600, &c->rekey_time) < 0 ||
+	    opt_duration(yp, P("%s.life_time", base), y->life_time,
+			 c->rekey_time + c->rekey_time / 10, &c->life_time) < 0 ||
+	    opt_duration(yp, P("%s.rand_time", base), y->rand_time,
+			 c->rekey_time / 10, &c->rand_time) < 0 ||
+	    opt_size(yp, P("%s.rekey_bytes", base), y->rekey_bytes, &c->rekey_bytes) < 0 ||
+	    opt_size(yp, P("%s.life_bytes", base), y->life_bytes, &c->life_bytes) < 0 ||
+	    opt_size(yp, P("%s.rekey_packets", base), y->rekey_packets, &c->rekey_packets) < 0 ||
+	    opt_size(yp, P("%s.life_packets", base), y->life_packets, &c->life_packets) < 0)
+		bad = -EINVAL;
+	if (!y->life_time && !c->rekey_time)
+		c->life_time = 0;
+	if (c->life_time && c->rekey_time >= c->life_time) {
+		yamlpos_err(yp, P("%s.rekey_time", base), "must be below life_time (%us)",
+			    c->life_time);
+		bad = -EINVAL;
+	}
+	if (c->rand_time >= c->rekey_time && c->rekey_time) {
+		yamlpos_err(yp, P("%s.rand_time", base), "must be below rekey_time");
+		bad = -EINVAL;
+	}
+	if (c->life_bytes && !c->rekey_bytes)
+		c->rekey_bytes = c->life_bytes - c->life_bytes / 10;
+	if (c->life_packets && !c->rekey_packets)
+		c->rekey_packets = c->life_packets - c->life_packets / 10;
+	if ((c->life_bytes && c->rekey_bytes >= c->life_bytes) ||
+	    (c->life_packets && c->rekey_packets >= c->life_packets)) {
+		yamlpos_err(yp, P("%s", base), "rekey_bytes/packets must be below life_bytes/packets");
+		bad = -EINVAL;
+	}
 	return bad;
 }
 
@@ -664,6 +838,40 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 	c->encap = y->encap;
 	c->start_action = (uint8_t)y->start_action;
 	c->keyingtries = y->keyingtries;
+	if (opt_duration(yp, P("%s.nat_keepalive", base), y->nat_keepalive, 20,
+			 &c->nat_keepalive) < 0 ||
+	    opt_duration(yp, P("%s.liveness_interval", base), y->liveness_interval, 5,
+			 &c->liveness_interval) < 0 ||
+	    opt_duration(yp, P("%s.ike_lifetime", base), y->ike_lifetime, 8 * 3600,
+			 &c->ike_lifetime) < 0 ||
+	    opt_duration(yp, P("%s.reauth_interval", base), y->reauth_interval, 0,
+			 &c->reauth_interval) < 0)
+		bad = -EINVAL;
+	c->liveness_retries = y->liveness_retries ? *y->liveness_retries : 10;
+	c->liveness_action = (uint8_t)y->liveness_action;
+	if (y->updown) {
+		if (y->updown[0] != '/') {
+			yamlpos_err(yp, P("%s.updown", base), "needs an absolute path");
+			bad = -EINVAL;
+		} else if (access(y->updown, X_OK) < 0) {
+			yamlpos_err(yp, P("%s.updown", base), "%s: %s", y->updown,
+				    strerror(errno));
+			bad = -EINVAL;
+		}
+		snprintf(c->updown, sizeof(c->updown), "%s", y->updown);
+	}
+	c->strict_cookies = y->strict_cookies;
+	c->fragmentation = y->fragmentation ? *y->fragmentation : true;
+	c->fragment_size = y->fragment_size ? y->fragment_size : 1280;
+	if (c->fragment_size < 576 || c->fragment_size > 65000) {
+		yamlpos_err(yp, P("%s.fragment_size", base), "%u outside 576..65000",
+			    c->fragment_size);
+		bad = -EINVAL;
+	}
+	if (c->ike_lifetime && c->ike_lifetime < 120) {
+		yamlpos_err(yp, P("%s.ike_lifetime", base), "at least 2m (or 0 = none)");
+		bad = -EINVAL;
+	}
 	if (c->start_action != CFG_START_NONE && !c->n_remote_addrs) {
 		yamlpos_err(yp, P("%s.start_action", base),
 			    "initiating needs a remote address in remote_addrs");
@@ -758,6 +966,39 @@ int cfg_load(const char *file, struct cfg **out)
 	c->ike_port = y->ike_port ? y->ike_port : IKEV2_PORT;
 	c->natt_port = y->natt_port ? y->natt_port : IKEV2_NATT_PORT;
 	c->key_export = y->key_export;
+	c->cookie_threshold = y->cookie_threshold ? *y->cookie_threshold : 500;
+	c->max_half_open = y->max_half_open ? y->max_half_open : 65535;
+	c->retransmit_tries = y->retransmit_tries ? y->retransmit_tries : 5;
+	{
+		c->retransmit_timeout_ms = 2000;
+		if (y->retransmit_timeout) {
+			char *end;
+			double v = strtod(y->retransmit_timeout, &end);
+
+			/* seconds, fractions allowed ("0.5") */
+			if (end == y->retransmit_timeout || (*end && strcmp(end, "s") != 0) ||
+			    v < 0.05 || v > 120) {
+				yamlpos_err(&yp, "retransmit_timeout", "'%s': seconds between 0.05 and 120",
+					    y->retransmit_timeout);
+				ret = -EINVAL;
+			} else {
+				c->retransmit_timeout_ms = (uint32_t)(v * 1000);
+			}
+		}
+		c->retransmit_base = 1.8;
+		if (y->retransmit_base) {
+			char *end;
+			double v = strtod(y->retransmit_base, &end);
+
+			if (end == y->retransmit_base || *end || v < 1 || v > 4) {
+				yamlpos_err(&yp, "retransmit_base", "'%s': a factor between 1 and 4",
+					    y->retransmit_base);
+				ret = -EINVAL;
+			} else {
+				c->retransmit_base = v;
+			}
+		}
+	}
 	snprintf(c->tun_name, sizeof(c->tun_name), "%s",
 		 y->tun && y->tun->name ? y->tun->name : DEFAULT_TUN);
 	c->tun_mtu = y->tun && y->tun->mtu ? y->tun->mtu : DEFAULT_MTU;

@@ -19,6 +19,7 @@
 #define CFG_ID_MAX 256
 
 enum cfg_start_action { CFG_START_NONE = 0, CFG_START_START, CFG_START_TRAP };
+enum cfg_liveness_action { CFG_LIVENESS_RESTART = 0, CFG_LIVENESS_CLEAR };
 enum cfg_auth { CFG_AUTH_PSK = 0 };
 
 /* An IKE identity (RFC 7296 3.5), or "%any" on the remote side. */
@@ -38,6 +39,10 @@ struct cfg_child {
 	unsigned n_esp;
 	uint8_t mode;            /* IPX_MODE_TUNNEL / IPX_MODE_TRANSPORT */
 	uint32_t replay_window;
+	/* lifetimes: rekey (soft, minus up to rand_time) then life (hard);
+	 * 0 = no limit of that kind */
+	uint32_t rekey_time, life_time, rand_time;   /* seconds */
+	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
 };
 
 struct cfg_conn {
@@ -54,6 +59,15 @@ struct cfg_conn {
 	bool encap;              /* force UDP encapsulation */
 	uint8_t start_action;    /* enum cfg_start_action */
 	uint32_t keyingtries;    /* initiation attempts, 0 = forever */
+	uint32_t nat_keepalive;  /* seconds between NAT keepalives, 0 = off */
+	uint32_t liveness_interval, liveness_retries;
+	uint8_t liveness_action; /* enum cfg_liveness_action */
+	char updown[256];        /* script run on up/down, "" = none */
+	bool strict_cookies;     /* always demand a cookie (RFC 7296 2.6) */
+	uint32_t ike_lifetime;   /* seconds; rekeyed before, deleted at */
+	uint32_t reauth_interval;   /* seconds, 0 = off */
+	bool fragmentation;      /* RFC 7383 */
+	uint32_t fragment_size;  /* largest IKE datagram we send unfragmented */
 	struct cfg_child *children;
 	unsigned n_children;
 };
@@ -65,6 +79,10 @@ struct cfg {
 	int log_level;           /* IPX_LOG_* */
 	uint16_t ike_port, natt_port;
 	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */
+	uint32_t cookie_threshold;  /* half-open SAs above which cookies are required */
+	uint32_t max_half_open;     /* beyond it, new IKE_SA_INITs are dropped */
+	uint32_t retransmit_timeout_ms, retransmit_tries;
+	double retransmit_base;
 	char tun_name[16];
 	uint32_t tun_mtu;
 	struct cfg_conn *conns;
@@ -84,6 +102,10 @@ const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);
 int cfg_parse_ts(const char *s, struct ike_ts *ts, const char **why);
 /* "10.1.0.0/16[tcp/80]" style text of a selector. */
 const char *cfg_ts_str(const struct ike_ts *ts, char *buf, size_t len);
+/* "30s", "5m", "8h", "1d" or plain seconds.  0 or -EINVAL. */
+int cfg_parse_duration(const char *s, uint32_t *secs);
+/* "1500", "64k", "10M", "2G" (powers of 1024).  0 or -EINVAL. */
+int cfg_parse_size(const char *s, uint64_t *out);
 /* An identity: IPv4/IPv6 address, FQDN ("@host" or "host.example"),
  * RFC 822 ("user@example"), "%any".  0 or -EINVAL. */
 int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,

@@ -14,9 +14,11 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -150,6 +152,175 @@ static void io_child_down(void *ctx, struct child_sa *c)
 	c->dp_child = IPX_DP_CHILD_NONE;
 }
 
+static void child_params(struct ipxd *d, const struct child_sa *c,
+			 struct ipx_dp_child_params *p)
+{
+	(void)d;
+	memset(p, 0, sizeof(*p));
+	p->sa_out = c->eng_out;
+	p->sa_in = c->eng_in;
+	p->spi_out = c->spi_out;
+	p->spi_in = c->spi_in;
+	ss_to_ep(&c->ike->local, &p->local);
+	ss_to_ep(&c->ike->remote, &p->peer);
+	p->encap = c->ike->natt;
+	p->mode = c->mode;
+	p->user = c->unique_id;
+}
+
+/* A rekeyed (or reauthenticated) Child SA joins its predecessor's policy:
+ * its inbound SA is accepted from now on and, with switch_out, its
+ * outbound SA carries the traffic (the data plane's make-before-break). */
+static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
+			    bool switch_out)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_child_params p;
+	int ret;
+
+	if (old->dp_child == IPX_DP_CHILD_NONE)
+		return -ENOENT;
+	child_params(d, c, &p);
+	if (!switch_out) {
+		/* keep sending on the old SA until the peer deletes it */
+		p.sa_out = old->eng_out;
+		p.spi_out = old->spi_out;
+	}
+	ret = ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_SAS, &p);
+	if (ret == 0 && switch_out) {
+		/* the new outbound SA gets the peer's current address (it may
+		 * have moved since the SA was made) */
+		ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_PEER, &p);
+	}
+	return ret;
+}
+
+static void io_child_retire(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+
+	if (c->dp_child != IPX_DP_CHILD_NONE)
+		ipx_dp_child_retire_in(d->dp, c->dp_child, c->eng_in);
+	c->dp_child = IPX_DP_CHILD_NONE;
+}
+
+/* 2.23: the peer's NAT mapping changed; the data plane sends there now. */
+static void io_child_moved(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_child_params p;
+
+	if (!c->dp_owner || c->dp_child == IPX_DP_CHILD_NONE)
+		return;
+	child_params(d, c, &p);
+	ipx_dp_child_update(d->dp, c->dp_child, IPX_DP_UPD_PEER, &p);
+}
+
+static void io_keepalive(void *ctx, const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_endpoint l, r;
+
+	ss_to_ep(local, &l);
+	ss_to_ep(remote, &r);
+	ipx_dp_keepalive_send(d->dp, &l, &r);
+}
+
+/* ---- updown scripts ---- */
+
+static void addr_only(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char *b;
+
+	ike_addr_str(ss, buf, len);
+	b = strchr(buf, '[');
+	if (b)
+		*b = 0;
+}
+
+static void ts_list(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < n && off + 1 < len; i++) {
+		char t[96];
+
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+					cfg_ts_str(&ts[i], t, sizeof(t)));
+	}
+}
+
+/*
+ * The connection's updown script, run without waiting for it (docs/config.md
+ * lists the environment).  Children are reaped by the SIGCHLD handler.
+ */
+static void io_event(void *ctx, struct ikesa *sa, struct child_sa *c, const char *what)
+{
+	struct ipxd *d = ctx;
+	const struct cfg_conn *conn = sa->conn;
+	char env[16][320], *envp[17], loc[64], rem[64], lts[256], rts[256];
+	char *argv[3];
+	unsigned n = 0;
+	pid_t pid;
+	int ret;
+
+	if (!conn || !conn->updown[0])
+		return;
+	addr_only(&sa->local, loc, sizeof(loc));
+	addr_only(&sa->remote, rem, sizeof(rem));
+#define ENV(...) snprintf(env[n], sizeof(env[n]), __VA_ARGS__), envp[n] = env[n], n++
+	ENV("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	ENV("IPSECFX_EVENT=%s", what);
+	ENV("IPSECFX_CONN=%s", sa->conn_name);
+	ENV("IPSECFX_IKE_SA=%u", sa->unique_id);
+	ENV("IPSECFX_LOCAL=%s", loc);
+	ENV("IPSECFX_REMOTE=%s", rem);
+	ENV("IPSECFX_REMOTE_PORT=%u", ike_port(&sa->remote));
+	ENV("IPSECFX_PEER_ID=%s", sa->peer_id.text);
+	ENV("IPSECFX_NAT=%s", sa->nat_here || sa->nat_there ? "yes" : "no");
+	ENV("IPSECFX_TUN=%s", ipx_dp_tun_name(d->dp));
+	if (c) {
+		ts_list(c->ts_l, c->n_ts_l, lts, sizeof(lts));
+		ts_list(c->ts_r, c->n_ts_r, rts, sizeof(rts));
+		ENV("IPSECFX_CHILD=%s", c->name);
+		ENV("IPSECFX_CHILD_SA=%u", c->unique_id);
+		ENV("IPSECFX_SPI_IN=%08x", c->spi_in);
+		ENV("IPSECFX_SPI_OUT=%08x", c->spi_out);
+		ENV("IPSECFX_LOCAL_TS=%s", lts);
+		ENV("IPSECFX_REMOTE_TS=%s", rts);
+	}
+#undef ENV
+	envp[n] = NULL;
+	argv[0] = (char *)conn->updown;
+	argv[1] = (char *)what;
+	argv[2] = NULL;
+	ret = posix_spawn(&pid, conn->updown, NULL, NULL, argv, envp);
+	if (ret)
+		ipx_err("%s: updown %s %s: %s", sa->conn_name, conn->updown, what, strerror(ret));
+	else
+		ipx_dbg("%s: updown %s %s: pid %d", sa->conn_name, conn->updown, what, (int)pid);
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			ipx_warn("updown script (pid %d) exited with status %d", (int)pid,
+				 WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			ipx_warn("updown script (pid %d) killed by signal %d", (int)pid,
+				 WTERMSIG(status));
+	}
+}
+
 /* ---- data plane -> IKE ---- */
 
 static void dp_ike(void *arg, const uint8_t *msg, size_t len,
@@ -240,11 +411,13 @@ static void dp_acquire(void *arg, const struct ipx_dp_flow *f)
 static void dp_event(void *arg, const struct ipx_event *ev, uint32_t child,
 		     uint64_t user)
 {
-	(void)arg;
+	struct ipxd *d = arg;
+
 	(void)child;
-	ipx_info("ESP SA %08x (%s, child %llu): %s", ev->spi,
-		 ev->dir == IPX_DIR_OUT ? "out" : "in", (unsigned long long)user,
-		 ipx_event_name(ev->type));
+	ipx_dbg("ESP SA %08x (%s, child %llu): %s", ev->spi,
+		ev->dir == IPX_DIR_OUT ? "out" : "in", (unsigned long long)user,
+		ipx_event_name(ev->type));
+	ike_mgr_engine_event(d->ike, ev);
 }
 
 /* ---- control commands ---- */
@@ -516,6 +689,11 @@ int main(int argc, char **argv)
 	io.send = io_send;
 	io.child_up = io_child_up;
 	io.child_down = io_child_down;
+	io.child_rekeyed = io_child_rekeyed;
+	io.child_retire = io_child_retire;
+	io.child_moved = io_child_moved;
+	io.keepalive = io_keepalive;
+	io.event = io_event;
 	d.ike = ike_mgr_new(d.base, d.eng, &io, d.cfg);
 	if (!d.ike)
 		goto out;
@@ -538,7 +716,8 @@ int main(int argc, char **argv)
 	d.sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	d.sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	d.sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
-	for (int i = 0; i < 3; i++)
+	d.sigs[3] = evsignal_new(d.base, SIGCHLD, on_sigchld, &d);
+	for (int i = 0; i < 4; i++)
 		if (d.sigs[i])
 			event_add(d.sigs[i], NULL);
 
@@ -559,7 +738,7 @@ out:
 	if (d.dp)
 		ipx_dp_close(d.dp);
 	ipx_engine_close(d.eng);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (d.sigs[i])
 			event_free(d.sigs[i]);
 	if (d.base)

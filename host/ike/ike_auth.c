@@ -139,14 +139,17 @@ int ike_auth_start(struct ikesa *sa)
 	p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
 	p->u.auth.data = auth;
 	p->u.auth.len = auth_len;
-	/* 2.4: we hold no other IKE SA with this peer */
-	ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_INITIAL_CONTACT,
-			   NULL, 0);
+	/* 2.4: we hold no other IKE SA with this peer; not when this one is
+	 * to replace a running one (reauthentication): the peer would drop
+	 * the old SA before the new one carries traffic */
+	if (!sa->reauth_of && !ike_mgr_find_conn_established(sa->mgr, sa->conn_name, sa))
+		ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_INITIAL_CONTACT, NULL, 0);
 	if (sa->want_child) {
 		sa->new_child = ike_child_new(sa, sa->want_child);
 		if (!sa->new_child)
 			return -ENOMEM;
-		ret = ike_child_add_request(sa, sa->new_child, m);
+		ret = ike_child_add_request(sa, sa->new_child, m, false);
 		if (ret < 0)
 			return ret;
 	}
@@ -202,15 +205,19 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 	if (!c)
 		return 0;
 	sa->new_child = NULL;
-	cerr = ike_child_check_reply(sa, c, m);
+	cerr = ike_child_check_reply(sa, c, m, false);
 	if (cerr) {
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
 			   ikev2_notify_name(cerr));
 		ike_child_free(c);
 		return 0;
 	}
-	if (ike_child_install(sa, c) < 0)
+	/* the first Child SA's keys come from the IKE_SA_INIT nonces (2.17) */
+	if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
+			      NULL, 0) < 0)
 		ike_child_free(c);
+	else
+		ike_child_activate(sa, c, NULL, true);
 	return 0;
 }
 
@@ -315,7 +322,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	p->u.auth.data = auth;
 	p->u.auth.len = auth_len;
 	if (ike_msg_get(m, IKEV2_PL_SA, 0)) {
-		cerr = ike_child_respond(sa, m, r, &child);
+		cerr = ike_child_respond(sa, m, r, &child, false, NULL);
 		if (cerr)
 			ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, cerr, NULL, 0);
 	}
@@ -347,7 +354,12 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	if (cerr)
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA not created: %s", ikev2_notify_name(cerr));
-	if (child && ike_child_install(sa, child) < 0)
-		ike_child_free(child);
+	if (child) {
+		if (ike_child_install(sa, child, false, sa->ni, sa->ni_len, sa->nr,
+				      sa->nr_len, NULL, 0) < 0)
+			ike_child_free(child);
+		else
+			ike_child_activate(sa, child, NULL, true);
+	}
 	return 0;
 }

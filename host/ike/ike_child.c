@@ -169,13 +169,17 @@ static unsigned esp_props(const struct cfg_child *cfg, bool pfs,
 }
 
 int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
-			  struct ike_msg *m)
+			  struct ike_msg *m, bool pfs)
 {
 	/* kept in static storage: the message points at them until sent */
 	static struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
 	static struct ike_proposal props[IKE_MSG_MAX_PROPS];
-	uint8_t spi[4];
-	unsigned n = esp_props(c->cfg, false, cfgs);
+	static uint8_t spi[4];
+	unsigned n;
+
+	if (!c->cfg)
+		return -ENOENT;
+	n = esp_props(c->cfg, pfs, cfgs);
 	struct ike_pld *p;
 	int ret;
 
@@ -188,8 +192,11 @@ int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
 		return -ENOSPC;
 	p->u.sa.props = props;
 	p->u.sa.n_props = n;
-	c->n_ts_l = resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local, c->ts_l);
-	c->n_ts_r = resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote, c->ts_r);
+	if (!c->n_ts_l || !c->n_ts_r) {
+		c->n_ts_l = resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local, c->ts_l);
+		c->n_ts_r = resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote,
+				    c->ts_r);
+	}
 	p = ike_msg_add(m, IKEV2_PL_TSI, true);
 	if (!p)
 		return -ENOSPC;
@@ -229,7 +236,8 @@ static unsigned narrow(const struct ike_tsp *theirs, const struct ike_ts *ours,
 }
 
 uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
-			   struct ike_msg *out, struct child_sa **cp)
+			   struct ike_msg *out, struct child_sa **cp, bool pfs,
+			   const struct child_sa *rekey_of)
 {
 	static struct ike_proposal prop;
 	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
@@ -246,6 +254,10 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 		return IKEV2_N_INVALID_SYNTAX;
 	for (unsigned i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *cfg = &sa->conn->children[i];
+
+		if (rekey_of && cfg != rekey_of->cfg)
+			continue;  /* a rekey keeps the child's configuration */
+		{
 		struct ike_ts ours_l[IKE_CHILD_TS_MAX], ours_r[IKE_CHILD_TS_MAX];
 		struct ike_ts ni[IKE_CHILD_TS_MAX], nr[IKE_CHILD_TS_MAX];
 		struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
@@ -262,7 +274,7 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
 			continue;
 		}
-		np = esp_props(cfg, false, cfgs);
+		np = esp_props(cfg, pfs, cfgs);
 		if (ike_prop_select(&sap->u.sa, cfgs, np, &choice) < 0 ||
 		    choice.spi_size != 4 || !ike_child_engine_cipher(&choice)) {
 			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
@@ -278,6 +290,7 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 		memcpy(c->ts_l, nr, knr * sizeof(nr[0]));
 		c->n_ts_l = knr;
 		break;
+		}
 	}
 	if (!c) {
 		char a[96], b[96];
@@ -336,7 +349,7 @@ static bool subset(const struct ike_tsp *got, const struct ike_ts *ours, unsigne
 }
 
 uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
-			       const struct ike_msg *m)
+			       const struct ike_msg *m, bool pfs)
 {
 	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
 	const struct ike_pld *tsi = ike_msg_get(m, IKEV2_PL_TSI, 0);
@@ -358,7 +371,7 @@ uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;  /* removed by a reload */
 	if (!sap || !tsi || !tsr)
 		return IKEV2_N_INVALID_SYNTAX;
-	n = esp_props(c->cfg, false, cfgs);
+	n = esp_props(c->cfg, pfs, cfgs);
 	ipx_st32(spi, c->spi_in);
 	if (ike_prop_to_sa(cfgs, n, spi, 4, props) < 0)
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
@@ -424,15 +437,16 @@ static void sa_addr(const struct sockaddr_storage *ss, struct ipx_addr *a)
 		memcpy(a->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
-int ike_child_install(struct ikesa *sa, struct child_sa *c)
+int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len)
 {
 	struct ike_mgr *m = sa->mgr;
 	struct ike_child_keys k;
 	struct ipx_sa_params out, in;
 	uint8_t cipher = ike_child_engine_cipher(&c->prop);
 	const struct ipx_cipher_info *ci = ipx_cipher_info(cipher);
-	char tl[96], tr[96], pstr[160];
-	struct ike_proposal pp;
+	const struct cfg_child *cfg = c->cfg;
 	int ret;
 
 	if (!ci) {
@@ -441,7 +455,7 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c)
 		return -EOPNOTSUPP;
 	}
 	ret = ike_child_keys_derive(sa->prop.prf, sa->keys.sk_d, sa->keys.prf_len,
-				    NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
+				    g_ir, g_ir_len, ni, ni_len, nr, nr_len,
 				    c->prop.encr, c->prop.encr_bits, c->prop.integ, &k);
 	if (ret < 0) {
 		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: key derivation failed", c->name);
@@ -459,28 +473,45 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c)
 		out.encap_sport = ike_port(&sa->local);
 		out.encap_dport = ike_port(&sa->remote);
 	}
+	if (cfg) {
+		/* byte and packet lifetimes are the engine's to count: soft
+		 * asks for a rekey, hard stops the SA */
+		out.soft.bytes = cfg->rekey_bytes;
+		out.soft.packets = cfg->rekey_packets;
+		out.hard.bytes = cfg->life_bytes;
+		out.hard.packets = cfg->life_packets;
+	}
 	in = out;
-	/* 2.17: KEYMAT gives initiator->responder keys first */
+	/* 2.17: KEYMAT gives the keys for traffic from the initiator of the
+	 * exchange that made the child first */
 	out.dir = IPX_DIR_OUT;
 	out.spi = c->spi_out;
-	memcpy(out.key, sa->initiator ? k.ei : k.er, ci->key_len);
-	memcpy(out.integ_key, sa->initiator ? k.ai : k.ar, ci->integ_len);
+	memcpy(out.key, we_init ? k.ei : k.er, ci->key_len);
+	memcpy(out.integ_key, we_init ? k.ai : k.ar, ci->integ_len);
 	sa_addr(&sa->local, &out.src);
 	sa_addr(&sa->remote, &out.dst);
 	in.dir = IPX_DIR_IN;
 	in.spi = c->spi_in;
-	memcpy(in.key, sa->initiator ? k.er : k.ei, ci->key_len);
-	memcpy(in.integ_key, sa->initiator ? k.ar : k.ai, ci->integ_len);
-	in.replay_window = c->cfg ? c->cfg->replay_window : 1024;
+	memcpy(in.key, we_init ? k.er : k.ei, ci->key_len);
+	memcpy(in.integ_key, we_init ? k.ar : k.ai, ci->integ_len);
+	in.replay_window = cfg ? cfg->replay_window : 1024;
 	if (in.esn && !in.replay_window)
 		in.replay_window = 64;
 	sa_addr(&sa->remote, &in.src);
 	sa_addr(&sa->local, &in.dst);
 	if (m->cfg->key_export && !c->keys) {
-		/* opt-in: kept so that export-keys can hand them to Wireshark */
+		/* opt-in: kept so that export-keys can hand them to Wireshark;
+		 * stored as seen from us: ei/ai our outbound */
 		c->keys = malloc(sizeof(*c->keys));
-		if (c->keys)
+		if (c->keys) {
 			*c->keys = k;
+			if (!we_init) {
+				memcpy(c->keys->ei, k.er, sizeof(k.er));
+				memcpy(c->keys->ai, k.ar, sizeof(k.ar));
+				memcpy(c->keys->er, k.ei, sizeof(k.ei));
+				memcpy(c->keys->ar, k.ai, sizeof(k.ai));
+			}
+		}
 	}
 	ike_child_keys_wipe(&k);
 	ret = ipx_sa_add(m->eng, &out, &c->eng_out);
@@ -501,19 +532,89 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c)
 	c->created = ike_now();
 	c->next = sa->children;
 	sa->children = c;
-	if (m->io.child_up && m->io.child_up(m->io.ctx, c) < 0) {
+	ike_child_set_timers(c);
+	return 0;
+}
+
+static bool same_ts(const struct ike_ts *a, unsigned na, const struct ike_ts *b,
+		    unsigned nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (!ts_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A new Child SA with the configuration and selectors of one that already
+ * carries traffic (in this IKE SA or another of the same connection: a
+ * reauthentication, or a peer that came back) takes its place in the data
+ * plane at once, the way a rekey does, instead of a second policy for the
+ * same traffic.  The old one is deleted with its IKE SA, or after a grace
+ * period by the timer.
+ */
+static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
+{
+	for (struct ikesa *o = sa->mgr->all; o; o = o->next) {
+		if (strcmp(o->conn_name, sa->conn_name) != 0)
+			continue;
+		for (struct child_sa *k = o->children; k; k = k->next)
+			if (k != c && k->dp_owner && k->installed &&
+			    strcmp(k->name, c->name) == 0 &&
+			    same_ts(k->ts_l, k->n_ts_l, c->ts_l, c->n_ts_l) &&
+			    same_ts(k->ts_r, k->n_ts_r, c->ts_r, c->n_ts_r)) {
+				ike_sa_log(sa, IPX_LOG_INFO,
+					   "Child SA %s replaces SPI %08x of IKE SA %u",
+					   c->name, k->spi_in, o->unique_id);
+				return k;
+			}
+	}
+	return NULL;
+}
+
+int ike_child_activate(struct ikesa *sa, struct child_sa *c,
+		       struct child_sa *old, bool switch_out)
+{
+	struct ike_mgr *m = sa->mgr;
+	char tl[96], tr[96], pstr[160];
+	struct ike_proposal pp;
+	int ret = 0;
+
+	if (!old)
+		old = takeover(sa, c);
+	if (old) {
+		old->replaced_at = ike_now();
+		c->dp_child = old->dp_child;
+		if (m->io.child_rekeyed)
+			ret = m->io.child_rekeyed(m->io.ctx, old, c, switch_out);
+		if (ret == 0 && switch_out) {
+			old->dp_owner = false;
+			c->dp_owner = true;
+		}
+	} else {
+		if (m->io.child_up)
+			ret = m->io.child_up(m->io.ctx, c);
+		c->dp_owner = ret == 0;
+	}
+	if (ret < 0) {
 		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: the data plane refused it", c->name);
+		c->dp_owner = false;
 		ike_child_remove(sa, c);
 		return -EIO;
 	}
 	c->installed = true;
 	ike_prop_choice_to_sa(&c->prop, NULL, 0, &pp);
 	ike_sa_log(sa, IPX_LOG_INFO,
-		   "Child SA %s established: SPIs %08x in, %08x out, %s, %s%s === %s%s%s",
-		   c->name, c->spi_in, c->spi_out, ike_prop_str(&pp, pstr, sizeof(pstr)),
+		   "Child SA %s %s: SPIs %08x in, %08x out, %s%s, %s%s === %s%s%s",
+		   c->name, old ? "rekeyed" : "established", c->spi_in, c->spi_out,
+		   ike_prop_str(&pp, pstr, sizeof(pstr)), c->prop.esn ? " ESN" : "",
 		   cfg_ts_str(&c->ts_l[0], tl, sizeof(tl)), c->n_ts_l > 1 ? " ..." : "",
 		   cfg_ts_str(&c->ts_r[0], tr, sizeof(tr)), c->n_ts_r > 1 ? " ..." : "",
 		   sa->natt ? " (UDP-encapsulated)" : "");
+	if (m->io.event)
+		m->io.event(m->io.ctx, sa, c, old ? "rekeyed" : "up");
 	return 0;
 }
 
@@ -522,8 +623,25 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 	struct ike_mgr *m = sa->mgr;
 	struct child_sa **p;
 
-	if (c->installed && m->io.child_down)
-		m->io.child_down(m->io.ctx, c);
+	/* the SA that will carry the traffic when this one goes: a rekeyed
+	 * successor takes over instead of the policy going away (after a
+	 * rekey collision, the peer's new SA) */
+	if (!c->successor && c->collision && c->collision->installed)
+		c->successor = c->collision;
+	if (c->dp_owner && c->successor && c->successor->installed &&
+	    m->io.child_rekeyed &&
+	    m->io.child_rekeyed(m->io.ctx, c, c->successor, true) == 0) {
+		c->dp_owner = false;
+		c->successor->dp_owner = true;
+	}
+	if (c->dp_owner) {
+		if (m->io.child_down)
+			m->io.child_down(m->io.ctx, c);
+		if (m->io.event)
+			m->io.event(m->io.ctx, sa, c, "down");
+	} else if (c->installed && m->io.child_retire) {
+		m->io.child_retire(m->io.ctx, c);
+	}
 	if (c->eng_out != IPX_SA_NONE)
 		ipx_sa_delete(m->eng, c->eng_out);
 	if (c->eng_in != IPX_SA_NONE)
@@ -533,6 +651,15 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 			*p = c->next;
 			break;
 		}
+	/* nothing may keep pointing at it */
+	for (struct child_sa *o = sa->children; o; o = o->next) {
+		if (o->successor == c)
+			o->successor = NULL;
+		if (o->collision == c)
+			o->collision = NULL;
+	}
+	if (sa->cc.old == c)
+		sa->cc.old = NULL;
 	if (c->installed)
 		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s deleted (SPIs %08x in, %08x out)",
 			   c->name, c->spi_in, c->spi_out);

@@ -1,7 +1,7 @@
 /*
  * INFORMATIONAL exchanges (RFC 7296 1.4): Delete payloads for the IKE SA
  * or Child SAs, notifies, and the empty request a peer uses to check that
- * we are alive (answered with an empty response).
+ * we are alive (answered with an empty response; ours is in ike_mgr.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,10 +65,14 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 						   "Delete for unknown ESP SPI %08x ignored", spi);
 					continue;
 				}
-				/* 1.4.1: answer with the paired inbound SPIs */
-				if (n_del < MAX_DEL_SPIS)
+				/* 1.4.1: answer with the paired inbound SPIs,
+				 * except for SAs we are deleting ourselves (the
+				 * two requests crossed) */
+				if (!c->deleting && n_del < MAX_DEL_SPIS)
 					ipx_st32(del_spis + 4 * n_del++, c->spi_in);
-				ike_sa_log(sa, IPX_LOG_INFO, "peer deletes Child SA %s", c->name);
+				ike_sa_log(sa, IPX_LOG_INFO, "peer deletes Child SA %s (SPI %08x)%s",
+					   c->name, c->spi_in,
+					   c->replaced_at ? ", rekeyed" : "");
 				ike_child_remove(sa, c);
 			}
 		} else if (p->type == IKEV2_PL_NOTIFY) {
@@ -90,7 +94,12 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	ike_send_response(sa, r);
 	if (delete_ike) {
-		ike_sa_log(sa, IPX_LOG_INFO, "peer deletes the IKE SA");
+		if (sa->rekeyed_by)
+			ike_sa_log(sa, IPX_LOG_INFO, "peer deletes the rekeyed IKE SA");
+		else
+			ike_sa_log(sa, IPX_LOG_INFO, "peer deletes the IKE SA");
+		if (!sa->rekeyed_by && sa->mgr->io.event)
+			sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-down");
 		destroy_soon(sa);
 	}
 	return 0;
@@ -110,7 +119,13 @@ int ike_info_delete_ike(struct ikesa *sa)
 	struct ike_pld *d;
 	int ret;
 
-	if (sa->out.buf) {
+	if (!sa->rekeyed_by && sa->mgr->io.event)
+		sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-down");
+	/* the children stop now: no traffic on an SA being deleted (after a
+	 * rekey they live on in the new IKE SA already) */
+	while (sa->children)
+		ike_child_remove(sa, sa->children);
+	if (sa->out.w.buf) {
 		/* an exchange is in flight: the window is 1, so just go */
 		ike_sa_log(sa, IPX_LOG_INFO, "deleting the IKE SA without notice (exchange in flight)");
 		destroy_soon(sa);
@@ -119,30 +134,77 @@ int ike_info_delete_ike(struct ikesa *sa)
 	ike_msg_start(sa, r, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
 	ike_msg_add(r, IKEV2_PL_SK, false);
 	d = ike_msg_add(r, IKEV2_PL_DELETE, true);
-	if (!d)
+	if (!d) {
+		destroy_soon(sa);
 		return -ENOSPC;
+	}
 	d->u.del.proto = IKEV2_PROTO_IKE;
 	sa->state = IKE_DELETING;
 	ret = ike_send_request(sa, r, delete_response);
 	if (ret < 0)
 		destroy_soon(sa);
-	/* the children stop now: no traffic on an SA being deleted */
-	while (sa->children)
-		ike_child_remove(sa, sa->children);
 	return 0;
 }
 
-int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
+/* The answer to our Delete of Child SAs: their inbound SAs go now. */
+static int delete_child_response(struct ikesa *sa, struct ike_msg *m)
 {
-	struct ike_msg *r = sa->mgr->omsg;
+	struct child_sa *c, *next;
 
-	/* Rekeying and additional Child SAs come with CREATE_CHILD_SA
-	 * support; until then the honest answer (1.3) is that we accept no
-	 * further SAs on this IKE SA. */
-	ike_sa_log(sa, IPX_LOG_WARN, "CREATE_CHILD_SA not supported yet: NO_ADDITIONAL_SAS");
-	ike_msg_start(sa, r, IKEV2_EXCH_CREATE_CHILD_SA, true, m->hdr.msg_id);
+	(void)m;
+	for (c = sa->children; c; c = next) {
+		next = c->next;
+		if (c->deleting)
+			ike_child_remove(sa, c);
+	}
+	return 0;
+}
+
+/*
+ * Delete c, and with it every other child waiting for a Delete, in one
+ * INFORMATIONAL request (1.4.1).  With an exchange in flight the Delete
+ * waits for the window (the timer tick sends it).
+ */
+int ike_info_delete_child(struct ikesa *sa, struct child_sa *c)
+{
+	static uint8_t spis[MAX_DEL_SPIS * 4];
+	struct ike_msg *r = sa->mgr->omsg;
+	struct ike_pld *d;
+	unsigned n = 0;
+	int ret;
+
+	if (c) {
+		if (c->deleting)
+			return 0;
+		c->want_delete = true;
+	}
+	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED)
+		return 0;
+	for (struct child_sa *o = sa->children; o && n < MAX_DEL_SPIS; o = o->next)
+		if (o->want_delete && !o->deleting)
+			ipx_st32(spis + 4 * n++, o->spi_in);
+	if (!n)
+		return 0;
+	ike_msg_start(sa, r, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
 	ike_msg_add(r, IKEV2_PL_SK, false);
-	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_NO_ADDITIONAL_SAS,
-			   NULL, 0);
-	return ike_send_response(sa, r);
+	d = ike_msg_add(r, IKEV2_PL_DELETE, true);
+	if (!d)
+		return -ENOSPC;
+	d->u.del.proto = IKEV2_PROTO_ESP;
+	d->u.del.spi_size = 4;
+	d->u.del.n_spi = (uint16_t)n;
+	d->u.del.spis = spis;
+	ret = ike_send_request(sa, r, delete_child_response);
+	if (ret < 0)
+		return ret;
+	n = 0;
+	for (struct child_sa *o = sa->children; o && n < MAX_DEL_SPIS; o = o->next)
+		if (o->want_delete && !o->deleting) {
+			o->want_delete = false;
+			o->deleting = true;
+			n++;
+			ike_sa_log(sa, IPX_LOG_INFO, "deleting Child SA %s (SPI %08x)%s",
+				   o->name, o->spi_in, o->replaced_at ? ", rekeyed" : "");
+		}
+	return 0;
 }

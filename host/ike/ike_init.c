@@ -457,6 +457,49 @@ static void half_open_expired(evutil_socket_t fd, short what, void *arg)
 	ike_sa_destroy(sa);
 }
 
+/*
+ * 2.6: with cookie_threshold half-open SAs or more (or strict_cookies), an
+ * IKE_SA_INIT request must echo a cookie we made from its Ni, address and
+ * SPIi before we spend a Diffie-Hellman computation or any state on it.
+ * The answer to one without (or with a stale one) is a stateless
+ * N(COOKIE).  True when the request may proceed.
+ */
+static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
+		      const struct ike_msg *m, const struct ike_hdr *h,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool natt)
+{
+	const struct ike_pld *np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
+	const struct ike_notify *ck = ike_msg_notify(m, IKEV2_N_COOKIE);
+	uint32_t thr = mgr->cfg->cookie_threshold;
+	uint8_t cookie[IKE_COOKIE_LEN];
+	size_t ip_len;
+	const uint8_t *ip = addr_bytes(remote, &ip_len);
+	char peer[80];
+
+	if (!c->strict_cookies && (!thr || mgr->n_half_open < thr) && !ck)
+		return true;
+	if (ck) {
+		if (ike_cookie_verify(&mgr->cookies, ck->data, ck->len, np->u.nonce.data,
+				      np->u.nonce.len, ip, ip_len, h->spi_i) == 0) {
+			mgr->st.cookies_ok++;
+			return true;
+		}
+		mgr->st.cookies_bad++;
+		if (!c->strict_cookies && (!thr || mgr->n_half_open < thr))
+			return true;  /* a stale cookie we no longer need */
+		ipx_dbg("IKE_SA_INIT from %s with a wrong cookie: a new one sent",
+			ike_addr_str(remote, peer, sizeof(peer)));
+	}
+	if (ike_cookie_make(&mgr->cookies, np->u.nonce.data, np->u.nonce.len, ip, ip_len,
+			    h->spi_i, cookie) < 0)
+		return false;
+	mgr->st.cookies_sent++;
+	ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_COOKIE, cookie,
+			    sizeof(cookie));
+	return false;
+}
+
 void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		      const struct ike_hdr *h,
 		      const struct sockaddr_storage *local,
@@ -472,13 +515,20 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 
 	sa = find_half_open(mgr, h->spi_i, remote);
 	if (sa) {
-		if (sa->last_resp && sa->init_req_len == len &&
-		    memcmp(sa->init_req, buf, len) == 0) {
-			mgr->st.responses_resent++;
-			mgr->st.tx++;
-			mgr->io.send(mgr->io.ctx, &sa->local, &sa->remote, sa->natt,
-				     sa->last_resp, sa->last_resp_len);
-		}
+		/* 2.1: a retransmission gets the same answer; anything else
+		 * with that SPI and address is ignored */
+		if (sa->state == IKE_CONNECTING && sa->init_req_len == len &&
+		    memcmp(sa->init_req, buf, len) == 0)
+			ike_resend_response(sa);
+		return;
+	}
+	/* 2.6: past max_half_open nothing new is started at all */
+	if (mgr->n_half_open >= (mgr->cfg->max_half_open ? mgr->cfg->max_half_open : 65535)) {
+		mgr->st.dropped_half_open++;
+		if ((mgr->st.dropped_half_open & 1023) == 1)
+			ipx_warn("%u half-open IKE SAs: IKE_SA_INIT from %s dropped "
+				 "(max_half_open; logged once per 1024)", mgr->n_half_open,
+				 ike_addr_str(remote, peer, sizeof(peer)));
 		return;
 	}
 	if (ike_msg_parse(m, buf, len, &e) < 0) {
@@ -513,6 +563,8 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
+	if (!cookie_ok(mgr, c, m, h, local, remote, natt))
+		return;
 	if (ike_prop_select(&sap->u.sa, c->ike, c->n_ike, &choice) < 0) {
 		char offer[160];
 		struct ike_proposal first = sap->u.sa.n_props ? sap->u.sa.props[0] : (struct ike_proposal){ 0 };
@@ -568,6 +620,7 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 	sa->remote = *remote;
 	sa->natt = natt;
 	sa->state = IKE_CONNECTING;
+	sa->half_open = true;
 	mgr->n_half_open++;
 	memcpy(sa->spi_i, h->spi_i, 8);
 	sa->prop = choice;

@@ -16,18 +16,21 @@
 
 #include <openssl/crypto.h>
 
+#include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
 #include "ike_sa.h"
 
 #define HASH_SIZE 4096
 
+uint64_t ike_clock_offset;
+
 uint64_t ike_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec + ike_clock_offset;
 }
 
 const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -133,12 +136,39 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	return sa;
 }
 
+static void wire_free(struct ike_wire *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+static void frags_reset(struct ike_frags *f)
+{
+	for (unsigned i = 0; i < IKE_MAX_FRAGS; i++) {
+		if (f->part[i])
+			OPENSSL_clear_free(f->part[i], f->part_len[i]);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
 static void free_out(struct ikesa *sa)
 {
-	free(sa->out.buf);
+	wire_free(&sa->out.w);
 	memset(&sa->out, 0, sizeof(sa->out));
 	if (sa->rtx_ev)
 		event_del(sa->rtx_ev);
+}
+
+static void cc_reset(struct ikesa *sa)
+{
+	if (sa->cc.child)
+		ike_child_free(sa->cc.child);
+	if (sa->cc.old)
+		sa->cc.old->rekeying = false;
+	if (sa->cc.new_ike)
+		ike_sa_destroy(sa->cc.new_ike);
+	ike_dh_free(sa->cc.dh);
+	OPENSSL_cleanse(&sa->cc, sizeof(sa->cc));
 }
 
 void ike_sa_destroy(struct ikesa *sa)
@@ -153,8 +183,27 @@ void ike_sa_destroy(struct ikesa *sa)
 	}
 	if (sa->new_child)
 		ike_child_free(sa->new_child);
-	if (sa->state == IKE_CONNECTING && !sa->initiator && m->n_half_open)
+	cc_reset(sa);
+	if (sa->reauth_of) {
+		/* a reauthentication that did not make it: try again later */
+		sa->reauth_of->reauthing = false;
+		sa->reauth_of->reauth_at = ike_now() + 30;
+	}
+	frags_reset(&sa->rx_frags);
+	/* nothing may keep pointing at this SA */
+	for (struct ikesa *o = m->all; o; o = o->next) {
+		if (o->rekeyed_by == sa)
+			o->rekeyed_by = NULL;
+		if (o->collision == sa)
+			o->collision = NULL;
+		if (o->reauth_of == sa)
+			o->reauth_of = NULL;
+		if (o->cc.new_ike == sa)
+			o->cc.new_ike = NULL;
+	}
+	if (sa->half_open && m->n_half_open)
 		m->n_half_open--;
+	sa->half_open = false;
 	unhash(sa);
 	for (p = &m->all; *p; p = &(*p)->next)
 		if (*p == sa) {
@@ -167,7 +216,7 @@ void ike_sa_destroy(struct ikesa *sa)
 		event_free(sa->rtx_ev);
 	if (sa->timer_ev)
 		event_free(sa->timer_ev);
-	free(sa->last_resp);
+	wire_free(&sa->last_resp);
 	free(sa->init_req);
 	free(sa->init_resp);
 	ike_dh_free(sa->dh);
@@ -183,13 +232,59 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	ike_sa_destroy(sa);
 }
 
+void ike_retry_schedule(struct ike_mgr *m, const char *conn, const char *child,
+			unsigned delay_s)
+{
+	struct ike_retry *r;
+
+	for (r = m->retries; r; r = r->next)
+		if (strcmp(r->conn, conn) == 0)
+			break;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return;
+		snprintf(r->conn, sizeof(r->conn), "%s", conn);
+		r->next = m->retries;
+		m->retries = r;
+	}
+	snprintf(r->child, sizeof(r->child), "%s", child ? child : "");
+	r->at = ike_now() + delay_s;
+}
+
+/* The peer stopped answering (or said goodbye): drop the SA without a
+ * Delete and, with liveness_action: restart, build it again (2.4). */
+void ike_sa_dead(struct ikesa *sa, const char *why)
+{
+	struct ike_mgr *m = sa->mgr;
+	const struct cfg_conn *c = sa->conn;
+	char conn[CFG_NAME_MAX], child[CFG_NAME_MAX] = "";
+
+	snprintf(conn, sizeof(conn), "%s", sa->conn_name);
+	if (sa->children)
+		snprintf(child, sizeof(child), "%s", sa->children->name);
+	else if (sa->want_child)
+		snprintf(child, sizeof(child), "%s", sa->want_child->name);
+	ike_sa_log(sa, IPX_LOG_WARN, "peer dead: %s; IKE SA and its Child SAs deleted%s", why,
+		   c && c->liveness_action == CFG_LIVENESS_RESTART && c->n_remote_addrs
+		   ? ", restarting" : "");
+	m->st.dead_peers++;
+	sa->dead = true;
+	if (m->io.event)
+		m->io.event(m->io.ctx, sa, NULL, "dead");
+	ike_sa_destroy(sa);
+	if (c && c->liveness_action == CFG_LIVENESS_RESTART && c->n_remote_addrs)
+		ike_retry_schedule(m, conn, child[0] ? child : NULL, 0);
+}
+
 void ike_sa_established(struct ikesa *sa)
 {
 	char prop[160];
 	struct ike_proposal p;
 
-	if (sa->state == IKE_CONNECTING && !sa->initiator && sa->mgr->n_half_open)
+	if (sa->half_open && sa->mgr->n_half_open)
 		sa->mgr->n_half_open--;
+	sa->half_open = false;
 	sa->state = IKE_ESTABLISHED;
 	sa->established = ike_now();
 	sa->mgr->st.established++;
@@ -200,6 +295,10 @@ void ike_sa_established(struct ikesa *sa)
 		   sa->initiator ? "initiator" : "responder",
 		   ike_prop_str(&p, prop, sizeof(prop)), sa->peer_id.text,
 		   sa->natt ? ", NAT-T" : "");
+	sa->last_activity = ike_now();
+	ike_sa_set_timers(sa);
+	if (sa->mgr->io.event)
+		sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-up");
 }
 
 /* ---- sending ---- */
@@ -213,88 +312,204 @@ void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
 	ike_msg_init(m, sa->spi_i, sa->spi_r, exchange, flags, id);
 }
 
-static int send_raw(struct ikesa *sa, const uint8_t *buf, size_t len)
+static int send_wire(struct ikesa *sa, const struct ike_wire *w)
 {
 	struct ike_mgr *m = sa->mgr;
+	size_t off = 0;
+	int ret = 0;
 
-	m->st.tx++;
-	return m->io.send(m->io.ctx, &sa->local, &sa->remote, sa->natt, buf, len);
+	if (!w->n_frags) {
+		m->st.tx++;
+		return m->io.send(m->io.ctx, &sa->local, &sa->remote, sa->natt, w->buf, w->len);
+	}
+	for (unsigned i = 0; i < w->n_frags; i++) {
+		m->st.tx++;
+		m->st.fragments_tx++;
+		ret = m->io.send(m->io.ctx, &sa->local, &sa->remote, sa->natt,
+				 w->buf + off, w->frag_len[i]);
+		off += w->frag_len[i];
+	}
+	return ret;
 }
 
-/* Serialise and, past IKE_SA_INIT, encrypt into a fresh buffer. */
-static int build(struct ikesa *sa, struct ike_msg *msg, uint8_t **out,
-		 size_t *out_len)
+/* Largest IKE message that fits fragment_size (an IP datagram, RFC 7383
+ * 2.5.1): minus IP, UDP and, on the NAT-T port, the non-ESP marker. */
+static size_t max_message(const struct ikesa *sa)
+{
+	size_t ip = sa->remote.ss_family == AF_INET6 ? 40 : 20;
+	size_t fs = sa->conn ? sa->conn->fragment_size : 1280;
+
+	return fs - ip - 8 - (sa->natt ? 4 : 0);
+}
+
+/* RFC 7383: the SK plaintext cut into SKF fragments, each encrypted. */
+static int fragment(struct ikesa *sa, const struct ike_msg *msg,
+		    struct ike_wire *w)
+{
+	uint8_t *inner = malloc(IKE_MSG_BUF), *f = sa->mgr->buf;
+	size_t inner_len, chunk, maxm = max_message(sa), ovh;
+	unsigned total;
+	uint8_t first;
+	int ret;
+
+	if (!inner)
+		return -ENOMEM;
+	ret = ike_msg_build_inner(msg, inner, IKE_MSG_BUF, &inner_len, &first);
+	if (ret < 0)
+		goto out;
+	/* worst case of the encryption overhead at this size */
+	ovh = ike_sk_overhead(&sa->keys, maxm) + 16;
+	if (maxm <= IKE_HDR_LEN + 8 + ovh + 64) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	chunk = maxm - IKE_HDR_LEN - 8 - ovh;
+	total = (unsigned)((inner_len + chunk - 1) / chunk);
+	if (total > IKE_MAX_FRAGS) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	w->buf = malloc(total * maxm + 64);
+	if (!w->buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	w->n_frags = total;
+	for (unsigned i = 0; i < total; i++) {
+		size_t n = i + 1 < total ? chunk : inner_len - i * chunk, flen, skf_off;
+
+		ret = ike_frag_build(&msg->hdr, first, (uint16_t)(i + 1), (uint16_t)total,
+				     inner + i * chunk, n, f, IKE_MSG_BUF, &flen, &skf_off);
+		if (ret == 0)
+			ret = ike_sk_encrypt(&sa->keys, sa->initiator, f, IKE_MSG_BUF,
+					     &flen, skf_off);
+		if (ret < 0)
+			goto out;
+		memcpy(w->buf + w->len, f, flen);
+		w->len += flen;
+		w->frag_len[i] = flen;
+	}
+out:
+	OPENSSL_clear_free(inner, IKE_MSG_BUF);
+	if (ret < 0)
+		wire_free(w);
+	return ret;
+}
+
+/* Serialise and, past IKE_SA_INIT, encrypt (fragmented when too big and
+ * the peer said it can reassemble). */
+static int build(struct ikesa *sa, struct ike_msg *msg, struct ike_wire *w)
 {
 	uint8_t *buf = sa->mgr->buf;
 	size_t len = 0, sk_off = 0;
 	int ret;
 
+	memset(w, 0, sizeof(*w));
 	ret = ike_msg_build(msg, buf, IKE_MSG_BUF, &len, &sk_off);
+	if (ret == 0 && msg->sk >= 0 && sa->frag_ok && sa->conn &&
+	    sa->conn->fragmentation &&
+	    len + ike_sk_overhead(&sa->keys, len) > max_message(sa)) {
+		ret = fragment(sa, msg, w);
+		if (ret == 0)
+			ike_sa_log(sa, IPX_LOG_DEBUG, "%s sent in %u fragments",
+				   ikev2_exchange_name(msg->hdr.exchange), w->n_frags);
+		goto done;
+	}
 	if (ret == 0 && msg->sk >= 0)
 		ret = ike_sk_encrypt(&sa->keys, sa->initiator, buf, IKE_MSG_BUF,
 				     &len, sk_off);
-	if (ret < 0) {
+	if (ret == 0) {
+		w->buf = malloc(len);
+		if (!w->buf)
+			return -ENOMEM;
+		memcpy(w->buf, buf, len);
+		w->len = len;
+	}
+done:
+	if (ret < 0)
 		ike_sa_log(sa, IPX_LOG_ERR, "cannot build %s message: %s",
 			   ikev2_exchange_name(msg->hdr.exchange), strerror(-ret));
-		return ret;
-	}
-	*out = malloc(len);
-	if (!*out)
-		return -ENOMEM;
-	memcpy(*out, buf, len);
-	*out_len = len;
-	return 0;
+	return ret;
 }
 
 static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ikesa *sa = arg;
 	struct ike_mgr *m = sa->mgr;
+	const struct cfg_conn *c = sa->conn;
+	unsigned limit = m->rtx_tries + 1;
 	struct timeval tv;
 	double ms;
 
 	(void)fd;
 	(void)what;
-	if (!sa->out.buf)
+	if (!sa->out.w.buf)
 		return;
-	if (sa->out.tries >= m->rtx_tries) {
+	if (sa->out.liveness && c)
+		limit = c->liveness_retries + 1;
+	if (sa->out.tries >= limit) {
 		char why[96];
 
-		snprintf(why, sizeof(why), "no answer to %s after %u transmissions",
+		snprintf(why, sizeof(why), "no answer to %s%s after %u transmissions",
+			 sa->out.liveness ? "the liveness check " : "",
 			 ikev2_exchange_name(sa->out.exchange), sa->out.tries);
-		ike_sa_fail(sa, why);
+		if (sa->state == IKE_ESTABLISHED) {
+			ike_sa_dead(sa, why);
+		} else {
+			const char *conn = sa->conn_name;
+			char cn[CFG_NAME_MAX], child[CFG_NAME_MAX] = "";
+			bool retry = sa->initiator && c &&
+				     (c->keyingtries == 0 || sa->init_retries + 1 < c->keyingtries);
+
+			snprintf(cn, sizeof(cn), "%s", conn);
+			if (sa->want_child)
+				snprintf(child, sizeof(child), "%s", sa->want_child->name);
+			ike_sa_fail(sa, why);
+			if (retry)
+				ike_retry_schedule(m, cn, child[0] ? child : NULL, 2);
+		}
 		return;
 	}
 	sa->out.tries++;
 	m->st.retransmits++;
-	ike_sa_log(sa, IPX_LOG_INFO, "retransmit %u of %s request %u", sa->out.tries - 1,
+	ike_sa_log(sa, sa->out.liveness ? IPX_LOG_DEBUG : IPX_LOG_INFO,
+		   "retransmit %u of %s request %u", sa->out.tries - 1,
 		   ikev2_exchange_name(sa->out.exchange), sa->out.id);
-	send_raw(sa, sa->out.buf, sa->out.len);
-	/* 2.4: exponential back-off */
-	ms = m->rtx_ms;
-	for (unsigned i = 1; i < sa->out.tries; i++)
-		ms *= m->rtx_base;
+	send_wire(sa, &sa->out.w);
+	if (sa->out.liveness && c) {
+		/* liveness: a fixed interval, so "dead" comes after
+		 * interval x retries (docs/config.md) */
+		ms = c->liveness_interval * 1000.0;
+	} else {
+		/* 2.4: exponential back-off */
+		ms = m->rtx_ms;
+		for (unsigned i = 1; i < sa->out.tries; i++)
+			ms *= m->rtx_base;
+	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
 	event_add(sa->rtx_ev, &tv);
 }
 
-int ike_send_request(struct ikesa *sa, struct ike_msg *msg,
-		     int (*on_response)(struct ikesa *, struct ike_msg *))
+static int send_request(struct ikesa *sa, struct ike_msg *msg,
+			int (*on_response)(struct ikesa *, struct ike_msg *),
+			bool liveness)
 {
-	struct timeval tv = { sa->mgr->rtx_ms / 1000, (sa->mgr->rtx_ms % 1000) * 1000 };
+	unsigned ms = liveness && sa->conn ? sa->conn->liveness_interval * 1000 : sa->mgr->rtx_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	int ret;
 
-	if (sa->out.buf) {
+	if (sa->out.w.buf) {
 		ike_sa_log(sa, IPX_LOG_ERR, "a request is already in flight");
 		return -EBUSY;
 	}
-	ret = build(sa, msg, &sa->out.buf, &sa->out.len);
+	ret = build(sa, msg, &sa->out.w);
 	if (ret < 0)
 		return ret;
 	sa->out.id = msg->hdr.msg_id;
 	sa->out.exchange = msg->hdr.exchange;
 	sa->out.tries = 1;
+	sa->out.liveness = liveness;
 	sa->out.on_response = on_response;
 	if (!sa->rtx_ev)
 		sa->rtx_ev = evtimer_new(sa->mgr->base, rtx_cb, sa);
@@ -304,35 +519,56 @@ int ike_send_request(struct ikesa *sa, struct ike_msg *msg,
 	if (msg->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
 		/* kept for AUTH (2.15: RealMessage1) */
 		free(sa->init_req);
-		sa->init_req = malloc(sa->out.len);
+		sa->init_req = malloc(sa->out.w.len);
 		if (!sa->init_req)
 			return -ENOMEM;
-		memcpy(sa->init_req, sa->out.buf, sa->out.len);
-		sa->init_req_len = sa->out.len;
+		memcpy(sa->init_req, sa->out.w.buf, sa->out.w.len);
+		sa->init_req_len = sa->out.w.len;
 	}
-	return send_raw(sa, sa->out.buf, sa->out.len);
+	return send_wire(sa, &sa->out.w);
+}
+
+int ike_send_request(struct ikesa *sa, struct ike_msg *msg,
+		     int (*on_response)(struct ikesa *, struct ike_msg *))
+{
+	return send_request(sa, msg, on_response, false);
+}
+
+int ike_info_liveness(struct ikesa *sa)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+
+	ike_msg_start(sa, r, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
+	ike_msg_add(r, IKEV2_PL_SK, false);
+	return send_request(sa, r, NULL, true);
 }
 
 int ike_send_response(struct ikesa *sa, struct ike_msg *msg)
 {
-	uint8_t *buf;
-	size_t len;
-	int ret = build(sa, msg, &buf, &len);
+	struct ike_wire w;
+	int ret = build(sa, msg, &w);
 
 	if (ret < 0)
 		return ret;
-	free(sa->last_resp);
-	sa->last_resp = buf;
-	sa->last_resp_len = len;
+	wire_free(&sa->last_resp);
+	sa->last_resp = w;
 	if (msg->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
 		free(sa->init_resp);
-		sa->init_resp = malloc(len);
+		sa->init_resp = malloc(w.len);
 		if (!sa->init_resp)
 			return -ENOMEM;
-		memcpy(sa->init_resp, buf, len);
-		sa->init_resp_len = len;
+		memcpy(sa->init_resp, w.buf, w.len);
+		sa->init_resp_len = w.len;
 	}
-	return send_raw(sa, buf, len);
+	return send_wire(sa, &sa->last_resp);
+}
+
+int ike_resend_response(struct ikesa *sa)
+{
+	if (!sa->last_resp.buf)
+		return -ENOENT;
+	sa->mgr->st.responses_resent++;
+	return send_wire(sa, &sa->last_resp);
 }
 
 void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
@@ -356,15 +592,24 @@ void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
 
 /* ---- receiving ---- */
 
-/* Decrypt the SK payload of m (parsed from buf) and parse what it holds.
- * Returns 0, -EACCES (integrity), or -EBADMSG with *notify set. */
+/*
+ * Decrypt the SK payload of m (parsed from buf) and parse what it holds.
+ * An SKF fragment (RFC 7383 2.6) is verified and decrypted on its own and
+ * stored; the message is only parsed once the last fragment is in.
+ * Returns 0, 1 (a fragment stored, more to come), -EACCES (integrity), or
+ * -EBADMSG with *notify set.
+ */
 static int open_sk(struct ikesa *sa, struct ike_msg *m, uint8_t *buf,
 		   uint16_t *notify)
 {
+	struct ike_frags *f = &sa->rx_frags;
 	const uint8_t *plain;
 	size_t plain_len;
 	struct ike_perr e = { 0 };
 	bool from_init = m->hdr.flags & IKEV2_FLAG_INITIATOR;
+	bool response = m->hdr.flags & IKEV2_FLAG_RESPONSE;
+	const struct ike_sk *sk;
+	uint8_t first;
 	int ret;
 
 	*notify = IKEV2_N_NONE;
@@ -372,15 +617,61 @@ static int open_sk(struct ikesa *sa, struct ike_msg *m, uint8_t *buf,
 		*notify = IKEV2_N_INVALID_SYNTAX;
 		return -EBADMSG;
 	}
-	if (m->pld[m->sk].type == IKEV2_PL_SKF) {
-		/* RFC 7383 reassembly is not supported yet */
-		ike_sa_log(sa, IPX_LOG_WARN, "IKE fragment received: fragmentation not supported, dropped");
-		return -EBADMSG;
-	}
 	ret = ike_sk_decrypt(&sa->keys, from_init, m, buf, &plain, &plain_len);
 	if (ret < 0)
 		return ret;
-	ret = ike_msg_parse_inner(m, m->pld[m->sk].u.sk.first, plain, plain_len, &e);
+	sk = &m->pld[m->sk].u.sk;
+	first = sk->first;
+	if (m->pld[m->sk].type == IKEV2_PL_SKF) {
+		unsigned num = sk->frag_num, total = sk->frag_total;
+
+		if (f->total && (f->id != m->hdr.msg_id || f->response != response))
+			frags_reset(f);  /* a new message: older fragments are stale */
+		if (!total || total > IKE_MAX_FRAGS || num < 1 || num > total ||
+		    (f->total && f->total != total) ||
+		    f->len + plain_len > IKE_MSG_BUF) {
+			ike_sa_log(sa, IPX_LOG_WARN, "IKE fragment %u/%u refused", num, total);
+			frags_reset(f);
+			return -EBADMSG;
+		}
+		sa->mgr->st.fragments_rx++;
+		f->id = m->hdr.msg_id;
+		f->response = response;
+		f->total = (uint16_t)total;
+		if (f->part[num - 1])
+			return 1;  /* a duplicate */
+		f->part[num - 1] = malloc(plain_len ? plain_len : 1);
+		if (!f->part[num - 1])
+			return -ENOMEM;
+		memcpy(f->part[num - 1], plain, plain_len);
+		f->part_len[num - 1] = plain_len;
+		f->len += plain_len;
+		if (num == 1)
+			f->first = first;
+		if (++f->have < total)
+			return 1;
+		/* complete: the plaintext of the whole message, in order */
+		{
+			uint8_t *all = malloc(f->len ? f->len : 1);
+			size_t off = 0;
+
+			if (!all)
+				return -ENOMEM;
+			for (unsigned i = 0; i < total; i++) {
+				memcpy(all + off, f->part[i], f->part_len[i]);
+				off += f->part_len[i];
+			}
+			first = f->first;
+			plain_len = f->len;
+			frags_reset(f);
+			/* kept until the next message on this SA */
+			f->part[0] = all;
+			f->part_len[0] = plain_len;
+			plain = all;
+			sa->mgr->st.reassembled++;
+		}
+	}
+	ret = ike_msg_parse_inner(m, first, plain, plain_len, &e);
 	if (ret < 0) {
 		ike_sa_log(sa, IPX_LOG_WARN, "bad %s: %s", ikev2_exchange_name(m->hdr.exchange),
 			   e.reason ? e.reason : "malformed");
@@ -390,7 +681,32 @@ static int open_sk(struct ikesa *sa, struct ike_msg *m, uint8_t *buf,
 	return 0;
 }
 
-static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
+/* 2.23: behind a NAT, the peer's address and port are those of its latest
+ * authenticated message; its Child SAs follow. */
+static void follow_peer(struct ikesa *sa, const struct sockaddr_storage *local,
+			const struct sockaddr_storage *remote, bool natt)
+{
+	struct ike_mgr *m = sa->mgr;
+	char was[80], now[80];
+
+	if (!natt || !(sa->nat_there || sa->nat_here))
+		return;
+	if (sa->remote.ss_family == remote->ss_family &&
+	    memcmp(&sa->remote, remote, sizeof(*remote)) == 0)
+		return;
+	ike_addr_str(&sa->remote, was, sizeof(was));
+	ike_addr_str(remote, now, sizeof(now));
+	sa->remote = *remote;
+	sa->local = *local;
+	ike_sa_log(sa, IPX_LOG_INFO, "peer moved from %s to %s (NAT mapping changed)", was, now);
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (m->io.child_moved)
+			m->io.child_moved(m->io.ctx, c);
+}
+
+static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
+			    const struct sockaddr_storage *local,
+			    const struct sockaddr_storage *remote, bool natt)
 {
 	struct ike_mgr *mgr = sa->mgr;
 	struct ike_msg *m = mgr->msg;
@@ -404,7 +720,7 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
 		ike_sa_log(sa, IPX_LOG_WARN, "malformed response dropped: %s", e.reason);
 		return;
 	}
-	if (!sa->out.buf || m->hdr.msg_id != sa->out.id ||
+	if (!sa->out.w.buf || m->hdr.msg_id != sa->out.id ||
 	    m->hdr.exchange != sa->out.exchange) {
 		mgr->st.rx_bad_msgid++;
 		ipx_dbg("IKE SA %u: unexpected response %u dropped", sa->unique_id,
@@ -413,6 +729,8 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
 	}
 	if (m->hdr.exchange != IKEV2_EXCH_IKE_SA_INIT) {
 		ret = open_sk(sa, m, buf, &notify);
+		if (ret == 1)
+			return;  /* more fragments to come */
 		if (ret == -EACCES) {
 			mgr->st.rx_auth_failed++;
 			ike_sa_log(sa, IPX_LOG_WARN, "response failed its integrity check, dropped");
@@ -422,8 +740,9 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
 			mgr->st.rx_bad++;
 			return;
 		}
+		follow_peer(sa, local, remote, natt);
 	}
-	sa->last_in = ike_now();
+	sa->last_in = sa->last_activity = ike_now();
 	cb = sa->out.on_response;
 	free_out(sa);
 	sa->req_next++;
@@ -432,7 +751,9 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len)
 		cb(sa, m);
 }
 
-static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len)
+static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, bool natt)
 {
 	struct ike_mgr *mgr = sa->mgr;
 	struct ike_msg *m = mgr->msg;
@@ -443,14 +764,15 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len)
 
 	if (ike_hdr_parse(buf, len, &h, &e) < 0)
 		return;
-	/* 2.1: a retransmitted request gets the same response again */
-	if (sa->last_resp && h.msg_id + 1 == sa->resp_next) {
-		mgr->st.responses_resent++;
+	/* 2.1: a retransmitted request gets the same response again (for a
+	 * fragmented one, on its first fragment only: RFC 7383 2.6.1) */
+	if (sa->last_resp.buf && h.msg_id + 1 == sa->resp_next) {
+		if (h.next == IKEV2_PL_SKF && len >= IKE_HDR_LEN + 6 &&
+		    ipx_ld16(buf + IKE_HDR_LEN + 4) != 1)
+			return;
 		ipx_dbg("IKE SA %u: request %u retransmitted, response resent",
 			sa->unique_id, h.msg_id);
-		mgr->st.tx++;
-		mgr->io.send(mgr->io.ctx, &sa->local, &sa->remote, sa->natt,
-			     sa->last_resp, sa->last_resp_len);
+		ike_resend_response(sa);
 		return;
 	}
 	if (h.msg_id != sa->resp_next) {
@@ -466,6 +788,8 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len)
 		return;
 	}
 	ret = open_sk(sa, m, buf, &notify);
+	if (ret == 1)
+		return;
 	if (ret == -EACCES) {
 		mgr->st.rx_auth_failed++;
 		ike_sa_log(sa, IPX_LOG_WARN, "request failed its integrity check, dropped");
@@ -485,7 +809,16 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len)
 		}
 		return;
 	}
-	sa->last_in = ike_now();
+	/* authenticated from here on */
+	if (natt && !sa->natt) {
+		/* 2.23: the peer floated to the NAT-T port */
+		sa->natt = true;
+		sa->local = *local;
+		sa->remote = *remote;
+	} else {
+		follow_peer(sa, local, remote, natt);
+	}
+	sa->last_in = sa->last_activity = ike_now();
 	sa->resp_next++;
 	switch (h.exchange) {
 	case IKEV2_EXCH_IKE_AUTH:
@@ -565,18 +898,10 @@ void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
 	if (!buf)
 		return;
 	memcpy(buf, dgram, len);
-	if (response) {
-		handle_response(sa, buf, len);
-	} else {
-		/* 2.23: follow the peer to the NAT-T port; the address is
-		 * only updated by authenticated messages (issue 4 work) */
-		if (natt && !sa->natt && sa->keys_ok) {
-			sa->natt = true;
-			sa->local = *local;
-			sa->remote = *remote;
-		}
-		handle_request(sa, buf, len);
-	}
+	if (response)
+		handle_response(sa, buf, len, local, remote, natt);
+	else
+		handle_request(sa, buf, len, local, remote, natt);
 	free(buf);
 }
 
@@ -598,13 +923,19 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->buf = malloc(IKE_MSG_BUF);
 	m->msg = malloc(sizeof(*m->msg));
 	m->omsg = malloc(sizeof(*m->omsg));
-	m->rtx_ms = 2000;
-	m->rtx_base = 1.8;
-	m->rtx_tries = 6;
+	m->rtx_ms = cfg->retransmit_timeout_ms ? cfg->retransmit_timeout_ms : 2000;
+	m->rtx_base = cfg->retransmit_base >= 1 ? cfg->retransmit_base : 1.8;
+	m->rtx_tries = cfg->retransmit_tries ? cfg->retransmit_tries : 5;
 	m->half_open_s = 30;
 	if (!m->hash || !m->buf || !m->msg || !m->omsg || ike_cookie_init(&m->cookies) < 0) {
 		ike_mgr_free(m);
 		return NULL;
+	}
+	m->tick_ev = event_new(base, -1, EV_PERSIST, ike_timer_tick, m);
+	if (m->tick_ev) {
+		struct timeval one = { 1, 0 };
+
+		event_add(m->tick_ev, &one);
 	}
 	return m;
 }
@@ -615,6 +946,14 @@ void ike_mgr_free(struct ike_mgr *m)
 		return;
 	while (m->all)
 		ike_sa_destroy(m->all);
+	while (m->retries) {
+		struct ike_retry *r = m->retries;
+
+		m->retries = r->next;
+		free(r);
+	}
+	if (m->tick_ev)
+		event_free(m->tick_ev);
 	ike_cookie_wipe(&m->cookies);
 	free(m->hash);
 	free(m->buf);
@@ -654,6 +993,29 @@ struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn)
 	return NULL;
 }
 
+struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
+					    const struct ikesa *not)
+{
+	for (struct ikesa *sa = m->all; sa; sa = sa->next)
+		if (sa != not && strcmp(sa->conn_name, conn) == 0 &&
+		    sa->state == IKE_ESTABLISHED && !sa->rekeyed_by)
+			return sa;
+	return NULL;
+}
+
+bool ike_sa_has_child(const struct ikesa *sa, const char *name)
+{
+	if (sa->cc.child && strcmp(sa->cc.child->name, name) == 0)
+		return true;
+	if (sa->new_child && strcmp(sa->new_child->name, name) == 0)
+		return true;
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		if (strcmp(c->name, name) == 0 && !c->deleting && !c->want_delete &&
+		    !c->replaced_at)
+			return true;
+	return false;
+}
+
 int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 {
 	const struct cfg_conn *c = cfg_conn_find(m->cfg, name);
@@ -668,6 +1030,37 @@ int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 		ipx_err("initiate %s: no remote address to initiate to", name);
 		return -EINVAL;
 	}
+	if (child && !find_child(c, child)) {
+		ipx_err("initiate %s: no child named '%s'", name, child);
+		return -ENOENT;
+	}
+	sa = ike_mgr_find_conn_established(m, name, NULL);
+	if (sa) {
+		/* the IKE SA is up: more Child SAs come by CREATE_CHILD_SA */
+		const struct cfg_child *want = NULL;
+
+		for (unsigned i = 0; i < c->n_children && !want; i++)
+			if ((!child || strcmp(c->children[i].name, child) == 0) &&
+			    !ike_sa_has_child(sa, c->children[i].name))
+				want = &c->children[i];
+		if (!want) {
+			ike_sa_log(sa, IPX_LOG_INFO, "initiate: %s%s already up", name,
+				   child ? "" : " and all its children");
+			return 0;
+		}
+		ret = ike_create_child_start(sa, want);
+		if (ret == -EBUSY) {
+			/* an exchange is in flight: the next tick tries again */
+			ike_retry_schedule(m, name, want->name, 0);
+			return 0;
+		}
+		return ret;
+	}
+	sa = ike_mgr_find_conn(m, name);
+	if (sa && sa->state != IKE_ESTABLISHED) {
+		ike_sa_log(sa, IPX_LOG_INFO, "initiate: %s is being set up already", name);
+		return 0;
+	}
 	sa = ike_sa_new(m, true);
 	if (!sa)
 		return -ENOMEM;
@@ -679,11 +1072,6 @@ int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 			sa->want_child = &c->children[i];
 			break;
 		}
-	if (child && !sa->want_child) {
-		ipx_err("initiate %s: no child named '%s'", name, child);
-		ike_sa_destroy(sa);
-		return -ENOENT;
-	}
 	ret = ike_init_start(sa);
 	if (ret < 0)
 		ike_sa_destroy(sa);
@@ -724,7 +1112,7 @@ void ike_mgr_shutdown(struct ike_mgr *m)
 
 	/* tell every peer, once, without waiting for answers */
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
-		if (sa->state != IKE_ESTABLISHED || sa->out.buf)
+		if (sa->state != IKE_ESTABLISHED || sa->out.w.buf || sa->rekeyed_by)
 			continue;
 		ike_msg_start(sa, msg, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
 		ike_msg_add(msg, IKEV2_PL_SK, false);
@@ -735,12 +1123,11 @@ void ike_mgr_shutdown(struct ike_mgr *m)
 				d->u.del.proto = IKEV2_PROTO_IKE;
 		}
 		{
-			uint8_t *buf;
-			size_t len;
+			struct ike_wire w;
 
-			if (build(sa, msg, &buf, &len) == 0) {
-				send_raw(sa, buf, len);
-				free(buf);
+			if (build(sa, msg, &w) == 0) {
+				send_wire(sa, &w);
+				wire_free(&w);
 			}
 		}
 	}
@@ -811,6 +1198,20 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 				"packets_out", (json_int_t)out.ctr.packets,
 				"installed_s", (json_int_t)(now - c->created)));
 			/* the proposal string was consumed by json_pack */
+			{
+				json_t *k = json_array_get(kids, json_array_size(kids) - 1);
+				const char *st = c->deleting || c->want_delete ? "deleting" :
+						 c->replaced_at ? "rekeyed" :
+						 c->rekeying ? "rekeying" : "installed";
+
+				json_object_set_new(k, "state", json_string(st));
+				if (c->rekey_at)
+					json_object_set_new(k, "rekey_in_s", json_integer(
+						(json_int_t)(c->rekey_at > now ? c->rekey_at - now : 0)));
+				if (c->expire_at)
+					json_object_set_new(k, "expires_in_s", json_integer(
+						(json_int_t)(c->expire_at > now ? c->expire_at - now : 0)));
+			}
 		}
 		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
 			      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
@@ -826,6 +1227,22 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 					    json_string(ike_prop_str(&p, prop, sizeof(prop))));
 			json_object_set_new(o, "established_s",
 					    json_integer((json_int_t)(now - sa->established)));
+			if (sa->rekey_at)
+				json_object_set_new(o, "rekey_in_s", json_integer(
+					(json_int_t)(sa->rekey_at > now ? sa->rekey_at - now : 0)));
+			if (sa->reauth_at)
+				json_object_set_new(o, "reauth_in_s", json_integer(
+					(json_int_t)(sa->reauth_at > now ? sa->reauth_at - now : 0)));
+			if (sa->expire_at)
+				json_object_set_new(o, "expires_in_s", json_integer(
+					(json_int_t)(sa->expire_at > now ? sa->expire_at - now : 0)));
+			json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
+			json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));
+			json_object_set_new(o, "last_heard_s", json_integer(
+				(json_int_t)(now - sa->last_activity)));
+			if (sa->rekeyed_by)
+				json_object_set_new(o, "rekeyed_by", json_integer(
+					(json_int_t)sa->rekeyed_by->unique_id));
 		}
 		json_array_append_new(arr, o);
 	}
@@ -836,18 +1253,36 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 {
 	const struct ike_mgr_stats *s = &m->st;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "ike_sas", (json_int_t)m->n_sas,
-			 "half_open", (json_int_t)m->n_half_open,
-			 "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx,
-			 "rx_malformed", (json_int_t)s->rx_bad,
-			 "rx_unknown_spi", (json_int_t)s->rx_unknown_spi,
-			 "rx_bad_message_id", (json_int_t)s->rx_bad_msgid,
-			 "rx_integrity_failed", (json_int_t)s->rx_auth_failed,
-			 "retransmits", (json_int_t)s->retransmits,
-			 "responses_resent", (json_int_t)s->responses_resent,
-			 "established", (json_int_t)s->established,
-			 "failed", (json_int_t)s->failed);
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "ike_sas", (json_int_t)m->n_sas,
+			      "half_open", (json_int_t)m->n_half_open,
+			      "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx,
+			      "rx_malformed", (json_int_t)s->rx_bad,
+			      "rx_unknown_spi", (json_int_t)s->rx_unknown_spi,
+			      "rx_bad_message_id", (json_int_t)s->rx_bad_msgid,
+			      "rx_integrity_failed", (json_int_t)s->rx_auth_failed,
+			      "retransmits", (json_int_t)s->retransmits,
+			      "responses_resent", (json_int_t)s->responses_resent,
+			      "established", (json_int_t)s->established,
+			      "failed", (json_int_t)s->failed);
+	json_t *more = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				 "cookies_sent", (json_int_t)s->cookies_sent,
+				 "cookies_accepted", (json_int_t)s->cookies_ok,
+				 "cookies_rejected", (json_int_t)s->cookies_bad,
+				 "half_open_dropped", (json_int_t)s->dropped_half_open,
+				 "child_rekeys", (json_int_t)s->child_rekeys,
+				 "ike_rekeys", (json_int_t)s->ike_rekeys,
+				 "reauths", (json_int_t)s->reauths,
+				 "rekey_collisions", (json_int_t)s->collisions,
+				 "dead_peers", (json_int_t)s->dead_peers,
+				 "fragments_tx", (json_int_t)s->fragments_tx,
+				 "fragments_rx", (json_int_t)s->fragments_rx,
+				 "reassembled", (json_int_t)s->reassembled);
+
+	if (o && more)
+		json_object_update(o, more);
+	json_decref(more);
+	return o;
 }
 
 /* ---- key export for Wireshark (opt-in: key_export) ---- */

@@ -36,6 +36,7 @@
 #define IKE_NONCE_MAX 256
 #define IKE_CHILD_TS_MAX 16
 #define IKE_MSG_BUF 65536
+#define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
 
 struct ike_mgr;
 struct ikesa;
@@ -60,19 +61,66 @@ struct child_sa {
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
 	bool installed;
+	bool dp_owner;                    /* carries dp_child's outbound traffic */
+	bool rekeying;                    /* our CREATE_CHILD_SA rekey is in flight */
+	bool rekeyed;                     /* replaced: waiting for its Delete */
+	bool deleting;                    /* our Delete for it is in flight */
+	bool want_delete;                 /* to be deleted when the window is free */
+	uint64_t replaced_at;             /* when a successor took over (monotonic s) */
 	uint64_t created;                 /* monotonic seconds */
+	uint64_t rekey_at, expire_at;     /* monotonic seconds, 0 = never */
 	uint32_t dp_child;                /* the data plane's handle */
 	struct ike_child_keys *keys;      /* only with key_export: for Wireshark */
+	/* 2.8.1: the peer rekeyed this child while our rekey was in flight:
+	 * the SA its exchange made, and that exchange's lowest nonce */
+	struct child_sa *collision;
+	uint8_t coll_nonce[IKE_NONCE_MAX];
+	size_t coll_nonce_len;
+	uint64_t in_packets_seen;         /* inbound count at the last look */
+	/* the SA that replaces this one after a rekey we answered: it takes
+	 * over the outbound traffic when our peer deletes this one */
+	struct child_sa *successor;
+};
+
+/* A message as sent: one datagram, or RFC 7383 fragments back to back. */
+struct ike_wire {
+	uint8_t *buf;
+	size_t len;
+	unsigned n_frags;                 /* 0: not fragmented */
+	size_t frag_len[IKE_MAX_FRAGS];
 };
 
 /* Our request in flight (window size 1, 2.3). */
 struct ike_out {
-	uint8_t *buf;
-	size_t len;
+	struct ike_wire w;
 	uint32_t id;
 	uint8_t exchange;
 	unsigned tries;
+	bool liveness;                    /* fixed interval, liveness_retries */
 	int (*on_response)(struct ikesa *sa, struct ike_msg *m);
+};
+
+/* Reassembly of RFC 7383 fragments of one message. */
+struct ike_frags {
+	uint32_t id;
+	bool response;
+	uint16_t total, have;
+	uint8_t first;                    /* first inner payload (fragment 1) */
+	size_t len;                       /* plaintext bytes so far */
+	uint8_t *part[IKE_MAX_FRAGS];
+	size_t part_len[IKE_MAX_FRAGS];
+};
+
+/* CREATE_CHILD_SA we initiated (1.3). */
+enum cc_kind { CC_NONE = 0, CC_NEW_CHILD, CC_REKEY_CHILD, CC_REKEY_IKE };
+struct ike_cc {
+	enum cc_kind kind;
+	struct child_sa *child;           /* the new child */
+	struct child_sa *old;             /* the child being rekeyed */
+	struct ikesa *new_ike;            /* the new IKE SA (rekey) */
+	struct ike_dh *dh;                /* PFS / IKE rekey */
+	uint8_t nonce[IKE_NONCE_MAX];
+	size_t nonce_len;
 };
 
 struct ikesa {
@@ -83,6 +131,7 @@ struct ikesa {
 	uint32_t unique_id;
 	bool initiator;                   /* the original initiator (2.2) */
 	enum ike_state state;
+	bool half_open;                   /* counted in mgr->n_half_open */
 	uint8_t spi_i[IKEV2_SPI_LEN], spi_r[IKEV2_SPI_LEN];
 	struct sockaddr_storage local, remote;   /* with ports */
 	bool natt;                        /* on the NAT-T port, with marker */
@@ -103,11 +152,25 @@ struct ikesa {
 	struct cfg_id peer_id;            /* as authenticated */
 	const struct cfg_child *want_child;  /* initiator: to create in IKE_AUTH */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
+	struct ike_cc cc;                 /* our CREATE_CHILD_SA in flight */
+	struct ike_frags rx_frags;
+	/* IKE SA rekeying (2.8): the SA that replaced this one; and 2.8.1 */
+	struct ikesa *rekeyed_by;
+	struct ikesa *collision;
+	uint8_t coll_nonce[IKE_NONCE_MAX];
+	size_t coll_nonce_len;
+	bool rekeying;
+	/* the next time to rekey, reauthenticate, give up (monotonic s) */
+	uint64_t rekey_at, reauth_at, expire_at;
+	struct ikesa *reauth_of;          /* make-before-break: delete it when up */
+	bool reauthing;                   /* a new SA replaces this one */
+	/* liveness (RFC 7296 2.4) and NAT keepalives (RFC 3948 4) */
+	uint64_t last_activity, next_keepalive;
+	bool dead;
 	/* message IDs (2.3): our next request, the peer's next request */
 	uint32_t req_next, resp_next;
 	struct ike_out out;
-	uint8_t *last_resp;               /* cached for retransmitted requests */
-	size_t last_resp_len;
+	struct ike_wire last_resp;        /* cached for retransmitted requests */
 	struct event *rtx_ev;             /* retransmission */
 	struct event *timer_ev;           /* half-open expiry, deferred delete */
 	struct child_sa *children;
@@ -130,11 +193,39 @@ struct ike_io {
 	 * then connect() on a UDP socket finds it). */
 	int (*route_src)(void *ctx, const struct sockaddr_storage *remote,
 			 struct sockaddr_storage *local);
+	/* c joins old's policy: its inbound SA is accepted from now on and,
+	 * with switch_out, its outbound SA carries the traffic. */
+	int (*child_rekeyed)(void *ctx, struct child_sa *old, struct child_sa *c,
+			     bool switch_out);
+	/* c leaves its policy without taking the policy away: its inbound SA
+	 * is no longer accepted (a rekeyed-away or redundant SA). */
+	void (*child_retire)(void *ctx, struct child_sa *c);
+	/* The peer moved (NAT mapping change): c's outer addresses changed. */
+	void (*child_moved)(void *ctx, struct child_sa *c);
+	/* One NAT-keepalive datagram (RFC 3948 2.3). */
+	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *remote);
+	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
+	 * c is NULL for IKE SA events. */
+	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,
+		      const char *what);
 };
 
 struct ike_mgr_stats {
 	uint64_t rx, tx, rx_bad, rx_unknown_spi, rx_bad_msgid, rx_auth_failed,
 		retransmits, responses_resent, half_open, established, failed;
+	uint64_t cookies_sent, cookies_ok, cookies_bad, dropped_half_open;
+	uint64_t child_rekeys, ike_rekeys, reauths, collisions, dead_peers;
+	uint64_t fragments_tx, fragments_rx, reassembled;
+};
+
+/* A connection to (re)start: after a dead peer or a failed attempt. */
+struct ike_retry {
+	struct ike_retry *next;
+	char conn[CFG_NAME_MAX];
+	char child[CFG_NAME_MAX];
+	uint64_t at;
+	unsigned attempts;
 };
 
 struct ike_mgr {
@@ -154,6 +245,9 @@ struct ike_mgr {
 	double rtx_base;
 	unsigned rtx_tries;
 	unsigned half_open_s;
+	struct event *tick_ev;            /* once a second: timers of every SA */
+	uint64_t cookie_next;             /* when the cookie secret rotates */
+	struct ike_retry *retries;
 	uint8_t *buf;                     /* IKE_MSG_BUF, for building */
 	struct ike_msg *msg;              /* the message being processed */
 	struct ike_msg *omsg;             /* the message being built */
@@ -184,6 +278,11 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m);
  * every SA, or NULL with key_export off. */
 json_t *ike_mgr_export_keys(struct ike_mgr *m);
 struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn);
+/* sa holds (or is negotiating) a live Child SA of that configuration. */
+bool ike_sa_has_child(const struct ikesa *sa, const char *name);
+/* An established IKE SA of conn other than not, or NULL. */
+struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
+					    const struct ikesa *not);
 
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
@@ -201,6 +300,8 @@ void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
 int ike_send_request(struct ikesa *sa, struct ike_msg *m,
 		     int (*on_response)(struct ikesa *, struct ike_msg *));
 int ike_send_response(struct ikesa *sa, struct ike_msg *m);
+/* The cached response again (a retransmitted request). */
+int ike_resend_response(struct ikesa *sa);
 /* An unprotected notify answering an IKE_SA_INIT request (no state). */
 void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
 			 const struct sockaddr_storage *local,
@@ -211,7 +312,10 @@ void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
 		   bool response, uint32_t id);
 void ike_sa_established(struct ikesa *sa);
 void ike_sa_fail(struct ikesa *sa, const char *why);
+/* Monotonic seconds; the exchange tests move time forward with the
+ * offset (always 0 in the daemon). */
 uint64_t ike_now(void);
+extern uint64_t ike_clock_offset;
 
 /* ---- exchanges ---- */
 int ike_init_start(struct ikesa *sa);                      /* ike_init.c */
@@ -223,27 +327,61 @@ int ike_auth_start(struct ikesa *sa);                      /* ike_auth.c */
 int ike_auth_respond(struct ikesa *sa, struct ike_msg *m);
 int ike_info_respond(struct ikesa *sa, struct ike_msg *m);  /* ike_info.c */
 int ike_info_delete_ike(struct ikesa *sa);
+/* Delete one Child SA (INFORMATIONAL with its inbound SPI). */
+int ike_info_delete_child(struct ikesa *sa, struct child_sa *c);
+/* An empty INFORMATIONAL request: are you there? (2.4) */
+int ike_info_liveness(struct ikesa *sa);
+/* CREATE_CHILD_SA (ike_create.c) */
 int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m);
+int ike_create_child_start(struct ikesa *sa, const struct cfg_child *cfg);
+int ike_rekey_child_start(struct ikesa *sa, struct child_sa *old);
+int ike_rekey_ike_start(struct ikesa *sa);
+/* Timers (ike_timer.c): liveness, keepalives, lifetimes, retries. */
+void ike_timer_tick(evutil_socket_t fd, short what, void *arg);
+void ike_sa_set_timers(struct ikesa *sa);
+void ike_child_set_timers(struct child_sa *c);
+/* An engine event (soft/hard lifetime, sequence numbers) for a child. */
+void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev);
+/* Peer dead or gone: act on liveness_action. */
+void ike_sa_dead(struct ikesa *sa, const char *why);
+void ike_retry_schedule(struct ike_mgr *m, const char *conn, const char *child,
+			unsigned delay_s);
+/* Lowest of two nonces, 2.8.1 */
+int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
 /* ---- Child SAs (ike_child.c) ---- */
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
 void ike_child_free(struct child_sa *c);
-/* Add the SAi2/TSi/TSr (and USE_TRANSPORT_MODE) payloads of a request. */
+/* Add the SA/TSi/TSr (and USE_TRANSPORT_MODE) payloads of a request.
+ * pfs: keep the proposals' key exchange transforms (CREATE_CHILD_SA);
+ * IKE_AUTH strips them (1.2).  Selectors already set on c (a rekey) are
+ * sent as they are. */
 int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
-			  struct ike_msg *m);
-/* Responder: pick config, proposal and narrowed selectors for the request
- * in m, add the answer payloads to out.  On failure returns the notify to
- * send (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE) and *c is NULL. */
+			  struct ike_msg *m, bool pfs);
+/* Responder: pick config (rekey_of's for a rekey), proposal and narrowed
+ * selectors for the request in m, add the SA/TS payloads to out.  On
+ * failure returns the notify to send (NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE) and *c is NULL. */
 uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
-			   struct ike_msg *out, struct child_sa **c);
+			   struct ike_msg *out, struct child_sa **c, bool pfs,
+			   const struct child_sa *rekey_of);
 /* Initiator: check the responder's answer for c; 0 or the notify that
  * describes the failure. */
 uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
-			       const struct ike_msg *m);
-/* Derive keys (2.17), put both ESP SAs into the engine and tell the data
- * plane; links c into sa.  0 or -errno. */
-int ike_child_install(struct ikesa *sa, struct child_sa *c);
+			       const struct ike_msg *m, bool pfs);
+/* Keys of a child (2.17) from the exchange that made it: we_init is our
+ * role in THAT exchange, ni/nr its nonces, g_ir its PFS secret or NULL.
+ * Both ESP SAs go into the engine and c is linked into sa; the data plane
+ * is not told (ike_child_activate).  0 or -errno. */
+int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len);
+/* Hand an installed child to the data plane: a new policy, or as the
+ * successor of old (switch_out: it carries the outbound traffic now;
+ * else only its inbound SA is accepted).  0 or -errno (then removed). */
+int ike_child_activate(struct ikesa *sa, struct child_sa *c,
+		       struct child_sa *old, bool switch_out);
 void ike_child_remove(struct ikesa *sa, struct child_sa *c);
 struct child_sa *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi);
 /* The engine transform for a negotiated ESP choice, 0 when none. */
