@@ -688,6 +688,11 @@ static int conv_psk(const struct yamlpos *yp, unsigned i, const struct y_conn *y
 	if (!c->psk)
 		return -ENOMEM;
 	c->psk_len = len;
+	if (!len) {
+		yamlpos_err(yp, P("connections[%u].%s", i, y->psk_file ? "psk_file" : "psk"),
+			    "the PSK is empty");
+		return -EINVAL;
+	}
 	if (len < 16)
 		ipx_warn("%s: connection %s: a PSK of %zu bytes is weak; use 32 random bytes",
 			 yp->file, c->name, len);

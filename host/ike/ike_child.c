@@ -558,7 +558,9 @@ static bool same_ts(const struct ike_ts *a, unsigned na, const struct ike_ts *b,
 static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
 {
 	for (struct ikesa *o = sa->mgr->all; o; o = o->next) {
-		if (strcmp(o->conn_name, sa->conn_name) != 0)
+		/* the same peer: several behind one NAT share a connection */
+		if (strcmp(o->conn_name, sa->conn_name) != 0 ||
+		    strcmp(o->peer_id.text, sa->peer_id.text) != 0)
 			continue;
 		for (struct child_sa *k = o->children; k; k = k->next)
 			if (k != c && k->dp_owner && k->installed &&

@@ -458,7 +458,8 @@ static void half_open_expired(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * 2.6: with cookie_threshold half-open SAs or more (or strict_cookies), an
+ * 2.6: with cookie_threshold half-open SAs or more (0: always; or with
+ * strict_cookies on the connection), an
  * IKE_SA_INIT request must echo a cookie we made from its Ni, address and
  * SPIi before we spend a Diffie-Hellman computation or any state on it.
  * The answer to one without (or with a stale one) is a stateless
@@ -477,7 +478,8 @@ static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
 	const uint8_t *ip = addr_bytes(remote, &ip_len);
 	char peer[80];
 
-	if (!c->strict_cookies && (!thr || mgr->n_half_open < thr) && !ck)
+	/* cookie_threshold 0: always */
+	if (!c->strict_cookies && mgr->n_half_open < thr && !ck)
 		return true;
 	if (ck) {
 		if (ike_cookie_verify(&mgr->cookies, ck->data, ck->len, np->u.nonce.data,
@@ -486,7 +488,7 @@ static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
 			return true;
 		}
 		mgr->st.cookies_bad++;
-		if (!c->strict_cookies && (!thr || mgr->n_half_open < thr))
+		if (!c->strict_cookies && mgr->n_half_open < thr)
 			return true;  /* a stale cookie we no longer need */
 		ipx_dbg("IKE_SA_INIT from %s with a wrong cookie: a new one sent",
 			ike_addr_str(remote, peer, sizeof(peer)));

@@ -232,8 +232,8 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	ike_sa_destroy(sa);
 }
 
-void ike_retry_schedule(struct ike_mgr *m, const char *conn, const char *child,
-			unsigned delay_s)
+struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,
+				     const char *child, unsigned delay_s)
 {
 	struct ike_retry *r;
 
@@ -243,13 +243,14 @@ void ike_retry_schedule(struct ike_mgr *m, const char *conn, const char *child,
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
-			return;
+			return NULL;
 		snprintf(r->conn, sizeof(r->conn), "%s", conn);
 		r->next = m->retries;
 		m->retries = r;
 	}
 	snprintf(r->child, sizeof(r->child), "%s", child ? child : "");
 	r->at = ike_now() + delay_s;
+	return r;
 }
 
 /* The peer stopped answering (or said goodbye): drop the SA without a
@@ -458,15 +459,22 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 		} else {
 			const char *conn = sa->conn_name;
 			char cn[CFG_NAME_MAX], child[CFG_NAME_MAX] = "";
-			bool retry = sa->initiator && c &&
-				     (c->keyingtries == 0 || sa->init_retries + 1 < c->keyingtries);
+			bool retry = sa->initiator && c && !sa->reauth_of &&
+				     (c->keyingtries == 0 || sa->attempt + 1 < c->keyingtries);
+			unsigned attempt = sa->attempt + 1;
 
 			snprintf(cn, sizeof(cn), "%s", conn);
 			if (sa->want_child)
 				snprintf(child, sizeof(child), "%s", sa->want_child->name);
 			ike_sa_fail(sa, why);
-			if (retry)
-				ike_retry_schedule(m, cn, child[0] ? child : NULL, 2);
+			if (retry) {
+				struct ike_retry *r = ike_retry_schedule(m, cn, child[0] ? child : NULL, 2);
+
+				if (r)
+					r->attempts = attempt;
+			} else if (c && c->keyingtries) {
+				ipx_warn("%s: given up after %u attempts (keyingtries)", cn, attempt);
+			}
 		}
 		return;
 	}
@@ -1018,6 +1026,12 @@ bool ike_sa_has_child(const struct ikesa *sa, const char *name)
 
 int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 {
+	return ike_mgr_initiate_attempt(m, name, child, 0);
+}
+
+int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *child,
+			     unsigned attempt)
+{
 	const struct cfg_conn *c = cfg_conn_find(m->cfg, name);
 	struct ikesa *sa;
 	int ret;
@@ -1065,6 +1079,7 @@ int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 	if (!sa)
 		return -ENOMEM;
 	sa->conn = c;
+	sa->attempt = attempt;
 	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
 	sa->want_child = NULL;
 	for (unsigned i = 0; i < c->n_children; i++)

@@ -148,7 +148,8 @@ struct ikesa {
 	size_t init_req_len, init_resp_len;
 	uint8_t cookie[64];               /* initiator: the responder's cookie */
 	size_t cookie_len;
-	unsigned init_retries;
+	unsigned init_retries;            /* IKE_SA_INIT again: cookie, INVALID_KE */
+	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
 	struct cfg_id peer_id;            /* as authenticated */
 	const struct cfg_child *want_child;  /* initiator: to create in IKE_AUTH */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
@@ -344,8 +345,11 @@ void ike_child_set_timers(struct child_sa *c);
 void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev);
 /* Peer dead or gone: act on liveness_action. */
 void ike_sa_dead(struct ikesa *sa, const char *why);
-void ike_retry_schedule(struct ike_mgr *m, const char *conn, const char *child,
-			unsigned delay_s);
+struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,
+				     const char *child, unsigned delay_s);
+/* ike_mgr_initiate, counting attempts for keyingtries. */
+int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *conn, const char *child,
+			     unsigned attempt);
 /* Lowest of two nonces, 2.8.1 */
 int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 

@@ -270,8 +270,10 @@ static void run_retries(struct ike_mgr *m, uint64_t now)
 			ipx_info("%s: creating Child SA %s", r->conn, r->child);
 			ike_mgr_initiate(m, r->conn, r->child);
 		} else if (!sa && !ike_mgr_find_conn(m, r->conn)) {
-			ipx_info("%s: initiating again", r->conn);
-			ike_mgr_initiate(m, r->conn, r->child[0] ? r->child : NULL);
+			ipx_info("%s: initiating again%s", r->conn,
+				 r->attempts ? " (attempt after a failure)" : "");
+			ike_mgr_initiate_attempt(m, r->conn, r->child[0] ? r->child : NULL,
+						 r->attempts);
 		}
 		free(r);
 	}

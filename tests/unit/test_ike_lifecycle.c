@@ -374,7 +374,7 @@ static void test_cookies(void **state)
 
 	/* max_half_open: past it, nothing is answered at all */
 	pr = ikepair_new(&s);
-	pr->b.cfg->cookie_threshold = 0;
+	pr->b.cfg->cookie_threshold = 100000;
 	pr->b.cfg->max_half_open = 50;
 	ipx_log_set_level(IPX_LOG_ERR);
 	for (int i = 0; i < 200; i++)
@@ -384,15 +384,20 @@ static void test_cookies(void **state)
 	assert_int_equal(pr->b.mgr->st.dropped_half_open, 150);
 	ikepair_free(pr);
 
-	/* strict_cookies: always */
-	pr = ikepair_new(&s);
-	pr->b.cfg->conns[0].strict_cookies = true;
-	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
-	ikepair_pump(&pr->net, 60);
-	assert_non_null(ikepair_established(&pr->a));
-	assert_int_equal(pr->b.mgr->st.cookies_sent, 1);
-	assert_int_equal(pr->b.mgr->st.cookies_ok, 1);
-	ikepair_free(pr);
+	/* strict_cookies on the connection, or cookie_threshold 0: always */
+	for (int k = 0; k < 2; k++) {
+		pr = ikepair_new(&s);
+		if (k)
+			pr->b.cfg->cookie_threshold = 0;
+		else
+			pr->b.cfg->conns[0].strict_cookies = true;
+		assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+		ikepair_pump(&pr->net, 60);
+		assert_non_null(ikepair_established(&pr->a));
+		assert_int_equal(pr->b.mgr->st.cookies_sent, 1);
+		assert_int_equal(pr->b.mgr->st.cookies_ok, 1);
+		ikepair_free(pr);
+	}
 }
 
 /* RFC 7383: an IKE_AUTH larger than fragment_size goes in fragments,
