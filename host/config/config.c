@@ -765,7 +765,8 @@ static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
 	 * up to 10% earlier at random so both ends do not rekey at once */
 	if (opt_duration(yp, P("%s.rekey_time", base), y->rekey_time, 3600, &c->rekey_time) < 0 ||
 	    opt_duration(yp, P("%s.life_time", base), y->life_time,
-			 c->rekey_time + c->rekey_time / 10, &c->life_time) < 0 ||
+			 c->rekey_time + (c->rekey_time >= 20 ? c->rekey_time / 10 : 2),
+			 &c->life_time) < 0 ||
 	    opt_duration(yp, P("%s.rand_time", base), y->rand_time,
 			 c->rekey_time / 10, &c->rand_time) < 0 ||
 	    opt_size(yp, P("%s.rekey_bytes", base), y->rekey_bytes, &c->rekey_bytes) < 0 ||
@@ -873,8 +874,8 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 			    c->fragment_size);
 		bad = -EINVAL;
 	}
-	if (c->ike_lifetime && c->ike_lifetime < 120) {
-		yamlpos_err(yp, P("%s.ike_lifetime", base), "at least 2m (or 0 = none)");
+	if (c->ike_lifetime && c->ike_lifetime < 30) {
+		yamlpos_err(yp, P("%s.ike_lifetime", base), "at least 30s (or 0 = none)");
 		bad = -EINVAL;
 	}
 	if (c->start_action != CFG_START_NONE && !c->n_remote_addrs) {

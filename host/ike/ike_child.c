@@ -437,6 +437,17 @@ static void sa_addr(const struct sockaddr_storage *ss, struct ipx_addr *a)
 		memcpy(a->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 }
 
+/* Up to 5% less, at random: the two ends' soft limits differ a little,
+ * as their rekey times do (rand_time). */
+static uint64_t soft_jitter(uint64_t v)
+{
+	uint8_t r[4];
+
+	if (v < 20 || ike_random(r, sizeof(r)) < 0)
+		return 0;
+	return ipx_ld32(r) % (v / 20 + 1);
+}
+
 int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
 		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len)
@@ -476,8 +487,8 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 	if (cfg) {
 		/* byte and packet lifetimes are the engine's to count: soft
 		 * asks for a rekey, hard stops the SA */
-		out.soft.bytes = cfg->rekey_bytes;
-		out.soft.packets = cfg->rekey_packets;
+		out.soft.bytes = cfg->rekey_bytes - soft_jitter(cfg->rekey_bytes);
+		out.soft.packets = cfg->rekey_packets - soft_jitter(cfg->rekey_packets);
 		out.hard.bytes = cfg->life_bytes;
 		out.hard.packets = cfg->life_packets;
 	}

@@ -58,6 +58,88 @@ ix_topology() {
 	ip -n "$IX_NS_B" addr add 10.2.0.1/32 dev lo
 }
 
+# ix_topology_nat: A and C behind a NAT router R, B outside
+#
+#   A 192.168.1.2 (10.1.0.1) --+
+#                              br0 192.168.1.1 [R: masquerade] 192.0.2.254 ==== 192.0.2.2 B (10.2.0.1)
+#   C 192.168.1.3 (10.3.0.1) --+
+#
+# R rewrites the source of everything leaving on its WAN side to
+# 192.0.2.254 with random ports (nftables masquerade random); ix_nat_flush
+# forgets every mapping, so the next packet gets a new port.
+IX_NS_C=ipxC$$
+ix_topology_nat() {
+	local ns i=0
+	for ns in "$IX_NS_A" "$IX_NS_B" "$IX_NS_R" "$IX_NS_C"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$IX_NS_R" link add br0 type bridge
+	ip -n "$IX_NS_R" addr add 192.168.1.1/24 dev br0
+	ip -n "$IX_NS_R" link set br0 up
+	for ns in "$IX_NS_A" "$IX_NS_C"; do
+		i=$((i + 1))
+		ip link add "vi$$" type veth peer name "vo$$"
+		ip link set "vi$$" netns "$ns"
+		ip link set "vo$$" netns "$IX_NS_R"
+		ip -n "$ns" link set "vi$$" name eth0
+		ip -n "$IX_NS_R" link set "vo$$" name "lan$i"
+		ip -n "$IX_NS_R" link set "lan$i" master br0
+		ip -n "$IX_NS_R" link set "lan$i" up
+	done
+	ip link add "vw$$" type veth peer name "vb$$"
+	ip link set "vw$$" netns "$IX_NS_R"
+	ip link set "vb$$" netns "$IX_NS_B"
+	ip -n "$IX_NS_R" link set "vw$$" name wan
+	ip -n "$IX_NS_B" link set "vb$$" name eth0
+	ip -n "$IX_NS_R" addr add 192.0.2.254/24 dev wan
+	ip -n "$IX_NS_R" link set wan up
+	ip -n "$IX_NS_B" addr add 192.0.2.2/24 dev eth0
+	ip -n "$IX_NS_B" link set eth0 up
+	ip -n "$IX_NS_B" addr add 10.2.0.1/32 dev lo
+	ip -n "$IX_NS_A" addr add 192.168.1.2/24 dev eth0
+	ip -n "$IX_NS_C" addr add 192.168.1.3/24 dev eth0
+	for ns in "$IX_NS_A" "$IX_NS_C"; do
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via 192.168.1.1
+	done
+	ip -n "$IX_NS_A" addr add 10.1.0.1/32 dev lo
+	ip -n "$IX_NS_C" addr add 10.3.0.1/32 dev lo
+	ip netns exec "$IX_NS_R" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$IX_NS_R" nft -f - <<'EOF'
+table ip nat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "wan" masquerade random
+	}
+}
+EOF
+}
+
+ix_nat_flush() { ip netns exec "$IX_NS_R" conntrack -F >/dev/null 2>&1; }
+
+# ix_ike_loss NS PERCENT: drop that share of IKE datagrams (UDP 500, and
+# UDP 4500 with the non-ESP marker) entering and leaving NS; 0 removes it
+ix_ike_loss() {
+	local ns=$1 pct=$2
+	ip netns exec "$ns" nft delete table inet ikeloss 2>/dev/null
+	[ "$pct" -gt 0 ] || return 0
+	ip netns exec "$ns" nft -f - <<EOF
+table inet ikeloss {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 500 numgen random mod 100 < $pct drop
+		udp dport 4500 @th,64,32 0 numgen random mod 100 < $pct drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		udp dport 500 numgen random mod 100 < $pct drop
+		udp dport 4500 @th,64,32 0 numgen random mod 100 < $pct drop
+	}
+}
+EOF
+}
+
 ix_cleanup() {
 	local p
 	for p in "${IX_PIDS[@]}"; do
@@ -70,6 +152,7 @@ ix_cleanup() {
 	ip netns del "$IX_NS_A" 2>/dev/null
 	ip netns del "$IX_NS_B" 2>/dev/null
 	ip netns del "$IX_NS_R" 2>/dev/null
+	ip netns del "$IX_NS_C" 2>/dev/null
 	[ -n "${IX_KEEP:-}" ] || rm -rf "$IX_T"
 }
 

@@ -212,6 +212,27 @@ static void test_packet_lifetime(void **state)
 	ikepair_advance(pr, 1, 200);
 	assert_int_not_equal(pr->a.last_child->spi_out, old);
 	settled(pr, 1);
+	/* sequence numbers running out (the engine's early warning): the
+	 * same rekey, before the SA has to stop */
+	{
+		struct ipx_event e = { .type = IPX_EV_SEQ_NEAR_EXHAUSTION, .dir = IPX_DIR_OUT };
+
+		old = pr->a.last_child->spi_out;
+		e.sa = pr->a.last_child->eng_out;
+		e.spi = old;
+		e.user = pr->a.last_child->unique_id;
+		ike_mgr_engine_event(pr->a.mgr, &e);
+		ikepair_advance(pr, 1, 200);
+		assert_int_not_equal(pr->a.last_child->spi_out, old);
+		settled(pr, 1);
+		/* a hard limit (or the last sequence number) deletes the SA */
+		e.type = IPX_EV_HARD_LIFETIME;
+		e.user = pr->a.last_child->unique_id;
+		ike_mgr_engine_event(pr->a.mgr, &e);
+		ikepair_pump(&pr->net, 100);
+		assert_int_equal(ikepair_count_children(&pr->a), 0);
+		assert_int_equal(ikepair_count_children(&pr->b), 0);
+	}
 	ikepair_free(pr);
 }
 
