@@ -3,6 +3,7 @@
  * export-keys.  Each sends one JSON request over the control socket and
  * prints the answer for people, or as JSON with --json.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@ struct opts {
 	const char *child;
 	int wait;
 	const char *wireshark;
+	bool ike, reauth;
 };
 
 static const char *str(json_t *o, const char *k)
@@ -100,13 +102,36 @@ static void print_sas(json_t *list)
 		       str(sa, "spi_r"));
 		if (json_object_get(sa, "proposal"))
 			printf("  %s\n", str(sa, "proposal"));
+		if (json_object_get(sa, "last_heard_s")) {
+			printf("  last heard %llds ago", num(sa, "last_heard_s"));
+			if (json_object_get(sa, "rekey_in_s"))
+				printf(", rekey in %llds", num(sa, "rekey_in_s"));
+			if (json_object_get(sa, "reauth_in_s"))
+				printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
+			if (json_object_get(sa, "expires_in_s"))
+				printf(", expires in %llds", num(sa, "expires_in_s"));
+			if (json_object_get(sa, "rekeyed_by"))
+				printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
+			printf("\n");
+		}
 		json_array_foreach(json_object_get(sa, "children"), k, c) {
-			char a[32], b[32];
+			char a[32], b[32], st[16];
 			size_t x;
 
-			printf("  %s[%lld]: INSTALLED %s, SPIs %s in, %s out, %s\n", str(c, "name"),
-			       num(c, "unique_id"), str(c, "mode"), str(c, "spi_in"),
+			snprintf(st, sizeof(st), "%s", str(c, "state"));
+			for (char *p = st; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
+			       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
 			       str(c, "spi_out"), str(c, "proposal"));
+			if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
+				printf("    installed %llds", num(c, "installed_s"));
+				if (json_object_get(c, "rekey_in_s"))
+					printf(", rekey in %llds", num(c, "rekey_in_s"));
+				if (json_object_get(c, "expires_in_s"))
+					printf(", expires in %llds", num(c, "expires_in_s"));
+				printf("\n");
+			}
 			printf("    in  %s, %lld packets; out %s, %lld packets\n",
 			       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
 			       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
@@ -168,6 +193,8 @@ int cmd_ctl(int argc, char **argv)
 		{ "child", required_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "wireshark", required_argument, NULL, 'W' },
+		{ "ike", no_argument, NULL, 'I' },
+		{ "reauth", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -181,6 +208,12 @@ int cmd_ctl(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:jc:w:W:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 'I':
+			o.ike = true;
+			break;
+		case 'R':
+			o.reauth = true;
+			break;
 		case 's':
 			o.socket = optarg;
 			break;
@@ -252,6 +285,22 @@ int cmd_ctl(int argc, char **argv)
 			o.json ? print_json(res)
 			       : (void)printf("%s %s%s\n", cmd[0] == 'i' ? "initiated" : "terminated",
 					      arg, cmd[0] == 'i' && o.wait > 0 ? ": established" : "");
+	} else if (strcmp(cmd, "rekey") == 0) {
+		json_t *req;
+
+		if (!arg || (o.ike + o.reauth + (o.child != NULL)) > 1) {
+			fprintf(stderr, "usage: ipsecfx rekey CONN [--child NAME | --ike | --reauth]\n");
+			return 2;
+		}
+		req = json_pack("{s:s, s:s, s:b, s:b}", "cmd", "rekey", "conn", arg,
+				"ike", o.ike, "reauth", o.reauth);
+		if (o.child)
+			json_object_set_new(req, "child", json_string(o.child));
+		ret = call(&o, req, &res);
+		if (!ret)
+			o.json ? print_json(res)
+			       : (void)printf("%s: rekeying %s\n", arg,
+					      json_string_value(json_object_get(res, "rekeying")));
 	} else if (strcmp(cmd, "reload") == 0) {
 		ret = call(&o, json_pack("{s:s}", "cmd", "reload"), &res);
 		if (!ret)

@@ -22,6 +22,8 @@ static void usage(FILE *f)
 		"  list-sas [--json]           the daemon's IKE and Child SAs\n"
 		"  initiate CONN [--child NAME] [--wait SECONDS]\n"
 		"  terminate CONN\n"
+		"  rekey CONN [--child NAME | --ike | --reauth]\n"
+		"                              rekey now (all Child SAs by default)\n"
 		"  reload                      re-read the configuration file\n"
 		"  stats                       IKE, data plane and engine counters (JSON)\n"
 		"  export-keys --wireshark DIR write Wireshark's esp_sa and\n"
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
 		return cmd_esp(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "initiate") == 0 ||
 	    strcmp(argv[1], "terminate") == 0 || strcmp(argv[1], "reload") == 0 ||
+	    strcmp(argv[1], "rekey") == 0 ||
 	    strcmp(argv[1], "stats") == 0 || strcmp(argv[1], "export-keys") == 0)
 		return cmd_ctl(argc - 1, argv + 1);
 	if (strcmp(argv[1], "engines") == 0) {

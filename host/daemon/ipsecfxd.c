@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -458,6 +459,34 @@ static int cmd_initiate(void *arg, json_t *req, json_t **res, char *err, size_t 
 	return 0;
 }
 
+static int cmd_rekey(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	const char *conn = json_string_value(json_object_get(req, "conn"));
+	const char *child = json_string_value(json_object_get(req, "child"));
+	bool ike = json_is_true(json_object_get(req, "ike"));
+	bool reauth = json_is_true(json_object_get(req, "reauth"));
+	int ret;
+
+	if (!conn) {
+		snprintf(err, n, "rekey needs \"conn\"");
+		return -EINVAL;
+	}
+	ret = ike_mgr_rekey(d->ike, conn, child, ike, reauth);
+	if (ret == -EINVAL) {
+		snprintf(err, n, "%s: only the side with remote_addrs can reauthenticate", conn);
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, n, "%s: no established %s to rekey", conn,
+			 child ? "Child SA of that name" : "SA");
+		return ret;
+	}
+	*res = json_pack("{s:s, s:s, s:i}", "conn", conn, "rekeying",
+			 reauth ? "reauthentication" : ike ? "IKE SA" : "Child SAs", "sas", ret);
+	return 0;
+}
+
 static int cmd_terminate(void *arg, json_t *req, json_t **res, char *err, size_t n)
 {
 	struct ipxd *d = arg;
@@ -540,6 +569,19 @@ static void log_syslog(int level, const char *msg, void *arg)
 
 	(void)arg;
 	syslog(prio[level < 0 ? 0 : level > 3 ? 3 : level], "%s", msg);
+}
+
+/* -f: stderr, each line with the time of day to the millisecond */
+static void log_stderr(int level, const char *msg, void *arg)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / 1000000, ipx_log_level_name(level), msg);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -656,6 +698,8 @@ int main(int argc, char **argv)
 		openlog("ipsecfxd", LOG_PID, LOG_DAEMON);
 		ipx_log_set_handler(log_syslog, NULL);
 		d.use_syslog = true;
+	} else {
+		ipx_log_set_handler(log_stderr, NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
@@ -709,6 +753,7 @@ int main(int argc, char **argv)
 	ctl_register(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
+	ctl_register(d.ctl, "rekey", cmd_rekey, &d);
 	ctl_register(d.ctl, "reload", cmd_reload, &d);
 	ctl_register(d.ctl, "stats", cmd_stats, &d);
 	ctl_register(d.ctl, "export-keys", cmd_export_keys, &d);

@@ -359,7 +359,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 				      sa->nr_len, NULL, 0) < 0)
 			ike_child_free(child);
 		else
-			ike_child_activate(sa, child, NULL, true);
+			ike_child_activate(sa, child, NULL, false);
 	}
 	return 0;
 }

@@ -595,8 +595,14 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 	struct ike_proposal pp;
 	int ret = 0;
 
-	if (!old)
+	if (!old) {
 		old = takeover(sa, c);
+		/* as responder, wait until the initiator has the new SA too:
+		 * it replaces the old one when that one goes (its IKE SA is
+		 * deleted, or the grace period ends) */
+		if (old && !switch_out)
+			old->successor = c;
+	}
 	if (old) {
 		old->replaced_at = ike_now();
 		c->dp_child = old->dp_child;
@@ -664,13 +670,15 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 			*p = c->next;
 			break;
 		}
-	/* nothing may keep pointing at it */
-	for (struct child_sa *o = sa->children; o; o = o->next) {
-		if (o->successor == c)
-			o->successor = NULL;
-		if (o->collision == c)
-			o->collision = NULL;
-	}
+	/* nothing may keep pointing at it (a successor may live in another
+	 * IKE SA after a reauthentication) */
+	for (struct ikesa *os = m->all; os; os = os->next)
+		for (struct child_sa *o = os->children; o; o = o->next) {
+			if (o->successor == c)
+				o->successor = NULL;
+			if (o->collision == c)
+				o->collision = NULL;
+		}
 	if (sa->cc.old == c)
 		sa->cc.old = NULL;
 	if (c->installed)

@@ -220,20 +220,29 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 	bool pfs_chosen;
 	uint16_t n;
 
+	if (!c) {
+		ike_sa_log(sa, IPX_LOG_WARN, "CREATE_CHILD_SA answer without its request's state: ignored");
+		goto out;
+	}
+
 	sa->cc.child = NULL;
 	sa->cc.old = NULL;
 	if (old)
 		old->rekeying = false;
 	if (err) {
-		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s %s refused: %s", c->name,
-			   old ? "rekey" : "creation", ikev2_notify_name(err->type));
+		/* old may be gone already: the peer deleted it meanwhile */
+		ike_sa_log(sa, sa->cc.kind == CC_REKEY_CHILD ? IPX_LOG_INFO : IPX_LOG_WARN,
+			   "Child SA %s %s refused: %s", c->name,
+			   sa->cc.kind == CC_REKEY_CHILD ? "rekey" : "creation",
+			   ikev2_notify_name(err->type));
 		if (old && (err->type == IKEV2_N_TEMPORARY_FAILURE ||
 			    err->type == IKEV2_N_CHILD_SA_NOT_FOUND)) {
 			/* the peer is rekeying or deleting it: look again
 			 * shortly (2.25); if the peer's rekey of it won, its
 			 * new SA takes over when old is deleted */
 			old->rekey_at = ike_now() + 2;
-		} else if (!old && err->type == IKEV2_N_TEMPORARY_FAILURE && c->cfg) {
+		} else if (sa->cc.kind == CC_NEW_CHILD && err->type == IKEV2_N_TEMPORARY_FAILURE &&
+			   c->cfg) {
 			ike_retry_schedule(sa->mgr, sa->conn_name, c->cfg->name, 5);
 		}
 		ike_child_free(c);
@@ -271,7 +280,6 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 		size_t ol;
 		struct child_sa *theirs = old->collision;
 
-		sa->mgr->st.collisions++;
 		min_nonce(sa->cc.nonce, sa->cc.nonce_len, nr, nr_len, ours, &ol);
 		old->collision = NULL;
 		if (ike_nonce_cmp(ours, ol, old->coll_nonce, old->coll_nonce_len) < 0) {
@@ -457,6 +465,10 @@ static int ike_rekey_response(struct ikesa *sa, struct ike_msg *m)
 
 	sa->rekeying = false;
 	sa->cc.new_ike = NULL;
+	if (!n) {
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE SA rekey answer without its request's state: ignored");
+		goto out;
+	}
 	if (err || !sap || !sa->conn) {
 		ike_sa_log(sa, IPX_LOG_WARN, "IKE SA rekey refused: %s",
 			   err ? ikev2_notify_name(err->type) : "no SA payload");
@@ -498,7 +510,6 @@ static int ike_rekey_response(struct ikesa *sa, struct ike_msg *m)
 		size_t ol;
 		struct ikesa *theirs = sa->collision;
 
-		sa->mgr->st.collisions++;
 		min_nonce(sa->cc.nonce, sa->cc.nonce_len, nr, nr_len, ours, &ol);
 		sa->collision = NULL;
 		if (ike_nonce_cmp(ours, ol, sa->coll_nonce, sa->coll_nonce_len) < 0) {
@@ -625,6 +636,8 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		goto fail;
 	if (sa->rekeying) {
 		/* 2.8.1: our own rekey of this SA is in flight */
+		ike_sa_log(sa, IPX_LOG_INFO, "simultaneous IKE SA rekey (2.8.1)");
+		sa->mgr->st.collisions++;
 		sa->collision = n;
 		min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
 			  sa->coll_nonce, &sa->coll_nonce_len);
@@ -677,7 +690,7 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 				   spi);
 			return respond_error(sa, m->hdr.msg_id, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
 		}
-		if (old->rekeyed || old->successor) {
+		if (old->rekeyed || old->replaced_at || old->successor) {
 			/* already replaced: the peer lost our Delete race */
 			return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		}
@@ -721,7 +734,7 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	ike_dh_free(dh);
 	if (!old) {
-		ike_child_activate(sa, c, NULL, true);
+		ike_child_activate(sa, c, NULL, false);
 		return 0;
 	}
 	/* accept c's inbound now; send on it once the old SA is deleted */
@@ -729,6 +742,8 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 		return -EIO;
 	if (old->rekeying) {
 		/* 2.8.1: our own rekey of old is in flight */
+		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s: simultaneous rekey (2.8.1)", old->name);
+		sa->mgr->st.collisions++;
 		old->collision = c;
 		min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
 			  old->coll_nonce, &old->coll_nonce_len);

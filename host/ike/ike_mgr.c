@@ -225,11 +225,49 @@ void ike_sa_destroy(struct ikesa *sa)
 	free(sa);
 }
 
+/*
+ * A set-up that did not make it.  As initiator we try again, up to
+ * keyingtries attempts (0: without end): after a timeout always, after a
+ * refusal (NO_PROPOSAL_CHOSEN, AUTHENTICATION_FAILED...) only for a
+ * connection that must stay up (start_action: start, or a restart after a
+ * dead peer), with a growing pause: the peer may be coming up, or its
+ * operator fixing its configuration.
+ */
 void ike_sa_fail(struct ikesa *sa, const char *why)
 {
-	ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted", why);
-	sa->mgr->st.failed++;
+	struct ike_mgr *m = sa->mgr;
+	const struct cfg_conn *c = sa->conn;
+	char conn[CFG_NAME_MAX], child[CFG_NAME_MAX] = "";
+	unsigned attempt = sa->attempt + 1, delay;
+	bool keep_up = sa->keep_up;
+	bool retry = sa->initiator && c && c->n_remote_addrs && !sa->reauth_of &&
+		     sa->state != IKE_ESTABLISHED &&
+		     (sa->timed_out || keep_up || c->start_action == CFG_START_START);
+
+	if (retry && c->keyingtries && attempt >= c->keyingtries) {
+		retry = false;
+		ike_sa_log(sa, IPX_LOG_WARN, "given up after %u attempts (keyingtries)", attempt);
+	}
+	delay = sa->timed_out ? 2 : 5u << (sa->attempt < 4 ? sa->attempt : 4);
+	if (delay > 60)
+		delay = 60;
+	snprintf(conn, sizeof(conn), "%s", sa->conn_name);
+	if (sa->want_child)
+		snprintf(child, sizeof(child), "%s", sa->want_child->name);
+	if (retry)
+		ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted, trying again in %us", why, delay);
+	else
+		ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted", why);
+	m->st.failed++;
 	ike_sa_destroy(sa);
+	if (retry) {
+		struct ike_retry *r = ike_retry_schedule(m, conn, child[0] ? child : NULL, delay);
+
+		if (r) {
+			r->attempts = attempt;
+			r->keep_up = keep_up;
+		}
+	}
 }
 
 struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,
@@ -274,8 +312,12 @@ void ike_sa_dead(struct ikesa *sa, const char *why)
 	if (m->io.event)
 		m->io.event(m->io.ctx, sa, NULL, "dead");
 	ike_sa_destroy(sa);
-	if (c && c->liveness_action == CFG_LIVENESS_RESTART && c->n_remote_addrs)
-		ike_retry_schedule(m, conn, child[0] ? child : NULL, 0);
+	if (c && c->liveness_action == CFG_LIVENESS_RESTART && c->n_remote_addrs) {
+		struct ike_retry *r = ike_retry_schedule(m, conn, child[0] ? child : NULL, 0);
+
+		if (r)
+			r->keep_up = true;
+	}
 }
 
 void ike_sa_established(struct ikesa *sa)
@@ -457,24 +499,8 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 		if (sa->state == IKE_ESTABLISHED) {
 			ike_sa_dead(sa, why);
 		} else {
-			const char *conn = sa->conn_name;
-			char cn[CFG_NAME_MAX], child[CFG_NAME_MAX] = "";
-			bool retry = sa->initiator && c && !sa->reauth_of &&
-				     (c->keyingtries == 0 || sa->attempt + 1 < c->keyingtries);
-			unsigned attempt = sa->attempt + 1;
-
-			snprintf(cn, sizeof(cn), "%s", conn);
-			if (sa->want_child)
-				snprintf(child, sizeof(child), "%s", sa->want_child->name);
+			sa->timed_out = true;
 			ike_sa_fail(sa, why);
-			if (retry) {
-				struct ike_retry *r = ike_retry_schedule(m, cn, child[0] ? child : NULL, 2);
-
-				if (r)
-					r->attempts = attempt;
-			} else if (c && c->keyingtries) {
-				ipx_warn("%s: given up after %u attempts (keyingtries)", cn, attempt);
-			}
 		}
 		return;
 	}
@@ -533,7 +559,14 @@ static int send_request(struct ikesa *sa, struct ike_msg *msg,
 		memcpy(sa->init_req, sa->out.w.buf, sa->out.w.len);
 		sa->init_req_len = sa->out.w.len;
 	}
-	return send_wire(sa, &sa->out.w);
+	/* the request is in flight from here on: a datagram the kernel
+	 * refused (a firewall, no route yet) is a lost one, and the
+	 * retransmission timer takes care of it */
+	ret = send_wire(sa, &sa->out.w);
+	if (ret < 0)
+		ike_sa_log(sa, IPX_LOG_DEBUG, "sending %s request %u: %s (will retransmit)",
+			   ikev2_exchange_name(sa->out.exchange), sa->out.id, strerror(-ret));
+	return 0;
 }
 
 int ike_send_request(struct ikesa *sa, struct ike_msg *msg,
@@ -568,7 +601,12 @@ int ike_send_response(struct ikesa *sa, struct ike_msg *msg)
 		memcpy(sa->init_resp, w.buf, w.len);
 		sa->init_resp_len = w.len;
 	}
-	return send_wire(sa, &sa->last_resp);
+	/* lost if the kernel refused it: the peer retransmits its request */
+	ret = send_wire(sa, &sa->last_resp);
+	if (ret < 0)
+		ike_sa_log(sa, IPX_LOG_DEBUG, "sending %s response: %s",
+			   ikev2_exchange_name(msg->hdr.exchange), strerror(-ret));
+	return 0;
 }
 
 int ike_resend_response(struct ikesa *sa)
@@ -1026,11 +1064,11 @@ bool ike_sa_has_child(const struct ikesa *sa, const char *name)
 
 int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 {
-	return ike_mgr_initiate_attempt(m, name, child, 0);
+	return ike_mgr_initiate_attempt(m, name, child, 0, false);
 }
 
 int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *child,
-			     unsigned attempt)
+			     unsigned attempt, bool keep_up)
 {
 	const struct cfg_conn *c = cfg_conn_find(m->cfg, name);
 	struct ikesa *sa;
@@ -1080,6 +1118,7 @@ int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *ch
 		return -ENOMEM;
 	sa->conn = c;
 	sa->attempt = attempt;
+	sa->keep_up = keep_up;
 	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
 	sa->want_child = NULL;
 	for (unsigned i = 0; i < c->n_children; i++)
@@ -1091,6 +1130,41 @@ int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *ch
 	if (ret < 0)
 		ike_sa_destroy(sa);
 	return ret;
+}
+
+int ike_mgr_rekey(struct ike_mgr *m, const char *name, const char *child,
+		  bool ike, bool reauth)
+{
+	uint64_t now = ike_now();
+	int n = 0;
+
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		if (strcmp(sa->conn_name, name) != 0 || sa->state != IKE_ESTABLISHED ||
+		    sa->rekeyed_by)
+			continue;
+		if (reauth) {
+			if (!sa->conn || !sa->conn->n_remote_addrs)
+				return -EINVAL;  /* only an initiator can */
+			if (!sa->reauthing)
+				sa->reauth_at = now;
+			n++;
+		} else if (ike) {
+			sa->rekey_at = now;
+			n++;
+		} else {
+			for (struct child_sa *c = sa->children; c; c = c->next)
+				if ((!child || strcmp(c->name, child) == 0) && !c->replaced_at &&
+				    !c->deleting && !c->want_delete) {
+					c->rekey_at = now;
+					n++;
+				}
+		}
+	}
+	if (n) {
+		/* at once, not at the next second */
+		ike_timer_tick(-1, 0, m);
+	}
+	return n ? n : -ENOENT;
 }
 
 int ike_mgr_terminate(struct ike_mgr *m, const char *name)

@@ -150,6 +150,8 @@ struct ikesa {
 	size_t cookie_len;
 	unsigned init_retries;            /* IKE_SA_INIT again: cookie, INVALID_KE */
 	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
+	bool keep_up;                     /* a restart: retried after refusals too */
+	bool timed_out;                   /* failed for want of an answer */
 	struct cfg_id peer_id;            /* as authenticated */
 	const struct cfg_child *want_child;  /* initiator: to create in IKE_AUTH */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
@@ -227,6 +229,7 @@ struct ike_retry {
 	char child[CFG_NAME_MAX];
 	uint64_t at;
 	unsigned attempts;
+	bool keep_up;                     /* after a dead peer: keep trying */
 };
 
 struct ike_mgr {
@@ -267,6 +270,11 @@ void ike_mgr_input(struct ike_mgr *m, const uint8_t *buf, size_t len,
 		   const struct sockaddr_storage *local,
 		   const struct sockaddr_storage *remote, bool natt);
 int ike_mgr_initiate(struct ike_mgr *m, const char *conn, const char *child);
+/* Rekey now (on the next tick): the Child SAs named child (NULL: all of
+ * them), or with ike the IKE SA, or with reauth a reauthentication.
+ * Returns how many SAs were scheduled, or -ENOENT with none up. */
+int ike_mgr_rekey(struct ike_mgr *m, const char *conn, const char *child,
+		  bool ike, bool reauth);
 /* Delete every IKE SA of conn (sends Delete).  Returns how many. */
 int ike_mgr_terminate(struct ike_mgr *m, const char *conn);
 /* Start every connection with start_action: start. */
@@ -349,7 +357,7 @@ struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,
 				     const char *child, unsigned delay_s);
 /* ike_mgr_initiate, counting attempts for keyingtries. */
 int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *conn, const char *child,
-			     unsigned attempt);
+			     unsigned attempt, bool keep_up);
 /* Lowest of two nonces, 2.8.1 */
 int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
@@ -383,7 +391,10 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len);
 /* Hand an installed child to the data plane: a new policy, or as the
  * successor of old (switch_out: it carries the outbound traffic now;
- * else only its inbound SA is accepted).  0 or -errno (then removed). */
+ * else only its inbound SA is accepted).  A new child (old NULL) with the
+ * selectors of a running one takes that one's place the same way;
+ * switch_out then says whether we initiated the exchange that made it.
+ * 0 or -errno (then removed). */
 int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		       struct child_sa *old, bool switch_out);
 void ike_child_remove(struct ikesa *sa, struct child_sa *c);

@@ -184,8 +184,15 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		return;  /* replaced: only its Delete is still to come */
 	esp_activity(sa, now);
 	if (sa->expire_at && now >= sa->expire_at) {
-		ike_sa_log(sa, IPX_LOG_WARN, "IKE SA lifetime expired before a rekey: deleted");
+		char conn[CFG_NAME_MAX];
+		bool again = c && c->start_action == CFG_START_START && c->n_remote_addrs;
+
+		snprintf(conn, sizeof(conn), "%s", sa->conn_name);
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE SA lifetime expired before a rekey: deleted%s",
+			   again ? ", starting again" : "");
 		ike_info_delete_ike(sa);
+		if (again)
+			ike_retry_schedule(m, conn, NULL, 1);
 		return;
 	}
 	if (sa->out.w.buf)
@@ -273,7 +280,7 @@ static void run_retries(struct ike_mgr *m, uint64_t now)
 			ipx_info("%s: initiating again%s", r->conn,
 				 r->attempts ? " (attempt after a failure)" : "");
 			ike_mgr_initiate_attempt(m, r->conn, r->child[0] ? r->child : NULL,
-						 r->attempts);
+						 r->attempts, r->keep_up);
 		}
 		free(r);
 	}

@@ -124,17 +124,19 @@ ix_ike_loss() {
 	local ns=$1 pct=$2
 	ip netns exec "$ns" nft delete table inet ikeloss 2>/dev/null
 	[ "$pct" -gt 0 ] || return 0
+	local share="numgen random mod 100 < $pct"
+	[ "$pct" -ge 100 ] && share=""
 	ip netns exec "$ns" nft -f - <<EOF
 table inet ikeloss {
 	chain in {
 		type filter hook input priority 0;
-		udp dport 500 numgen random mod 100 < $pct drop
-		udp dport 4500 @th,64,32 0 numgen random mod 100 < $pct drop
+		udp dport 500 $share drop
+		udp dport 4500 @th,64,32 0 $share drop
 	}
 	chain out {
 		type filter hook output priority 0;
-		udp dport 500 numgen random mod 100 < $pct drop
-		udp dport 4500 @th,64,32 0 numgen random mod 100 < $pct drop
+		udp dport 500 $share drop
+		udp dport 4500 @th,64,32 0 $share drop
 	}
 }
 EOF
@@ -173,7 +175,8 @@ ix_ipsecfxd() {
 ix_ctl() { # ix_ctl NAME ARGS...
 	local name=$1
 	shift
-	"$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
+	# a daemon that stopped answering must not hang the suite
+	timeout 10 "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
 }
 
 # ix_charon NS NAME: start strongSwan in NS with $IX_T/NAME/strongswan.conf
@@ -186,6 +189,7 @@ charon {
   install_routes = yes
   retransmit_timeout = 1
   retransmit_base = 1.4
+  ${EXTRA_CHARON:-}
   plugins { vici { socket = unix://$d/charon.vici } }
   filelog { log { path = $d/charon.log
                   flush_line = yes

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,9 @@ static int net_send(void *ctx, const struct sockaddr_storage *local,
 		memcpy(d->buf, buf, len);
 	}
 	if (n->blackhole[to_b]) {
+		/* as the kernel says when a firewall drops it on the way out */
 		n->dropped++;
-		return 0;
+		return -EPERM;
 	}
 	if (n->drop_first) {
 		n->drop_first--;

@@ -300,9 +300,23 @@ static void test_liveness_restart(void **state)
 	assert_int_equal(pr->a.mgr->st.dead_peers, 1);
 	assert_non_null(strstr(pr->a.events, "dead"));
 	assert_int_equal(pr->a.children_down, 1);
-	/* B comes back (its old SA still there); A starts again */
-	pr->net.blackhole[1] = false;
-	ikepair_advance(pr, 1, 200);
+	/* B comes back (its old SA still there) but is not configured yet:
+	 * it refuses, A keeps trying, with a pause */
+	{
+		unsigned n_ike = pr->b.cfg->conns[0].n_ike;
+
+		pr->net.blackhole[1] = false;
+		pr->b.cfg->conns[0].n_ike = 0;
+		tlib_log_capture(1);
+		ikepair_advance(pr, 1, 200);
+		assert_null(ikepair_established(&pr->a));
+		assert_non_null(strstr(tlib_log_text(), "NO_PROPOSAL_CHOSEN; IKE SA deleted, trying again in 5s"));
+		tlib_log_capture(0);
+		pr->b.cfg->conns[0].n_ike = n_ike;
+		ikepair_advance(pr, 4, 50);
+		assert_null(ikepair_established(&pr->a));
+		ikepair_advance(pr, 1, 200);
+	}
 	assert_non_null(ikepair_established(&pr->a));
 	/* INITIAL_CONTACT made B drop the stale SA */
 	assert_int_equal(ikepair_count_sas(&pr->b), 1);
