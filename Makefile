@@ -4,8 +4,9 @@
 #   make test       install missing Debian packages, build, run the test suite
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make bench      run the benchmarks (not part of the tests)
+#   make fuzz       build the libFuzzer targets, run each FUZZ_SECONDS (300)
 #   make deps       install the Debian packages the project needs
-#   make demo       a demo tunnel (needs the IKE daemon: not built yet)
+#   make demo       two appliances in namespaces, a tunnel carrying traffic
 #
 # Build output goes to $(O) (build/ or build-san/); the tree stays clean.
 
@@ -37,6 +38,7 @@ LIBS_CYAML := $(or $(call pc,--libs,libcyaml),-lcyaml) $(or $(call pc,--libs,yam
 LIBS_PCAP := $(or $(call pc,--libs,libpcap),-lpcap)
 LIBS_JSON := $(or $(call pc,--libs,jansson),-ljansson)
 LIBS_CMOCKA := $(or $(call pc,--libs,cmocka),-lcmocka)
+LIBS_EVENT := $(or $(call pc,--libs,libevent),-levent)
 
 # Each module adds to these.
 BINS :=
@@ -49,10 +51,12 @@ $(O)/%.o: %.c Makefile
 	$(CC) $(IPX_CPPFLAGS) $(IPX_CFLAGS) -c -o $@ $<
 
 include driver/module.mk
-include host/module.mk
 include host/dataplane/module.mk
+include host/module.mk
 include tests/module.mk
 include bench/module.mk
+include tests/ike/module.mk
+include tests/fuzz/module.mk
 include hw/module.mk
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
@@ -70,10 +74,10 @@ bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@O=$(O) bench/run.sh
 
-demo:
-	@echo "make demo: the demo tunnel needs the IKE daemon (ipsecfxd), which is not built yet." >&2
-	@echo "What runs today: make test, make bench, build/ipsecfx esp (docs/ipsecfx-esp.md)." >&2
-	@exit 1
+# README's main command: two appliances, a tunnel, traffic (needs root).
+demo: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@IPSECFX_BUILD=$(CURDIR)/$(O) ENGINE=$(or $(ENGINE),soft) scripts/demo.sh
 
 clean:
 	rm -rf build build-san

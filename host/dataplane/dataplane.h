@@ -217,6 +217,12 @@ int ipx_dp_tun_ifindex(const struct ipx_dp *dp);
 int ipx_dp_addr_add(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen);
 int ipx_dp_addr_del(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen);
 
+/* Route a selector's addresses to the TUN without a Child SA (for
+ * start_action: trap: the packets then raise acquires), or drop that
+ * reference again (add = false).  Reference-counted with the Child SAs'
+ * routes. */
+int ipx_dp_route_ts(struct ipx_dp *dp, const struct ipx_ts *ts, bool add);
+
 /* Send an IKE message from local (address, port: the IKE or NAT-T port) to
  * remote.  On the NAT-T port the non-ESP marker is prepended (RFC 3948 2.2).
  * local->addr may be unset (family 0): the kernel picks the source. */

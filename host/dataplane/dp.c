@@ -536,6 +536,30 @@ static int child_routes(struct ipx_dp *dp, struct dp_child *c, bool add)
 	return 0;
 }
 
+/* Routes for a selector without a Child SA (start_action: trap): traffic
+ * for it reaches the TUN, matches no policy and raises an acquire. */
+int ipx_dp_route_ts(struct ipx_dp *dp, const struct ipx_ts *ts, bool add)
+{
+	struct ipx_addr pfx[256];
+	uint8_t plen[256];
+	int n = spd_range_prefixes(&ts->start, &ts->end, pfx, plen, 256);
+
+	for (int k = 0; k < n; k++) {
+		if (!add) {
+			route_unref(dp, &pfx[k], plen[k]);
+			continue;
+		}
+		int ret = route_ref(dp, &pfx[k], plen[k], NULL);
+
+		if (ret < 0) {
+			for (int u = 0; u < k; u++)
+				route_unref(dp, &pfx[u], plen[u]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int ipx_dp_addr_add(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen)
 {
 	struct dp_route *r = route_find(dp->addrs, dp->naddrs, a, plen);

@@ -3,7 +3,6 @@ DP_SRCS := host/dataplane/dp.c host/dataplane/net.c host/dataplane/tun.c \
 	host/dataplane/rtnl.c host/dataplane/spd.c host/dataplane/gso.c
 DP_OBJS := $(DP_SRCS:%.c=$(O)/%.o)
 DP_LIB := $(O)/libipsecfx-dp.a
-LIBS_EVENT := $(or $(call pc,--libs,libevent_core),-levent_core)
 LIBS_MNL := $(or $(call pc,--libs,libmnl),-lmnl)
 DP_LIBS := $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_JSON)
 OBJS += $(DP_OBJS)

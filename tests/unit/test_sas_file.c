@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../host/config/config.h"
 #include "../../host/config/sas_file.h"
 #include "tlib.h"
 
@@ -153,12 +154,41 @@ static void test_missing_file(void **state)
 	tlib_log_capture(0);
 }
 
+/*
+ * A file without a YAML document (empty, or only comments) made libcyaml
+ * return CYAML_OK with no data, and both loaders dereferenced the NULL
+ * (found by tests/fuzz/fuzz_config.c).  The daemon's loader shares the
+ * code path, so it is checked here too.
+ */
+static void test_empty_files(void **state)
+{
+	static const char *const texts[] = { "", "# only a comment\n", "\n\n" };
+	struct sas_set s;
+	struct cfg *c = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		tlib_log_capture(1);
+		assert_int_equal(sas_file_load(write_file(texts[i]), &s), -22);
+		assert_null(s.v);
+		assert_non_null(strstr(tlib_log_text(), ": empty: expected a YAML mapping"));
+		tlib_log_capture(0);
+		tlib_log_capture(1);
+		assert_int_equal(cfg_load(path, &c), -22);
+		assert_null(c);
+		assert_non_null(strstr(tlib_log_text(), ": empty: expected a YAML mapping"));
+		tlib_log_capture(0);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_empty_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
