@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 O=${O:-build}
 echo "== bench/esp: software ESP engine vs raw intel-ipsec-mb and OpenSSL EVP (one core)"
 "$O"/bench/bench_esp "$@"
+echo
+echo "== bench/tunnel: one TCP stream through two appliances (ipsecfxd; dp_static) vs plain veth and strongSwan"
+bench/tunnel/bench_tunnel.sh

@@ -23,10 +23,11 @@ run_suite() {
 	rc=$?
 	end=$(date +%s)
 	local p f s
-	p=$(grep -cE '^ok [0-9]+' <<<"$out" | tr -d ' ')
-	s=$(grep -cE '^ok [0-9]+.*# *SKIP' <<<"$out" | tr -d ' ')
-	f=$(grep -cE '^not ok [0-9]+' <<<"$out" | tr -d ' ')
-	p=$((p - s))
+	# a SKIP directive makes a skip of "ok" and "not ok" alike (cmocka
+	# prints skipped tests as "not ok N # SKIP")
+	p=$(grep -E '^ok [0-9]+' <<<"$out" | grep -cvE '# *SKIP' | tr -d ' ')
+	s=$(grep -cE '^(not )?ok [0-9]+.*# *SKIP' <<<"$out" | tr -d ' ')
+	f=$(grep -E '^not ok [0-9]+' <<<"$out" | grep -cvE '# *SKIP' | tr -d ' ')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		# crashed or exited badly without reporting a failure: count it
 		f=1
@@ -35,8 +36,8 @@ run_suite() {
 	if [ "$f" -gt 0 ] || [ "${VERBOSE:-0}" = 1 ]; then
 		printf '%s\n' "$out"
 	fi
-	while IFS= read -r l; do failed_list+=("$name: $l"); done < <(grep -E '^not ok' <<<"$out")
-	while IFS= read -r l; do skipped_list+=("$name: $l"); done < <(grep -E '^ok [0-9]+.*# *SKIP' <<<"$out")
+	while IFS= read -r l; do failed_list+=("$name: $l"); done < <(grep -E '^not ok' <<<"$out" | grep -vE '# *SKIP')
+	while IFS= read -r l; do skipped_list+=("$name: $l"); done < <(grep -E '^(not )?ok [0-9]+.*# *SKIP' <<<"$out")
 	printf '%-28s %4d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((end - start))
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 }

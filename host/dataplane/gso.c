@@ -108,7 +108,7 @@ uint32_t gso_segment(const struct gso_pkt *g, uint32_t i, uint8_t *out,
 	uint32_t payload = g->len - g->hdr_len, off = i * g->mss;
 	uint32_t plen, seglen, l4len;
 	uint8_t *l4 = out + g->l4_off;
-	uint64_t sum;
+	uint64_t sum, psum;
 
 	if (i >= g->nseg)
 		return 0;
@@ -117,7 +117,8 @@ uint32_t gso_segment(const struct gso_pkt *g, uint32_t i, uint8_t *out,
 	if (seglen > cap)
 		return 0;
 	memcpy(out, g->p, g->hdr_len);
-	memcpy(out + g->hdr_len, g->p + g->hdr_len + off, plen);
+	/* the payload is copied and summed in one pass */
+	psum = csum_copy(0, out + g->hdr_len, g->p + g->hdr_len + off, plen);
 	l4len = seglen - g->l4_off;
 	if (out[0] >> 4 == 4) {
 		ipx_st16(out + 2, (uint16_t)seglen);
@@ -134,13 +135,13 @@ uint32_t gso_segment(const struct gso_pkt *g, uint32_t i, uint8_t *out,
 		if (i > 0)             /* CWR to the first (RFC 3168 6.1.2) */
 			l4[13] &= (uint8_t)~TCP_CWR;
 		l4[16] = l4[17] = 0;
-		sum = csum_pseudo(out, l4len, IPPROTO_TCP);
-		csum_store(l4 + 16, csum_add(sum, l4, l4len));
+		sum = csum_pseudo(out, l4len, IPPROTO_TCP) + psum;
+		csum_store(l4 + 16, csum_add(sum, l4, g->hdr_len - g->l4_off));
 	} else {
 		ipx_st16(l4 + 4, (uint16_t)l4len);
 		l4[6] = l4[7] = 0;
-		sum = csum_pseudo(out, l4len, IPPROTO_UDP);
-		csum_store(l4 + 6, csum_add(sum, l4, l4len));
+		sum = csum_pseudo(out, l4len, IPPROTO_UDP) + psum;
+		csum_store(l4 + 6, csum_add(sum, l4, 8));
 		if (l4[6] == 0 && l4[7] == 0)
 			l4[6] = l4[7] = 0xff;
 	}

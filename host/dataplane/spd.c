@@ -254,7 +254,7 @@ static int parse_u(const char *s, unsigned long max, unsigned long *out)
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	*out = strtoul(s, &end, 10);
+	*out = strtoul(s, &end, s[0] == '0' && s[1] == 'x' ? 16 : 10);
 	if (errno || *end || *out > max)
 		return -EINVAL;
 	return 0;
@@ -301,6 +301,9 @@ static int parse_proto_ports(char *s, struct ipx_ts *ts)
 	dash = strchr(s, '-');
 	if (dash)
 		*dash = 0;
+	/* "0x..." is the raw 16-bit port field, ICMP type and code included */
+	if (s[0] == '0' && s[1] == 'x')
+		icmp = false;
 	if (parse_u(s, icmp ? 255 : 65535, &lo) < 0)
 		return -EINVAL;
 	hi = lo;
@@ -350,7 +353,7 @@ int ipx_ts_parse(const char *text, struct ipx_ts *ts)
 		if (parse_u(p + 1, bits, &plen) < 0)
 			return -EINVAL;
 		v = addr_u128(&ts->start);
-		mask = plen == bits ? 0 : (((u128)1 << (bits - plen)) - 1);
+		mask = block_last(0, bits - (unsigned)plen);
 		u128_addr(v & ~mask, ts->start.family, &ts->start);
 		u128_addr(v | mask, ts->start.family, &ts->end);
 		ret = 0;
@@ -394,6 +397,9 @@ const char *ipx_ts_str(const struct ipx_ts *ts, char *buf, size_t len)
 			snprintf(buf + u, len - u, "[%u]", ts->proto);
 		else if (ts->port_start > ts->port_end)
 			snprintf(buf + u, len - u, "[%u/opaque]", ts->proto);
+		else if (ts->proto == IPPROTO_ICMP || ts->proto == IPPROTO_ICMPV6)
+			snprintf(buf + u, len - u, "[%u/0x%04x-0x%04x]", ts->proto,
+				 ts->port_start, ts->port_end);
 		else
 			snprintf(buf + u, len - u, "[%u/%u-%u]", ts->proto,
 				 ts->port_start, ts->port_end);

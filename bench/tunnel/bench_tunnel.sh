@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# bench/tunnel: one TCP stream (iperf3) from namespace A to namespace B
+# through two appliances: two ipsecfxd daemons that set the tunnel up with
+# IKEv2 (PSK, X25519, AES-256-GCM child) -- the headline figure -- and, to
+# separate the data plane from the daemon, two dp_static data planes with
+# static SAs.  The references are measured in the same run:
+#   - plain veth between the same two namespaces (target: tunnel >= 0.45 x)
+#   - strongSwan <-> strongSwan with kernel-libipsec (../shared/docs/interop.md),
+#     in a second namespace pair of the same shape (target: tunnel >= 10 x)
+# and the data plane with its optimisations switched off one by one, to show
+# what each gives.  Variants are interleaved round by round; each figure is
+# the median over the rounds, each ratio the median of the per-round ratios
+# to the veth figure of the same round.
+#
+#   BENCH_SECONDS (default 5) per measurement, BENCH_ROUNDS (default 3)
+#   BENCH_QUICK=1: only veth, ipsecfxd, the full dp_static tunnel and strongSwan
+#   BENCH_VARIANTS="veth ipsecfxd ...": exactly these (veth is always measured)
+#
+#   ns A  10.1.0.1 -- ipx0 -- ipsecfxd  -- vA 192.0.2.1 == vB 192.0.2.2 -- ipsecfxd  -- ipx0 -- 10.2.0.1  ns B
+#   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
+#   ns C  10.1.0.1 -- ipsec0 -- charon  -- vA 192.0.2.1 == vB 192.0.2.2 -- charon    -- ipsec0 -- 10.2.0.1 ns D
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+O=${O:-build}
+DPS=$PWD/$O/tests/dp_static
+IPXD=$PWD/$O/ipsecfxd
+IPXC=$PWD/$O/ipsecfx
+SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+PY=/usr/bin/python3
+
+why=
+[ "$(id -u)" = 0 ] || why="needs root (network namespaces, TUN)"
+[ -z "$why" ] && [ ! -c /dev/net/tun ] && why="no /dev/net/tun"
+[ -z "$why" ] && ! command -v iperf3 >/dev/null && why="iperf3 missing"
+[ -z "$why" ] && [ ! -x "$DPS" ] && why="$DPS not built (make)"
+[ -z "$why" ] && [ ! -x "$IPXD" ] && why="$IPXD not built (make)"
+if [ -n "$why" ]; then
+	echo "bench/tunnel: not run: $why"
+	exit 0
+fi
+sw_why=
+[ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null \
+	&& [ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] \
+	|| sw_why="strongSwan with kernel-libipsec not installed (scripts/deps.sh)"
+
+A=dpbA$$ B=dpbB$$ C=dpbC$$ D=dpbD$$
+T=$(mktemp -d)
+PIDS=()
+reap() {
+	local p= n
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+	for n in $(seq 30); do
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && break; p=; done
+		[ -z "$p" ] && break
+		sleep 0.1
+	done
+	for p in "$@"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+cleanup() {
+	reap "${PIDS[@]}"
+	for n in $A $B $C $D; do ip netns del $n 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pair() { # pair X Y: the topology of interop.md
+	ip netns add $1 && ip netns add $2
+	ip link add ipxv$$ type veth peer name ipxw$$
+	ip link set ipxv$$ netns $1 && ip link set ipxw$$ netns $2
+	ip -n $1 link set ipxv$$ name vA && ip -n $2 link set ipxw$$ name vB
+	ip -n $1 addr add 192.0.2.1/24 dev vA && ip -n $2 addr add 192.0.2.2/24 dev vB
+	ip -n $1 link set vA up && ip -n $2 link set vB up
+	ip -n $1 link set lo up && ip -n $2 link set lo up
+	ip -n $1 addr add 10.1.0.1/32 dev lo && ip -n $2 addr add 10.2.0.1/32 dev lo
+}
+pair $A $B || { echo "bench/tunnel: cannot build the namespaces"; exit 1; }
+
+KAB=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223
+KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3
+
+# conf NAME encap|esp [dataplane lines...]
+conf() {
+	local name=$1 mode=$2 side o i ko ki l r lt rt enc
+	shift 2
+	for side in A B; do
+		if [ $side = A ]; then o=0x1001 i=0x2001 ko=$KAB ki=$KBA l=192.0.2.1 r=192.0.2.2 lt=10.1.0.1 rt=10.2.0.1
+		else o=0x2001 i=0x1001 ko=$KBA ki=$KAB l=192.0.2.2 r=192.0.2.1 lt=10.2.0.1 rt=10.1.0.1; fi
+		enc=; [ $mode = encap ] && enc="    encap: {sport: 4500, dport: 4500}"
+		printf 'sas:\n  - spi: %s\n    cipher: aes256gcm16\n    key: 0x%s\n    src: %s\n    dst: %s\n%s\n  - spi: %s\n    cipher: aes256gcm16\n    key: 0x%s\n    src: %s\n    dst: %s\n%s\n' \
+			$o $ko $l $r "$enc" $i $ki $r $l "$enc" >"$T/$name.sa$side.yaml"
+		{
+			echo "dataplane:"
+			echo "  tun: ipx0"
+			for x in "$@"; do echo "  $x"; done
+			echo "children:"
+			echo "  - {out_spi: $o, in_spi: $i, local: $l, peer: $r, encap: $([ $mode = encap ] && echo on || echo off), local_ts: [$lt/32], remote_ts: [$rt/32]}"
+		} >"$T/$name.dp$side.yaml"
+	done
+}
+
+# iperf X Y: one TCP stream 10.1.0.1 (ns X) -> 10.2.0.1 (ns Y) or, with
+# "veth", 192.0.2.1 -> 192.0.2.2; prints bits/s (0 on failure)
+iperf() {
+	local x=$1 y=$2 srv=10.2.0.1 cli=10.1.0.1 out spid
+	[ "${3:-}" = veth ] && { srv=192.0.2.2; cli=192.0.2.1; }
+	ip netns exec $y nice -n 10 iperf3 -s -1 -B $srv >/dev/null 2>&1 &
+	spid=$!
+	sleep 0.3
+	out=$(ip netns exec $x timeout $((SECS + 20)) nice -n 10 iperf3 -c $srv -B $cli -t $SECS -J 2>&1)
+	reap $spid
+	$PY -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' \
+		<<<"$out" 2>/dev/null || echo 0
+}
+
+# tunnel NAME: start both data planes, measure, stop; prints bits/s
+tunnel() {
+	local name=$1 pa pb n bps
+	ip netns exec $A nice -n 10 "$DPS" --config "$T/$name.dpA.yaml" --sa "$T/$name.saA.yaml" \
+		--stats "$T/$name.stA" >"$T/$name.logA" 2>&1 &
+	pa=$!
+	ip netns exec $B nice -n 10 "$DPS" --config "$T/$name.dpB.yaml" --sa "$T/$name.saB.yaml" \
+		--stats "$T/$name.stB" >"$T/$name.logB" 2>&1 &
+	pb=$!
+	PIDS+=($pa $pb)
+	for n in $(seq 50); do [ -s "$T/$name.stA" ] && [ -s "$T/$name.stB" ] && break; sleep 0.1; done
+	bps=$(iperf $A $B)
+	reap $pa $pb
+	echo "$bps"
+}
+
+# ixconf NAME true|false: ipsecfxd configurations for both sides, A the
+# initiator; the second argument is `encap` (UDP-encapsulated ESP as
+# strongSwan's kernel-libipsec needs, or plain ESP)
+ixconf() {
+	local name=$1 encap=$2 side l r lt rt start
+	for side in A B; do
+		if [ $side = A ]; then l=192.0.2.1 r=192.0.2.2 lt=10.1.0.1 rt=10.2.0.1 start=start
+		else l=192.0.2.2 r=192.0.2.1 lt=10.2.0.1 rt=10.1.0.1 start=none; fi
+		cat >"$T/$name.ix$side.yaml" <<-EOF
+		engine: soft
+		control: $T/$name.$side.sock
+		tun: {name: ipx0}
+		connections:
+		  - name: bench
+		    local_addrs: [$l]
+		    remote_addrs: [$r]
+		    local:  {id: $l, auth: psk}
+		    remote: {id: $r, auth: psk}
+		    psk: "0123456789abcdef0123456789abcdef"
+		    proposals: [aes256gcm16-prfsha256-x25519]
+		    encap: $encap
+		    start_action: $start
+		    children:
+		      - name: c
+		        local_ts: [$lt/32]
+		        remote_ts: [$rt/32]
+		        esp_proposals: [aes256gcm16]
+		        mode: tunnel
+		EOF
+	done
+}
+
+# ixup NAME: A's daemon reports the Child SA installed (list-sas)
+ixup() {
+	timeout 5 "$IPXC" list-sas --json --socket "$T/$1.A.sock" 2>/dev/null | $PY -c '
+import json, sys
+sys.exit(0 if any(sa["state"] == "established" and sa["children"] for sa in json.load(sys.stdin)) else 1)'
+}
+
+# ipsecfxd NAME: start both daemons (B the responder first), wait for the
+# tunnel, measure, stop; prints bits/s (0 when the tunnel did not come up)
+ipsecfxd() {
+	local name=$1 pa pb n bps=0
+	ip netns exec $B nice -n 10 "$IPXD" -f -c "$T/$name.ixB.yaml" >"$T/$name.logB" 2>&1 &
+	pb=$!
+	for n in $(seq 50); do [ -S "$T/$name.B.sock" ] && break; sleep 0.1; done
+	ip netns exec $A nice -n 10 "$IPXD" -f -c "$T/$name.ixA.yaml" >"$T/$name.logA" 2>&1 &
+	pa=$!
+	PIDS+=($pa $pb)
+	for n in $(seq 100); do [ -S "$T/$name.A.sock" ] && ixup $name && break; sleep 0.1; done
+	if ixup $name; then
+		bps=$(iperf $A $B)
+	else
+		echo "bench/tunnel: $name: the ipsecfxd tunnel did not come up:" >&2
+		tail -3 "$T/$name.logA" "$T/$name.logB" >&2
+	fi
+	reap $pa $pb
+	grep -hE 'Sanitizer|runtime error' "$T/$name.logA" "$T/$name.logB" \
+		| sed "s|^|bench/tunnel: $name: sanitizer report: |" >&2
+	rm -f "$T/$name.A.sock" "$T/$name.B.sock"
+	echo "$bps"
+}
+
+# strongSwan, once for the whole run
+sw_up=0
+[ -n "${BENCH_VARIANTS:-}" ] && [[ " $BENCH_VARIANTS " != *" strongswan "* ]] && sw_why="not asked for"
+if [ -z "$sw_why" ]; then
+	if pair $C $D; then
+		for s in C D; do
+			if [ $s = C ]; then l=192.0.2.1 r=192.0.2.2 lt=10.1.0.1 rt=10.2.0.1 ns=$C
+			else l=192.0.2.2 r=192.0.2.1 lt=10.2.0.1 rt=10.1.0.1 ns=$D; fi
+			mkdir -p "$T/sw$s"
+			cat >"$T/sw$s/strongswan.conf" <<-EOF
+			charon {
+			  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown
+			  plugins { vici { socket = unix://$T/sw$s/charon.vici } }
+			  filelog { log { path = $T/sw$s/charon.log
+			                  default = 1 } }
+			}
+			EOF
+			cat >"$T/sw$s/swanctl.conf" <<-EOF
+			connections { t { local_addrs = $l
+			  remote_addrs = $r
+			  version = 2
+			  proposals = aes256gcm16-prfsha256-x25519
+			  encap = yes
+			  local { auth = psk
+			          id = $l }
+			  remote { auth = psk
+			           id = $r }
+			  children { c { local_ts = $lt/32
+			                 remote_ts = $rt/32
+			                 esp_proposals = aes256gcm16
+			                 mode = tunnel } } } }
+			secrets { ike-1 { id-1 = 192.0.2.1
+			                  id-2 = 192.0.2.2
+			                  secret = "0123456789abcdef0123456789abcdef" } }
+			EOF
+			# charon refuses to start twice on one /run: a private one each
+			STRONGSWAN_CONF=$T/sw$s/strongswan.conf ip netns exec $ns \
+				unshare -m sh -c 'mount -t tmpfs tmpfs /run && exec nice -n 10 /usr/lib/ipsec/charon' \
+				>"$T/sw$s/out" 2>&1 &
+			PIDS+=($!)
+		done
+		for n in $(seq 50); do [ -S "$T/swC/charon.vici" ] && [ -S "$T/swD/charon.vici" ] && break; sleep 0.1; done
+		swanctl --load-all --file "$T/swC/swanctl.conf" --uri "unix://$T/swC/charon.vici" >/dev/null 2>&1
+		swanctl --load-all --file "$T/swD/swanctl.conf" --uri "unix://$T/swD/charon.vici" >/dev/null 2>&1
+		if swanctl --initiate --child c --uri "unix://$T/swC/charon.vici" >"$T/sw.init" 2>&1 &&
+		   ip netns exec $C ping -c 1 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then
+			sw_up=1
+		else
+			sw_why="the strongSwan tunnel did not come up: $(tail -1 "$T/sw.init")"
+		fi
+	else
+		sw_why="cannot build the second namespace pair"
+	fi
+fi
+
+conf base encap "batch: 1" "offload: off" "udp_gso: off" "udp_gro: off"
+conf batch encap "offload: off" "udp_gso: off" "udp_gro: off"
+conf udpgso encap "offload: off"
+conf full encap
+conf fullesp esp
+ixconf ipsecfxd true
+ixconf ipsecfxdesp false
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	VARIANTS=(veth ipsecfxd full)
+else
+	VARIANTS=(veth ipsecfxd ipsecfxdesp base batch udpgso full fullesp)
+fi
+[ $sw_up = 1 ] && VARIANTS+=(strongswan)
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+	read -r -a VARIANTS <<<"$BENCH_VARIANTS"
+	[[ " ${VARIANTS[*]} " == *" veth "* ]] || VARIANTS=(veth "${VARIANTS[@]}")
+fi
+declare -A LABEL=(
+	[veth]="plain veth, same namespaces (reference)"
+	[ipsecfxd]="ipsecfxd <-> ipsecfxd, IKEv2, UDP-encap ESP"
+	[ipsecfxdesp]="ipsecfxd <-> ipsecfxd, IKEv2, plain ESP"
+	[base]="dp_static: no batching, no offloads"
+	[batch]="dp_static: + recvmmsg/sendmmsg batches of 64"
+	[udpgso]="dp_static: + UDP GSO and GRO"
+	[full]="dp_static: + TUN TSO/GRO offloads (default)"
+	[fullesp]="dp_static: default, plain ESP (raw IP 50)"
+	[strongswan]="strongSwan <-> strongSwan, kernel-libipsec"
+)
+declare -A RES
+
+echo "bench/tunnel: iperf3, 1 TCP stream, ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
+for r in $(seq "$ROUNDS"); do
+	for v in "${VARIANTS[@]}"; do
+		case $v in
+		veth) b=$(iperf $A $B veth) ;;
+		strongswan) b=$(iperf $C $D) ;;
+		ipsecfxd*) b=$(ipsecfxd $v) ;;
+		*) b=$(tunnel $v) ;;
+		esac
+		RES[$v]+="$b "
+		awk -v r="$r" -v l="${LABEL[$v]}" -v b="$b" 'BEGIN { printf "  round %d  %-44s %6.2f Gbit/s\n", r, l, b / 1e9 }'
+	done
+done
+
+# the summary: medians, ratios of the same round
+for v in "${VARIANTS[@]}"; do printf '%s\t%s\t%s\n' "$v" "${LABEL[$v]}" "${RES[$v]}"; done | $PY -c '
+import sys, statistics as st
+res, labels, order = {}, {}, []
+for line in sys.stdin:
+    k, label, v = line.rstrip("\n").split("\t")
+    res[k] = [int(x) for x in v.split()]
+    labels[k] = label
+    order.append(k)
+veth = res["veth"]
+def ratio(a, b):
+    return st.median([x / y for x, y in zip(a, b) if y])
+print()
+print("%-46s %8s %8s %9s" % ("median of the rounds", "Gbit/s", "x veth", "x sSwan"))
+for k in order:
+    rv = ratio(res[k], veth) if k != "veth" else 1.0
+    rs = "%9.1f" % ratio(res[k], res["strongswan"]) if "strongswan" in res and k != "strongswan" else ""
+    print("%-46s %8.2f %8.2f %s" % (labels[k], st.median(res[k]) / 1e9, rv, rs))
+print()
+# the appliance (ipsecfxd) is the figure the targets are about; dp_static
+# stands in when it was not measured
+t = next((k for k in ("ipsecfxd", "ipsecfxdesp", "full") if k in res), None)
+if t:
+    r = ratio(res[t], veth)
+    print("target: %s >= 0.45 x veth (same run): %.2f, %s" % (t, r, "met" if r >= 0.45 else "NOT met"))
+    if "strongswan" in res:
+        s = ratio(res[t], res["strongswan"])
+        print("target: %s >= 10 x strongSwan kernel-libipsec (same run): %.1f, %s" % (t, s, "met" if s >= 10 else "NOT met"))
+'
+[ $sw_up = 1 ] || echo "strongSwan reference: not measured: $sw_why"

@@ -1,0 +1,622 @@
+/*
+ * The data plane's SPD: selector parsing, packet 5-tuples, selector
+ * matching (RFC 7296 3.13.1, RFC 4301 4.4.1.1), the outbound lookup order
+ * of spd.h with overlapping Child SAs, the RFC 4301 5.2 inbound check,
+ * ranges as prefixes (for routes), and a differential test of the lookup
+ * against a deliberately naive reference on random rules and flows.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ipsecfx/bytes.h>
+
+#include "../../host/dataplane/spd.h"
+#include "tlib.h"
+
+static struct ipx_ts ts(const char *s)
+{
+	struct ipx_ts t;
+
+	if (ipx_ts_parse(s, &t) < 0)
+		fail_msg("'%s' does not parse", s);
+	return t;
+}
+
+static struct ipx_addr addr(const char *s)
+{
+	struct ipx_addr a = { 0 };
+
+	if (inet_pton(AF_INET, s, a.a) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a.a) == 1)
+		a.family = AF_INET6;
+	else
+		fail_msg("bad address %s", s);
+	return a;
+}
+
+static struct ipx_dp_flow flow(const char *src, const char *dst, uint8_t proto,
+			       int sport, int dport)
+{
+	struct ipx_dp_flow f = { .src = addr(src), .dst = addr(dst), .proto = proto };
+
+	if (sport >= 0) {
+		f.has_ports = true;
+		f.sport = (uint16_t)sport;
+		f.dport = (uint16_t)dport;
+	}
+	return f;
+}
+
+/* ---- parsing -------------------------------------------------------------------- */
+
+static void test_ts_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *start, *end;
+		uint8_t proto;
+		uint16_t lo, hi;
+	} good[] = {
+		{ "10.1.0.0/24", "10.1.0.0", "10.1.0.255", 0, 0, 65535 },
+		{ "10.1.0.77/24", "10.1.0.0", "10.1.0.255", 0, 0, 65535 },
+		{ "10.1.0.1", "10.1.0.1", "10.1.0.1", 0, 0, 65535 },
+		{ "0.0.0.0/0", "0.0.0.0", "255.255.255.255", 0, 0, 65535 },
+		{ "10.0.0.5-10.0.0.9", "10.0.0.5", "10.0.0.9", 0, 0, 65535 },
+		{ "10.1.0.1/32[tcp/80]", "10.1.0.1", "10.1.0.1", 6, 80, 80 },
+		{ "10.1.0.1/32[udp/1000-2000]", "10.1.0.1", "10.1.0.1", 17, 1000, 2000 },
+		{ "10.1.0.1/32[47]", "10.1.0.1", "10.1.0.1", 47, 0, 65535 },
+		{ "10.1.0.1/32[icmp/8]", "10.1.0.1", "10.1.0.1", 1, 0x0800, 0x08ff },
+		{ "10.1.0.1/32[udp/opaque]", "10.1.0.1", "10.1.0.1", 17, 65535, 0 },
+		{ "10.1.0.1/32[icmp/0x0800-0x0801]", "10.1.0.1", "10.1.0.1", 1, 0x0800, 0x0801 },
+		{ "fd00::/64", "fd00::", "fd00::ffff:ffff:ffff:ffff", 0, 0, 65535 },
+		{ "::/0", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, 0, 65535 },
+		{ "fd00::1-fd00::2:0[icmpv6/128-129]", "fd00::1", "fd00::2:0", 58,
+		  0x8000, 0x81ff },
+	};
+	static const char *const bad[] = {
+		"", "10.1.0.0/33", "10.1.0.9-10.1.0.1", "10.1.0.1-fd00::1", "fd00::/129",
+		"10.1.0.1[tcp/80", "10.1.0.1[]", "10.1.0.1[tcp/90-80]", "10.1.0.1[tcp/65536]",
+		"10.1.0.1[icmp/256]", "10.1.0.1[xyz]", "10.1.0.300", "10.1.0.1/-1",
+		"10.1.0.1/24x",
+	};
+	char buf[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct ipx_ts t = ts(good[i].in), back;
+		struct ipx_addr s = addr(good[i].start), e = addr(good[i].end);
+
+		if (memcmp(&t.start, &s, sizeof(s)) || memcmp(&t.end, &e, sizeof(e)) ||
+		    t.proto != good[i].proto || t.port_start != good[i].lo ||
+		    t.port_end != good[i].hi)
+			fail_msg("%s parsed wrong", good[i].in);
+		/* what ipx_ts_str prints parses back to the same selector */
+		ipx_ts_str(&t, buf, sizeof(buf));
+		assert_int_equal(ipx_ts_parse(buf, &back), 0);
+		if (memcmp(&t, &back, sizeof(t)))
+			fail_msg("%s -> %s does not round-trip", good[i].in, buf);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ipx_ts t;
+
+		if (ipx_ts_parse(bad[i], &t) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+	}
+}
+
+/* ---- packets --------------------------------------------------------------------- */
+
+static uint32_t ip4(uint8_t *p, uint8_t proto, uint16_t frag, uint32_t l4len)
+{
+	memset(p, 0, 20 + l4len);
+	p[0] = 0x45;
+	ipx_st16(p + 2, (uint16_t)(20 + l4len));
+	ipx_st16(p + 6, frag);
+	p[8] = 64;
+	p[9] = proto;
+	p[12] = 10, p[13] = 1, p[15] = 1;
+	p[16] = 10, p[17] = 2, p[19] = 1;
+	return 20 + l4len;
+}
+
+static void test_flow_parse(void **state)
+{
+	uint8_t p[256];
+	struct ipx_dp_flow f;
+	uint32_t n;
+
+	(void)state;
+	/* TCP: ports */
+	n = ip4(p, IPPROTO_TCP, 0, 20);
+	ipx_st16(p + 20, 1234);
+	ipx_st16(p + 22, 80);
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_true(f.has_ports);
+	assert_int_equal(f.sport, 1234);
+	assert_int_equal(f.dport, 80);
+	assert_int_equal(f.proto, IPPROTO_TCP);
+	assert_memory_equal(f.src.a, "\x0a\x01\x00\x01", 4);
+	/* the buffer may be longer than the packet (trailing bytes ignored) */
+	assert_int_equal(spd_flow_parse(p, n + 10, &f), 0);
+	/* ICMP echo request: type 8 code 0 as port 0x0800 on both sides */
+	n = ip4(p, IPPROTO_ICMP, 0, 8);
+	p[20] = 8;
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_true(f.has_ports);
+	assert_int_equal(f.sport, 0x0800);
+	assert_int_equal(f.dport, 0x0800);
+	/* a first fragment (MF) has ports, a later one (offset) has not */
+	n = ip4(p, IPPROTO_UDP, 0x2000, 8);
+	ipx_st16(p + 20, 53);
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_true(f.has_ports);
+	n = ip4(p, IPPROTO_UDP, 0x0010, 8);
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_false(f.has_ports);
+	assert_int_equal(f.proto, IPPROTO_UDP);
+	/* GRE: no ports */
+	n = ip4(p, IPPROTO_GRE, 0, 8);
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_false(f.has_ports);
+	/* too short for the ports: no ports, still a packet */
+	n = ip4(p, IPPROTO_TCP, 0, 2);
+	assert_int_equal(spd_flow_parse(p, n, &f), 0);
+	assert_false(f.has_ports);
+	/* broken headers */
+	n = ip4(p, IPPROTO_TCP, 0, 20);
+	assert_int_equal(spd_flow_parse(p, 19, &f), -EINVAL);      /* short */
+	assert_int_equal(spd_flow_parse(p, n - 1, &f), -EINVAL);   /* tot_len > len */
+	p[0] = 0x44;                                                /* IHL 4 */
+	assert_int_equal(spd_flow_parse(p, n, &f), -EINVAL);
+	p[0] = 0x4f;                                                /* IHL 60 > tot */
+	assert_int_equal(spd_flow_parse(p, n, &f), -EINVAL);
+	p[0] = 0x55;                                                /* version 5 */
+	assert_int_equal(spd_flow_parse(p, n, &f), -EINVAL);
+	assert_int_equal(spd_flow_parse(p, 0, &f), -EINVAL);
+
+	/* IPv6: hop-by-hop, destination options, then a first fragment, UDP */
+	memset(p, 0, sizeof(p));
+	p[0] = 0x60;
+	ipx_st16(p + 4, 8 + 8 + 8 + 8);
+	p[6] = 0;                 /* hop-by-hop */
+	p[8] = 0xfd, p[23] = 1;   /* fd00::1 */
+	p[24] = 0xfd, p[39] = 2;
+	p[40] = 60, p[41] = 0;    /* -> dest opts, 8 bytes */
+	p[48] = 44, p[49] = 0;    /* -> fragment */
+	p[56] = IPPROTO_UDP;      /* fragment: offset 0, M set */
+	ipx_st16(p + 58, 1);
+	ipx_st16(p + 64, 5000);
+	ipx_st16(p + 66, 53);
+	assert_int_equal(spd_flow_parse(p, 72, &f), 0);
+	assert_int_equal(f.proto, IPPROTO_UDP);
+	assert_true(f.has_ports);
+	assert_int_equal(f.sport, 5000);
+	assert_int_equal(f.dport, 53);
+	assert_int_equal(f.dst.family, AF_INET6);
+	/* a later fragment: protocol known, ports not */
+	ipx_st16(p + 58, 0x0008);
+	assert_int_equal(spd_flow_parse(p, 72, &f), 0);
+	assert_int_equal(f.proto, IPPROTO_UDP);
+	assert_false(f.has_ports);
+	/* an extension header running past the payload */
+	p[41] = 5;
+	assert_int_equal(spd_flow_parse(p, 72, &f), -EINVAL);
+	p[41] = 0;
+	/* payload length beyond the buffer */
+	assert_int_equal(spd_flow_parse(p, 71, &f), -EINVAL);
+	assert_int_equal(spd_flow_parse(p, 39, &f), -EINVAL);
+}
+
+/* ---- matching ---------------------------------------------------------------------- */
+
+static void test_ts_match(void **state)
+{
+	static const struct {
+		const char *ts, *a;
+		uint8_t proto;
+		int port;        /* -1: no ports */
+		bool want;
+	} t[] = {
+		{ "10.1.0.0/24", "10.1.0.0", 6, 80, true },
+		{ "10.1.0.0/24", "10.1.0.255", 6, 80, true },
+		{ "10.1.0.0/24", "10.1.1.0", 6, 80, false },
+		{ "10.1.0.0/24", "10.0.255.255", 6, 80, false },
+		{ "10.1.0.0/24", "fd00::1", 6, 80, false },            /* family */
+		{ "10.0.0.5-10.0.0.9", "10.0.0.9", 17, 1, true },
+		{ "10.0.0.5-10.0.0.9", "10.0.0.10", 17, 1, false },
+		{ "10.1.0.1[tcp]", "10.1.0.1", 6, 1, true },
+		{ "10.1.0.1[tcp]", "10.1.0.1", 17, 1, false },         /* protocol */
+		{ "10.1.0.1[tcp/80-90]", "10.1.0.1", 6, 79, false },
+		{ "10.1.0.1[tcp/80-90]", "10.1.0.1", 6, 80, true },
+		{ "10.1.0.1[tcp/80-90]", "10.1.0.1", 6, 90, true },
+		{ "10.1.0.1[tcp/80-90]", "10.1.0.1", 6, 91, false },
+		{ "10.1.0.1[tcp/80-90]", "10.1.0.1", 6, -1, false },   /* later fragment */
+		{ "10.1.0.1[tcp]", "10.1.0.1", 6, -1, true },          /* any ports */
+		{ "10.1.0.1[tcp/opaque]", "10.1.0.1", 6, -1, true },   /* OPAQUE */
+		{ "10.1.0.1[tcp/opaque]", "10.1.0.1", 6, 80, false },
+		{ "10.1.0.1", "10.1.0.1", 47, -1, true },              /* GRE, any */
+		{ "10.1.0.1[icmp/8]", "10.1.0.1", 1, 0x0800, true },   /* echo request */
+		{ "10.1.0.1[icmp/8]", "10.1.0.1", 1, 0x0000, false },  /* echo reply */
+		{ "::/0", "fd00::1", 58, 0x8000, true },
+		{ "fd00::/16", "fe80::1", 58, 0x8000, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ipx_ts s = ts(t[i].ts);
+		struct ipx_addr a = addr(t[i].a);
+		bool got = spd_ts_match(&s, &a, t[i].proto, t[i].port >= 0,
+					(uint16_t)(t[i].port < 0 ? 0 : t[i].port));
+
+		if (got != t[i].want)
+			fail_msg("row %zu: %s vs %s proto %u port %d: got %d", i, t[i].ts,
+				 t[i].a, t[i].proto, t[i].port, got);
+	}
+}
+
+static void test_inbound(void **state)
+{
+	struct ipx_ts l[2] = { ts("10.1.0.0/24"), ts("fd00:1::/64") };
+	struct ipx_ts r[2] = { ts("10.2.0.1[tcp/80]"), ts("fd00:2::1") };
+	struct ipx_dp_flow f;
+
+	(void)state;
+	/* inbound: source in a remote selector, destination in a local one */
+	f = flow("10.2.0.1", "10.1.0.7", 6, 80, 40000);
+	assert_true(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("10.2.0.1", "10.1.0.7", 6, 81, 40000);     /* remote port */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("10.2.0.1", "10.1.0.7", 17, 80, 40000);    /* protocol */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("10.2.0.2", "10.1.0.7", 6, 80, 40000);     /* spoofed source */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("10.2.0.1", "10.1.1.7", 6, 80, 40000);     /* wrong destination */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("10.1.0.7", "10.2.0.1", 6, 40000, 80);     /* the outbound way */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("fd00:2::1", "fd00:1::9", 58, 0x8100, 0x8100);
+	assert_true(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("fd00:2::1", "fd00:3::9", 58, 0x8100, 0x8100); /* destination */
+	assert_false(spd_check_inbound(l, 2, r, 2, &f));
+	f = flow("fd00:2::1", "fd00:1::9", 58, 0x8100, 0x8100);
+	assert_false(spd_check_inbound(l, 1, r, 1, &f));   /* v6 selectors not given */
+}
+
+/* ---- the lookup -------------------------------------------------------------------- */
+
+static void add(struct spd *s, uint32_t child, const char *l, const char *r)
+{
+	struct ipx_ts lt[4], rt[4];
+	unsigned nl = 0, nr = 0;
+	char buf[256], *save, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", l);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		lt[nl++] = ts(tok);
+	snprintf(buf, sizeof(buf), "%s", r);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		rt[nr++] = ts(tok);
+	assert_int_equal(spd_add(s, child, lt, nl, rt, nr), 0);
+}
+
+static void test_lookup_overlaps(void **state)
+{
+	struct spd s;
+	static const struct {
+		const char *src, *dst;
+		uint8_t proto;
+		int sport, dport;
+		uint32_t want;
+	} t[] = {
+		/* the /32 pair with tcp/80 beats everything for web traffic */
+		{ "10.1.0.1", "10.2.0.1", 6, 40000, 80, 2 },
+		/* same hosts, other port: the /32 pair without ports */
+		{ "10.1.0.1", "10.2.0.1", 6, 40000, 81, 3 },
+		/* /16 remote before 0.0.0.0/0 */
+		{ "10.1.0.9", "10.2.3.4", 17, 1, 2, 1 },
+		/* only the default child covers 10.3.0.0/16 */
+		{ "10.1.0.9", "10.3.0.1", 17, 1, 2, 0 },
+		/* source outside every local selector */
+		{ "10.9.0.9", "10.2.0.1", 6, 40000, 80, IPX_DP_CHILD_NONE },
+		/* IPv6 in a multi-selector child */
+		{ "fd00:1::5", "fd00:2::1", 58, 0x8000, 0x8000, 5 },
+		{ "fd00:1::5", "fd00:2::2", 58, 0x8000, 0x8000, IPX_DP_CHILD_NONE },
+		/* later fragment: only selectors with any ports */
+		{ "10.1.0.1", "10.2.0.1", 6, -1, -1, 3 },
+	};
+
+	(void)state;
+	assert_int_equal(spd_init(&s), 0);
+	add(&s, 0, "10.1.0.0/16", "0.0.0.0/0");
+	add(&s, 1, "10.1.0.0/16", "10.2.0.0/16");
+	add(&s, 2, "10.1.0.1", "10.2.0.1[tcp/80]");
+	add(&s, 3, "10.1.0.1", "10.2.0.1");
+	/* identical to 3, added later: never chosen while 3 exists */
+	add(&s, 4, "10.1.0.1", "10.2.0.1");
+	add(&s, 5, "10.1.0.0/16 fd00:1::/64", "10.4.0.0/16 fd00:2::1");
+	for (int pass = 0; pass < 2; pass++)   /* second pass: from the cache */
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			struct ipx_dp_flow f = flow(t[i].src, t[i].dst, t[i].proto,
+						    t[i].sport, t[i].dport);
+			uint32_t got = spd_lookup(&s, &f);
+
+			if (got != t[i].want)
+				fail_msg("pass %d row %zu: child %d, want %d", pass, i,
+					 (int)got, (int)t[i].want);
+			assert_int_equal(spd_lookup_slow(&s, &f), got);
+		}
+	assert_true(s.cache_hits >= sizeof(t) / sizeof(t[0]));
+	/* removing a child changes the answers at once (cache invalidated) */
+	{
+		struct ipx_dp_flow f = flow("10.1.0.1", "10.2.0.1", 6, 40000, 81);
+
+		assert_int_equal(spd_lookup(&s, &f), 3);
+		assert_int_equal(spd_remove(&s, 3), 0);
+		assert_int_equal(spd_lookup(&s, &f), 4);
+		assert_int_equal(spd_remove(&s, 4), 0);
+		assert_int_equal(spd_lookup(&s, &f), 1);
+		assert_int_equal(spd_remove(&s, 4), -ENOENT);
+		f = flow("fd00:1::5", "fd00:2::1", 58, 0x8000, 0x8000);
+		assert_int_equal(spd_remove(&s, 5), 0);
+		assert_int_equal(spd_lookup(&s, &f), IPX_DP_CHILD_NONE);
+	}
+	assert_int_equal(spd_add(&s, 9, NULL, 0, NULL, 0), -EINVAL);
+	{
+		struct ipx_ts bad = ts("10.0.0.1");
+
+		bad.end.a[3] = 0;   /* end below start */
+		assert_int_equal(spd_add(&s, 9, &bad, 1, &bad, 1), -EINVAL);
+	}
+	spd_free(&s);
+}
+
+/* A child per host pair, thousands of them: every lookup finds its own. */
+static void test_lookup_many(void **state)
+{
+	struct spd s;
+	enum { N = 5000 };
+
+	(void)state;
+	assert_int_equal(spd_init(&s), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		struct ipx_ts l = ts("10.1.0.1"), r = ts("10.128.0.0");
+
+		ipx_st32(r.start.a, ipx_ld32(r.start.a) + i);
+		r.end = r.start;
+		assert_int_equal(spd_add(&s, i, &l, 1, &r, 1), 0);
+	}
+	{
+		struct ipx_ts l = ts("10.1.0.0/16"), r = ts("10.0.0.0/8");
+
+		assert_int_equal(spd_add(&s, N, &l, 1, &r, 1), 0);
+	}
+	for (uint32_t i = 0; i < N + 10; i++) {
+		struct ipx_dp_flow f = flow("10.1.0.1", "10.128.0.0", 6, 1, 2);
+
+		ipx_st32(f.dst.a, ipx_ld32(f.dst.a) + i);
+		assert_int_equal(spd_lookup(&s, &f), i < N ? i : N);
+	}
+	for (uint32_t i = 0; i < N; i += 2)
+		assert_int_equal(spd_remove(&s, i), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		struct ipx_dp_flow f = flow("10.1.0.1", "10.128.0.0", 6, 1, 2);
+
+		ipx_st32(f.dst.a, ipx_ld32(f.dst.a) + i);
+		assert_int_equal(spd_lookup(&s, &f), i % 2 ? i : N);
+	}
+	assert_int_equal(s.nrules, N / 2 + 1);
+	spd_free(&s);
+}
+
+/* ---- differential: the lookup against the order spd.h documents ------------ */
+
+struct ref_rule {
+	struct ipx_ts l, r;
+	uint32_t child;
+	uint32_t seq, idx;
+	bool live;
+};
+
+static unsigned __int128 size_of(const struct ipx_ts *t)
+{
+	unsigned __int128 a = 0, b = 0;
+	unsigned n = t->start.family == AF_INET6 ? 16 : 4;
+
+	for (unsigned i = 0; i < n; i++) {
+		a = a << 8 | t->start.a[i];
+		b = b << 8 | t->end.a[i];
+	}
+	return b - a;
+}
+
+static uint32_t width(const struct ipx_ts *t)
+{
+	return t->port_start > t->port_end ? 0 : (uint32_t)(t->port_end - t->port_start);
+}
+
+/* true if a comes before b in the documented order */
+static bool ref_before(const struct ref_rule *a, const struct ref_rule *b)
+{
+	if (size_of(&a->r) != size_of(&b->r))
+		return size_of(&a->r) < size_of(&b->r);
+	if (size_of(&a->l) != size_of(&b->l))
+		return size_of(&a->l) < size_of(&b->l);
+	if (!a->r.proto != !b->r.proto)
+		return a->r.proto != 0;
+	if (width(&a->r) != width(&b->r))
+		return width(&a->r) < width(&b->r);
+	if (width(&a->l) != width(&b->l))
+		return width(&a->l) < width(&b->l);
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	return a->idx < b->idx;
+}
+
+/* naive: look at every rule, keep the earliest in the order that matches */
+static uint32_t ref_lookup(const struct ref_rule *v, unsigned n,
+			   const struct ipx_dp_flow *f)
+{
+	const struct ref_rule *best = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct ref_rule *r = &v[i];
+		uint16_t sp = f->sport, dp = f->dport;
+		bool m;
+
+		if (!r->live)
+			continue;
+		m = spd_ts_match(&r->r, &f->dst, f->proto, f->has_ports, dp) &&
+		    spd_ts_match(&r->l, &f->src, f->proto, f->has_ports, sp);
+		if (m && (!best || ref_before(r, best)))
+			best = r;
+	}
+	return best ? best->child : IPX_DP_CHILD_NONE;
+}
+
+/* A random selector from a small universe, so that rules overlap a lot. */
+static struct ipx_ts rand_ts(void)
+{
+	struct ipx_ts t = ts("10.0.0.0");
+	uint32_t base = 0x0a000000u | (uint32_t)(tlib_rand() % 64);
+	uint32_t span = tlib_rand() % 4 == 0 ? 0 : (uint32_t)(tlib_rand() % 40);
+	static const uint8_t protos[] = { 0, 0, 6, 17, 1 };
+
+	ipx_st32(t.start.a, base);
+	ipx_st32(t.end.a, base + span);
+	t.proto = protos[tlib_rand() % 5];
+	switch (tlib_rand() % 4) {
+	case 0:
+		t.port_start = (uint16_t)(tlib_rand() % 8);
+		t.port_end = (uint16_t)(t.port_start + tlib_rand() % 8);
+		break;
+	case 1:
+		t.port_start = 0xffff;   /* OPAQUE */
+		t.port_end = 0;
+		break;
+	default:
+		break;
+	}
+	return t;
+}
+
+static void test_lookup_differential(void **state)
+{
+	enum { CHILDREN = 300, FLOWS = 20000 };
+	struct ref_rule *ref = calloc(CHILDREN * 4, sizeof(*ref));
+	unsigned nref = 0;
+	struct spd s;
+
+	(void)state;
+	assert_non_null(ref);
+	tlib_srand(7);
+	assert_int_equal(spd_init(&s), 0);
+	for (uint32_t c = 0; c < CHILDREN; c++) {
+		struct ipx_ts l[2], r[2];
+		unsigned nl = 1 + (unsigned)(tlib_rand() % 2), nr = 1 + (unsigned)(tlib_rand() % 2);
+
+		for (unsigned i = 0; i < nl; i++)
+			l[i] = rand_ts();
+		for (unsigned i = 0; i < nr; i++)
+			r[i] = rand_ts();
+		assert_int_equal(spd_add(&s, c, l, nl, r, nr), 0);
+		for (unsigned i = 0; i < nl; i++)
+			for (unsigned j = 0; j < nr; j++)
+				ref[nref++] = (struct ref_rule){ l[i], r[j], c, c, i * nr + j, true };
+	}
+	for (int round = 0; round < 2; round++) {
+		for (unsigned k = 0; k < FLOWS; k++) {
+			struct ipx_dp_flow f = flow("10.0.0.0", "10.0.0.0", 0, -1, -1);
+			static const uint8_t protos[] = { 6, 17, 1, 47 };
+
+			ipx_st32(f.src.a, 0x0a000000u | (uint32_t)(tlib_rand() % 110));
+			ipx_st32(f.dst.a, 0x0a000000u | (uint32_t)(tlib_rand() % 110));
+			f.proto = protos[tlib_rand() % 4];
+			if (f.proto != 47 && tlib_rand() % 8) {
+				f.has_ports = true;
+				f.sport = (uint16_t)(tlib_rand() % 18);
+				f.dport = (uint16_t)(tlib_rand() % 18);
+			}
+			if (spd_lookup(&s, &f) != ref_lookup(ref, nref, &f))
+				fail_msg("round %d flow %u: spd %d, reference %d", round, k,
+					 (int)spd_lookup(&s, &f), (int)ref_lookup(ref, nref, &f));
+		}
+		/* then remove a third of the children and compare again */
+		for (uint32_t c = (uint32_t)round; c < CHILDREN; c += 3) {
+			assert_int_equal(spd_remove(&s, c), 0);
+			for (unsigned i = 0; i < nref; i++)
+				if (ref[i].child == c)
+					ref[i].live = false;
+		}
+	}
+	spd_free(&s);
+	free(ref);
+}
+
+/* ---- ranges as prefixes --------------------------------------------------------------- */
+
+static void test_prefixes(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		const char *want;
+	} t[] = {
+		{ "10.0.0.0", "10.0.0.255", "10.0.0.0/24" },
+		{ "10.0.0.1", "10.0.0.1", "10.0.0.1/32" },
+		{ "10.0.0.1", "10.0.0.6", "10.0.0.1/32 10.0.0.2/31 10.0.0.4/31 10.0.0.6/32" },
+		{ "0.0.0.0", "255.255.255.255", "0.0.0.0/0" },
+		{ "255.255.255.254", "255.255.255.255", "255.255.255.254/31" },
+		{ "0.0.0.0", "127.255.255.255", "0.0.0.0/1" },
+		{ "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0" },
+		{ "fd00::", "fd00::1:0", "fd00::/112 fd00::1:0/128" },
+		{ "::1", "::3", "::1/128 ::2/127" },
+	};
+	struct ipx_addr p[64];
+	uint8_t l[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ipx_addr a = addr(t[i].a), b = addr(t[i].b);
+		char got[512] = "", one[64];
+		int n = spd_range_prefixes(&a, &b, p, l, 64);
+
+		assert_true(n > 0);
+		for (int k = 0; k < n; k++) {
+			char ab[INET6_ADDRSTRLEN];
+
+			inet_ntop(p[k].family, p[k].a, ab, sizeof(ab));
+			snprintf(one, sizeof(one), "%s%s/%u", k ? " " : "", ab, l[k]);
+			strcat(got, one);
+		}
+		if (strcmp(got, t[i].want))
+			fail_msg("%s-%s: got '%s', want '%s'", t[i].a, t[i].b, got, t[i].want);
+	}
+	{
+		/* the worst IPv4 range needs 62 prefixes */
+		struct ipx_addr a = addr("0.0.0.1"), b = addr("255.255.255.254");
+
+		assert_int_equal(spd_range_prefixes(&a, &b, p, l, 64), 62);
+		assert_int_equal(spd_range_prefixes(&a, &b, p, l, 10), -E2BIG);
+		assert_int_equal(spd_range_prefixes(&b, &a, p, l, 64), -EINVAL);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ts_parse),
+		cmocka_unit_test(test_flow_parse),
+		cmocka_unit_test(test_ts_match),
+		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_lookup_overlaps),
+		cmocka_unit_test(test_lookup_many),
+		cmocka_unit_test(test_lookup_differential),
+		cmocka_unit_test(test_prefixes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
