@@ -12,8 +12,9 @@ int main(void)
 {
 	printf("// Generated from driver/include/ipsecfx/contract.h by\n"
 	       "// hw/contract/gen_contract.c (make contract).  Do not edit.\n"
-	       "`ifndef IPSECFX_CONTRACT_SVH\n"
-	       "`define IPSECFX_CONTRACT_SVH\n\n");
+	       "// Included inside each module that needs it (localparams are module\n"
+	       "// scope), hence no include guard; a module uses a few of them.\n"
+	       "// verilator lint_off UNUSEDPARAM\n\n");
 	printf("// constants\n");
 #define C(n, v, d) printf("localparam longint unsigned IPX_%s = 64'd%llu; // %s\n", #n, (unsigned long long)(v), d);
 	IPX_HW_CONSTANTS(C)
@@ -34,6 +35,24 @@ int main(void)
 #define E(n, v, s, d) printf("localparam logic [3:0] IPX_EV_%s = 4'd%d; // %s\n", #n, v, d);
 	IPX_EVENT_LIST(E)
 #undef E
-	printf("\n`endif // IPSECFX_CONTRACT_SVH\n");
+	printf("\n// host interface layout\n");
+#define L(n, v, d) printf("localparam int unsigned IPX_%s = 32'd%llu; // %s\n", #n, (unsigned long long)(v), d);
+	IPX_HW_LAYOUT(L)
+#undef L
+	printf("\n// AXI-Lite registers (byte offsets)\n");
+#define R(n, o, a, d) printf("localparam int unsigned IPX_REG_%s = 32'h%04x; // %s: %s\n", #n, (unsigned)(o), a, d);
+	IPX_REG_LIST(R)
+#undef R
+	printf("\n// SA-table commands (SA_CMD.CMD_OP)\n");
+#define K(n, v, d) printf("localparam logic [3:0] IPX_CMD_%s = 4'd%d; // %s\n", #n, v, d);
+	IPX_SA_CMD_LIST(K)
+#undef K
+	printf("\n// bit fields: _LSB counts from bit 0 of word 0\n");
+#define F(n, w, l, wd, d)                                                            \
+	printf("localparam int IPX_F_%s_LSB = %d; // %s\n", #n, (w) * 32 + (l), d);    \
+	printf("localparam int IPX_F_%s_W = %d;\n", #n, wd);
+	IPX_FIELD_LIST(F)
+#undef F
+	printf("\n// verilator lint_on UNUSEDPARAM\n");
 	return 0;
 }
