@@ -21,10 +21,12 @@ struct ipx_engine {
 
 static const struct ipx_backend *const backends[] = {
 	&ipx_backend_soft,
+	&ipx_backend_sim,
 };
 
 static const char *const backend_names[] = {
 	"soft",
+	"sim",
 	NULL,
 };
 

@@ -33,13 +33,24 @@ IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 define vl_model
 $(O)/hw/vl_$(1)/V$(2)__ALL.a: $(RTL_DEPS)
 	@mkdir -p $$(@D)
-	$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(RTL_SRCS)
+	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(RTL_SRCS)
 	$$(MAKE) -s -C $$(@D) -f V$(2).mk verilated.o verilated_threads.o
 $(O)/hw/vl_$(1)/verilated.o $(O)/hw/vl_$(1)/verilated_threads.o: $(O)/hw/vl_$(1)/V$(2)__ALL.a
 VL_$(1) := $(O)/hw/vl_$(1)/V$(2)__ALL.a $(O)/hw/vl_$(1)/verilated.o \
 	$(O)/hw/vl_$(1)/verilated_threads.o
 VL_$(1)_DIR := $(O)/hw/vl_$(1)
 endef
+
+# the whole pipeline, as the sim backend runs it
+$(eval $(call vl_model,esp,esp_top,))
+
+$(O)/hw/sim/espsim.o: hw/sim/espsim.cpp $(VL_esp)
+	@mkdir -p $(@D)
+	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_esp_DIR) -MMD -MP -c -o $@ $<
+OBJS += $(O)/hw/sim/espsim.o
+$(DRIVER_LIB): $(O)/hw/sim/espsim.o $(VL_esp)
+DRIVER_LIBS += -lstdc++ -lm -pthread
+$(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
 
 # module testbenches: small SA tables, the same RTL
 $(eval $(call vl_model,aes,aes_enc_pipe,-GSA_BITS=2 -GUSER_W=8))
@@ -60,6 +71,5 @@ $(O)/hw/sim/tb/tb_gcm.o: $(VL_gcm)
 $(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/sim/sim_keys.o $(VL_gcm)
 	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
 
-OBJS += $(O)/driver/sim/sim_keys.o
 TEST_BINS += $(O)/hw/tb_aes
 TEST_BINS += $(O)/hw/tb_gcm

@@ -35,6 +35,10 @@ int main(void)
 #define E(n, v, s, d) printf("localparam logic [3:0] IPX_EV_%s = 4'd%d; // %s\n", #n, v, d);
 	IPX_EVENT_LIST(E)
 #undef E
+	printf("\n// outer DF policy (CFG_DF)\n");
+#define D(n, v, d) printf("localparam logic [1:0] IPX_DF_%s = 2'd%d; // %s\n", #n, v, d);
+	IPX_DF_LIST(D)
+#undef D
 	printf("\n// host interface layout\n");
 #define L(n, v, d) printf("localparam int unsigned IPX_%s = 32'd%llu; // %s\n", #n, (unsigned long long)(v), d);
 	IPX_HW_LAYOUT(L)

@@ -31,13 +31,13 @@ module gf128_mul (
     bm = pb[63:0] ^ pb[127:64];
   end
 
-  // the terms x[i]*y[j] with i+j = k and j in [16q, 16q+16)
+  // the terms x[i]*y[j] with j in [16q, 16q+16): x shifted by j where
+  // y[j] is set (written per word, it also simulates fast)
   function automatic logic [126:0] clmul_part(input logic [63:0] x, input logic [63:0] y,
                                               input int q);
     clmul_part = '0;
-    for (int i = 0; i < 64; i++)
-      for (int j = 16 * q; j < 16 * q + 16; j++)
-        clmul_part[i+j] = clmul_part[i+j] ^ (x[i] & y[j]);
+    for (int j = 16 * q; j < 16 * q + 16; j++)
+      if (y[j]) clmul_part = clmul_part ^ ({63'd0, x} << j);
   endfunction
 
   // stage 1: partial sum q of each product at [127 q +: 127]
@@ -63,17 +63,18 @@ module gf128_mul (
     full_reg <= {128'b0, lo} ^ {hi, 128'b0} ^ {64'b0, m, 64'b0};
   end
 
-  // stage 3: x^k for k >= 128 folds to x^(k-128) * (x^7 + x^2 + x + 1);
-  // going from the top down, the bits a fold sets above 127 fold again
-  logic [254:0] full;
+  // stage 3: x^128 = x^7 + x^2 + x + 1 folds the high half down; what the
+  // fold pushes past x^127 (six bits at most) folds once more
+  logic [126:0] hi3;
+  logic [133:0] t3;
+  logic [5:0]   o3;
+  logic [127:0] full;
   always_comb begin
-    full = full_reg;
-    for (int k = 254; k >= 128; k--) begin
-      full[k-128] = full[k-128] ^ full[k];
-      full[k-127] = full[k-127] ^ full[k];
-      full[k-126] = full[k-126] ^ full[k];
-      full[k-121] = full[k-121] ^ full[k];
-    end
+    hi3 = full_reg[254:128];
+    t3 = {7'd0, hi3} ^ {6'd0, hi3, 1'b0} ^ {5'd0, hi3, 2'b0} ^ {hi3, 7'b0};
+    o3 = t3[133:128];
+    full = full_reg[127:0] ^ t3[127:0] ^ {122'd0, o3} ^ {121'd0, o3, 1'b0} ^
+           {120'd0, o3, 2'b0} ^ {115'd0, o3, 7'b0};
   end
 
   always_ff @(posedge clk) begin

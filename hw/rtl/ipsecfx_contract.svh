@@ -80,6 +80,11 @@ localparam logic [3:0] IPX_EV_SEQ_EXHAUSTED = 4'd4; // outbound sequence number 
 localparam logic [3:0] IPX_EV_ENGINE_FAULT = 4'd5; // engine fault detected
 localparam logic [3:0] IPX_EV_FALLBACK = 4'd6; // SAs moved to another engine
 
+// outer DF policy (CFG_DF)
+localparam logic [1:0] IPX_DF_COPY = 2'd0; // copy the inner packet's DF (IPv6 inner: set)
+localparam logic [1:0] IPX_DF_SET = 2'd1; // always set
+localparam logic [1:0] IPX_DF_CLEAR = 2'd2; // always clear
+
 // host interface layout
 localparam int unsigned IPX_KEY_SLOT_H1 = 32'd15; // key slot of H^1 (slots 0..14: AES round keys, one per pipeline stage)
 localparam int unsigned IPX_KEY_SLOTS = 32'd20; // key slots per SA: 15 round keys, H^1..H^5

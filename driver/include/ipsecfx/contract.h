@@ -100,6 +100,13 @@
 	X(TUSER_IN_W, 48, "bits of s_axis_enc_tuser")                         \
 	X(TUSER_OUT_W, 28, "bits of m_axis_*_tuser")
 
+/* Outer IPv4 DF bit policy (RFC 4301 8.1), the CFG_DF field and enum
+ * ipx_df.  X(NAME, code, "meaning") */
+#define IPX_DF_LIST(X)                                                        \
+	X(COPY, 0, "copy the inner packet's DF (IPv6 inner: set)")            \
+	X(SET, 1, "always set")                                               \
+	X(CLEAR, 2, "always clear")
+
 /* AXI-Lite registers, 32 bits each.  X(NAME, byte offset, "access", "meaning") */
 #define IPX_REG_LIST(X)                                                       \
 	X(ID, 0x0000, "ro", "HW_ID")                                          \
