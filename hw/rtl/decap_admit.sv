@@ -80,7 +80,7 @@ module decap_admit #(
 
   localparam int AW = $clog2(NW);
   localparam int BKT_BITS = SA_BITS - 2;
-  localparam int BKT_W = int'(IPX_SPI_WAYS) * 48;
+  localparam int BKT_W = 32'(IPX_SPI_WAYS) * 48;
 
   if (SA_BITS < 3 || SA_BITS > 16 || BUF_W < 4 || (1 << AW) != NW) begin : g_check
     $error("decap_admit: SA_BITS 3..16, NW a power of two");

@@ -75,7 +75,7 @@ module decap_commit #(
   localparam int AW = $clog2(NW);
   localparam int ST_W = 3 * 64 + 2;   // {hard, soft, bytes, packets, top}
 
-  if (SA_BITS < 1 || SA_BITS > 16 || (1 << AW) != NW || 2 * NW > int'(IPX_STAGING_WORDS)) begin : g_check
+  if (SA_BITS < 1 || SA_BITS > 16 || (1 << AW) != NW || 2 * NW > 32'(IPX_STAGING_WORDS)) begin : g_check
     $error("decap_commit: NW a power of two whose ring fits the staging area");
   end
 

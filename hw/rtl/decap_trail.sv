@@ -88,9 +88,9 @@ module decap_trail (
   // ---- C: the verdict at the last block
   logic [7:0] vq, plen, nh;
   always_comb begin
-    vq   = b_data[127-8*int'(b_q) -: 8];
-    plen = b_data[127-8*(int'(b_q)+1) -: 8];
-    nh   = b_data[127-8*(int'(b_q)+2) -: 8];
+    vq   = b_data[127-8*32'(b_q) -: 8];
+    plen = b_data[127-8*(32'(b_q)+1) -: 8];
+    nh   = b_data[127-8*(32'(b_q)+2) -: 8];
   end
   always_ff @(posedge clk) begin
     out_valid  <= b_v && b_last && !rst;

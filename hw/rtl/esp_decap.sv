@@ -58,8 +58,8 @@ module esp_decap #(
   if (SA_BITS < 3 || SA_BITS > 16 || BUF_W < 11 || BUF_W > 16 || PT_W != 11) begin : g_check
     $error("esp_decap: SA_BITS 3..16, BUF_W 11..16, PT_W 11");
   end
-  if (WINDOW_MAX < int'(IPX_REPLAY_WINDOW_MIN) || WINDOW_MAX % 64 != 0 ||
-      WINDOW_MAX > int'(IPX_REPLAY_WINDOW_MAX) || 2 * NW > int'(IPX_STAGING_WORDS)) begin : g_check_w
+  if (WINDOW_MAX < 32'(IPX_REPLAY_WINDOW_MIN) || WINDOW_MAX % 64 != 0 ||
+      WINDOW_MAX > 32'(IPX_REPLAY_WINDOW_MAX) || 2 * NW > 32'(IPX_STAGING_WORDS)) begin : g_check_w
     $error("esp_decap: WINDOW_MAX a multiple of 64 whose ring fits the staging area");
   end
 
@@ -73,7 +73,7 @@ module esp_decap #(
   logic [127:0]     rd_data;
   logic [BUF_W:0]   rel_ptr;
   pkt_buffer #(
-      .BUF_W(BUF_W), .MAX_BEATS(int'(IPX_MAX_PKT_LEN + IPX_MAX_OVERHEAD) / 16), .HDR_BEATS(6),
+      .BUF_W(BUF_W), .MAX_BEATS(32'(IPX_MAX_PKT_LEN + IPX_MAX_OVERHEAD) / 16), .HDR_BEATS(6),
       .USER_W(1)
   ) u_buf (
       .clk(clk), .rst(rst),

@@ -75,7 +75,7 @@ module esp_encap #(
   logic [BUF_W:0]   rel_ptr;
 
   pkt_buffer #(
-      .BUF_W(BUF_W), .MAX_BEATS(int'(IPX_MAX_PKT_LEN) / 16), .HDR_BEATS(1), .USER_W(48)
+      .BUF_W(BUF_W), .MAX_BEATS(32'(IPX_MAX_PKT_LEN) / 16), .HDR_BEATS(1), .USER_W(48)
   ) u_buf (
       .clk(clk), .rst(rst),
       .s_axis_tdata(s_axis_tdata), .s_axis_tkeep(s_axis_tkeep), .s_axis_tvalid(s_axis_tvalid),
