@@ -7,9 +7,14 @@ $(GEN_CONTRACT): $(O)/hw/contract/gen_contract.o
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^
 
-# Regenerate the committed include (tests/unit/contract check compares).
+# Regenerate the committed include (tests/unit/contract check compares) and
+# the tables of docs/hw-interface.md (tests/rtl/t_hwdoc.sh compares).
 contract: $(GEN_CONTRACT)
 	$(GEN_CONTRACT) > hw/rtl/ipsecfx_contract.svh
+	$(GEN_CONTRACT) -m > $(O)/hw/tables.md
+	awk -v t=$(O)/hw/tables.md '/<!-- generated: begin -->/ { print; while ((getline l < t) > 0) print l; skip = 1; next } \
+		/<!-- generated: end -->/ { skip = 0 } !skip' docs/hw-interface.md > $(O)/hw/hw-interface.md
+	mv $(O)/hw/hw-interface.md docs/hw-interface.md
 
 .PHONY: contract
 
@@ -73,3 +78,11 @@ $(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/sim/sim_keys.o $(VL_gcm)
 
 TEST_BINS += $(O)/hw/tb_aes
 TEST_BINS += $(O)/hw/tb_gcm
+
+# cycle benchmark of the pipeline (make -C hw bench runs it)
+RTL_BENCH := $(O)/hw/rtl_bench
+OBJS += $(O)/hw/sim/rtl_bench.o
+$(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+BENCH_BINS += $(RTL_BENCH)

@@ -5,11 +5,51 @@
  * tests/unit/test_contract.c fails if the committed file is stale.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <ipsecfx/contract.h>
 
-int main(void)
+/* -m: the tables of docs/hw-interface.md, between its "generated" marks */
+static int markdown(void)
 {
+	printf("### Registers (AXI-Lite, 32-bit, byte offsets)\n\n"
+	       "| offset | name | access | meaning |\n|---|---|---|---|\n");
+#define R(n, o, a, d) printf("| 0x%04x | %s | %s | %s |\n", (unsigned)(o), #n, a, d);
+	IPX_REG_LIST(R)
+#undef R
+	printf("\n### SA-table commands (SA_CMD.CMD_OP)\n\n| code | name | meaning |\n|---|---|---|\n");
+#define K(n, v, d) printf("| %d | %s | %s |\n", v, #n, d);
+	IPX_SA_CMD_LIST(K)
+#undef K
+	printf("\n### Bit fields\n\nWord w, bits lsb .. lsb+width-1 (a field wider than the rest of its "
+	       "word continues in the next words, low bits first).\n\n"
+	       "| name | word | lsb | width | meaning |\n|---|---|---|---|---|\n");
+#define F(n, w, l, wd, d) printf("| %s | %d | %d | %d | %s |\n", #n, w, l, wd, d);
+	IPX_FIELD_LIST(F)
+#undef F
+	printf("\n### Layout constants\n\n| name | value | meaning |\n|---|---|---|\n");
+#define L(n, v, d) printf("| %s | %llu | %s |\n", #n, (unsigned long long)(v), d);
+	IPX_HW_LAYOUT(L)
+#undef L
+	printf("\n### DF policy (CFG_DF)\n\n| code | name | meaning |\n|---|---|---|\n");
+#define D(n, v, d) printf("| %d | %s | %s |\n", v, #n, d);
+	IPX_DF_LIST(D)
+#undef D
+	printf("\n### Status codes (TU_OUT_STATUS, drop counters)\n\n| code | name | meaning |\n|---|---|---|\n");
+#define S(n, v, s, d) printf("| %d | %s | %s |\n", v, s, d);
+	IPX_STATUS_LIST(S)
+#undef S
+	printf("\n### Event codes (EV_TYPE)\n\n| code | name | meaning |\n|---|---|---|\n");
+#define E(n, v, s, d) printf("| %d | %s | %s |\n", v, s, d);
+	IPX_EVENT_LIST(E)
+#undef E
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "-m") == 0)
+		return markdown();
 	printf("// Generated from driver/include/ipsecfx/contract.h by\n"
 	       "// hw/contract/gen_contract.c (make contract).  Do not edit.\n"
 	       "// Included inside each module that needs it (localparams are module\n"

@@ -100,7 +100,7 @@ localparam int unsigned IPX_TUSER_OUT_W = 32'd28; // bits of m_axis_*_tuser
 
 // AXI-Lite registers (byte offsets)
 localparam int unsigned IPX_REG_ID = 32'h0000; // ro: HW_ID
-localparam int unsigned IPX_REG_VERSION = 32'h0004; // ro: HW_VERSION_MAJOR << 16 | HW_VERSION_MINOR
+localparam int unsigned IPX_REG_VERSION = 32'h0004; // ro: HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0
 localparam int unsigned IPX_REG_SA_COUNT = 32'h0008; // ro: SAs per direction
 localparam int unsigned IPX_REG_WINDOW_MAX = 32'h000c; // ro: largest anti-replay window, bits
 localparam int unsigned IPX_REG_DATA_BYTES = 32'h0010; // ro: stream data width, bytes

@@ -110,7 +110,7 @@
 /* AXI-Lite registers, 32 bits each.  X(NAME, byte offset, "access", "meaning") */
 #define IPX_REG_LIST(X)                                                       \
 	X(ID, 0x0000, "ro", "HW_ID")                                          \
-	X(VERSION, 0x0004, "ro", "HW_VERSION_MAJOR << 16 | HW_VERSION_MINOR") \
+	X(VERSION, 0x0004, "ro", "HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0") \
 	X(SA_COUNT, 0x0008, "ro", "SAs per direction")                        \
 	X(WINDOW_MAX, 0x000c, "ro", "largest anti-replay window, bits")       \
 	X(DATA_BYTES, 0x0010, "ro", "stream data width, bytes")               \
