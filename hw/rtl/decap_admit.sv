@@ -133,8 +133,9 @@ module decap_admit #(
 
   // ---- FSM
   typedef enum logic [4:0] {
-    S_IDLE, S_P1, S_P2, S_P3, S_P4, S_H, S_B, S_R, S_C1, S_W, S_W1, S_W2, S_C2, S_DRAIN,
-    S_HBKT, S_HCLEAR, S_HDONE
+    S_IDLE, S_P1, S_P2, S_P3, S_P4, S_H, S_B, S_B1, S_B2, S_R, S_C1, S_W, S_W1, S_W2, S_C2,
+    S_DRAIN,
+    S_HEXEC, S_HBKT, S_HCLEAR, S_HDONE
   } state_t;
   state_t state_reg;
 
@@ -161,7 +162,7 @@ module decap_admit #(
   logic        r_len20, r_ihl_le, r_tot_ge, r_tot_le, r_toobig;
   logic [15:0] r_tl3;            // tot - IHL bytes
   // P3
-  logic        r_outer_bad;
+  logic        r_outer_bad, r_esp_lt8, r_esp_ge4;
   logic [15:0] r_esplen;
   // P4 / H / B
   logic [3:0]  r_status;         // engine-wide verdict so far
@@ -192,15 +193,18 @@ module decap_admit #(
   endfunction
 
   // bucket RAMs
-  logic cmd_new, cmd_oob_sa, cmd_oob_bkt;
+  // host commands: decided in S_IDLE into registers, carried out in S_HEXEC
+  logic cmd_new, cmd_oob_sa, cmd_oob_bkt, cmd_exec;
+  logic h_cfg_ok, h_bkt_ok, h_key_ok, h_sa_ok;
   assign cmd_new = state_reg == S_IDLE && cmd_valid && !cmd_done;
+  assign cmd_exec = state_reg == S_HEXEC;
   assign cmd_oob_sa = cmd_index >= 16'(2 ** SA_BITS);
   assign cmd_oob_bkt = cmd_index >= 16'(2 ** BKT_BITS) || cmd_slot > 5'd1;
 
   logic bkt_we;
-  assign bkt_we = cmd_new && cmd_op == IPX_CMD_WRITE_BKT && !cmd_oob_bkt;
+  assign bkt_we = cmd_exec && cmd_op == IPX_CMD_WRITE_BKT && h_bkt_ok;
   always_comb begin
-    bkt_re  = state_reg == S_H || (cmd_new && cmd_op == IPX_CMD_READ_BKT);
+    bkt_re  = state_reg == S_H || (cmd_exec && cmd_op == IPX_CMD_READ_BKT && h_bkt_ok);
     b0_addr = state_reg == S_H ? fold(r_y0) : cmd_index[BKT_BITS-1:0];
     b1_addr = state_reg == S_H ? fold(r_y1) : cmd_index[BKT_BITS-1:0];
   end
@@ -215,7 +219,7 @@ module decap_admit #(
   // commit stage
   logic             cfg_we, cfg_re;
   logic [`DCFG_W-1:0] cfg_q;
-  assign cfg_we = cmd_new && cmd_op == IPX_CMD_WRITE_CFG && !cmd_oob_sa && (stg_ok || !f_valid);
+  assign cfg_we = cmd_exec && cmd_op == IPX_CMD_WRITE_CFG && h_cfg_ok;
   assign cfg_re = state_reg == S_R;
   ram_tdp #(.WIDTH(`DCFG_W), .ADDR_W(SA_BITS), .ULTRA(SA_BITS >= 10)) u_cfg (
       .clk(clk), .a_en(cfg_we || cfg_re), .a_we(cfg_we),
@@ -254,7 +258,7 @@ module decap_admit #(
       .out_valid(rc_valid), .out_seq(rc_seq), .out_invalid(rc_invalid), .out_newer(rc_newer),
       .out_old(rc_old), .out_zero(rc_zero), .out_advance(rc_adv), .out_pass(rc_pass));
 
-  logic        r_invalid, r_newer, r_old, r_zero;
+  logic        r_invalid, r_newer, r_old, r_zero, r_bit;
   logic [63:0] r_seq;
   logic [7:0]  r_tscmp;
 
@@ -267,29 +271,33 @@ module decap_admit #(
   assign start = state_reg == S_IDLE && !(cmd_valid && !cmd_done) && d_valid && wo_room && co_room;
   assign d_ready = start;
 
-  // bucket match
-  logic             hit;
-  logic [15:0]      hit_sa;
+  // bucket match, in two steps: 16-bit halves compared (S_B), then the
+  // entry picked (S_B1)
+  logic [7:0]  r_eqlo, r_eqhi;   // ways 0..3: table 0, 4..7: table 1
+  logic        r_spi_nz, r_hit;
+  logic [15:0] r_hit_sa;
+  logic [47:0] way[8];
+  always_comb
+    for (int e = 0; e < 4; e++) begin
+      way[e]   = b0_q[48*e +: 48];
+      way[4+e] = b1_q[48*e +: 48];
+    end
+  logic        hit;
+  logic [15:0] hit_sa;
   always_comb begin
     hit = 1'b0;
     hit_sa = '0;
-    for (int e = 0; e < 4; e++) begin
-      if (b0_q[48*e +: 32] == r_spi && r_spi != 32'd0) begin
-        hit = 1'b1;
-        hit_sa = b0_q[48*e+32 +: 16];
+    for (int e = 0; e < 8; e++)
+      if (r_eqlo[e] && r_eqhi[e]) begin
+        hit = r_spi_nz;
+        hit_sa = way[e][47:32];
       end
-      if (b1_q[48*e +: 32] == r_spi && r_spi != 32'd0) begin
-        hit = 1'b1;
-        hit_sa = b1_q[48*e+32 +: 16];
-      end
-    end
   end
 
   // verdict of the early checks
   logic replayed, stable;
   always_comb begin
-    replayed = r_invalid || r_zero ||
-               (!r_newer && (r_old || (c_w != 16'd0 && win_data[r_seq[5:0]])));
+    replayed = r_invalid || r_zero || (!r_newer && (r_old || (c_w != 16'd0 && r_bit)));
     // T_spec < seq: every packet in flight is behind this one
     stable = !c_esn || pipe_empty || !cmp64_ge(r_tscmp);
   end
@@ -299,7 +307,7 @@ module decap_admit #(
   assign ctlen = 14'(r_esplen - 16'd32);
 
   always_comb begin
-    kw_en = cmd_new && cmd_op == IPX_CMD_WRITE_KEY && !cmd_oob_sa && cmd_slot < 5'(IPX_KEY_SLOTS);
+    kw_en = cmd_exec && cmd_op == IPX_CMD_WRITE_KEY && h_key_ok;
     kw_slot = cmd_slot;
     kw_sa = cmd_index[SA_BITS-1:0];
     kw_data = f_key;
@@ -319,25 +327,11 @@ module decap_admit #(
     case (state_reg)
       S_IDLE: begin
         if (cmd_new) begin
-          cmd_err <= 1'b0;
-          state_reg <= S_HDONE;
-          case (cmd_op)
-            IPX_CMD_WRITE_CFG: cmd_err <= !cfg_we;
-            IPX_CMD_WRITE_KEY: cmd_err <= !kw_en;
-            IPX_CMD_CLEAR_KEYS: begin
-              if (cmd_oob_sa) cmd_err <= 1'b1;
-              else begin
-                clr_reg <= '0;
-                state_reg <= S_HCLEAR;
-              end
-            end
-            IPX_CMD_WRITE_BKT: cmd_err <= cmd_oob_bkt;
-            IPX_CMD_READ_BKT: begin
-              if (cmd_oob_bkt) cmd_err <= 1'b1;
-              else state_reg <= S_HBKT;
-            end
-            default: cmd_err <= 1'b1;
-          endcase
+          h_sa_ok  <= !cmd_oob_sa;
+          h_cfg_ok <= !cmd_oob_sa && (stg_ok || !f_valid);
+          h_key_ok <= !cmd_oob_sa && cmd_slot < 5'(IPX_KEY_SLOTS);
+          h_bkt_ok <= !cmd_oob_bkt;
+          state_reg <= S_HEXEC;
         end else if (start) begin
           p_start <= d_start;
           p_beats <= d_beats;
@@ -377,23 +371,40 @@ module decap_admit #(
                        (r_proto != 8'd50 && r_proto != 8'd17) ||
                        (r_proto == 8'd17 && (r_tl3 < 16'd8 || r_ulen < 16'd8 || r_ulen > r_tl3));
         r_esplen <= r_proto == 8'd17 ? r_ulen - 16'd8 : r_tl3;
+        // ESP length under 8, and 4 or more (the non-ESP marker needs 4)
+        r_esp_lt8 <= r_proto == 8'd17 ? r_ulen < 16'd16 : r_tl3 < 16'd8;
+        r_esp_ge4 <= r_proto == 8'd17 ? r_ulen >= 16'd12 : r_tl3 >= 16'd4;
         state_reg <= S_P4;
       end
       S_P4: begin
         if (p_bad) r_status <= IPX_ST_MALFORMED;
         else if (r_toobig) r_status <= IPX_ST_TOO_BIG;
-        else if (r_outer_bad || r_esplen < 16'd8 ||
-                 (r_proto == 8'd17 && r_esplen >= 16'd4 && r_spi == 32'd0))
+        else if (r_outer_bad || r_esp_lt8 || (r_proto == 8'd17 && r_esp_ge4 && r_spi == 32'd0))
           r_status <= IPX_ST_MALFORMED;
         else r_status <= IPX_ST_OK;
+        // ESP header, IV, at least one block (4 bytes), ICV; whole blocks
+        r_lenbad <= r_esplen < 16'(8 + 8 + 4 + IPX_ICV_LEN) || r_esplen[1:0] != 2'b00;
         r_y0 <= hy0;
         r_y1 <= hy1;
+        r_spi_nz <= r_spi != 32'd0;
         state_reg <= S_H;
       end
       S_H: state_reg <= S_B;  // buckets read
       S_B: begin
-        r_sa <= hit_sa[SA_BITS-1:0];
-        if (r_status != IPX_ST_OK || !hit || hit_sa >= 16'(2 ** SA_BITS)) begin
+        for (int e = 0; e < 8; e++) begin
+          r_eqlo[e] <= way[e][15:0] == r_spi[15:0];
+          r_eqhi[e] <= way[e][31:16] == r_spi[31:16];
+        end
+        state_reg <= S_B1;
+      end
+      S_B1: begin
+        r_hit    <= hit;
+        r_hit_sa <= hit_sa;
+        state_reg <= S_B2;
+      end
+      S_B2: begin
+        r_sa <= r_hit_sa[SA_BITS-1:0];
+        if (r_status != IPX_ST_OK || !r_hit || r_hit_sa[15:SA_BITS] != '0) begin
           co_valid <= 1'b1;
           wo_valid <= 1'b1;
           co_data  <= '0;
@@ -412,8 +423,6 @@ module decap_admit #(
       S_C1: begin
         r_cvalid <= c_valid;
         r_exp    <= st_data[64];
-        // ESP header, IV, at least one block (4 bytes), ICV; whole blocks
-        r_lenbad <= r_esplen < 16'(8 + 8 + 4 + IPX_ICV_LEN) || r_esplen[1:0] != 2'b00;
         r_tspec  <= ts_q;
         state_reg <= S_W;
       end
@@ -429,7 +438,10 @@ module decap_admit #(
         end
       end
       S_W1: state_reg <= S_W2;
-      S_W2: state_reg <= S_C2;  // window word in
+      S_W2: begin              // window word in: the number's bit
+        r_bit <= win_data[r_seq[5:0]];
+        state_reg <= S_C2;
+      end
       S_C2: begin
         if (!r_cvalid) begin
           co_valid <= 1'b1;
@@ -477,6 +489,27 @@ module decap_admit #(
         end
       end
       S_DRAIN: if (pipe_empty) state_reg <= S_R;
+      S_HEXEC: begin
+        cmd_err <= 1'b0;
+        state_reg <= S_HDONE;
+        case (cmd_op)
+          IPX_CMD_WRITE_CFG: cmd_err <= !h_cfg_ok;
+          IPX_CMD_WRITE_KEY: cmd_err <= !h_key_ok;
+          IPX_CMD_CLEAR_KEYS: begin
+            if (!h_sa_ok) cmd_err <= 1'b1;
+            else begin
+              clr_reg <= '0;
+              state_reg <= S_HCLEAR;
+            end
+          end
+          IPX_CMD_WRITE_BKT: cmd_err <= !h_bkt_ok;
+          IPX_CMD_READ_BKT: begin
+            if (!h_bkt_ok) cmd_err <= 1'b1;
+            else state_reg <= S_HBKT;
+          end
+          default: cmd_err <= 1'b1;
+        endcase
+      end
       S_HBKT: begin  // bucket read back
         stg_we[7:0] <= '1;
         stg_wdata <= '0;

@@ -75,7 +75,8 @@ module decap_commit #(
   localparam int AW = $clog2(NW);
   localparam int ST_W = 3 * 64 + 2;   // {hard, soft, bytes, packets, top}
 
-  if (SA_BITS < 1 || SA_BITS > 16 || (1 << AW) != NW || 2 * NW > 32'(IPX_STAGING_WORDS)) begin : g_check
+  if (SA_BITS < 1 || SA_BITS > 16 || (1 << AW) != NW || 2 * NW > 32'(IPX_STAGING_WORDS) ||
+      IPX_F_WIN_LSB != 0) begin : g_check
     $error("decap_commit: NW a power of two whose ring fits the staging area");
   end
 
@@ -415,8 +416,9 @@ module decap_commit #(
       default: state_reg <= K_IDLE;
     endcase
     if (hw_rd[1]) begin
-      stg_we[2 * hw_idx[1] +: 2] <= 2'b11;
-      stg_wdata[IPX_F_WIN_LSB + 64 * hw_idx[1] +: 64] <= win_q;
+      for (int r = 0; r < NW; r++)
+        if (hw_idx[1] == AW'(r)) stg_we[IPX_F_WIN_LSB / 32 + 2 * r +: 2] <= 2'b11;
+      stg_wdata <= {(2048 / 64){win_q}};  // word r of the ring at 64 r (WIN_LSB 0)
     end
     if (rst) begin
       state_reg   <= K_IDLE;

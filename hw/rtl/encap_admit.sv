@@ -188,6 +188,7 @@ module encap_admit #(
   logic        r_len20, r_len40, r_ihl20, r_ihl_le, r_tot_ge, r_tot_le, r_head_ok;
   logic [16:0] r_tot6;
   logic [63:0] r_seq_inc, r_pk_inc;
+  logic [3:0]  r_seq_ones;        // 16-bit chunks of the sequence number all ones
   logic [47:0] r_bhi_inc;
   /* verilator lint_off UNUSEDSIGNAL */
   logic [63:0] bhi_inc64;   // 48 bits wanted
@@ -343,7 +344,7 @@ module encap_admit #(
         r_tot6    <= 17'd40 + {1'b0, pl6};
         r_head_ok <= p_head >= {10'b0, hdr_bytes};
         r_seq_inc <= inc64(s_seq);
-        r_seq_max <= c_esn ? &s_seq : &s_seq[31:0];
+        for (int k = 0; k < 4; k++) r_seq_ones[k] <= &s_seq[16*k +: 16];
         r_pk_inc  <= inc64(s_pkts);
         r_bhi_inc <= bhi_inc64[47:0];
         state_reg <= S_C2;
@@ -356,7 +357,9 @@ module encap_admit #(
         // tailroom needed: packet, worst padding, pad length, next header, ICV
         r_need    <= (v4 ? {1'b0, tot4} : r_tot6) + 17'(4 - 1 + 2 + IPX_ICV_LEN);
         r_blo     <= {1'b0, s_bytes[15:0]} + {3'b0, (v4 ? tot4[13:0] : r_tot6[13:0])};
-        r_seq_new <= r_seq_max ? s_seq : r_seq_inc;
+        // the last number: all ones (32 or 64 bits)
+        r_seq_max <= c_esn ? &r_seq_ones : &r_seq_ones[1:0];
+        r_seq_new <= (c_esn ? &r_seq_ones : &r_seq_ones[1:0]) ? s_seq : r_seq_inc;
         state_reg <= S_C3;
       end
       S_C3: begin

@@ -103,46 +103,51 @@ module encap_assemble (
     end
   end
 
-  // ---- the chunk on offer this cycle
-  logic [31:0] chunk[4];
-  logic [2:0]  chunk_n;
-  logic        chunk_avail;
+  // ---- the next chunk, prefetched into a register so that the word
+  // insertion below starts from flip-flops
+  logic [31:0] src[4];
+  logic [2:0]  src_n;
+  logic        src_avail;
   logic [2:0]  lastw;           // words in the last ciphertext beat
   assign lastw = w_ptlen[3:0] == 4'd0 ? 3'd4 : {1'b0, w_ptlen[3:2]};
   always_comb begin
-    for (int i = 0; i < 4; i++) chunk[i] = 32'd0;
-    chunk_n = 3'd4;
-    chunk_avail = 1'b1;
+    for (int i = 0; i < 4; i++) src[i] = 32'd0;
+    src_n = 3'd4;
+    src_avail = a_busy && a_ok;
     case (a_phase)
-      A_H0: for (int i = 0; i < 4; i++) chunk[i] = h[i];
-      A_H1: for (int i = 0; i < 4; i++) chunk[i] = h[4+i];
+      A_H0: for (int i = 0; i < 4; i++) src[i] = h[i];
+      A_H1: for (int i = 0; i < 4; i++) src[i] = h[4+i];
       A_H2: begin
-        for (int i = 0; i < 3; i++) chunk[i] = h[8+i];
-        chunk_n = w_udp ? 3'd3 : 3'd1;
+        for (int i = 0; i < 3; i++) src[i] = h[8+i];
+        src_n = w_udp ? 3'd3 : 3'd1;
       end
       A_CT: begin
-        for (int i = 0; i < 4; i++) chunk[i] = ct_data[127-32*i -: 32];
-        chunk_n = a_ctleft == 11'd1 ? lastw : 3'd4;
-        chunk_avail = ct_valid;
+        for (int i = 0; i < 4; i++) src[i] = ct_data[127-32*i -: 32];
+        src_n = a_ctleft == 11'd1 ? lastw : 3'd4;
+        src_avail = src_avail && ct_valid;
       end
       A_ICV: begin
-        for (int i = 0; i < 4; i++) chunk[i] = tag_data[127-32*i -: 32];
-        chunk_avail = tag_valid;
+        for (int i = 0; i < 4; i++) src[i] = tag_data[127-32*i -: 32];
+        src_avail = src_avail && tag_valid;
       end
-      default: chunk_avail = 1'b0;
+      default: src_avail = 1'b0;
     endcase
   end
+
+  logic [31:0] chunk[4];
+  logic [2:0]  chunk_n;
+  logic        ch_valid;
 
   // ---- accumulator and output
   logic [31:0] acc[8];
   logic [3:0]  cnt_reg;
   logic        m_valid_reg;
 
-  logic        can_out, emit, last, accept, finish, load, alldone;
+  logic        can_out, emit, last, accept, finish, load, alldone, fetch;
   logic [3:0]  cnt_after;
   always_comb begin
     can_out = !m_valid_reg || m_axis_tready;
-    alldone = a_phase == A_DONE;
+    alldone = a_phase == A_DONE && !ch_valid;
     emit = 1'b0;
     last = 1'b0;
     if (a_busy && a_ok) begin
@@ -153,13 +158,14 @@ module encap_assemble (
       last = 1'b1;
     end
     cnt_after = !emit ? cnt_reg : (cnt_reg >= 4'd4 ? cnt_reg - 4'd4 : 4'd0);
-    accept = a_busy && a_ok && !alldone && chunk_avail && cnt_after <= 4'd4;
+    accept = a_busy && a_ok && ch_valid && cnt_after <= 4'd4;
+    fetch = src_avail && (!ch_valid || accept);
     finish = emit && last;
     load = wo_valid && (!a_busy || finish);
   end
   assign wo_ready  = load;
-  assign ct_ready  = accept && a_phase == A_CT;
-  assign tag_ready = accept && a_phase == A_ICV;
+  assign ct_ready  = fetch && a_phase == A_CT;
+  assign tag_ready = fetch && a_phase == A_ICV;
 
   always_ff @(posedge clk) begin
     // accumulator: what stays moves down, the chunk goes behind it
@@ -172,7 +178,11 @@ module encap_assemble (
       end
     end
     cnt_reg <= cnt_after + (accept ? {1'b0, chunk_n} : 4'd0);
-    if (accept) begin
+    if (accept) ch_valid <= 1'b0;
+    if (fetch) begin
+      ch_valid <= 1'b1;
+      for (int i = 0; i < 4; i++) chunk[i] <= src[i];
+      chunk_n <= src_n;
       case (a_phase)
         A_H0: a_phase <= A_H1;
         A_H1: a_phase <= A_H2;
@@ -200,7 +210,10 @@ module encap_assemble (
     end else if (m_axis_tready) begin
       m_valid_reg <= 1'b0;
     end
-    if (finish) a_busy <= 1'b0;
+    if (finish) begin
+      a_busy   <= 1'b0;
+      ch_valid <= 1'b0;
+    end
     if (load) begin
       a_busy   <= 1'b1;
       a_ok     <= wo_data[`EWO_STATUS +: 4] == IPX_ST_OK;
@@ -211,6 +224,7 @@ module encap_assemble (
     end
     if (rst) begin
       a_busy      <= 1'b0;
+      ch_valid    <= 1'b0;
       cnt_reg     <= '0;
       m_valid_reg <= 1'b0;
     end

@@ -61,9 +61,8 @@ module encap_issue #(
   logic               p_busy;
   phase_t             p_phase;
   logic [SA_BITS-1:0] p_sa;
-  logic [1:0]         p_nr, p_padlen;
+  logic [1:0]         p_nr;
   logic               p_esn;
-  logic [7:0]         p_nh;
   logic [31:0]        p_salt, p_spi;
   logic [63:0]        p_seq;
   logic [13:0]        p_ptlen;
@@ -71,8 +70,13 @@ module encap_issue #(
   logic [BUF_W-1:0]   p_addr;        // beat of the next DATA slot
   logic signed [15:0] p_rem;         // inner bytes from this slot's start
   logic [14:0]        p_ptrem;       // payload bytes from this slot's start
-  logic [31:0]        p_ctr;
+  logic [15:0]        p_ctr;         // block counter: 2 .. 600 at most
   logic [NB_W-1:0]    p_n;
+  // the trailer over the beats: beat LAST (the one holding byte plen, its
+  // bytes before plen from the buffer) and the spill into the next one
+  logic [9:0]         p_left;        // DATA slots before the LAST beat
+  logic [127:0]       p_ov0, p_ov1;  // trailer bytes, AXIS lanes
+  logic [15:0]        p_keep0;       // bytes of the LAST beat from the buffer
 
   logic [CW-1:0] ct_cred;
   logic [TW-1:0] tag_cred;
@@ -96,15 +100,42 @@ module encap_issue #(
   logic [2:0]         q_kind;
   logic [127:0]       q_ctr, q_aux;
   logic [4:0]         q_nbytes;
-  logic signed [15:0] q_rem;
-  logic [1:0]         q_padlen;
-  logic [7:0]         q_nh;
+  logic [127:0]       q_ov;          // trailer bytes of this beat
+  logic [15:0]        q_keep;        // its bytes from the buffer
   logic [NB_W-1:0]    q_n;
   logic [SA_BITS-1:0] q_sa;
   logic [1:0]         q_nr;
 
-  logic [13:0] w_ptlen;
-  assign w_ptlen = wo_data[`EWO_PTLEN +: 14];
+  logic [13:0] w_ptlen, w_plen;
+  logic [1:0]  w_padlen;
+  logic [7:0]  w_nh;
+  assign w_ptlen  = wo_data[`EWO_PTLEN +: 14];
+  assign w_plen   = wo_data[`EWO_PLEN +: 14];
+  assign w_padlen = wo_data[`EWO_PADLEN +: 2];
+  assign w_nh     = wo_data[`EWO_NH +: 8];
+
+  // trailer bytes k = 0 .. padlen+1: 1, 2, .., padlen, padlen, next header
+  // (RFC 4303 2.4), laid over the beats from byte plen mod 16 on; worked
+  // out from registers the cycle after a packet is loaded
+  logic [3:0]   p_o;             // plen mod 16
+  logic [1:0]   p_pad;
+  logic [7:0]   p_nhb;
+  function automatic logic [7:0] tbyte(input logic signed [5:0] k, input logic [1:0] padlen,
+                                       input logic [7:0] nh);
+    if (k < 0 || k > 6'sd5 || k > $signed({4'd0, padlen}) + 6'sd1) tbyte = 8'h00;
+    else if (k < $signed({4'd0, padlen})) tbyte = 8'(k) + 8'd1;
+    else if (k == $signed({4'd0, padlen})) tbyte = {6'd0, padlen};
+    else tbyte = nh;
+  endfunction
+  logic [127:0] w_ov0, w_ov1;
+  logic [15:0]  w_keep0;
+  always_comb begin
+    for (int b = 0; b < 16; b++) begin
+      w_ov0[8*b +: 8] = tbyte(6'(b) - $signed({2'd0, p_o}), p_pad, p_nhb);
+      w_ov1[8*b +: 8] = tbyte(6'(b + 16) - $signed({2'd0, p_o}), p_pad, p_nhb);
+      w_keep0[b] = 4'(b) < p_o;
+    end
+  end
 
   always_ff @(posedge clk) begin
     rel_en  <= 1'b0;
@@ -114,9 +145,8 @@ module encap_issue #(
     q_nr    <= p_nr;
     q_n     <= p_n;
     q_ram   <= rd_en;
-    q_rem   <= p_rem;
-    q_padlen <= p_padlen;
-    q_nh    <= p_nh;
+    q_ov    <= p_left == '0 ? p_ov0 : (p_left == 10'h3ff ? p_ov1 : 128'd0);
+    q_keep  <= p_left == '0 ? p_keep0 : (p_left == 10'h3ff ? 16'h0000 : 16'hffff);
     q_nbytes <= p_ptrem >= 15'd16 ? 5'd16 : 5'(p_ptrem);
     if (issue_j0a) begin
       q_kind <= SLOT_J0A;
@@ -126,10 +156,11 @@ module encap_issue #(
     end
     if (issue_data) begin
       q_kind  <= SLOT_DATA;
-      q_ctr   <= {p_salt, p_seq, p_ctr};
+      q_ctr   <= {p_salt, p_seq, 16'd0, p_ctr};
       p_ctr   <= p_ctr + 1'b1;
       p_addr  <= p_addr + 1'b1;
       p_rem   <= p_rem - 16'sd16;
+      p_left  <= p_left - 1'b1;
       p_ptrem <= p_ptrem - 15'd16;
       if (p_ptrem <= 15'd16) p_phase <= P_LEN;
     end
@@ -143,9 +174,7 @@ module encap_issue #(
     if (load) begin
       p_sa     <= wo_data[`EWO_SA +: SA_BITS];
       p_nr     <= wo_data[`EWO_NR +: 2];
-      p_padlen <= wo_data[`EWO_PADLEN +: 2];
       p_esn    <= wo_data[`EWO_ESN];
-      p_nh     <= wo_data[`EWO_NH +: 8];
       p_salt   <= wo_data[`EWO_SALT +: 32];
       p_spi    <= wo_data[`EWO_SPI +: 32];
       p_seq    <= wo_data[`EWO_SEQ +: 64];
@@ -154,8 +183,12 @@ module encap_issue #(
       p_addr   <= wo_data[`EWO_START +: BUF_W];
       p_rem    <= 16'(wo_data[`EWO_PLEN +: 14]);
       p_ptrem  <= 15'(w_ptlen);
-      p_ctr    <= 32'd2;
+      p_ctr    <= 16'd2;
       p_n      <= NB_W'(w_ptlen[13:4]) + NB_W'(w_ptlen[3:0] != 4'd0) + NB_W'(2);
+      p_left   <= w_plen[13:4];
+      p_o      <= w_plen[3:0];
+      p_pad    <= w_padlen;
+      p_nhb    <= w_nh;
       p_phase  <= P_J0A;
       p_busy   <= w_ok;
       if (!w_ok) begin  // nothing to encrypt: free its beats now
@@ -163,6 +196,9 @@ module encap_issue #(
         rel_ptr <= (BUF_W+1)'(wo_data[`EWO_START +: 17]) + (BUF_W+1)'(wo_data[`EWO_BEATS +: 17]);
       end
     end
+    p_ov0    <= w_ov0;   // valid from the cycle after the load on
+    p_ov1    <= w_ov1;
+    p_keep0  <= w_keep0;
     ct_cred  <= ct_cred - CW'(issue_data) + CW'(ct_pop);
     tag_cred <= tag_cred - TW'(issue_j0a) + TW'(tag_pop);
     if (rst) begin
@@ -176,17 +212,9 @@ module encap_issue #(
 
   // ---- slot: DATA beats get the trailer over the bytes past the packet
   logic [127:0] beat;   // AXIS lanes
-  always_comb begin
-    logic signed [6:0] t;
-    for (int b = 0; b < 16; b++) begin
-      t = 7'(b) - 7'(q_rem);
-      if (q_rem > 16'sd15 || (q_ram && t < 0)) beat[8*b +: 8] = q_ram ? rd_data[8*b +: 8] : 8'h00;
-      else if (t < 7'(q_padlen)) beat[8*b +: 8] = 8'(t + 7'sd1);
-      else if (t == 7'(q_padlen)) beat[8*b +: 8] = {6'b0, q_padlen};
-      else if (t == 7'(q_padlen) + 7'sd1) beat[8*b +: 8] = q_nh;
-      else beat[8*b +: 8] = 8'h00;
-    end
-  end
+  always_comb
+    for (int b = 0; b < 16; b++)
+      beat[8*b +: 8] = (q_ram && q_keep[b] ? rd_data[8*b +: 8] : 8'h00) | q_ov[8*b +: 8];
 
   always_comb begin
     s_valid  = q_valid;

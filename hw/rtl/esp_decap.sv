@@ -199,7 +199,7 @@ module esp_decap #(
   logic [56:0] tr_data;
   decap_trail u_trail (
       .clk(clk), .rst(rst), .in_valid(pt_valid), .in_data(pt_data), .in_first(pt_user[15]),
-      .in_last(pt_user[14]), .in_ctlen(pt_user[3:0]),
+      .in_last(pt_user[14]), .in_ctlen(pt_user[3:2]),
       .out_valid(tr_in_valid), .out_pad_ok(tr_pad_ok), .out_padlen(tr_padlen), .out_nh(tr_nh),
       .out_b0(tr_b0), .out_w1(tr_w1), .out_w2(tr_w2));
   sync_fifo #(.WIDTH(57), .DEPTH_W(4)) u_tr (
@@ -272,7 +272,8 @@ module esp_decap #(
     stg_we    = a_stg_we | k_stg_we;
     stg_wdata = a_stg_we != '0 ? a_stg_wdata : k_stg_wdata;
     if (c_rd_valid) begin
-      stg_we[IPX_F_CTR_DROPS_LSB / 32 + 2 * c_rd_idx +: 2] = 2'b11;
+      for (int k = 0; k < 16; k++)
+        if (c_rd_idx == 4'(k)) stg_we[IPX_F_CTR_DROPS_LSB / 32 + 2 * k +: 2] = 2'b11;
       stg_wdata[IPX_F_CTR_DROPS_LSB +: 1024] = {16{c_rd_data}};
     end
   end
@@ -281,7 +282,7 @@ module esp_decap #(
   logic unused_ok;
   assign unused_ok = ^{d_user_unused, f_unused0, f_unused1, f_unused2, f_unused3, f_unused4,
                        f_unused5, icv_count_unused, tg_count_unused, tr_count_unused,
-                       tr_ready_unused, pt_user[13:4]};
+                       tr_ready_unused, pt_user[13:4], pt_user[1:0]};
   /* verilator lint_on UNUSEDSIGNAL */
 
 endmodule

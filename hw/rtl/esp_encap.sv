@@ -186,15 +186,14 @@ module esp_encap #(
 
   logic         ct_valid, tag_valid, ct_in_ready_unused, tag_in_ready_unused;
   logic [127:0] ct_data, tag_data;
-  logic [4:0]   tag_count_unused;
   fifo_ram #(.WIDTH(128), .ADDR_W(CT_W)) u_ct (
       .clk(clk), .rst(rst),
       .in_valid(d_out_valid), .in_ready(ct_in_ready_unused), .in_data(d_out_data),
       .out_valid(ct_valid), .out_ready(ct_pop), .out_data(ct_data));
-  sync_fifo #(.WIDTH(128), .DEPTH_W(4)) u_tag (
+  fifo_ram #(.WIDTH(128), .ADDR_W(4)) u_tag (
       .clk(clk), .rst(rst),
       .in_valid(t_valid), .in_ready(tag_in_ready_unused), .in_data(t_tag),
-      .out_valid(tag_valid), .out_ready(tag_pop), .out_data(tag_data), .count(tag_count_unused));
+      .out_valid(tag_valid), .out_ready(tag_pop), .out_data(tag_data));
 
   // ---- output
   encap_assemble u_asm (
@@ -234,7 +233,8 @@ module esp_encap #(
     stg_we    = a_stg_we;
     stg_wdata = a_stg_wdata;
     if (c_rd_valid) begin
-      stg_we[IPX_F_CTR_DROPS_LSB / 32 + 2 * c_rd_idx +: 2] = 2'b11;
+      for (int k = 0; k < 16; k++)
+        if (c_rd_idx == 4'(k)) stg_we[IPX_F_CTR_DROPS_LSB / 32 + 2 * k +: 2] = 2'b11;
       stg_wdata[IPX_F_CTR_DROPS_LSB +: 1024] = {16{c_rd_data}};
     end
   end
@@ -243,7 +243,7 @@ module esp_encap #(
   /* verilator lint_off UNUSEDSIGNAL */
   logic unused_ok;
   assign unused_ok = ^{iwo_in_ready_unused, awo_in_ready_unused, ct_in_ready_unused,
-                       tag_in_ready_unused, tag_count_unused, d_user_unused};
+                       tag_in_ready_unused, d_user_unused};
   /* verilator lint_on UNUSEDSIGNAL */
 
 endmodule

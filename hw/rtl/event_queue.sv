@@ -28,10 +28,9 @@ module event_queue #(
   logic [NFLAGS-1:0] q_flags;
   logic [SA_W-1:0]   q_sa;
   logic [NFLAGS-1:0] done_reg;   // flags of the head entry already sent
-  logic [4:0]        q_count_unused;
 
-  // packets without events are not queued
-  sync_fifo #(.WIDTH(NFLAGS + SA_W), .DEPTH_W(4)) u_q (
+  // packets without events are not queued; the head comes from a register
+  fifo_ram #(.WIDTH(NFLAGS + SA_W), .ADDR_W(4)) u_q (
       .clk      (clk),
       .rst      (rst),
       .in_valid (in_valid && in_flags != '0),
@@ -39,8 +38,7 @@ module event_queue #(
       .in_data  ({in_flags, in_sa}),
       .out_valid(q_valid),
       .out_ready(q_valid && (q_flags & ~done_reg & ~pick) == '0),
-      .out_data ({q_flags, q_sa}),
-      .count    (q_count_unused)
+      .out_data ({q_flags, q_sa})
   );
 
   // lowest pending flag of the head entry
@@ -68,11 +66,6 @@ module event_queue #(
     end
     if (rst) done_reg <= '0;
   end
-
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic unused_ok;
-  assign unused_ok = ^q_count_unused;
-  /* verilator lint_on UNUSEDSIGNAL */
 
 endmodule
 

@@ -38,7 +38,7 @@ module fifo_ram #(
     issue     = !ram_empty && qn_after <= 2'd1;
   end
 
-  assign in_ready  = (wr_reg - rd_reg) != (ADDR_W+1)'(2 ** ADDR_W);
+  assign in_ready  = wr_reg != {~rd_reg[ADDR_W], rd_reg[ADDR_W-1:0]};
   assign out_valid = qn_reg != 2'd0;
   assign out_data  = q0_reg;
 

@@ -3,13 +3,14 @@
 // these keep every step within the pipeline's logic-depth budget.
 // Included inside each module that uses them, so no include guard.
 
-// x + 1 with the carries as AND prefixes (logic synthesis balances them)
+// x + 1 as four 16-bit increments, each taken when every chunk below it
+// is all ones (carry select: 16-bit carry chains side by side)
 function automatic logic [63:0] inc64(input logic [63:0] x);
   logic c;
   c = 1'b1;
-  for (int i = 0; i < 64; i++) begin
-    inc64[i] = x[i] ^ c;
-    c = c & x[i];
+  for (int k = 0; k < 4; k++) begin
+    inc64[16*k +: 16] = c ? x[16*k +: 16] + 16'd1 : x[16*k +: 16];
+    c = c && x[16*k +: 16] == 16'hffff;
   end
 endfunction
 

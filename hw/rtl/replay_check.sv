@@ -1,5 +1,5 @@
 // Anti-replay arithmetic of RFC 4303 3.4.3 and appendix A2.2, pipelined in
-// five stages without a long carry chain: from the received low 32 bits of
+// six stages without a long carry chain: from the received low 32 bits of
 // the sequence number, the window's top and its size W,
 //   - the 64-bit sequence number (ESN: the high half inferred from the top),
 //     or "invalid" when it would fall below 0 or beyond 2^64 - 1,
@@ -43,6 +43,22 @@ module replay_check #(
     dec64 = ~inc64(~x);
   endfunction
 
+  // ---- S0: inputs and W - 1
+  logic              v0, esn0;
+  logic [31:0]       lo0;
+  logic [63:0]       top0;
+  logic [15:0]       w0, wm0;
+  logic [PASS_W-1:0] p0;
+  always_ff @(posedge clk) begin
+    v0   <= in_valid;
+    esn0 <= in_esn;
+    lo0  <= in_lo;
+    top0 <= in_top;
+    w0   <= in_w;
+    wm0  <= in_w - 16'd1;
+    p0   <= in_pass;
+  end
+
   // ---- S1
   logic              v1, esn1;
   logic [31:0]       lo1;
@@ -59,21 +75,21 @@ module replay_check #(
   logic [63:0]       tdec_in, thi_inc_in, thi_dec_in;  // narrower values
   /* verilator lint_on UNUSEDSIGNAL */
   always_comb begin
-    tdec_in    = dec64({16'd0, in_top[63:16]});
-    thi_inc_in = inc64({32'd0, in_top[63:32]});
-    thi_dec_in = dec64({32'd0, in_top[63:32]});
+    tdec_in    = dec64({16'd0, top0[63:16]});
+    thi_inc_in = inc64({32'd0, top0[63:32]});
+    thi_dec_in = dec64({32'd0, top0[63:32]});
   end
   always_ff @(posedge clk) begin
-    v1    <= in_valid;
-    esn1  <= in_esn;
-    lo1   <= in_lo;
-    top1  <= in_top;
-    w1    <= in_w;
-    p1    <= in_pass;
-    tge1  <= in_top[31:16] != 16'd0 || in_top[15:0] >= in_w - 16'd1 || in_w == 16'd0;
-    xl1   <= {1'b0, in_top[15:0]} - {1'b0, in_w - 16'd1};
-    th1_m1 <= in_top[31:16] - 16'd1;
-    ll1   <= {1'b0, in_top[15:0]} - {1'b0, in_w - 16'd1};
+    v1    <= v0;
+    esn1  <= esn0;
+    lo1   <= lo0;
+    top1  <= top0;
+    w1    <= w0;
+    p1    <= p0;
+    tge1  <= top0[31:16] != 16'd0 || top0[15:0] >= wm0 || w0 == 16'd0;
+    xl1   <= {1'b0, top0[15:0]} - {1'b0, wm0};
+    th1_m1 <= top0[31:16] - 16'd1;
+    ll1   <= {1'b0, top0[15:0]} - {1'b0, wm0};
     tdec1 <= tdec_in[47:0];
     thi_p1 <= thi_inc_in[31:0];
     thi_m1 <= thi_dec_in[31:0];
@@ -118,6 +134,11 @@ module replay_check #(
   // ---- S3: the 64-bit number
   logic              v3, inv3;
   logic [63:0]       seq3, top3, left3;
+  logic [41:0]       tbh_inc3;    // (top >> 22) + 1: the high part plus a borrow
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [63:0]       tbh_inc2;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign tbh_inc2 = inc64({22'd0, top2[63:22]});
   logic              lneg3;
   logic              won3;
   logic [PASS_W-1:0] p3;
@@ -126,6 +147,7 @@ module replay_check #(
   always_ff @(posedge clk) begin
     v3    <= v2;
     top3  <= top2;
+    tbh_inc3 <= tbh_inc2[41:0];
     left3 <= left2;
     lneg3 <= left_neg2;
     won3  <= w2 != 16'd0;
@@ -147,16 +169,12 @@ module replay_check #(
   logic [63:0]       seq4;
   logic [7:0]        ct4, cl4;
   logic [16:0]       dlo4;        // low 16 bits of (seq >> 6) - (top >> 6), borrow
-  logic              hi_eq4, hi_eq1_4;
+  logic [2:0]        hi_eq4, hi_eq1_4;   // high parts equal, per chunk
   logic [PASS_W-1:0] p4;
   logic [57:0]       tb3, sb3;
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [63:0]       tbh_inc;
-  /* verilator lint_on UNUSEDSIGNAL */
   always_comb begin
     tb3 = top3[63:6];
     sb3 = seq3[63:6];
-    tbh_inc = inc64({22'd0, tb3[57:16]});
   end
   always_ff @(posedge clk) begin
     v4       <= v3;
@@ -169,8 +187,12 @@ module replay_check #(
     ct4      <= cmp64_step(seq3, top3);
     cl4      <= cmp64_step(seq3, left3);
     dlo4     <= {1'b0, sb3[15:0]} - {1'b0, tb3[15:0]};
-    hi_eq4   <= sb3[57:16] == tb3[57:16];
-    hi_eq1_4 <= sb3[57:16] == tbh_inc[41:0];
+    hi_eq4[0]   <= sb3[31:16] == tb3[31:16];
+    hi_eq4[1]   <= sb3[47:32] == tb3[47:32];
+    hi_eq4[2]   <= sb3[57:48] == tb3[57:48];
+    hi_eq1_4[0] <= sb3[31:16] == tbh_inc3[15:0];
+    hi_eq1_4[1] <= sb3[47:32] == tbh_inc3[31:16];
+    hi_eq1_4[2] <= sb3[57:48] == tbh_inc3[41:32];
   end
 
   // ---- S5
@@ -179,7 +201,7 @@ module replay_check #(
     newer4 = cmp64_ge(ct4) && !(&ct4[3:0]);  // above the top, not equal
     // the 16-bit difference is the whole difference when the high parts
     // agree, allowing for the borrow
-    near4 = dlo4[16] ? hi_eq1_4 : hi_eq4;
+    near4 = dlo4[16] ? &hi_eq1_4 : &hi_eq4;
   end
 
   always_ff @(posedge clk) begin

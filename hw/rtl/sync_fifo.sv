@@ -24,11 +24,13 @@ module sync_fifo #(
   end
 
   logic [WIDTH-1:0] mem[2**DEPTH_W];
-  logic [DEPTH_W:0] wr_reg, rd_reg;
+  logic [DEPTH_W:0] wr_reg, rd_reg, count_reg;
 
-  assign count     = wr_reg - rd_reg;
-  assign in_ready  = count != (DEPTH_W+1)'(2**DEPTH_W);
-  assign out_valid = count != '0;
+  // full and empty from the pointers (equality, no subtraction); the count
+  // is a register of its own for the consumers' room checks
+  assign count     = count_reg;
+  assign in_ready  = wr_reg != {~rd_reg[DEPTH_W], rd_reg[DEPTH_W-1:0]};
+  assign out_valid = wr_reg != rd_reg;
   assign out_data  = mem[rd_reg[DEPTH_W-1:0]];
 
   always_ff @(posedge clk) begin
@@ -37,11 +39,13 @@ module sync_fifo #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      wr_reg <= '0;
-      rd_reg <= '0;
+      wr_reg    <= '0;
+      rd_reg    <= '0;
+      count_reg <= '0;
     end else begin
       if (in_valid && in_ready) wr_reg <= wr_reg + 1'b1;
       if (out_valid && out_ready) rd_reg <= rd_reg + 1'b1;
+      count_reg <= count_reg + (DEPTH_W+1)'(in_valid && in_ready) - (DEPTH_W+1)'(out_valid && out_ready);
     end
   end
 

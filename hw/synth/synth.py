@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Synthesis report of the RTL pipeline with yosys (make -C hw synth).
+
+Synthesizes esp_top hierarchically with `synth_xilinx -family xcup`, then
+for each block flattens its netlist and reports LUTs, flip-flops, block RAM
+(RAMB36E2 + RAMB18E2 / 2), UltraRAM and the longest register-to-register
+path as `ltp -noff` counts cells once the sequential primitives (FD*, SRL*,
+RAMB*, URAM*) are cut out of the netlist.
+Usage: synth.py OUTDIR [TOP ...]   (default: the whole pipeline and its blocks)
+"""
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RTL = os.path.join(HERE, '..', 'rtl')
+CUT = 't:FD* t:RAMB* %u t:URAM* %u t:SRL* %u %n'
+# blocks reported: (label, module, what it is)
+BLOCKS = [
+    ('AES core', 'aes_enc_pipe', '15-stage AES-128/192/256, per-SA round keys'),
+    ('GHASH', 'ghash_pipe', '5 chains, 3-stage Karatsuba multiplier, H^1..H^5 per SA'),
+    ('GCM core', 'gcm_pipe', 'AES + GHASH + tag'),
+    ('SA table out', 'encap_admit', 'outbound config/state RAMs, checks, seq, lifetimes'),
+    ('SA table in (lookup)', 'decap_admit', 'inbound config, SPI hash tables, early checks'),
+    ('SA table in (state)', 'decap_commit', 'inbound state, 1024-bit replay windows, commit'),
+    ('drop counters', 'drop_ctr', '16 x 64-bit per SA (one direction)'),
+    ('encap', 'esp_encap', 'whole outbound path'),
+    ('decap', 'esp_decap', 'whole inbound path'),
+    ('registers', 'esp_regs', 'AXI-Lite register file'),
+    ('pipeline', 'esp_top', 'everything'),
+]
+
+
+def yosys(script, log):
+    with open(log, 'w') as f:
+        r = subprocess.run(['yosys', '-q', '-l', log + '.full', '-p', script],
+                           stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        sys.exit('yosys failed, see %s.full' % log)
+
+
+def parse_stat(text):
+    cells = {}
+    for m in re.finditer(r'^\s+([A-Z][A-Z0-9_]*)\s+(\d+)\s*$', text, re.M):
+        cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
+    return cells
+
+
+def main():
+    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else 'synth-out')
+    tops = sys.argv[2:]
+    os.makedirs(out, exist_ok=True)
+    srcs = ' '.join(sorted(os.path.join(RTL, f) for f in os.listdir(RTL) if f.endswith('.sv')))
+    il = os.path.join(out, 'esp_top.il')
+    yosys('read_verilog -sv -I%s %s; hierarchy -check -top esp_top; '
+          'synth_xilinx -family xcup -top esp_top -noiopad; write_rtlil %s' % (RTL, srcs, il),
+          os.path.join(out, 'synth.log'))
+    mods = re.findall(r'^module (\S+)$', open(il).read(), re.M)
+    rows = []
+    for label, base, what in BLOCKS:
+        if tops and base not in tops:
+            continue
+        name = next((m for m in mods if m == '\\' + base or
+                     re.search(r'\\%s(\\|$)' % base, m)), None)
+        if not name:
+            continue
+        log = os.path.join(out, base + '.log')
+        yosys('read_rtlil %s; hierarchy -top %s; flatten; tee -o %s.stat stat; '
+              'tee -o %s.ltp ltp -noff %s' % (il, name.replace('$', '\\$'), log, log, CUT), log)
+        c = parse_stat(open(log + '.stat').read())
+        m = re.search(r'length=(\d+)', open(log + '.ltp').read())
+        lut = sum(v for k, v in c.items() if re.match(r'LUT\d$', k))
+        ff = sum(v for k, v in c.items() if k.startswith('FD'))
+        bram = c.get('RAMB36E2', 0) + c.get('RAMB18E2', 0) / 2
+        lutram = sum(v for k, v in c.items() if k.startswith('RAM') and not k.startswith('RAMB'))
+        rows.append((label, base, lut, ff, bram, c.get('URAM288', 0), lutram,
+                     c.get('SRL16E', 0) + c.get('SRLC32E', 0), c.get('CARRY4', 0),
+                     int(m.group(1)) if m else -1, what))
+    hdr = ('block', 'module', 'LUT', 'FF', 'BRAM36', 'URAM', 'LUTRAM', 'SRL', 'CARRY4', 'ltp')
+    lines = ['yosys synth_xilinx -family xcup; ltp -noff = cells on the longest '
+             'register-to-register path (FD*/SRL*/RAMB*/URAM* cut out)', '',
+             '%-22s %-14s %8s %8s %7s %5s %7s %5s %7s %4s' % hdr]
+    for r in rows:
+        lines.append('%-22s %-14s %8d %8d %7.1f %5d %7d %5d %7d %4d' % r[:10])
+    worst = max((r[9] for r in rows), default=-1)
+    lines += ['', 'longest register-to-register path: %d cells (target <= 8)' % worst]
+    text = '\n'.join(lines) + '\n'
+    open(os.path.join(out, 'report.txt'), 'w').write(text)
+    print(text, end='')
+    return 0 if worst <= 8 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
