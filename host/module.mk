@@ -1,17 +1,34 @@
 # host/: the appliance -> $(O)/ipsecfx (the command); ipsecfxd joins later.
-HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c
+HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
+	host/config/config.c host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)
 
 $(HOSTCFG_LIB): $(HOSTCFG_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
-IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c
+IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c host/cmd/cmd_ctl.c
 IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFX_OBJS)
 BINS += $(O)/ipsecfx
 
-$(O)/ipsecfx: $(IPSECFX_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(DRIVER_LIBS)
+include host/ike/module.mk
+
+# The host libraries refer to each other (config <-> ike): link as a group.
+HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(DP_LIB) $(DRIVER_LIB)
+HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
+HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
+
+# the daemon
+IPSECFXD_SRCS := host/daemon/ipsecfxd.c
+IPSECFXD_OBJS := $(IPSECFXD_SRCS:%.c=$(O)/%.o)
+OBJS += $(IPSECFXD_OBJS)
+BINS += $(O)/ipsecfxd
+
+$(O)/ipsecfxd: $(IPSECFXD_OBJS) $(HOST_LIB_DEPS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFXD_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)
+
+$(O)/ipsecfx: $(IPSECFX_OBJS) $(HOST_LIB_DEPS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFX_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)

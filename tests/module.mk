@@ -8,10 +8,20 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 OBJS += $(UNIT_SRCS:%.c=$(O)/%.o)
 TEST_BINS += $(UNIT_BINS)
 
-# unit tests may reach into driver internals (driver/soft/soft.h)
-$(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+# unit tests may reach into driver internals (driver/soft/soft.h) and
+# include host modules as "ike/ike_msg.h"
+$(O)/tests/unit/%.o: IPX_CPPFLAGS += -Idriver -Ihost -Itests/lib
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(HOSTCFG_LIB) $(DRIVER_LIB)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TESTLIB_OBJS) $(HOST_LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_CMOCKA) $(LIBS_JSON) $(LIBS_CYAML) $(LIBS_PCAP) $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(HOST_LIBS) $(LIBS_CMOCKA) $(HOST_SYSLIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
+
+# The static-SA harness for the data plane (tests/dataplane/t_*.sh, bench/tunnel)
+DPSTATIC_SRCS := tests/dataplane/dp_static.c
+OBJS += $(DPSTATIC_SRCS:%.c=$(O)/%.o)
+TEST_BINS += $(O)/tests/dp_static
+
+$(O)/tests/dp_static: $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIBS) $(HOST_SYSLIBS)

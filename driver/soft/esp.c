@@ -19,43 +19,81 @@
 #define NH_IPV6 41
 #define NH_NONE 59
 
-/* RFC 1071 one's complement sum, folded later. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+/*
+ * RFC 1071 one's complement sum.  The sum is byte-order independent (1071
+ * section 2(B)), so it runs over native 32-bit words and the folded result
+ * is stored with memcpy; csum_add returns a partial sum to fold later.
+ */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-	while (len > 1) {
-		sum += ipx_ld16(p);
+	uint32_t w;
+	uint16_t h;
+
+	while (len >= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
+	if (len) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	return sum;
 }
 
-static uint16_t csum_fold(uint32_t sum)
+/* Fold and complement; the result is in wire order when stored with memcpy. */
+static uint16_t csum_fold(uint64_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 
 static void ipv4_set_csum(uint8_t *ip, uint32_t ihl)
 {
+	uint64_t sum;
+	uint32_t w[5];
+	uint16_t c;
+
 	ip[10] = ip[11] = 0;
-	ipx_st16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	if (ihl == 20) {
+		/* the common case, unrolled: five 32-bit words */
+		memcpy(w, ip, 20);
+		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	} else {
+		sum = csum_add(0, ip, ihl);
+	}
+	c = csum_fold(sum);
+	memcpy(ip + 10, &c, 2);
 }
 
 /* RFC 8200 8.1: UDP over IPv6 needs a checksum (RFC 6935's zero-checksum
  * exception is not used).  udp points at the UDP header of len bytes. */
 static void udp6_set_csum(const uint8_t *ip6, uint8_t *udp, uint32_t len)
 {
-	uint32_t sum = csum_add(0, ip6 + 8, 32);  /* source and destination */
+	uint64_t sum = csum_add(0, ip6 + 8, 32);  /* source and destination */
+	uint8_t pseudo[8];
 	uint16_t c;
 
-	sum += len + IPPROTO_UDP_;
+	ipx_st32(pseudo, len);                     /* upper-layer length */
+	ipx_st32(pseudo + 4, IPPROTO_UDP_);        /* zeros, next header */
+	sum = csum_add(sum, pseudo, 8);
 	udp[6] = udp[7] = 0;
 	c = csum_fold(csum_add(sum, udp, len));
-	ipx_st16(udp + 6, c ? c : 0xffff);
+	if (!c)
+		c = 0xffff;  /* 0 means "no checksum" */
+	memcpy(udp + 6, &c, 2);
 }
 
 /* IPv6 extension headers that precede ESP (RFC 4303 3.1.1): walk them and
@@ -82,7 +120,7 @@ static int ipv6_skip_ext(const uint8_t *ip, uint32_t len, uint32_t *nh_off)
 
 /* The IP packet at p: its real length (trailing bytes, such as Ethernet
  * padding, are not part of it).  0 when malformed. */
-static uint32_t ip_len(const uint8_t *p, uint32_t len)
+static inline __attribute__((always_inline)) uint32_t ip_len(const uint8_t *p, uint32_t len)
 {
 	if (len < 1)
 		return 0;
@@ -122,20 +160,31 @@ static void write_outer(const struct soft_sa *sa, uint8_t *o, uint32_t tot,
 		memcpy(o + 24, sa->dst.a, 16);
 		return;
 	}
-	o[0] = 0x45;
-	o[1] = tos;
-	ipx_st16(o + 2, (uint16_t)tot);
-	/* RFC 6864: the ID only matters for fragments; the low 16 bits of the
-	 * sequence number are unique within any reassembly lifetime and need
-	 * no extra state, so hardware and software agree. */
-	ipx_st16(o + 4, (uint16_t)seq);
-	ipx_st16(o + 6, (sa->df == IPX_DF_SET ||
-			 (sa->df == IPX_DF_COPY && inner_df)) ? 0x4000 : 0);
-	o[8] = ttl;
-	o[9] = proto;
-	memcpy(o + 12, sa->src.a, 4);
-	memcpy(o + 16, sa->dst.a, 4);
-	ipv4_set_csum(o, 20);
+	/* Built in registers and stored once: reading back freshly stored
+	 * bytes to checksum them would stall on store forwarding. */
+	{
+		/* RFC 6864: the ID only matters for fragments; the low 16 bits
+		 * of the sequence number are unique within any reassembly
+		 * lifetime and need no extra state, so hardware and software
+		 * agree. */
+		uint32_t df = (sa->df == IPX_DF_SET ||
+			       (sa->df == IPX_DF_COPY && inner_df)) ? 0x4000 : 0;
+		uint32_t w0 = 0x45u << 24 | (uint32_t)tos << 16 | tot;
+		uint32_t w1 = (uint32_t)(uint16_t)seq << 16 | df;
+		uint32_t w2 = (uint32_t)ttl << 24 | (uint32_t)proto << 16;
+		uint32_t w3 = ipx_ld32(sa->src.a), w4 = ipx_ld32(sa->dst.a);
+		uint64_t sum = (uint64_t)w0 + w1 + w2 + w3 + w4;
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		w2 |= (uint16_t)~sum;
+		ipx_st32(o, w0);
+		ipx_st32(o + 4, w1);
+		ipx_st32(o + 8, w2);
+		ipx_st32(o + 12, w3);
+		ipx_st32(o + 16, w4);
+	}
 }
 
 /* Trailer (RFC 4303 2.4): TFC padding, then pad bytes 1, 2, 3, ..., pad
@@ -145,9 +194,12 @@ static uint32_t write_trailer(const struct soft_sa *sa, uint8_t *body,
 {
 	uint32_t padlen, i;
 
-	memset(body + len, 0, tfc);
-	len += tfc;
-	padlen = (sa->block - (len + 2) % sa->block) % sa->block;
+	if (tfc) {
+		memset(body + len, 0, tfc);
+		len += tfc;
+	}
+	/* block is a power of two (4 or 16): no division on the hot path */
+	padlen = (0u - (len + 2)) & (sa->block - 1u);
 	for (i = 0; i < padlen; i++)
 		body[len + i] = (uint8_t)(i + 1);
 	body[len + padlen] = (uint8_t)padlen;
@@ -155,14 +207,13 @@ static uint32_t write_trailer(const struct soft_sa *sa, uint8_t *body,
 	return len + padlen + 2;
 }
 
-int esp_encap(struct soft_engine *e, struct soft_sa *sa, struct ipx_pkt *pkt,
-	      uint64_t seq, uint32_t *inner_len)
+int esp_encap(struct soft_sa *sa, struct ipx_pkt *pkt, uint64_t seq,
+	      uint32_t *inner_len, struct xf_job *job)
 {
 	uint8_t *in = pkt->buf + pkt->off, *esp, *l3, nh;
 	uint32_t plen = ip_len(in, pkt->len), tfc = 0, hdr, l3len, ptlen;
 	uint32_t espoff, udp = sa->encap ? 8 : 0, espn = 8u + sa->iv_len, nh_off;
 	uint32_t maxpad = sa->block - 1 + 2 + IPX_ICV_LEN;
-	int ret;
 
 	if (!plen)
 		return IPX_ST_MALFORMED;
@@ -225,10 +276,8 @@ int esp_encap(struct soft_engine *e, struct soft_sa *sa, struct ipx_pkt *pkt,
 		espoff = l3len + udp;
 	}
 
-	ipx_st32(esp, sa->spi);
-	ipx_st32(esp + 4, (uint32_t)seq);
-	ret = xform_seal(e, &sa->xf, esp, ptlen, seq, sa->esn, NULL);
-	if (ret < 0)
+	ipx_st64(esp, (uint64_t)sa->spi << 32 | (uint32_t)seq);
+	if (xform_prep(&sa->xf, job, esp, ptlen, seq, sa->esn, NULL, 1) < 0)
 		return IPX_ST_ENGINE_FAULT;
 	if (udp) {
 		uint8_t *u = esp - 8;
@@ -238,13 +287,21 @@ int esp_encap(struct soft_engine *e, struct soft_sa *sa, struct ipx_pkt *pkt,
 		ipx_st16(u + 2, sa->encap_dport);
 		ipx_st16(u + 4, (uint16_t)ulen);
 		u[6] = u[7] = 0;  /* RFC 3948 2.1: checksum 0 over IPv4 */
-		if (l3[0] >> 4 == 6)
-			udp6_set_csum(l3, u, ulen);
 	}
 	pkt->off = (uint32_t)(l3 - pkt->buf);
 	pkt->len = espoff + espn + ptlen + IPX_ICV_LEN;
 	pkt->esp_off = (uint16_t)espoff;
 	return IPX_ST_OK;
+}
+
+/* After the cipher ran: the UDP checksum over IPv6 covers the ciphertext. */
+void esp_encap_finish(const struct soft_sa *sa, struct ipx_pkt *pkt)
+{
+	uint8_t *l3 = pkt->buf + pkt->off;
+
+	if (sa->encap && l3[0] >> 4 == 6)
+		udp6_set_csum(l3, l3 + pkt->esp_off - 8,
+			      pkt->len - pkt->esp_off + 8);
 }
 
 /* Where the ESP header of a received packet is. */
@@ -298,28 +355,41 @@ int esp_parse_outer(const struct ipx_pkt *pkt, struct esp_outer *o)
 	return IPX_ST_OK;
 }
 
-int esp_decap(struct soft_engine *e, struct soft_sa *sa, struct ipx_pkt *pkt,
-	      const struct esp_outer *o, uint32_t *inner_len)
+int esp_decap_prep(struct soft_sa *sa, struct ipx_pkt *pkt,
+		   const struct esp_outer *o, struct xf_job *job)
 {
-	uint8_t *ip = pkt->buf + pkt->off, *esp = ip + o->esp_off, *pt, nh;
-	uint32_t ivl = sa->iv_len, ctlen, padlen, body, i;
+	uint8_t *esp = pkt->buf + pkt->off + o->esp_off;
+	uint32_t ivl = sa->iv_len, ctlen;
 	uint64_t seq;
 
 	if (o->esp_len < 8 + ivl + sa->block + IPX_ICV_LEN)
 		return IPX_ST_MALFORMED;
 	ctlen = o->esp_len - 8 - ivl - IPX_ICV_LEN;
-	if (ctlen % sa->block)
+	if (ctlen & (sa->block - 1u))
 		return IPX_ST_MALFORMED;
-
 	/* RFC 4303 3.4.3: replay check before the ICV, update after */
 	if (!replay_infer(&sa->rp, ipx_ld32(esp + 4), sa->esn, &seq) ||
 	    !replay_check(&sa->rp, seq))
 		return IPX_ST_REPLAYED;
-	if (xform_open(e, &sa->xf, esp, ctlen, seq, sa->esn) < 0)
-		return IPX_ST_AUTH_FAILED;
-	replay_update(&sa->rp, seq);
+	if (xform_prep(&sa->xf, job, esp, ctlen, seq, sa->esn, NULL, 0) < 0)
+		return IPX_ST_ENGINE_FAULT;
+	return IPX_ST_OK;
+}
 
-	pt = esp + 8 + ivl;
+/* After the ICV verified: window, trailer, output. */
+int esp_decap_finish(struct soft_sa *sa, struct ipx_pkt *pkt,
+		     const struct esp_outer *o, const struct xf_job *job,
+		     uint32_t *inner_len)
+{
+	uint8_t *ip = pkt->buf + pkt->off, *pt, nh;
+	uint32_t ctlen = job->len, padlen, body, i;
+
+	/* checked again: the same number may have come twice in one burst */
+	if (!replay_check(&sa->rp, job->seq))
+		return IPX_ST_REPLAYED;
+	replay_update(&sa->rp, job->seq);
+
+	pt = job->esp + 8 + sa->iv_len;
 	padlen = pt[ctlen - 2];
 	nh = pt[ctlen - 1];
 	if (padlen + 2 > ctlen)

@@ -52,69 +52,6 @@ void replay_free(struct replay *rp)
 	rp->bits = NULL;
 }
 
-/*
- * RFC 4303 A2.2: place the received low half in the window.  Tl, Th are the
- * halves of the top, W the window.  Without ESN the number is the low half.
- */
-bool replay_infer(const struct replay *rp, uint32_t seq_lo, bool esn,
-		  uint64_t *seq)
-{
-	uint32_t tl = (uint32_t)rp->top, th = (uint32_t)(rp->top >> 32);
-	uint32_t w = rp->window;
-
-	if (!esn) {
-		*seq = seq_lo;
-		return true;
-	}
-	if (tl >= w - 1) {
-		/* window within one subspace */
-		if (seq_lo >= tl - w + 1) {
-			*seq = (uint64_t)th << 32 | seq_lo;
-		} else {
-			if (th == UINT32_MAX)
-				return false;  /* beyond 2^64: cannot be valid */
-			*seq = (uint64_t)(th + 1) << 32 | seq_lo;
-		}
-	} else {
-		/* window spans two subspaces */
-		if (seq_lo >= tl - w + 1) {  /* wraps: upper part of previous */
-			if (th == 0)
-				return false;  /* below sequence number 0 */
-			*seq = (uint64_t)(th - 1) << 32 | seq_lo;
-		} else {
-			*seq = (uint64_t)th << 32 | seq_lo;
-		}
-	}
-	return true;
-}
-
-bool replay_check(const struct replay *rp, uint64_t seq)
-{
-	if (rp->window == 0)
-		return seq != 0;
-	if (seq > rp->top)
-		return true;
-	if (rp->top - seq >= rp->window)
-		return false;
-	return !(rp->bits[(seq >> 6) & rp->mask] & (1ull << (seq & 63)));
-}
-
-void replay_update(struct replay *rp, uint64_t seq)
-{
-	if (seq > rp->top) {
-		uint64_t from = rp->top >> 6, to = seq >> 6;
-		uint64_t n = to - from;
-
-		if (n > rp->mask + 1ull)
-			n = rp->mask + 1ull;
-		for (uint64_t i = 1; i <= n; i++)
-			rp->bits[(from + i) & rp->mask] = 0;
-		rp->top = seq;
-	}
-	if (rp->window)
-		rp->bits[(seq >> 6) & rp->mask] |= 1ull << (seq & 63);
-}
-
 /* bitmap bit i = sequence number top - i seen, for i < window */
 void replay_export(const struct replay *rp, uint64_t *bitmap)
 {

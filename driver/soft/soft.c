@@ -143,12 +143,12 @@ static void soft_caps(void *priv, struct ipx_caps *c)
 	c->ipv6_outer = c->udp_encap = c->transport_mode = c->esn = c->tfc = true;
 	if (e->imb)
 		snprintf(c->impl, sizeof(c->impl),
-			 "AES-GCM: intel-ipsec-mb %s %s; others: %s",
+			 "AES-GCM: intel-ipsec-mb %s %s; others: OpenSSL %s",
 			 imb_get_version_str(), e->imb_arch,
-			 OpenSSL_version(OPENSSL_VERSION));
+			 OpenSSL_version(OPENSSL_VERSION_STRING));
 	else
-		snprintf(c->impl, sizeof(c->impl), "%s",
-			 OpenSSL_version(OPENSSL_VERSION));
+		snprintf(c->impl, sizeof(c->impl), "OpenSSL %s",
+			 OpenSSL_version(OPENSSL_VERSION_STRING));
 }
 
 static inline uint32_t spi_slot(const struct soft_engine *e, uint32_t spi)
@@ -178,12 +178,16 @@ static void set_limits(struct soft_sa *sa, const struct ipx_sa_params *p)
 {
 	sa->soft = p->soft;
 	sa->hard = p->hard;
+	sa->limits = p->soft.bytes || p->soft.packets || p->hard.bytes ||
+		     p->hard.packets;
 }
 
-static void check_lifetime(struct soft_engine *e, struct soft_sa *sa)
+static inline void check_lifetime(struct soft_engine *e, struct soft_sa *sa)
 {
 	const struct ipx_sa_counters *c = &sa->ctr;
 
+	if (!sa->limits)
+		return;
 	if (!sa->soft_expired &&
 	    ((sa->soft.bytes && c->bytes >= sa->soft.bytes) ||
 	     (sa->soft.packets && c->packets >= sa->soft.packets))) {
@@ -371,16 +375,36 @@ static int soft_sa_set_state(void *priv, uint32_t id,
 	return 0;
 }
 
-static int soft_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+/* The sequence number just used is spent: advance, or stop at the limit. */
+static void seq_spent(struct soft_engine *e, struct soft_sa *sa)
 {
-	struct soft_engine *e = priv;
+	if (sa->seq == sa->seq_max) {
+		sa->seq_exhausted = true;
+		ev_push(e, sa, IPX_EV_SEQ_EXHAUSTED);
+	} else {
+		sa->seq++;
+	}
+	if (!sa->seq_warned && sa->seq >= sa->seq_warn) {
+		sa->seq_warned = true;
+		ev_push(e, sa, IPX_EV_SEQ_NEAR_EXHAUSTION);
+	}
+}
 
+/*
+ * Encrypt in chunks, in three passes: headers, trailers and crypto jobs for
+ * every packet (sequence numbers, counters and lifetimes decided here, so a
+ * limit reached mid-chunk stops the packets after it); then the ciphers;
+ * then what needs the ciphertext (the UDP checksum over IPv6).
+ */
+static void encrypt_chunk(struct soft_engine *e, struct ipx_pkt *pkts, unsigned n)
+{
 	for (unsigned i = 0; i < n; i++) {
 		struct ipx_pkt *pkt = &pkts[i];
+		struct soft_slot *sl = &e->slot[i];
 		struct soft_sa *sa = get_sa(e, pkt->sa);
-		uint32_t inner = 0;
 		int st;
 
+		sl->sa = NULL;
 		if (!sa || sa->dir != IPX_DIR_OUT) {
 			pkt->status = IPX_ST_BAD_SA;
 			e->drops[IPX_ST_BAD_SA]++;
@@ -393,45 +417,58 @@ static int soft_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 		else if (sa->seq_exhausted)
 			st = IPX_ST_SEQ_EXHAUSTED;
 		else
-			st = esp_encap(e, sa, pkt, sa->seq, &inner);
+			st = esp_encap(sa, pkt, sa->seq, &sl->inner, &sl->job);
 		pkt->status = (uint16_t)st;
-		if (st != IPX_ST_OK && st != IPX_ST_ENGINE_FAULT) {
-			sa->ctr.drops[st]++;
-			continue;
-		}
-		/* the sequence number is spent once a seal was attempted */
-		if (sa->seq == sa->seq_max) {
-			sa->seq_exhausted = true;
-			ev_push(e, sa, IPX_EV_SEQ_EXHAUSTED);
-		} else {
-			sa->seq++;
-		}
-		if (!sa->seq_warned && sa->seq >= sa->seq_warn) {
-			sa->seq_warned = true;
-			ev_push(e, sa, IPX_EV_SEQ_NEAR_EXHAUSTION);
-		}
+		if (st == IPX_ST_OK || st == IPX_ST_ENGINE_FAULT)
+			seq_spent(e, sa);  /* spent once a seal was prepared */
 		if (st != IPX_ST_OK) {
 			sa->ctr.drops[st]++;
 			continue;
 		}
+		sl->sa = sa;
 		sa->ctr.packets++;
-		sa->ctr.bytes += inner;
+		sa->ctr.bytes += sl->inner;
 		check_lifetime(e, sa);
 	}
-	return (int)n;
+	for (unsigned i = 0; i < n; i++) {
+		struct soft_slot *sl = &e->slot[i];
+
+		if (sl->sa && xform_run(e, &sl->job, 1) < 0) {
+			/* OpenSSL failed: the packet is lost, its number spent */
+			pkts[i].status = IPX_ST_ENGINE_FAULT;
+			sl->sa->ctr.packets--;
+			sl->sa->ctr.bytes -= sl->inner;
+			sl->sa->ctr.drops[IPX_ST_ENGINE_FAULT]++;
+			sl->sa = NULL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (e->slot[i].sa && e->slot[i].sa->encap)
+			esp_encap_finish(e->slot[i].sa, &pkts[i]);
 }
 
-static int soft_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+static int soft_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 {
 	struct soft_engine *e = priv;
 
+	for (unsigned i = 0; i < n; i += SOFT_CHUNK)
+		encrypt_chunk(e, pkts + i, n - i < SOFT_CHUNK ? n - i : SOFT_CHUNK);
+	return (int)n;
+}
+
+/*
+ * Decrypt in chunks, in three passes: outer headers, SA, length and replay
+ * checks and crypto jobs; the ciphers (ICV verified); then, in packet
+ * order, the window update, the trailer and the output.
+ */
+static void decrypt_chunk(struct soft_engine *e, struct ipx_pkt *pkts, unsigned n)
+{
 	for (unsigned i = 0; i < n; i++) {
 		struct ipx_pkt *pkt = &pkts[i];
-		struct esp_outer o;
-		struct soft_sa *sa;
-		uint32_t inner = 0;
+		struct soft_slot *sl = &e->slot[i];
 		int st;
 
+		sl->sa = NULL;
 		pkt->sa = IPX_SA_NONE;
 		pkt->esp_off = 0;
 		if (pkt->off > pkt->buf_len || pkt->len > pkt->buf_len - pkt->off)
@@ -439,9 +476,9 @@ static int soft_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 		else if (pkt->len > IPX_MAX_PKT_LEN + IPX_MAX_OVERHEAD)
 			st = IPX_ST_TOO_BIG;
 		else
-			st = esp_parse_outer(pkt, &o);
+			st = esp_parse_outer(pkt, &sl->o);
 		if (st == IPX_ST_OK) {
-			pkt->sa = soft_lookup(e, o.spi);
+			pkt->sa = soft_lookup(e, sl->o.spi);
 			if (pkt->sa == IPX_SA_NONE)
 				st = IPX_ST_UNKNOWN_SPI;
 		}
@@ -450,19 +487,59 @@ static int soft_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 			e->drops[st]++;
 			continue;
 		}
-		sa = &e->sas[pkt->sa];
-		pkt->esp_off = (uint16_t)o.esp_off;
-		st = sa->hard_expired ? IPX_ST_SA_EXPIRED
-				      : esp_decap(e, sa, pkt, &o, &inner);
+		sl->sa = &e->sas[pkt->sa];
+		pkt->esp_off = (uint16_t)sl->o.esp_off;
+		st = sl->sa->hard_expired ? IPX_ST_SA_EXPIRED
+					  : esp_decap_prep(sl->sa, pkt, &sl->o, &sl->job);
 		pkt->status = (uint16_t)st;
+		if (st != IPX_ST_OK) {
+			sl->sa->ctr.drops[st]++;
+			sl->sa = NULL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct soft_slot *sl = &e->slot[i];
+		int ret;
+
+		if (!sl->sa)
+			continue;
+		ret = xform_run(e, &sl->job, 0);
+		if (ret < 0) {
+			int st = ret == -EBADMSG ? IPX_ST_AUTH_FAILED : IPX_ST_ENGINE_FAULT;
+
+			pkts[i].status = (uint16_t)st;
+			sl->sa->ctr.drops[st]++;
+			sl->sa = NULL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct soft_slot *sl = &e->slot[i];
+		struct soft_sa *sa = sl->sa;
+		int st;
+
+		if (!sa)
+			continue;
+		/* a packet earlier in this chunk may have hit the hard limit */
+		st = sa->hard_expired ? IPX_ST_SA_EXPIRED
+				      : esp_decap_finish(sa, &pkts[i], &sl->o,
+							 &sl->job, &sl->inner);
+		pkts[i].status = (uint16_t)st;
 		if (st != IPX_ST_OK) {
 			sa->ctr.drops[st]++;
 			continue;
 		}
 		sa->ctr.packets++;
-		sa->ctr.bytes += inner;
+		sa->ctr.bytes += sl->inner;
 		check_lifetime(e, sa);
 	}
+}
+
+static int soft_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+{
+	struct soft_engine *e = priv;
+
+	for (unsigned i = 0; i < n; i += SOFT_CHUNK)
+		decrypt_chunk(e, pkts + i, n - i < SOFT_CHUNK ? n - i : SOFT_CHUNK);
 	return (int)n;
 }
 
@@ -499,29 +576,3 @@ const struct ipx_backend ipx_backend_soft = {
 	.events = soft_events,
 	.drops = soft_drops,
 };
-
-/* Known-answer tests: seal or open with an IV the vector dictates. */
-int soft_kat_seal(struct ipx_engine *eng, uint32_t id, uint8_t *esp,
-		  uint32_t ptlen, uint64_t seq, const uint8_t *iv)
-{
-	struct soft_engine *e = ipx_engine_priv(eng, &ipx_backend_soft);
-	struct soft_sa *sa = e ? get_sa(e, id) : NULL;
-
-	if (!sa)
-		return -ENOENT;
-	ipx_st32(esp, sa->spi);
-	ipx_st32(esp + 4, (uint32_t)seq);
-	return xform_seal(e, &sa->xf, esp, ptlen, seq, sa->esn, iv);
-}
-
-int soft_kat_open(struct ipx_engine *eng, uint32_t id, uint8_t *esp,
-		  uint32_t esp_len, uint64_t seq)
-{
-	struct soft_engine *e = ipx_engine_priv(eng, &ipx_backend_soft);
-	struct soft_sa *sa = e ? get_sa(e, id) : NULL;
-
-	if (!sa || esp_len < 8u + sa->iv_len + IPX_ICV_LEN)
-		return -ENOENT;
-	return xform_open(e, &sa->xf, esp, esp_len - 8 - sa->iv_len - IPX_ICV_LEN,
-			  seq, sa->esn);
-}

@@ -30,6 +30,19 @@
 
 #include "soft.h"
 
+/* Constant-time comparison of two 16-byte tags: no branch or early exit
+ * depends on the data (as CRYPTO_memcmp, inlined for the 64-byte path). */
+static inline bool tag16_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 static bool is_gmac(uint8_t c)
 {
 	return c == IPX_CIPHER_AES128GMAC || c == IPX_CIPHER_AES192GMAC ||
@@ -100,6 +113,7 @@ int xform_init(struct soft_engine *e, struct xform *xf,
 
 	memset(xf, 0, sizeof(*xf));
 	xf->cipher = p->cipher;
+	xf->kind = is_cbc(p->cipher) ? XF_CBC : is_gmac(p->cipher) ? XF_GMAC : XF_AEAD;
 	if (is_cbc(p->cipher)) {
 		const EVP_CIPHER *cbc = ci->key_len == 16 ? EVP_aes_128_cbc()
 							  : EVP_aes_256_cbc();
@@ -135,12 +149,18 @@ int xform_init(struct soft_engine *e, struct xform *xf,
 		switch (xf->key_bytes) {
 		case 16:
 			IMB_AES128_GCM_PRE(e->imb, p->key, xf->gkey);
+			xf->imb_enc = e->imb->gcm128_enc;
+			xf->imb_dec = e->imb->gcm128_dec;
 			break;
 		case 24:
 			IMB_AES192_GCM_PRE(e->imb, p->key, xf->gkey);
+			xf->imb_enc = e->imb->gcm192_enc;
+			xf->imb_dec = e->imb->gcm192_dec;
 			break;
 		default:
 			IMB_AES256_GCM_PRE(e->imb, p->key, xf->gkey);
+			xf->imb_enc = e->imb->gcm256_enc;
+			xf->imb_dec = e->imb->gcm256_dec;
 			break;
 		}
 		xf->imb = true;
@@ -164,18 +184,16 @@ fail:
 	return ret;
 }
 
-/* Generic AEAD over EVP: nonce = salt || iv8.  Returns 0 or -EBADMSG. */
-static int evp_aead(EVP_CIPHER_CTX *ctx, const uint8_t *salt, const uint8_t *iv8,
+/* AEAD over EVP: 12-byte nonce, 16-byte tag.  Returns 0 or -EBADMSG. */
+static int evp_aead(EVP_CIPHER_CTX *ctx, const uint8_t *nonce,
 		    const uint8_t *aad, size_t aad_len, const uint8_t *in,
 		    uint8_t *out, size_t len, uint8_t *tag, int enc)
 {
-	uint8_t nonce[12], none[16];
+	uint8_t none[16];
 	int outl;
 
 	if (!out)
 		out = none;  /* GMAC: nothing is encrypted */
-	memcpy(nonce, salt, 4);
-	memcpy(nonce + 4, iv8, 8);
 	if (!EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, enc))
 		return -EIO;
 	if (aad_len && !EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len))
@@ -192,58 +210,59 @@ static int evp_aead(EVP_CIPHER_CTX *ctx, const uint8_t *salt, const uint8_t *iv8
 	return 0;
 }
 
-/* AES-GCM over intel-ipsec-mb.  Returns 0 or -EBADMSG. */
-static int imb_gcm(struct soft_engine *e, const struct xform *xf,
-		   const uint8_t *iv8, const uint8_t *aad, size_t aad_len,
-		   const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag,
-		   int enc)
+/* AES-GCM over intel-ipsec-mb.  Returns 0 or -EBADMSG.  Inlined: it is
+ * the per-packet path, where a call level costs more than its body. */
+static inline __attribute__((always_inline)) int imb_gcm(const struct xform *xf, const uint8_t *nonce,
+		   const uint8_t *aad, size_t aad_len, const uint8_t *in,
+		   uint8_t *out, size_t len, uint8_t *tag, int enc)
 {
 	struct gcm_context_data gctx;
-	uint8_t nonce[12], calc[16];
-	int ret = 0;
+	uint8_t calc[16];
 
-	memcpy(nonce, xf->salt, 4);
-	memcpy(nonce + 4, iv8, 8);
-	switch (xf->key_bytes | enc << 8) {
-	case 16 | 1 << 8:
-		IMB_AES128_GCM_ENC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, tag, 16);
+	if (enc) {
+		xf->imb_enc(xf->gkey, &gctx, out, in, len, nonce, aad, aad_len,
+			    tag, 16);
 		return 0;
-	case 24 | 1 << 8:
-		IMB_AES192_GCM_ENC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, tag, 16);
-		return 0;
-	case 32 | 1 << 8:
-		IMB_AES256_GCM_ENC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, tag, 16);
-		return 0;
-	case 16:
-		IMB_AES128_GCM_DEC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, calc, 16);
-		break;
-	case 24:
-		IMB_AES192_GCM_DEC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, calc, 16);
-		break;
-	default:
-		IMB_AES256_GCM_DEC(e->imb, xf->gkey, &gctx, out, in, len, nonce,
-				   aad, aad_len, calc, 16);
-		break;
 	}
-	if (CRYPTO_memcmp(calc, tag, 16) != 0)
-		ret = -EBADMSG;
-	OPENSSL_cleanse(&gctx, sizeof(gctx));
-	return ret;
+	xf->imb_dec(xf->gkey, &gctx, out, in, len, nonce, aad, aad_len, calc, 16);
+	/* gctx holds the GHASH state and counters, no key material (the
+	 * expanded key and H stay in gkey), so it is not wiped per packet */
+	return tag16_equal(calc, tag) ? 0 : -EBADMSG;
+}
+
+static inline __attribute__((always_inline)) int aead(const struct xform *xf, const uint8_t *nonce,
+		const uint8_t *aad, size_t aad_len, const uint8_t *in,
+		uint8_t *out, size_t len, uint8_t *tag, int enc)
+{
+	if (xf->imb)
+		return imb_gcm(xf, nonce, aad, aad_len, in, out, len, tag, enc);
+	return evp_aead(xf->ctx, nonce, aad, aad_len, in, out, len, tag, enc);
+}
+
+/* salt || IV, composed in registers and stored with one 16-byte store (see
+ * struct xf_job on store forwarding) */
+static void make_nonce(uint8_t *nonce, const uint8_t *salt, const uint8_t *iv8)
+{
+	typedef uint64_t v2u64 __attribute__((vector_size(16)));
+	uint32_t s;
+	uint64_t iv;
+	v2u64 v;
+
+	memcpy(&s, salt, 4);
+	memcpy(&iv, iv8, 8);
+	v = (v2u64){ s | iv << 32, iv >> 32 };
+	memcpy(nonce, &v, 16);
 }
 
 int xform_aead(struct soft_engine *e, const struct xform *xf,
 	       const uint8_t *iv8, const uint8_t *aad, size_t aad_len,
 	       const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag, int enc)
 {
-	if (xf->imb)
-		return imb_gcm(e, xf, iv8, aad, aad_len, in, out, len, tag, enc);
-	return evp_aead(xf->ctx, xf->salt, iv8, aad, aad_len, in, out, len, tag,
-			enc);
+	uint8_t nonce[16] __attribute__((aligned(16)));
+
+	(void)e;
+	make_nonce(nonce, xf->salt, iv8);
+	return aead(xf, nonce, aad, aad_len, in, out, len, tag, enc);
 }
 
 /*
@@ -252,22 +271,22 @@ int xform_aead(struct soft_engine *e, const struct xform *xf,
  * as it stands; with ESN the high half sits between, so the AAD is gathered
  * into the engine's scratch buffer.
  */
-static int gmac(struct soft_engine *e, const struct xform *xf, uint8_t *esp,
-		uint32_t ptlen, uint64_t seq, bool esn, uint8_t *tag, int enc)
+static int gmac(struct soft_engine *e, const struct xf_job *j, int enc)
 {
-	const uint8_t *aad = esp;
-	size_t aad_len = 8 + 8 + ptlen;
+	const uint8_t *aad = j->esp;
+	size_t aad_len = 8 + 8 + j->len;
 
-	if (esn) {
+	if (j->esn) {
 		uint8_t *s = e->scratch;
 
-		memcpy(s, esp, 4);
-		ipx_st64(s + 4, seq);
-		memcpy(s + 12, esp + 8, 8 + ptlen);
+		memcpy(s, j->esp, 4);
+		ipx_st64(s + 4, j->seq);
+		memcpy(s + 12, j->esp + 8, 8 + j->len);
 		aad = s;
 		aad_len += 4;
 	}
-	return xform_aead(e, xf, esp + 8, aad, aad_len, NULL, NULL, 0, tag, enc);
+	return aead(j->xf, j->nonce, aad, aad_len, NULL, NULL, 0,
+		    j->esp + 16 + j->len, enc);
 }
 
 /* RFC 4303 3.3.2.1 / RFC 4868: ICV = HMAC-SHA-256 over SPI, sequence
@@ -291,85 +310,113 @@ static int cbc_icv(const struct xform *xf, const uint8_t *esp, size_t len,
 	return 0;
 }
 
+static int cbc_seal(const struct xf_job *j)
+{
+	const struct xform *xf = j->xf;
+	uint8_t *ct = j->esp + 24, icv[32];
+	int outl, ret;
+
+	if (!EVP_CipherInit_ex(xf->ctx, NULL, NULL, NULL, j->esp + 8, 1) ||
+	    !EVP_CipherUpdate(xf->ctx, ct, &outl, ct, (int)j->len))
+		return -EIO;
+	ret = cbc_icv(xf, j->esp, 24 + j->len, j->seq, j->esn, icv);
+	if (ret == 0)
+		memcpy(ct + j->len, icv, IPX_ICV_LEN);
+	OPENSSL_cleanse(icv, sizeof(icv));
+	return ret;
+}
+
+static int cbc_open(const struct xf_job *j)
+{
+	const struct xform *xf = j->xf;
+	uint8_t *ct = j->esp + 24, icv[32];
+	int outl, ret;
+
+	/* integrity first: nothing is decrypted from a forged packet */
+	ret = cbc_icv(xf, j->esp, 24 + j->len, j->seq, j->esn, icv);
+	if (ret == 0 && CRYPTO_memcmp(icv, ct + j->len, IPX_ICV_LEN) != 0)
+		ret = -EBADMSG;
+	OPENSSL_cleanse(icv, sizeof(icv));
+	if (ret < 0)
+		return ret;
+	if (!EVP_CipherInit_ex(xf->ctx, NULL, NULL, NULL, j->esp + 8, 0) ||
+	    !EVP_CipherUpdate(xf->ctx, ct, &outl, ct, (int)j->len))
+		return -EIO;
+	return 0;
+}
+
+int xform_prep(const struct xform *xf, struct xf_job *j, uint8_t *esp,
+	       uint32_t len, uint64_t seq, bool esn, const uint8_t *iv_override,
+	       int enc)
+{
+	j->xf = xf;
+	j->esp = esp;
+	j->len = len;
+	j->seq = seq;
+	j->esn = esn;
+	if (xf->kind == XF_CBC) {
+		if (enc) {
+			if (iv_override) {
+				memcpy(esp + 8, iv_override, 16);
+			} else {
+				uint8_t nonce[16];
+				int outl;
+
+				memcpy(nonce, esp, 4);
+				memset(nonce + 4, 0, 4);
+				ipx_st64(nonce + 8, seq);
+				if (!EVP_EncryptUpdate(xf->ivctx, esp + 8, &outl,
+						       nonce, 16))
+					return -EIO;
+			}
+		}
+		return 0;
+	}
+	/* AEADs: 8-byte IV = sequence number (RFC 4106 3.1) */
+	if (enc) {
+		if (iv_override)
+			memcpy(esp + 8, iv_override, 8);
+		else
+			ipx_st64(esp + 8, seq);
+		make_nonce(j->nonce, xf->salt, iv_override ? iv_override : esp + 8);
+	} else {
+		make_nonce(j->nonce, xf->salt, esp + 8);
+	}
+	if (esn) {
+		/* RFC 4106 5: AAD = SPI, seq high, seq low */
+		memcpy(j->aad, esp, 4);
+		ipx_st64(j->aad + 4, seq);
+	}
+	return 0;
+}
+
+int xform_run(struct soft_engine *e, const struct xf_job *j, int enc)
+{
+	const struct xform *xf = j->xf;
+	uint8_t *text = j->esp + 16;
+
+	if (__builtin_expect(xf->kind == XF_CBC, 0))
+		return enc ? cbc_seal(j) : cbc_open(j);
+	if (__builtin_expect(xf->kind == XF_GMAC, 0))
+		return gmac(e, j, enc);
+	return aead(xf, j->nonce, j->esn ? j->aad : j->esp, j->esn ? 12 : 8,
+		    text, text, j->len, text + j->len, enc);
+}
+
 int xform_seal(struct soft_engine *e, const struct xform *xf, uint8_t *esp,
 	       uint32_t ptlen, uint64_t seq, bool esn, const uint8_t *iv_override)
 {
-	if (is_cbc(xf->cipher)) {
-		uint8_t *iv = esp + 8, *ct = esp + 24, icv[32];
-		int outl, ret;
+	struct xf_job j;
+	int ret = xform_prep(xf, &j, esp, ptlen, seq, esn, iv_override, 1);
 
-		if (iv_override) {
-			memcpy(iv, iv_override, 16);
-		} else {
-			uint8_t nonce[16];
-
-			memcpy(nonce, esp, 4);
-			memset(nonce + 4, 0, 4);
-			ipx_st64(nonce + 8, seq);
-			if (!EVP_EncryptUpdate(xf->ivctx, iv, &outl, nonce, 16))
-				return -EIO;
-		}
-		if (!EVP_CipherInit_ex(xf->ctx, NULL, NULL, NULL, iv, 1) ||
-		    !EVP_CipherUpdate(xf->ctx, ct, &outl, ct, (int)ptlen))
-			return -EIO;
-		ret = cbc_icv(xf, esp, 24 + ptlen, seq, esn, icv);
-		if (ret == 0)
-			memcpy(ct + ptlen, icv, IPX_ICV_LEN);
-		OPENSSL_cleanse(icv, sizeof(icv));
-		return ret;
-	}
-
-	/* AEADs: 8-byte IV = sequence number */
-	if (iv_override)
-		memcpy(esp + 8, iv_override, 8);
-	else
-		ipx_st64(esp + 8, seq);
-	if (is_gmac(xf->cipher))
-		return gmac(e, xf, esp, ptlen, seq, esn, esp + 16 + ptlen, 1);
-
-	if (esn) {
-		/* RFC 4106 5: AAD = SPI, seq high, seq low */
-		uint8_t aad[12];
-
-		memcpy(aad, esp, 4);
-		ipx_st64(aad + 4, seq);
-		return xform_aead(e, xf, esp + 8, aad, 12, esp + 16, esp + 16,
-				  ptlen, esp + 16 + ptlen, 1);
-	}
-	return xform_aead(e, xf, esp + 8, esp, 8, esp + 16, esp + 16, ptlen,
-			  esp + 16 + ptlen, 1);
+	return ret < 0 ? ret : xform_run(e, &j, 1);
 }
 
 int xform_open(struct soft_engine *e, const struct xform *xf, uint8_t *esp,
 	       uint32_t ctlen, uint64_t seq, bool esn)
 {
-	if (is_cbc(xf->cipher)) {
-		uint8_t icv[32];
-		int outl, ret;
+	struct xf_job j;
+	int ret = xform_prep(xf, &j, esp, ctlen, seq, esn, NULL, 0);
 
-		ret = cbc_icv(xf, esp, 24 + ctlen, seq, esn, icv);
-		if (ret == 0 &&
-		    CRYPTO_memcmp(icv, esp + 24 + ctlen, IPX_ICV_LEN) != 0)
-			ret = -EBADMSG;
-		OPENSSL_cleanse(icv, sizeof(icv));
-		if (ret < 0)
-			return ret;
-		if (!EVP_CipherInit_ex(xf->ctx, NULL, NULL, NULL, esp + 8, 0) ||
-		    !EVP_CipherUpdate(xf->ctx, esp + 24, &outl, esp + 24,
-				      (int)ctlen))
-			return -EIO;
-		return 0;
-	}
-	if (is_gmac(xf->cipher))
-		return gmac(e, xf, esp, ctlen, seq, esn, esp + 16 + ctlen, 0);
-	if (esn) {
-		uint8_t aad[12];
-
-		memcpy(aad, esp, 4);
-		ipx_st64(aad + 4, seq);
-		return xform_aead(e, xf, esp + 8, aad, 12, esp + 16, esp + 16,
-				  ctlen, esp + 16 + ctlen, 0);
-	}
-	return xform_aead(e, xf, esp + 8, esp, 8, esp + 16, esp + 16, ctlen,
-			  esp + 16 + ctlen, 0);
+	return ret < 0 ? ret : xform_run(e, &j, 0);
 }

@@ -19,12 +19,22 @@ static void usage(FILE *f)
 		"usage: ipsecfx <command> [options]\n"
 		"\n"
 		"commands:\n"
+		"  list-sas [--json]           the daemon's IKE and Child SAs\n"
+		"  initiate CONN [--child NAME] [--wait SECONDS]\n"
+		"  terminate CONN\n"
+		"  rekey CONN [--child NAME | --ike | --reauth]\n"
+		"                              rekey now (all Child SAs by default)\n"
+		"  reload                      re-read the configuration file\n"
+		"  stats                       IKE, data plane and engine counters (JSON)\n"
+		"  export-keys --wireshark DIR write Wireshark's esp_sa and\n"
+		"                              ikev2_decryption_table (needs key_export: true)\n"
 		"  esp encrypt|decrypt --sa FILE [--engine NAME] [--json] IN.pcap OUT.pcap\n"
 		"                 run an ESP engine over a pcap file (docs/ipsecfx-esp.md)\n"
 		"  engines        list the ESP engine backends in this build\n"
 		"  version        print the version\n"
 		"\n"
-		"Run 'ipsecfx <command> --help' for a command's options.\n");
+		"Daemon commands take --socket PATH (default /run/ipsecfx/ipsecfx.sock,\n"
+		"or $IPSECFX_SOCKET) and --json.\n");
 }
 
 int main(int argc, char **argv)
@@ -35,6 +45,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "esp") == 0)
 		return cmd_esp(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "initiate") == 0 ||
+	    strcmp(argv[1], "terminate") == 0 || strcmp(argv[1], "reload") == 0 ||
+	    strcmp(argv[1], "rekey") == 0 ||
+	    strcmp(argv[1], "stats") == 0 || strcmp(argv[1], "export-keys") == 0)
+		return cmd_ctl(argc - 1, argv + 1);
 	if (strcmp(argv[1], "engines") == 0) {
 		for (const char *const *b = ipx_engine_backends(); *b; b++)
 			printf("%s\n", *b);

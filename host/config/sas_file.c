@@ -213,6 +213,12 @@ int sas_file_load(const char *file, struct sas_set *out)
 		yamlpos_free(&yp);
 		return -EINVAL;
 	}
+	if (!y) {
+		/* no document (empty, or only comments): libcyaml loads NULL */
+		ipx_err("%s: empty: expected a YAML mapping with sas", file);
+		yamlpos_free(&yp);
+		return -EINVAL;
+	}
 	out->v = calloc(y->sas_count, sizeof(*out->v));
 	if (!out->v) {
 		ret = -ENOMEM;

@@ -76,11 +76,15 @@ int yamlpos_load(struct yamlpos *yp, const char *file)
 		unsigned line;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			ipx_err("%s:%zu: YAML syntax error: %s%s%s", file,
-				parser.problem_mark.line + 1,
-				parser.problem ? parser.problem : "unknown",
-				parser.context ? " " : "",
-				parser.context ? parser.context : "");
+			if (parser.context)
+				ipx_err("%s:%zu: YAML syntax error: %s %s (from line %zu)",
+					file, parser.problem_mark.line + 1,
+					parser.problem ? parser.problem : "",
+					parser.context, parser.context_mark.line + 1);
+			else
+				ipx_err("%s:%zu: YAML syntax error: %s", file,
+					parser.problem_mark.line + 1,
+					parser.problem ? parser.problem : "unknown");
 			ret = -EINVAL;
 			break;
 		}
@@ -163,6 +167,14 @@ void yamlpos_free(struct yamlpos *yp)
 	free(yp->v);
 	yp->v = NULL;
 	yp->n = yp->cap = 0;
+}
+
+static unsigned line_exact(const struct yamlpos *yp, const char *path)
+{
+	for (size_t i = 0; i < yp->n; i++)
+		if (strcmp(yp->v[i].path, path) == 0)
+			return yp->v[i].line;
+	return 0;
 }
 
 unsigned yamlpos_line(const struct yamlpos *yp, const char *path)
@@ -264,6 +276,18 @@ void yamlpos_cyaml_flush(struct yamlpos_cyaml *c)
 			snprintf(path + n, sizeof(path) - n, "[%ld]", strtol(name, NULL, 10) - 1);
 		if (l && i == 0)
 			line = (unsigned)strtoul(l + 6, NULL, 10);
+	}
+	/* libcyaml's marks point at its parser's position, which for a bad or
+	 * unknown key can be a line early; our index knows the key's own line */
+	if (strncmp(c->msg, "Unexpected key: ", 16) == 0) {
+		char full[320];
+
+		snprintf(full, sizeof(full), "%s%s%s", path, path[0] ? "." : "",
+			 c->msg + 16);
+		if (line_exact(c->yp, full))
+			line = line_exact(c->yp, full);
+	} else if (path[0] && line_exact(c->yp, path)) {
+		line = line_exact(c->yp, path);
 	}
 	if (line)
 		ipx_err("%s:%u: %s%s%s", c->yp->file, line, path, path[0] ? ": " : "",

@@ -1,0 +1,331 @@
+/*
+ * The daemon's commands: list-sas, initiate, terminate, reload, stats,
+ * export-keys.  Each sends one JSON request over the control socket and
+ * prints the answer for people, or as JSON with --json.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../ctl/ctl.h"
+#include "cmd.h"
+
+#define DEFAULT_SOCKET "/run/ipsecfx/ipsecfx.sock"
+
+struct opts {
+	const char *socket;
+	bool json;
+	const char *child;
+	int wait;
+	const char *wireshark;
+	bool ike, reauth;
+};
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "-";
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static const char *human(long long b, char *buf, size_t len)
+{
+	if (b >= 10 * 1024 * 1024)
+		snprintf(buf, len, "%lld MB", b / (1024 * 1024));
+	else if (b >= 10 * 1024)
+		snprintf(buf, len, "%lld KB", b / 1024);
+	else
+		snprintf(buf, len, "%lld bytes", b);
+	return buf;
+}
+
+/* Send cmd; 0 with *result, or print the daemon's error and return 1. */
+static int call(const struct opts *o, json_t *req, json_t **result)
+{
+	json_t *resp;
+	int ret = ctl_call(o->socket, req, &resp, 10000);
+
+	json_decref(req);
+	if (ret < 0) {
+		fprintf(stderr, "ipsecfx: cannot talk to ipsecfxd at %s: %s%s\n", o->socket,
+			strerror(-ret),
+			ret == -ENOENT || ret == -ECONNREFUSED ? " (is the daemon running?)" : "");
+		return 1;
+	}
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "ipsecfx: %s\n", str(resp, "error"));
+		json_decref(resp);
+		return 1;
+	}
+	*result = json_incref(json_object_get(resp, "result"));
+	json_decref(resp);
+	return 0;
+}
+
+static void print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	printf("\n");
+}
+
+static void print_sas(json_t *list)
+{
+	size_t i, k;
+	json_t *sa, *c, *t;
+
+	if (!json_array_size(list)) {
+		printf("no IKE SAs\n");
+		return;
+	}
+	json_array_foreach(list, i, sa) {
+		printf("%s[%lld]: %s", str(sa, "conn"), num(sa, "unique_id"),
+		       str(sa, "state"));
+		if (json_object_get(sa, "established_s"))
+			printf(" %llds", num(sa, "established_s"));
+		printf(", %s <-> %s, %s%s\n", str(sa, "local"), str(sa, "remote"),
+		       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
+		printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
+		       str(sa, "spi_r"));
+		if (json_object_get(sa, "proposal"))
+			printf("  %s\n", str(sa, "proposal"));
+		if (json_object_get(sa, "last_heard_s")) {
+			printf("  last heard %llds ago", num(sa, "last_heard_s"));
+			if (json_object_get(sa, "rekey_in_s"))
+				printf(", rekey in %llds", num(sa, "rekey_in_s"));
+			if (json_object_get(sa, "reauth_in_s"))
+				printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
+			if (json_object_get(sa, "expires_in_s"))
+				printf(", expires in %llds", num(sa, "expires_in_s"));
+			if (json_object_get(sa, "rekeyed_by"))
+				printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
+			printf("\n");
+		}
+		json_array_foreach(json_object_get(sa, "children"), k, c) {
+			char a[32], b[32], st[16];
+			size_t x;
+
+			snprintf(st, sizeof(st), "%s", str(c, "state"));
+			for (char *p = st; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
+			       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
+			       str(c, "spi_out"), str(c, "proposal"));
+			if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
+				printf("    installed %llds", num(c, "installed_s"));
+				if (json_object_get(c, "rekey_in_s"))
+					printf(", rekey in %llds", num(c, "rekey_in_s"));
+				if (json_object_get(c, "expires_in_s"))
+					printf(", expires in %llds", num(c, "expires_in_s"));
+				printf("\n");
+			}
+			printf("    in  %s, %lld packets; out %s, %lld packets\n",
+			       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
+			       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
+			printf("    local ");
+			json_array_foreach(json_object_get(c, "local_ts"), x, t)
+				printf("%s%s", x ? ", " : "", json_string_value(t));
+			printf("\n    remote ");
+			json_array_foreach(json_object_get(c, "remote_ts"), x, t)
+				printf("%s%s", x ? ", " : "", json_string_value(t));
+			printf("\n");
+		}
+	}
+}
+
+static bool conn_established(json_t *list, const char *conn, bool *failed)
+{
+	size_t i;
+	json_t *sa;
+	bool any = false;
+
+	json_array_foreach(list, i, sa) {
+		if (strcmp(str(sa, "conn"), conn) != 0)
+			continue;
+		any = true;
+		if (strcmp(str(sa, "state"), "established") == 0 &&
+		    json_array_size(json_object_get(sa, "children")))
+			return true;
+	}
+	*failed = !any;
+	return false;
+}
+
+static int write_file(const char *dir, const char *name, json_t *lines)
+{
+	char path[512];
+	size_t i;
+	json_t *l;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	umask(077);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "ipsecfx: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	json_array_foreach(lines, i, l)
+		fprintf(f, "%s\n", json_string_value(l));
+	fclose(f);
+	printf("%s: %zu entries\n", path, json_array_size(lines));
+	return 0;
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "child", required_argument, NULL, 'c' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "wireshark", required_argument, NULL, 'W' },
+		{ "ike", no_argument, NULL, 'I' },
+		{ "reauth", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .socket = getenv("IPSECFX_SOCKET") };
+	const char *cmd = argv[0], *arg = NULL;
+	json_t *res = NULL;
+	int c, ret;
+
+	if (!o.socket)
+		o.socket = DEFAULT_SOCKET;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:jc:w:W:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'I':
+			o.ike = true;
+			break;
+		case 'R':
+			o.reauth = true;
+			break;
+		case 's':
+			o.socket = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'c':
+			o.child = optarg;
+			break;
+		case 'w':
+			o.wait = atoi(optarg);
+			break;
+		case 'W':
+			o.wireshark = optarg;
+			break;
+		case 'h':
+			printf("usage: ipsecfx %s [--socket PATH] [--json] ...\n", cmd);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc)
+		arg = argv[optind];
+
+	if (strcmp(cmd, "list-sas") == 0) {
+		ret = call(&o, json_pack("{s:s}", "cmd", "list-sas"), &res);
+		if (!ret)
+			o.json ? print_json(res) : print_sas(res);
+	} else if (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0) {
+		json_t *req;
+
+		if (!arg) {
+			fprintf(stderr, "usage: ipsecfx %s CONN%s\n", cmd,
+				cmd[0] == 'i' ? " [--child NAME] [--wait SECONDS]" : "");
+			return 2;
+		}
+		req = json_pack("{s:s, s:s}", "cmd", cmd, "conn", arg);
+		if (o.child)
+			json_object_set_new(req, "child", json_string(o.child));
+		ret = call(&o, req, &res);
+		if (!ret && cmd[0] == 'i' && o.wait > 0) {
+			/* poll until the tunnel is up, or give up */
+			time_t end = time(NULL) + o.wait;
+
+			ret = 1;
+			while (time(NULL) <= end) {
+				json_t *l = NULL;
+				bool failed = false;
+
+				usleep(200000);
+				if (call(&o, json_pack("{s:s}", "cmd", "list-sas"), &l))
+					break;
+				if (conn_established(l, arg, &failed)) {
+					json_decref(l);
+					ret = 0;
+					break;
+				}
+				json_decref(l);
+				if (failed) {
+					fprintf(stderr, "ipsecfx: %s failed (see the daemon's log)\n", arg);
+					break;
+				}
+			}
+			if (ret && time(NULL) > end)
+				fprintf(stderr, "ipsecfx: %s not up after %d s\n", arg, o.wait);
+		}
+		if (!ret)
+			o.json ? print_json(res)
+			       : (void)printf("%s %s%s\n", cmd[0] == 'i' ? "initiated" : "terminated",
+					      arg, cmd[0] == 'i' && o.wait > 0 ? ": established" : "");
+	} else if (strcmp(cmd, "rekey") == 0) {
+		json_t *req;
+
+		if (!arg || (o.ike + o.reauth + (o.child != NULL)) > 1) {
+			fprintf(stderr, "usage: ipsecfx rekey CONN [--child NAME | --ike | --reauth]\n");
+			return 2;
+		}
+		req = json_pack("{s:s, s:s, s:b, s:b}", "cmd", "rekey", "conn", arg,
+				"ike", o.ike, "reauth", o.reauth);
+		if (o.child)
+			json_object_set_new(req, "child", json_string(o.child));
+		ret = call(&o, req, &res);
+		if (!ret)
+			o.json ? print_json(res)
+			       : (void)printf("%s: rekeying %s\n", arg,
+					      json_string_value(json_object_get(res, "rekeying")));
+	} else if (strcmp(cmd, "reload") == 0) {
+		ret = call(&o, json_pack("{s:s}", "cmd", "reload"), &res);
+		if (!ret)
+			o.json ? print_json(res)
+			       : (void)printf("reloaded: %lld connections\n",
+					      (long long)json_integer_value(json_object_get(res, "connections")));
+	} else if (strcmp(cmd, "stats") == 0) {
+		ret = call(&o, json_pack("{s:s}", "cmd", "stats"), &res);
+		if (!ret)
+			print_json(res);
+	} else if (strcmp(cmd, "export-keys") == 0) {
+		if (!o.wireshark) {
+			fprintf(stderr, "usage: ipsecfx export-keys --wireshark DIR\n");
+			return 2;
+		}
+		ret = call(&o, json_pack("{s:s}", "cmd", "export-keys"), &res);
+		if (!ret) {
+			ret = write_file(o.wireshark, "esp_sa", json_object_get(res, "esp_sa"));
+			ret |= write_file(o.wireshark, "ikev2_decryption_table",
+					  json_object_get(res, "ikev2_decryption_table"));
+		}
+	} else {
+		fprintf(stderr, "ipsecfx: unknown command '%s'\n", cmd);
+		return 2;
+	}
+	json_decref(res);
+	return ret;
+}

@@ -1,0 +1,114 @@
+/*
+ * The daemon's configuration: YAML (libcyaml schema in config.c) validated
+ * into the structures below.  Names follow strongSwan's swanctl.conf where
+ * an equivalent exists; docs/config.md documents every key and default.
+ * Every error is "FILE:LINE: KEY: message"; a file with any error is
+ * refused as a whole (on reload the running configuration stays).
+ */
+#ifndef IPSECFX_CONFIG_H
+#define IPSECFX_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../ike/ike_msg.h"
+#include "../ike/proposal.h"
+
+#define CFG_NAME_MAX 64
+#define CFG_ID_MAX 256
+
+enum cfg_start_action { CFG_START_NONE = 0, CFG_START_START, CFG_START_TRAP };
+enum cfg_liveness_action { CFG_LIVENESS_RESTART = 0, CFG_LIVENESS_CLEAR };
+enum cfg_auth { CFG_AUTH_PSK = 0 };
+
+/* An IKE identity (RFC 7296 3.5), or "%any" on the remote side. */
+struct cfg_id {
+	uint8_t type;            /* enum ikev2_id_type */
+	bool any;                /* remote: accept whatever the peer says */
+	uint16_t len;
+	uint8_t data[CFG_ID_MAX];
+	char text[CFG_ID_MAX];   /* as written, for logs */
+};
+
+struct cfg_child {
+	char name[CFG_NAME_MAX];
+	struct ike_ts *local_ts, *remote_ts;
+	unsigned n_local_ts, n_remote_ts;
+	struct ike_prop_cfg *esp;
+	unsigned n_esp;
+	uint8_t mode;            /* IPX_MODE_TUNNEL / IPX_MODE_TRANSPORT */
+	uint32_t replay_window;
+	/* lifetimes: rekey (soft, minus up to rand_time) then life (hard);
+	 * 0 = no limit of that kind */
+	uint32_t rekey_time, life_time, rand_time;   /* seconds */
+	uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
+};
+
+struct cfg_conn {
+	char name[CFG_NAME_MAX];
+	struct sockaddr_storage *local_addrs, *remote_addrs;
+	unsigned n_local_addrs, n_remote_addrs;
+	bool remote_any;         /* remote_addrs: [%any] (responder only) */
+	struct cfg_id local_id, remote_id;
+	uint8_t local_auth, remote_auth;  /* enum cfg_auth */
+	uint8_t *psk;            /* wiped on free */
+	size_t psk_len;
+	struct ike_prop_cfg *ike;
+	unsigned n_ike;
+	bool encap;              /* force UDP encapsulation */
+	uint8_t start_action;    /* enum cfg_start_action */
+	uint32_t keyingtries;    /* initiation attempts, 0 = forever */
+	uint32_t nat_keepalive;  /* seconds between NAT keepalives, 0 = off */
+	uint32_t liveness_interval, liveness_retries;
+	uint8_t liveness_action; /* enum cfg_liveness_action */
+	char updown[256];        /* script run on up/down, "" = none */
+	bool strict_cookies;     /* always demand a cookie (RFC 7296 2.6) */
+	uint32_t ike_lifetime;   /* seconds; rekeyed before, deleted at */
+	uint32_t reauth_interval;   /* seconds, 0 = off */
+	bool fragmentation;      /* RFC 7383 */
+	uint32_t fragment_size;  /* largest IKE datagram we send unfragmented */
+	struct cfg_child *children;
+	unsigned n_children;
+};
+
+struct cfg {
+	char file[256];
+	char engine[16];
+	char control[108];
+	int log_level;           /* IPX_LOG_* */
+	uint16_t ike_port, natt_port;
+	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */
+	uint32_t cookie_threshold;  /* half-open SAs above which cookies are required */
+	uint32_t max_half_open;     /* beyond it, new IKE_SA_INITs are dropped */
+	uint32_t retransmit_timeout_ms, retransmit_tries;
+	double retransmit_base;
+	char tun_name[16];
+	uint32_t tun_mtu;
+	struct cfg_conn *conns;
+	unsigned n_conns;
+};
+
+/* Load and validate.  0, or -EINVAL with every error logged; *out is only
+ * set on success. */
+int cfg_load(const char *file, struct cfg **out);
+void cfg_free(struct cfg *c);
+
+const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);
+
+/* Traffic selector syntax, shared with tests: "10.1.0.0/16",
+ * "2001:db8::/32", "10.0.0.1-10.0.0.9", "0.0.0.0/0[tcp/80]",
+ * "10.1.0.0/16[udp/1000-2000]", "::/0[icmp6]".  0 or -EINVAL, *why set. */
+int cfg_parse_ts(const char *s, struct ike_ts *ts, const char **why);
+/* "10.1.0.0/16[tcp/80]" style text of a selector. */
+const char *cfg_ts_str(const struct ike_ts *ts, char *buf, size_t len);
+/* "30s", "5m", "8h", "1d" or plain seconds.  0 or -EINVAL. */
+int cfg_parse_duration(const char *s, uint32_t *secs);
+/* "1500", "64k", "10M", "2G" (powers of 1024).  0 or -EINVAL. */
+int cfg_parse_size(const char *s, uint64_t *out);
+/* An identity: IPv4/IPv6 address, FQDN ("@host" or "host.example"),
+ * RFC 822 ("user@example"), "%any".  0 or -EINVAL. */
+int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
+		 const char **why);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * The control socket: a Unix stream socket speaking one JSON object per
+ * line (jansson), on the daemon's libevent loop.
+ *
+ *   request:  {"cmd": "list-sas"}            {"cmd": "initiate", "conn": "x"}
+ *   response: {"ok": true, "result": ...}    {"ok": false, "error": "why"}
+ *
+ * Commands are registered by the daemon; docs/control.md lists them.  The
+ * socket is created mode 0600 (root only): it can tear tunnels down and
+ * export keys.
+ */
+#ifndef IPSECFX_CTL_H
+#define IPSECFX_CTL_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+struct ctl;
+
+/* A command: fills *result (any JSON) and returns 0, or returns -errno
+ * and may write a message into error (error_len bytes). */
+typedef int (*ctl_cmd_fn)(void *arg, json_t *req, json_t **result,
+			  char *error, size_t error_len);
+
+int ctl_open(struct event_base *base, const char *path, struct ctl **out);
+void ctl_close(struct ctl *c);
+int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
+
+/* Client side (the ipsecfx command): one request, one response, with a
+ * timeout.  0 and *resp set (the caller decrefs), or -errno. */
+int ctl_call(const char *path, json_t *req, json_t **resp, int timeout_ms);
+
+#endif

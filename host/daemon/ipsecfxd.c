@@ -1,0 +1,795 @@
+/*
+ * ipsecfxd: the IPsec appliance daemon.
+ *
+ * One libevent loop carries everything: the data plane (TUN, UDP 500/4500,
+ * raw ESP; host/dataplane), the IKE manager (host/ike), the control socket
+ * (host/ctl) and signals.  This file wires them together: IKE datagrams
+ * from the data plane go to the IKE manager, established Child SAs go to
+ * the data plane, control commands call into both.
+ *
+ *   ipsecfxd -c FILE [-f] [-d]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include <ipsecfx/engine.h>
+#include <ipsecfx/log.h>
+
+#include "../config/config.h"
+#include "../ctl/ctl.h"
+#include "../dataplane/dataplane.h"
+#include "../ike/ike_sa.h"
+
+#ifndef IPSECFX_VERSION
+#define IPSECFX_VERSION "0.1.0"
+#endif
+
+struct ipxd {
+	struct event_base *base;
+	struct cfg *cfg;
+	char cfg_path[256];
+	struct ipx_engine *eng;
+	struct ipx_dp *dp;
+	struct ike_mgr *ike;
+	struct ctl *ctl;
+	struct event *sigs[4];
+	bool use_syslog;
+	struct ipx_ts *trap_routes;     /* routed for start_action: trap */
+	unsigned n_trap_routes;
+};
+
+/* ---- addresses between the layers ---- */
+
+static void ss_to_ep(const struct sockaddr_storage *ss, struct ipx_dp_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr.family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		memcpy(ep->addr.a, &in->sin_addr, 4);
+		ep->port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(ep->addr.a, &in6->sin6_addr, 16);
+		ep->port = ntohs(in6->sin6_port);
+	}
+}
+
+static void ep_to_ss(const struct ipx_dp_endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->addr.family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, ep->addr.a, 4);
+		in->sin_port = htons(ep->port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, ep->addr.a, 16);
+		in6->sin6_port = htons(ep->port);
+	}
+}
+
+static void ts_to_dp(const struct ike_ts *t, struct ipx_ts *d)
+{
+	unsigned n = t->type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
+
+	memset(d, 0, sizeof(*d));
+	d->start.family = d->end.family = n == 4 ? AF_INET : AF_INET6;
+	memcpy(d->start.a, t->start, n);
+	memcpy(d->end.a, t->end, n);
+	d->proto = t->proto;
+	d->port_start = t->start_port;
+	d->port_end = t->end_port;
+}
+
+/* ---- IKE -> data plane ---- */
+
+static int io_send(void *ctx, const struct sockaddr_storage *local,
+		   const struct sockaddr_storage *remote, bool natt,
+		   const uint8_t *buf, size_t len)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_endpoint l, r;
+
+	(void)natt;  /* the data plane knows the NAT-T port by number */
+	ss_to_ep(local, &l);
+	ss_to_ep(remote, &r);
+	return ipx_dp_ike_send(d->dp, &l, &r, buf, len);
+}
+
+static int io_child_up(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+	struct ipx_ts lts[IKE_CHILD_TS_MAX], rts[IKE_CHILD_TS_MAX];
+	struct ipx_dp_child_params p;
+
+	memset(&p, 0, sizeof(p));
+	for (unsigned i = 0; i < c->n_ts_l; i++)
+		ts_to_dp(&c->ts_l[i], &lts[i]);
+	for (unsigned i = 0; i < c->n_ts_r; i++)
+		ts_to_dp(&c->ts_r[i], &rts[i]);
+	p.local_ts = lts;
+	p.n_local_ts = c->n_ts_l;
+	p.remote_ts = rts;
+	p.n_remote_ts = c->n_ts_r;
+	p.sa_out = c->eng_out;
+	p.sa_in = c->eng_in;
+	p.spi_out = c->spi_out;
+	p.spi_in = c->spi_in;
+	ss_to_ep(&c->ike->local, &p.local);
+	ss_to_ep(&c->ike->remote, &p.peer);
+	p.encap = c->ike->natt;
+	p.mode = c->mode;
+	p.user = c->unique_id;
+	return ipx_dp_child_add(d->dp, &p, &c->dp_child);
+}
+
+static void io_child_down(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+
+	if (c->dp_child != IPX_DP_CHILD_NONE)
+		ipx_dp_child_delete(d->dp, c->dp_child);
+	c->dp_child = IPX_DP_CHILD_NONE;
+}
+
+static void child_params(struct ipxd *d, const struct child_sa *c,
+			 struct ipx_dp_child_params *p)
+{
+	(void)d;
+	memset(p, 0, sizeof(*p));
+	p->sa_out = c->eng_out;
+	p->sa_in = c->eng_in;
+	p->spi_out = c->spi_out;
+	p->spi_in = c->spi_in;
+	ss_to_ep(&c->ike->local, &p->local);
+	ss_to_ep(&c->ike->remote, &p->peer);
+	p->encap = c->ike->natt;
+	p->mode = c->mode;
+	p->user = c->unique_id;
+}
+
+/* A rekeyed (or reauthenticated) Child SA joins its predecessor's policy:
+ * its inbound SA is accepted from now on and, with switch_out, its
+ * outbound SA carries the traffic (the data plane's make-before-break). */
+static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
+			    bool switch_out)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_child_params p;
+	int ret;
+
+	if (old->dp_child == IPX_DP_CHILD_NONE)
+		return -ENOENT;
+	child_params(d, c, &p);
+	if (!switch_out) {
+		/* keep sending on the old SA until the peer deletes it */
+		p.sa_out = old->eng_out;
+		p.spi_out = old->spi_out;
+	}
+	ret = ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_SAS, &p);
+	if (ret == 0 && switch_out) {
+		/* the new outbound SA gets the peer's current address (it may
+		 * have moved since the SA was made) */
+		ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_PEER, &p);
+	}
+	return ret;
+}
+
+static void io_child_retire(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+
+	if (c->dp_child != IPX_DP_CHILD_NONE)
+		ipx_dp_child_retire_in(d->dp, c->dp_child, c->eng_in);
+	c->dp_child = IPX_DP_CHILD_NONE;
+}
+
+/* 2.23: the peer's NAT mapping changed; the data plane sends there now. */
+static void io_child_moved(void *ctx, struct child_sa *c)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_child_params p;
+
+	if (!c->dp_owner || c->dp_child == IPX_DP_CHILD_NONE)
+		return;
+	child_params(d, c, &p);
+	ipx_dp_child_update(d->dp, c->dp_child, IPX_DP_UPD_PEER, &p);
+}
+
+static void io_keepalive(void *ctx, const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote)
+{
+	struct ipxd *d = ctx;
+	struct ipx_dp_endpoint l, r;
+
+	ss_to_ep(local, &l);
+	ss_to_ep(remote, &r);
+	ipx_dp_keepalive_send(d->dp, &l, &r);
+}
+
+/* ---- updown scripts ---- */
+
+static void addr_only(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char *b;
+
+	ike_addr_str(ss, buf, len);
+	b = strchr(buf, '[');
+	if (b)
+		*b = 0;
+}
+
+static void ts_list(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < n && off + 1 < len; i++) {
+		char t[96];
+
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+					cfg_ts_str(&ts[i], t, sizeof(t)));
+	}
+}
+
+/*
+ * The connection's updown script, run without waiting for it (docs/config.md
+ * lists the environment).  Children are reaped by the SIGCHLD handler.
+ */
+static void io_event(void *ctx, struct ikesa *sa, struct child_sa *c, const char *what)
+{
+	struct ipxd *d = ctx;
+	const struct cfg_conn *conn = sa->conn;
+	char env[16][320], *envp[17], loc[64], rem[64], lts[256], rts[256];
+	char *argv[3];
+	unsigned n = 0;
+	pid_t pid;
+	int ret;
+
+	if (!conn || !conn->updown[0])
+		return;
+	addr_only(&sa->local, loc, sizeof(loc));
+	addr_only(&sa->remote, rem, sizeof(rem));
+#define ENV(...) snprintf(env[n], sizeof(env[n]), __VA_ARGS__), envp[n] = env[n], n++
+	ENV("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	ENV("IPSECFX_EVENT=%s", what);
+	ENV("IPSECFX_CONN=%s", sa->conn_name);
+	ENV("IPSECFX_IKE_SA=%u", sa->unique_id);
+	ENV("IPSECFX_LOCAL=%s", loc);
+	ENV("IPSECFX_REMOTE=%s", rem);
+	ENV("IPSECFX_REMOTE_PORT=%u", ike_port(&sa->remote));
+	ENV("IPSECFX_PEER_ID=%s", sa->peer_id.text);
+	ENV("IPSECFX_NAT=%s", sa->nat_here || sa->nat_there ? "yes" : "no");
+	ENV("IPSECFX_TUN=%s", ipx_dp_tun_name(d->dp));
+	if (c) {
+		ts_list(c->ts_l, c->n_ts_l, lts, sizeof(lts));
+		ts_list(c->ts_r, c->n_ts_r, rts, sizeof(rts));
+		ENV("IPSECFX_CHILD=%s", c->name);
+		ENV("IPSECFX_CHILD_SA=%u", c->unique_id);
+		ENV("IPSECFX_SPI_IN=%08x", c->spi_in);
+		ENV("IPSECFX_SPI_OUT=%08x", c->spi_out);
+		ENV("IPSECFX_LOCAL_TS=%s", lts);
+		ENV("IPSECFX_REMOTE_TS=%s", rts);
+	}
+#undef ENV
+	envp[n] = NULL;
+	argv[0] = (char *)conn->updown;
+	argv[1] = (char *)what;
+	argv[2] = NULL;
+	ret = posix_spawn(&pid, conn->updown, NULL, NULL, argv, envp);
+	if (ret)
+		ipx_err("%s: updown %s %s: %s", sa->conn_name, conn->updown, what, strerror(ret));
+	else
+		ipx_dbg("%s: updown %s %s: pid %d", sa->conn_name, conn->updown, what, (int)pid);
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	int status;
+	pid_t pid;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			ipx_warn("updown script (pid %d) exited with status %d", (int)pid,
+				 WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			ipx_warn("updown script (pid %d) killed by signal %d", (int)pid,
+				 WTERMSIG(status));
+	}
+}
+
+/* ---- data plane -> IKE ---- */
+
+static void dp_ike(void *arg, const uint8_t *msg, size_t len,
+		   const struct ipx_dp_endpoint *local,
+		   const struct ipx_dp_endpoint *remote, bool natt)
+{
+	struct ipxd *d = arg;
+	struct sockaddr_storage l, r;
+
+	ep_to_ss(local, &l);
+	ep_to_ss(remote, &r);
+	ike_mgr_input(d->ike, msg, len, &l, &r, natt);
+}
+
+static bool ts_has(const struct ike_ts *t, const struct ipx_addr *a)
+{
+	unsigned n = t->type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
+
+	if ((n == 4) != (a->family == AF_INET))
+		return false;
+	return memcmp(a->a, t->start, n) >= 0 && memcmp(a->a, t->end, n) <= 0;
+}
+
+/* start_action: trap: route the children's remote selectors to the TUN
+ * so that their first packet raises an acquire.  Redone on reload. */
+static void trap_routes(struct ipxd *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->n_trap_routes; i++)
+		ipx_dp_route_ts(d->dp, &d->trap_routes[i], false);
+	free(d->trap_routes);
+	d->trap_routes = NULL;
+	d->n_trap_routes = 0;
+	for (unsigned i = 0; i < d->cfg->n_conns; i++)
+		if (d->cfg->conns[i].start_action == CFG_START_TRAP)
+			for (unsigned k = 0; k < d->cfg->conns[i].n_children; k++)
+				n += d->cfg->conns[i].children[k].n_remote_ts;
+	if (!n)
+		return;
+	d->trap_routes = calloc(n, sizeof(*d->trap_routes));
+	if (!d->trap_routes)
+		return;
+	for (unsigned i = 0; i < d->cfg->n_conns; i++) {
+		const struct cfg_conn *c = &d->cfg->conns[i];
+
+		if (c->start_action != CFG_START_TRAP)
+			continue;
+		for (unsigned k = 0; k < c->n_children; k++)
+			for (unsigned t = 0; t < c->children[k].n_remote_ts; t++) {
+				struct ipx_ts *ts = &d->trap_routes[d->n_trap_routes];
+
+				if (!c->children[k].remote_ts[t].type)
+					continue;  /* dynamic: the peer itself */
+				ts_to_dp(&c->children[k].remote_ts[t], ts);
+				if (ipx_dp_route_ts(d->dp, ts, true) == 0)
+					d->n_trap_routes++;
+			}
+	}
+}
+
+/* start_action: trap: the first packet for a configured child starts it */
+static void dp_acquire(void *arg, const struct ipx_dp_flow *f)
+{
+	struct ipxd *d = arg;
+
+	for (unsigned i = 0; i < d->cfg->n_conns; i++) {
+		const struct cfg_conn *c = &d->cfg->conns[i];
+
+		if (c->start_action != CFG_START_TRAP)
+			continue;
+		for (unsigned k = 0; k < c->n_children; k++) {
+			const struct cfg_child *ch = &c->children[k];
+			bool rin = false;
+
+			for (unsigned t = 0; t < ch->n_remote_ts && !rin; t++)
+				rin = ts_has(&ch->remote_ts[t], &f->dst);
+			if (!rin || ike_mgr_find_conn(d->ike, c->name))
+				continue;
+			ipx_info("%s: traffic for %s: initiating (start_action: trap)",
+				 c->name, ch->name);
+			ike_mgr_initiate(d->ike, c->name, ch->name);
+			return;
+		}
+	}
+}
+
+static void dp_event(void *arg, const struct ipx_event *ev, uint32_t child,
+		     uint64_t user)
+{
+	struct ipxd *d = arg;
+
+	(void)child;
+	ipx_dbg("ESP SA %08x (%s, child %llu): %s", ev->spi,
+		ev->dir == IPX_DIR_OUT ? "out" : "in", (unsigned long long)user,
+		ipx_event_name(ev->type));
+	ike_mgr_engine_event(d->ike, ev);
+}
+
+/* ---- control commands ---- */
+
+static int cmd_list(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+
+	(void)req;
+	(void)err;
+	(void)n;
+	*res = ike_mgr_list(d->ike);
+	return 0;
+}
+
+static int cmd_initiate(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	const char *conn = json_string_value(json_object_get(req, "conn"));
+	const char *child = json_string_value(json_object_get(req, "child"));
+	int ret;
+
+	if (!conn) {
+		snprintf(err, n, "initiate needs \"conn\"");
+		return -EINVAL;
+	}
+	if (!cfg_conn_find(d->cfg, conn)) {
+		snprintf(err, n, "no connection named '%s'", conn);
+		return -ENOENT;
+	}
+	ret = ike_mgr_initiate(d->ike, conn, child);
+	if (ret < 0) {
+		snprintf(err, n, "cannot initiate %s: %s (see the daemon's log)", conn,
+			 strerror(-ret));
+		return ret;
+	}
+	*res = json_pack("{s:s}", "initiating", conn);
+	return 0;
+}
+
+static int cmd_rekey(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	const char *conn = json_string_value(json_object_get(req, "conn"));
+	const char *child = json_string_value(json_object_get(req, "child"));
+	bool ike = json_is_true(json_object_get(req, "ike"));
+	bool reauth = json_is_true(json_object_get(req, "reauth"));
+	int ret;
+
+	if (!conn) {
+		snprintf(err, n, "rekey needs \"conn\"");
+		return -EINVAL;
+	}
+	ret = ike_mgr_rekey(d->ike, conn, child, ike, reauth);
+	if (ret == -EINVAL) {
+		snprintf(err, n, "%s: only the side with remote_addrs can reauthenticate", conn);
+		return ret;
+	}
+	if (ret < 0) {
+		snprintf(err, n, "%s: no established %s to rekey", conn,
+			 child ? "Child SA of that name" : "SA");
+		return ret;
+	}
+	*res = json_pack("{s:s, s:s, s:i}", "conn", conn, "rekeying",
+			 reauth ? "reauthentication" : ike ? "IKE SA" : "Child SAs", "sas", ret);
+	return 0;
+}
+
+static int cmd_terminate(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	const char *conn = json_string_value(json_object_get(req, "conn"));
+
+	if (!conn) {
+		snprintf(err, n, "terminate needs \"conn\"");
+		return -EINVAL;
+	}
+	*res = json_pack("{s:i}", "terminated", ike_mgr_terminate(d->ike, conn));
+	return 0;
+}
+
+static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	struct cfg *nc, *old = d->cfg;
+
+	(void)req;
+	if (cfg_load(d->cfg_path, &nc) < 0) {
+		snprintf(err, n, "%s has errors (see the daemon's log); the running configuration stays",
+			 d->cfg_path);
+		return -EINVAL;
+	}
+	ike_mgr_set_config(d->ike, nc);
+	d->cfg = nc;
+	cfg_free(old);
+	trap_routes(d);
+	ipx_log_set_level(nc->log_level);
+	ipx_info("configuration reloaded from %s: %u connections", d->cfg_path,
+		 nc->n_conns);
+	ike_mgr_start_all(d->ike);
+	*res = json_pack("{s:i}", "connections", nc->n_conns);
+	return 0;
+}
+
+static int cmd_stats(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	struct ipx_caps caps;
+	uint64_t drops[IPX_ST__COUNT];
+	json_t *ed = json_object();
+
+	(void)req;
+	(void)err;
+	(void)n;
+	ipx_engine_caps(d->eng, &caps);
+	ipx_engine_drops(d->eng, drops);
+	for (int i = 1; i < IPX_ST__COUNT; i++)
+		if (drops[i])
+			json_object_set_new(ed, ipx_status_name(i), json_integer((json_int_t)drops[i]));
+	*res = json_pack("{s:o, s:o, s:{s:s, s:s, s:b, s:o}}",
+			 "ike", ike_mgr_stats_json(d->ike),
+			 "dataplane", ipx_dp_stats_json(d->dp),
+			 "engine", "backend", caps.backend, "impl", caps.impl,
+			 "hardware", caps.hardware, "drops_no_sa", ed);
+	return 0;
+}
+
+static int cmd_export_keys(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+
+	(void)req;
+	*res = ike_mgr_export_keys(d->ike);
+	if (!*res) {
+		snprintf(err, n, "key export is off: set key_export: true in %s and reload "
+			 "(keys are secrets: only for debugging)", d->cfg_path);
+		return -EPERM;
+	}
+	ipx_warn("keys exported through the control socket");
+	return 0;
+}
+
+/* ---- logging, signals ---- */
+
+static void log_syslog(int level, const char *msg, void *arg)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	(void)arg;
+	syslog(prio[level < 0 ? 0 : level > 3 ? 3 : level], "%s", msg);
+}
+
+/* -f: stderr, each line with the time of day to the millisecond */
+static void log_stderr(int level, const char *msg, void *arg)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / 1000000, ipx_log_level_name(level), msg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ipxd *d = arg;
+	json_t *res = NULL;
+	char err[256];
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (cmd_reload(d, NULL, &res, err, sizeof(err)) < 0)
+			ipx_err("reload: %s", err);
+		json_decref(res);
+		return;
+	}
+	ipx_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ipsecfxd -c FILE [-f] [-d] [-t]\n"
+		"  -c FILE  configuration (docs/config.md)\n"
+		"  -f       stay in the foreground, log to stderr (default: syslog)\n"
+		"  -d       debug logging\n"
+		"  -t       check the configuration and exit\n"
+		"  -V       version\n");
+}
+
+static struct ipx_addr *local_addrs(const struct cfg *c, unsigned *n)
+{
+	struct ipx_addr *v;
+	unsigned total = 0, k = 0;
+
+	for (unsigned i = 0; i < c->n_conns; i++) {
+		if (!c->conns[i].n_local_addrs) {
+			*n = 0;  /* someone needs the wildcard */
+			return NULL;
+		}
+		total += c->conns[i].n_local_addrs;
+	}
+	v = calloc(total ? total : 1, sizeof(*v));
+	if (!v) {
+		*n = 0;
+		return NULL;
+	}
+	for (unsigned i = 0; i < c->n_conns; i++)
+		for (unsigned j = 0; j < c->conns[i].n_local_addrs; j++) {
+			struct ipx_dp_endpoint ep;
+			bool dup = false;
+
+			ss_to_ep(&c->conns[i].local_addrs[j], &ep);
+			for (unsigned x = 0; x < k && !dup; x++)
+				dup = memcmp(&v[x], &ep.addr, sizeof(ep.addr)) == 0;
+			if (!dup)
+				v[k++] = ep.addr;
+		}
+	*n = k;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct ipxd d;
+	struct ipx_dp_config dpc;
+	struct ipx_dp_callbacks cb;
+	struct ipx_engine_config ec;
+	struct ike_io io;
+	const char *file = "/etc/ipsecfx/ipsecfx.yaml";
+	bool foreground = false, debug = false, check = false;
+	struct ipx_addr *locals = NULL;
+	int c, ret = 1;
+
+	memset(&d, 0, sizeof(d));
+	while ((c = getopt(argc, argv, "c:fdtVh")) != -1) {
+		switch (c) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'V':
+			printf("ipsecfxd %s\n", IPSECFX_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
+	if (cfg_load(file, &d.cfg) < 0)
+		return 1;
+	if (check) {
+		printf("%s: OK, %u connections\n", file, d.cfg->n_conns);
+		cfg_free(d.cfg);
+		return 0;
+	}
+	ipx_log_set_level(debug ? IPX_LOG_DEBUG : d.cfg->log_level);
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			ipx_err("cannot daemonize: %s", strerror(errno));
+			return 1;
+		}
+		openlog("ipsecfxd", LOG_PID, LOG_DAEMON);
+		ipx_log_set_handler(log_syslog, NULL);
+		d.use_syslog = true;
+	} else {
+		ipx_log_set_handler(log_stderr, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	if (!d.base)
+		goto out;
+
+	memset(&ec, 0, sizeof(ec));
+	if (ipx_engine_open(d.cfg->engine, &ec, &d.eng) < 0)
+		goto out;
+	{
+		struct ipx_caps caps;
+
+		ipx_engine_caps(d.eng, &caps);
+		ipx_info("ESP engine: %s (%s)", caps.backend, caps.impl);
+	}
+
+	memset(&dpc, 0, sizeof(dpc));
+	dpc.tun_name = d.cfg->tun_name;
+	dpc.mtu = d.cfg->tun_mtu;
+	dpc.ike_port = d.cfg->ike_port;
+	dpc.natt_port = d.cfg->natt_port;
+	locals = local_addrs(d.cfg, &dpc.n_local);
+	dpc.local = locals;
+	if (ipx_dp_open(d.base, d.eng, &dpc, &d.dp) < 0) {
+		ipx_err("data plane failed to start (TUN %s, ports %u/%u): see above",
+			d.cfg->tun_name, d.cfg->ike_port, d.cfg->natt_port);
+		goto out;
+	}
+	memset(&io, 0, sizeof(io));
+	io.ctx = &d;
+	io.send = io_send;
+	io.child_up = io_child_up;
+	io.child_down = io_child_down;
+	io.child_rekeyed = io_child_rekeyed;
+	io.child_retire = io_child_retire;
+	io.child_moved = io_child_moved;
+	io.keepalive = io_keepalive;
+	io.event = io_event;
+	d.ike = ike_mgr_new(d.base, d.eng, &io, d.cfg);
+	if (!d.ike)
+		goto out;
+	memset(&cb, 0, sizeof(cb));
+	cb.ike = dp_ike;
+	cb.acquire = dp_acquire;
+	cb.event = dp_event;
+	cb.arg = &d;
+	ipx_dp_set_callbacks(d.dp, &cb);
+
+	if (ctl_open(d.base, d.cfg->control, &d.ctl) < 0)
+		goto out;
+	ctl_register(d.ctl, "list-sas", cmd_list, &d);
+	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
+	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
+	ctl_register(d.ctl, "rekey", cmd_rekey, &d);
+	ctl_register(d.ctl, "reload", cmd_reload, &d);
+	ctl_register(d.ctl, "stats", cmd_stats, &d);
+	ctl_register(d.ctl, "export-keys", cmd_export_keys, &d);
+
+	d.sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
+	d.sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
+	d.sigs[3] = evsignal_new(d.base, SIGCHLD, on_sigchld, &d);
+	for (int i = 0; i < 4; i++)
+		if (d.sigs[i])
+			event_add(d.sigs[i], NULL);
+
+	ipx_info("ipsecfxd %s started: %u connections from %s, TUN %s, control %s",
+		 IPSECFX_VERSION, d.cfg->n_conns, file, ipx_dp_tun_name(d.dp),
+		 d.cfg->control);
+	trap_routes(&d);
+	ike_mgr_start_all(d.ike);
+	event_base_dispatch(d.base);
+	ret = 0;
+out:
+	if (d.ike) {
+		ike_mgr_shutdown(d.ike);
+		ike_mgr_free(d.ike);
+	}
+	ctl_close(d.ctl);
+	free(d.trap_routes);
+	if (d.dp)
+		ipx_dp_close(d.dp);
+	ipx_engine_close(d.eng);
+	for (int i = 0; i < 4; i++)
+		if (d.sigs[i])
+			event_free(d.sigs[i]);
+	if (d.base)
+		event_base_free(d.base);
+	cfg_free(d.cfg);
+	free(locals);
+	ipx_info("ipsecfxd stopped");
+	return ret;
+}

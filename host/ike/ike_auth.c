@@ -1,0 +1,365 @@
+/*
+ * IKE_AUTH (RFC 7296 1.2) with pre-shared keys (2.15), creating the first
+ * Child SA.  A Child SA that cannot be created does not stop the IKE SA
+ * (1.2: the IKE SA is still established, the error notify says why).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+/* RestOfIDPayload (2.15): ID type, three reserved octets, the data. */
+static void id_payload(const struct cfg_id *id, struct ike_pld *p)
+{
+	p->u.id.type = id->type;
+	p->u.id.data = id->data;
+	p->u.id.len = id->len;
+}
+
+static int compute_auth(struct ikesa *sa, bool ours, const struct cfg_id *id,
+			const uint8_t *id_data, size_t id_len, uint8_t id_type,
+			uint8_t *out, size_t *out_len)
+{
+	struct ike_auth_in in;
+	/* the signer's INIT message, the other side's nonce, the signer's SK_p */
+	bool signer_is_initiator = ours ? sa->initiator : !sa->initiator;
+
+	(void)id;
+	memset(&in, 0, sizeof(in));
+	in.prf = sa->prop.prf;
+	in.sk_p = signer_is_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+	in.sk_p_len = sa->keys.prf_len;
+	in.msg = signer_is_initiator ? sa->init_req : sa->init_resp;
+	in.msg_len = signer_is_initiator ? sa->init_req_len : sa->init_resp_len;
+	in.nonce = signer_is_initiator ? sa->nr : sa->ni;
+	in.nonce_len = signer_is_initiator ? sa->nr_len : sa->ni_len;
+	in.id_type = id_type;
+	in.id = id_data;
+	in.id_len = id_len;
+	return ike_auth_psk(&in, sa->conn->psk, sa->conn->psk_len, out, out_len);
+}
+
+static int verify_auth(struct ikesa *sa, const struct ike_id *id,
+		       const struct ike_auth *auth)
+{
+	struct ike_auth_in in;
+	bool peer_is_initiator = !sa->initiator;
+
+	if (auth->method != IKEV2_AUTH_SHARED_KEY_MIC)
+		return -EACCES;
+	memset(&in, 0, sizeof(in));
+	in.prf = sa->prop.prf;
+	in.sk_p = peer_is_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+	in.sk_p_len = sa->keys.prf_len;
+	in.msg = peer_is_initiator ? sa->init_req : sa->init_resp;
+	in.msg_len = peer_is_initiator ? sa->init_req_len : sa->init_resp_len;
+	in.nonce = peer_is_initiator ? sa->nr : sa->ni;
+	in.nonce_len = peer_is_initiator ? sa->nr_len : sa->ni_len;
+	in.id_type = id->type;
+	in.id = id->data;
+	in.id_len = id->len;
+	return ike_auth_psk_verify(&in, sa->conn->psk, sa->conn->psk_len,
+				   auth->data, auth->len);
+}
+
+static bool id_matches(const struct cfg_id *want, const struct ike_id *got)
+{
+	if (want->any)
+		return true;
+	return want->type == got->type && want->len == got->len &&
+	       memcmp(want->data, got->data, got->len) == 0;
+}
+
+static void id_text(const struct ike_id *id, struct cfg_id *out)
+{
+	char t[CFG_ID_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->type = id->type;
+	out->len = (uint16_t)(id->len < CFG_ID_MAX ? id->len : CFG_ID_MAX - 1);
+	memcpy(out->data, id->data, out->len);
+	if (id->type == IKEV2_ID_IPV4_ADDR && id->len == 4)
+		inet_ntop(AF_INET, id->data, t, sizeof(t));
+	else if (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)
+		inet_ntop(AF_INET6, id->data, t, sizeof(t));
+	else if (id->type == IKEV2_ID_FQDN || id->type == IKEV2_ID_RFC822_ADDR) {
+		size_t n = out->len;
+
+		memcpy(t, id->data, n);
+		t[n] = 0;
+		for (size_t i = 0; i < n; i++)
+			if (t[i] < 0x20 || t[i] > 0x7e)
+				t[i] = '?';  /* peer-chosen text goes into logs */
+	} else {
+		snprintf(t, sizeof(t), "<%s, %zu bytes>", ikev2_id_name(id->type), id->len);
+	}
+	snprintf(out->text, sizeof(out->text), "%s", t);
+}
+
+/* ---- initiator ---- */
+
+static int auth_response(struct ikesa *sa, struct ike_msg *m);
+
+int ike_auth_start(struct ikesa *sa)
+{
+	struct ike_msg *m = sa->mgr->omsg;
+	const struct cfg_conn *c = sa->conn;
+	uint8_t auth[IKE_PRF_MAX];
+	size_t auth_len;
+	struct ike_pld *p;
+	int ret;
+
+	ike_msg_start(sa, m, IKEV2_EXCH_IKE_AUTH, false, sa->req_next);
+	if (!ike_msg_add(m, IKEV2_PL_SK, false))
+		return -ENOSPC;
+	p = ike_msg_add(m, IKEV2_PL_IDI, true);
+	if (!p)
+		return -ENOSPC;
+	id_payload(&c->local_id, p);
+	if (!c->remote_id.any) {
+		p = ike_msg_add(m, IKEV2_PL_IDR, true);
+		if (!p)
+			return -ENOSPC;
+		id_payload(&c->remote_id, p);
+	}
+	ret = compute_auth(sa, true, &c->local_id, c->local_id.data, c->local_id.len,
+			   c->local_id.type, auth, &auth_len);
+	if (ret < 0)
+		return ret;
+	p = ike_msg_add(m, IKEV2_PL_AUTH, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
+	p->u.auth.data = auth;
+	p->u.auth.len = auth_len;
+	/* 2.4: we hold no other IKE SA with this peer; not when this one is
+	 * to replace a running one (reauthentication): the peer would drop
+	 * the old SA before the new one carries traffic */
+	if (!sa->reauth_of && !ike_mgr_find_conn_established(sa->mgr, sa->conn_name, sa))
+		ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_INITIAL_CONTACT, NULL, 0);
+	if (sa->want_child) {
+		sa->new_child = ike_child_new(sa, sa->want_child);
+		if (!sa->new_child)
+			return -ENOMEM;
+		ret = ike_child_add_request(sa, sa->new_child, m, false);
+		if (ret < 0)
+			return ret;
+	}
+	sa->state = IKE_AUTHENTICATING;
+	ret = ike_send_request(sa, m, auth_response);
+	OPENSSL_cleanse(auth, sizeof(auth));
+	return ret;
+}
+
+static int auth_response(struct ikesa *sa, struct ike_msg *m)
+{
+	const struct ike_pld *idp = ike_msg_get(m, IKEV2_PL_IDR, 0);
+	const struct ike_pld *ap = ike_msg_get(m, IKEV2_PL_AUTH, 0);
+	struct child_sa *c = sa->new_child;
+	uint16_t cerr;
+
+	if (!sa->conn) {
+		ike_sa_fail(sa, "connection removed by a reload");
+		return -ENOENT;
+	}
+	if (ike_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) {
+		ike_sa_fail(sa, "peer says AUTHENTICATION_FAILED (check the PSK and IDs)");
+		return -EACCES;
+	}
+	if (!idp || !ap) {
+		for (unsigned i = 0; i < m->n_pld; i++)
+			if (m->pld[i].type == IKEV2_PL_NOTIFY && m->pld[i].u.n.type < 16384) {
+				char why[96];
+
+				snprintf(why, sizeof(why), "IKE_AUTH refused: %s",
+					 ikev2_notify_name(m->pld[i].u.n.type));
+				ike_sa_fail(sa, why);
+				return -EACCES;
+			}
+		ike_sa_fail(sa, "IKE_AUTH response lacks IDr or AUTH");
+		return -EBADMSG;
+	}
+	id_text(&idp->u.id, &sa->peer_id);
+	if (!id_matches(&sa->conn->remote_id, &idp->u.id)) {
+		char why[CFG_ID_MAX + 64];
+
+		snprintf(why, sizeof(why), "peer identity %s is not the configured %s",
+			 sa->peer_id.text, sa->conn->remote_id.text);
+		ike_sa_fail(sa, why);
+		return -EACCES;
+	}
+	if (verify_auth(sa, &idp->u.id, &ap->u.auth) < 0) {
+		sa->mgr->st.rx_auth_failed++;
+		ike_sa_fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not verify (PSK mismatch?)");
+		return -EACCES;
+	}
+	ike_sa_established(sa);
+	if (!c)
+		return 0;
+	sa->new_child = NULL;
+	cerr = ike_child_check_reply(sa, c, m, false);
+	if (cerr) {
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
+			   ikev2_notify_name(cerr));
+		ike_child_free(c);
+		return 0;
+	}
+	/* the first Child SA's keys come from the IKE_SA_INIT nonces (2.17) */
+	if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
+			      NULL, 0) < 0)
+		ike_child_free(c);
+	else
+		ike_child_activate(sa, c, NULL, true);
+	return 0;
+}
+
+/* ---- responder ---- */
+
+/* The connection for this peer: the one INIT chose, or a sibling with the
+ * same addresses whose identities fit better. */
+static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *idi,
+					const struct ike_id *idr)
+{
+	const struct cfg *cfg = sa->mgr->cfg;
+	const struct cfg_conn *first = sa->conn;
+
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+
+		if (c->n_ike != first->n_ike && c != first)
+			continue;
+		if (!id_matches(&c->remote_id, idi))
+			continue;
+		if (idr && !(c->local_id.type == idr->type && c->local_id.len == idr->len &&
+			     memcmp(c->local_id.data, idr->data, idr->len) == 0))
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+static int send_auth_failed(struct ikesa *sa, uint32_t id)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+
+	ike_msg_start(sa, r, IKEV2_EXCH_IKE_AUTH, true, id);
+	ike_msg_add(r, IKEV2_PL_SK, false);
+	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0,
+			   IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+	return ike_send_response(sa, r);
+}
+
+int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
+{
+	const struct ike_pld *idi = ike_msg_get(m, IKEV2_PL_IDI, 0);
+	const struct ike_pld *idr = ike_msg_get(m, IKEV2_PL_IDR, 0);
+	const struct ike_pld *ap = ike_msg_get(m, IKEV2_PL_AUTH, 0);
+	struct ike_msg *r = sa->mgr->omsg;
+	const struct cfg_conn *c;
+	struct child_sa *child = NULL;
+	uint8_t auth[IKE_PRF_MAX];
+	size_t auth_len;
+	uint16_t cerr = 0;
+	struct ike_pld *p;
+	int ret;
+
+	if (sa->state != IKE_CONNECTING || sa->initiator) {
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE_AUTH in state %d ignored", sa->state);
+		return -EINVAL;
+	}
+	if (!idi || !ap) {
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE_AUTH lacks IDi or AUTH: AUTHENTICATION_FAILED");
+		send_auth_failed(sa, m->hdr.msg_id);
+		ike_sa_destroy(sa);
+		return -EBADMSG;
+	}
+	id_text(&idi->u.id, &sa->peer_id);
+	c = pick_conn(sa, &idi->u.id, idr ? &idr->u.id : NULL);
+	if (!c) {
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "no connection for peer identity %s: AUTHENTICATION_FAILED",
+			   sa->peer_id.text);
+		sa->mgr->st.rx_auth_failed++;
+		send_auth_failed(sa, m->hdr.msg_id);
+		ike_sa_destroy(sa);
+		return -EACCES;
+	}
+	sa->conn = c;
+	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
+	if (verify_auth(sa, &idi->u.id, &ap->u.auth) < 0) {
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "peer identity %s: AUTH does not verify (wrong PSK?): AUTHENTICATION_FAILED",
+			   sa->peer_id.text);
+		sa->mgr->st.rx_auth_failed++;
+		send_auth_failed(sa, m->hdr.msg_id);
+		ike_sa_destroy(sa);
+		return -EACCES;
+	}
+
+	ike_msg_start(sa, r, IKEV2_EXCH_IKE_AUTH, true, m->hdr.msg_id);
+	if (!ike_msg_add(r, IKEV2_PL_SK, false))
+		return -ENOSPC;
+	p = ike_msg_add(r, IKEV2_PL_IDR, true);
+	if (!p)
+		return -ENOSPC;
+	id_payload(&c->local_id, p);
+	ret = compute_auth(sa, true, &c->local_id, c->local_id.data, c->local_id.len,
+			   c->local_id.type, auth, &auth_len);
+	if (ret < 0)
+		return ret;
+	p = ike_msg_add(r, IKEV2_PL_AUTH, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
+	p->u.auth.data = auth;
+	p->u.auth.len = auth_len;
+	if (ike_msg_get(m, IKEV2_PL_SA, 0)) {
+		cerr = ike_child_respond(sa, m, r, &child, false, NULL);
+		if (cerr)
+			ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, cerr, NULL, 0);
+	}
+	ret = ike_send_response(sa, r);
+	OPENSSL_cleanse(auth, sizeof(auth));
+	if (ret < 0) {
+		ike_child_free(child);
+		return ret;
+	}
+	ike_sa_established(sa);
+	if (ike_msg_notify(m, IKEV2_N_INITIAL_CONTACT)) {
+		/* 2.4: the peer holds no other IKE SA with us: drop our stale
+		 * ones of the same connection and identity, without Delete.
+		 * Only those the peer had initiated: one we initiated may be
+		 * racing this one (both sides starting at once) and is left
+		 * to the liveness check. */
+		struct ikesa *o, *next;
+
+		for (o = sa->mgr->all; o; o = next) {
+			next = o->next;
+			if (o != sa && !o->initiator &&
+			    strcmp(o->conn_name, sa->conn_name) == 0 &&
+			    strcmp(o->peer_id.text, sa->peer_id.text) == 0 &&
+			    o->state == IKE_ESTABLISHED) {
+				ike_sa_log(o, IPX_LOG_INFO, "replaced after INITIAL_CONTACT");
+				ike_sa_destroy(o);
+			}
+		}
+	}
+	if (cerr)
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA not created: %s", ikev2_notify_name(cerr));
+	if (child) {
+		if (ike_child_install(sa, child, false, sa->ni, sa->ni_len, sa->nr,
+				      sa->nr_len, NULL, 0) < 0)
+			ike_child_free(child);
+		else
+			ike_child_activate(sa, child, NULL, false);
+	}
+	return 0;
+}

@@ -1,0 +1,696 @@
+/*
+ * Child SAs: the SA/TS payloads of a request, the responder's choice of
+ * configuration, proposal and narrowed traffic selectors (RFC 7296 2.9),
+ * the initiator's check of the answer, keys (2.17) and installation of
+ * both ESP SAs into the engine.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <ipsecfx/bytes.h>
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+static uint32_t next_child_id;
+
+uint32_t ike_child_alloc_spi(struct ike_mgr *m)
+{
+	for (;;) {
+		uint8_t r[4];
+		uint32_t spi;
+		bool used = false;
+
+		if (ike_random(r, 4) < 0)
+			return 0;
+		spi = ipx_ld32(r);
+		/* RFC 4303 2.1: 1-255 reserved, 0 local */
+		if (spi < 256 || ipx_sa_lookup(m->eng, spi) != IPX_SA_NONE)
+			continue;
+		for (struct ikesa *sa = m->all; sa && !used; sa = sa->next) {
+			for (struct child_sa *c = sa->children; c && !used; c = c->next)
+				used = c->spi_in == spi;
+			used = used || (sa->new_child && sa->new_child->spi_in == spi);
+		}
+		if (!used)
+			return spi;
+	}
+}
+
+struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg)
+{
+	struct child_sa *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ike = sa;
+	c->cfg = cfg;
+	snprintf(c->name, sizeof(c->name), "%s", cfg->name);
+	c->mode = cfg->mode;
+	c->unique_id = ++next_child_id;
+	c->eng_in = c->eng_out = IPX_SA_NONE;
+	c->dp_child = UINT32_MAX;
+	c->spi_in = ike_child_alloc_spi(sa->mgr);
+	if (!c->spi_in) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ike_child_free(struct child_sa *c)
+{
+	if (!c)
+		return;
+	if (c->keys) {
+		ike_child_keys_wipe(c->keys);
+		free(c->keys);
+	}
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+void ike_ts_from_addr(const struct sockaddr_storage *ss, struct ike_ts *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->end_port = 65535;
+	if (ss->ss_family == AF_INET) {
+		ts->type = IKEV2_TS_IPV4_ADDR_RANGE;
+		memcpy(ts->start, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		memcpy(ts->end, ts->start, 4);
+	} else {
+		ts->type = IKEV2_TS_IPV6_ADDR_RANGE;
+		memcpy(ts->start, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		memcpy(ts->end, ts->start, 16);
+	}
+}
+
+static unsigned ts_alen(const struct ike_ts *t)
+{
+	return t->type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
+}
+
+bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b,
+		      struct ike_ts *out)
+{
+	unsigned n = ts_alen(a);
+
+	if (a->type != b->type)
+		return false;
+	if (a->proto && b->proto && a->proto != b->proto)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->type = a->type;
+	out->proto = a->proto ? a->proto : b->proto;
+	out->start_port = a->start_port > b->start_port ? a->start_port : b->start_port;
+	out->end_port = a->end_port < b->end_port ? a->end_port : b->end_port;
+	if (out->start_port > out->end_port)
+		return false;
+	memcpy(out->start, memcmp(a->start, b->start, n) > 0 ? a->start : b->start, n);
+	memcpy(out->end, memcmp(a->end, b->end, n) < 0 ? a->end : b->end, n);
+	return memcmp(out->start, out->end, n) <= 0;
+}
+
+static bool ts_equal(const struct ike_ts *a, const struct ike_ts *b)
+{
+	return a->type == b->type && a->proto == b->proto &&
+	       a->start_port == b->start_port && a->end_port == b->end_port &&
+	       memcmp(a->start, b->start, ts_alen(a)) == 0 &&
+	       memcmp(a->end, b->end, ts_alen(a)) == 0;
+}
+
+/* Configured selectors with "dynamic" replaced by the IKE address. */
+static unsigned resolve(const struct ike_ts *cfg, unsigned n,
+			const struct sockaddr_storage *addr, struct ike_ts *out)
+{
+	unsigned k = 0;
+
+	if (!n) {
+		ike_ts_from_addr(addr, &out[0]);
+		return 1;
+	}
+	for (unsigned i = 0; i < n && k < IKE_CHILD_TS_MAX; i++) {
+		if (cfg[i].type == 0)
+			ike_ts_from_addr(addr, &out[k++]);
+		else
+			out[k++] = cfg[i];
+	}
+	return k;
+}
+
+/* The ESP proposals of a child without key exchange transforms (IKE_AUTH
+ * creates the first Child SA from the IKE SA's keys, no KE: 1.2). */
+static unsigned esp_props(const struct cfg_child *cfg, bool pfs,
+			  struct ike_prop_cfg *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->n_esp && n < IKE_MSG_MAX_PROPS; i++) {
+		struct ike_prop_cfg *p = &out[n];
+
+		*p = cfg->esp[i];
+		if (!pfs) {
+			unsigned k = 0;
+
+			for (unsigned j = 0; j < cfg->esp[i].n_xf; j++)
+				if (cfg->esp[i].xf[j].type != IKEV2_XF_DH)
+					p->xf[k++] = cfg->esp[i].xf[j];
+			p->n_xf = (uint8_t)k;
+		}
+		n++;
+	}
+	return n;
+}
+
+int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
+			  struct ike_msg *m, bool pfs)
+{
+	/* kept in static storage: the message points at them until sent */
+	static struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
+	static struct ike_proposal props[IKE_MSG_MAX_PROPS];
+	static uint8_t spi[4];
+	unsigned n;
+
+	if (!c->cfg)
+		return -ENOENT;
+	n = esp_props(c->cfg, pfs, cfgs);
+	struct ike_pld *p;
+	int ret;
+
+	ipx_st32(spi, c->spi_in);
+	ret = ike_prop_to_sa(cfgs, n, spi, 4, props);
+	if (ret < 0)
+		return ret;
+	p = ike_msg_add(m, IKEV2_PL_SA, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.sa.props = props;
+	p->u.sa.n_props = n;
+	if (!c->n_ts_l || !c->n_ts_r) {
+		c->n_ts_l = resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local, c->ts_l);
+		c->n_ts_r = resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote,
+				    c->ts_r);
+	}
+	p = ike_msg_add(m, IKEV2_PL_TSI, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.ts.ts = c->ts_l;
+	p->u.ts.n_ts = c->n_ts_l;
+	p = ike_msg_add(m, IKEV2_PL_TSR, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.ts.ts = c->ts_r;
+	p->u.ts.n_ts = c->n_ts_r;
+	if (c->mode == IPX_MODE_TRANSPORT &&
+	    ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0,
+			       IKEV2_N_USE_TRANSPORT_MODE, NULL, 0) < 0)
+		return -ENOSPC;
+	return 0;
+}
+
+/* 2.9: every selector of theirs narrowed to ours; empty when none fits. */
+static unsigned narrow(const struct ike_tsp *theirs, const struct ike_ts *ours,
+		       unsigned n_ours, struct ike_ts *out)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < theirs->n_ts; i++)
+		for (unsigned j = 0; j < n_ours && k < IKE_CHILD_TS_MAX; j++) {
+			struct ike_ts t;
+			bool dup = false;
+
+			if (!ike_ts_intersect(&theirs->ts[i], &ours[j], &t))
+				continue;
+			for (unsigned d = 0; d < k && !dup; d++)
+				dup = ts_equal(&out[d], &t);
+			if (!dup)
+				out[k++] = t;
+		}
+	return k;
+}
+
+uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
+			   struct ike_msg *out, struct child_sa **cp, bool pfs,
+			   const struct child_sa *rekey_of)
+{
+	static struct ike_proposal prop;
+	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
+	const struct ike_pld *tsi = ike_msg_get(m, IKEV2_PL_TSI, 0);
+	const struct ike_pld *tsr = ike_msg_get(m, IKEV2_PL_TSR, 0);
+	bool transport = ike_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL;
+	uint16_t err = IKEV2_N_TS_UNACCEPTABLE;
+	struct child_sa *c = NULL;
+	struct ike_pld *p;
+	uint8_t spi[4];
+
+	*cp = NULL;
+	if (!sap || !tsi || !tsr)
+		return IKEV2_N_INVALID_SYNTAX;
+	for (unsigned i = 0; i < sa->conn->n_children; i++) {
+		const struct cfg_child *cfg = &sa->conn->children[i];
+
+		if (rekey_of && cfg != rekey_of->cfg)
+			continue;  /* a rekey keeps the child's configuration */
+		{
+		struct ike_ts ours_l[IKE_CHILD_TS_MAX], ours_r[IKE_CHILD_TS_MAX];
+		struct ike_ts ni[IKE_CHILD_TS_MAX], nr[IKE_CHILD_TS_MAX];
+		struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
+		struct ike_prop_choice choice;
+		unsigned nl = resolve(cfg->local_ts, cfg->n_local_ts, &sa->local, ours_l);
+		unsigned nrm = resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote, ours_r);
+		unsigned kni = narrow(&tsi->u.ts, ours_r, nrm, ni);
+		unsigned knr = narrow(&tsr->u.ts, ours_l, nl, nr);
+		unsigned np;
+
+		if (!kni || !knr)
+			continue;
+		if ((cfg->mode == IPX_MODE_TRANSPORT) != transport) {
+			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+			continue;
+		}
+		np = esp_props(cfg, pfs, cfgs);
+		if (ike_prop_select(&sap->u.sa, cfgs, np, &choice) < 0 ||
+		    choice.spi_size != 4 || !ike_child_engine_cipher(&choice)) {
+			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+			continue;
+		}
+		c = ike_child_new(sa, cfg);
+		if (!c)
+			return IKEV2_N_TEMPORARY_FAILURE;
+		c->prop = choice;
+		c->spi_out = ipx_ld32(choice.spi);
+		memcpy(c->ts_r, ni, kni * sizeof(ni[0]));
+		c->n_ts_r = kni;
+		memcpy(c->ts_l, nr, knr * sizeof(nr[0]));
+		c->n_ts_l = knr;
+		break;
+		}
+	}
+	if (!c) {
+		char a[96], b[96];
+
+		ike_sa_log(sa, IPX_LOG_WARN, "no child for TSi %s... TSr %s...: %s",
+			   tsi->u.ts.n_ts ? cfg_ts_str(&tsi->u.ts.ts[0], a, sizeof(a)) : "-",
+			   tsr->u.ts.n_ts ? cfg_ts_str(&tsr->u.ts.ts[0], b, sizeof(b)) : "-",
+			   ikev2_notify_name(err));
+		return err;
+	}
+	ipx_st32(spi, c->spi_in);
+	ike_prop_choice_to_sa(&c->prop, spi, 4, &prop);
+	p = ike_msg_add(out, IKEV2_PL_SA, true);
+	if (!p)
+		goto full;
+	p->u.sa.props = &prop;
+	p->u.sa.n_props = 1;
+	p = ike_msg_add(out, IKEV2_PL_TSI, true);
+	if (!p)
+		goto full;
+	p->u.ts.ts = c->ts_r;
+	p->u.ts.n_ts = c->n_ts_r;
+	p = ike_msg_add(out, IKEV2_PL_TSR, true);
+	if (!p)
+		goto full;
+	p->u.ts.ts = c->ts_l;
+	p->u.ts.n_ts = c->n_ts_l;
+	if (c->mode == IPX_MODE_TRANSPORT)
+		ike_msg_add_notify(out, true, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+	*cp = c;
+	return 0;
+full:
+	ike_child_free(c);
+	return IKEV2_N_TEMPORARY_FAILURE;
+}
+
+/* Is every selector of the answer inside one we proposed? */
+static bool subset(const struct ike_tsp *got, const struct ike_ts *ours, unsigned n)
+{
+	if (!got->n_ts || got->n_ts > IKE_CHILD_TS_MAX)
+		return false;
+	for (unsigned i = 0; i < got->n_ts; i++) {
+		bool in = false;
+
+		for (unsigned j = 0; j < n && !in; j++) {
+			struct ike_ts t;
+
+			in = ike_ts_intersect(&got->ts[i], &ours[j], &t) &&
+			     ts_equal(&t, &got->ts[i]);
+		}
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
+			       const struct ike_msg *m, bool pfs)
+{
+	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
+	const struct ike_pld *tsi = ike_msg_get(m, IKEV2_PL_TSI, 0);
+	const struct ike_pld *tsr = ike_msg_get(m, IKEV2_PL_TSR, 0);
+	struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
+	struct ike_proposal props[IKE_MSG_MAX_PROPS];
+	struct ike_sa offered;
+	const char *why = NULL;
+	uint8_t spi[4];
+	unsigned n;
+
+	for (unsigned i = 0; i < m->n_pld; i++) {
+		const struct ike_pld *p = &m->pld[i];
+
+		if (p->type == IKEV2_PL_NOTIFY && p->inner && p->u.n.type < 16384)
+			return p->u.n.type;
+	}
+	if (!c->cfg)
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;  /* removed by a reload */
+	if (!sap || !tsi || !tsr)
+		return IKEV2_N_INVALID_SYNTAX;
+	n = esp_props(c->cfg, pfs, cfgs);
+	ipx_st32(spi, c->spi_in);
+	if (ike_prop_to_sa(cfgs, n, spi, 4, props) < 0)
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;
+	offered.props = props;
+	offered.n_props = n;
+	if (ike_prop_check_reply(&offered, &sap->u.sa, &c->prop, &why) < 0 ||
+	    c->prop.spi_size != 4) {
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: bad proposal in the answer: %s",
+			   c->name, why ? why : "?");
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;
+	}
+	c->spi_out = ipx_ld32(c->prop.spi);
+	/* 2.9: the responder may only narrow */
+	if (!subset(&tsi->u.ts, c->ts_l, c->n_ts_l) ||
+	    !subset(&tsr->u.ts, c->ts_r, c->n_ts_r)) {
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: the answer widens our selectors",
+			   c->name);
+		return IKEV2_N_TS_UNACCEPTABLE;
+	}
+	memcpy(c->ts_l, tsi->u.ts.ts, tsi->u.ts.n_ts * sizeof(c->ts_l[0]));
+	c->n_ts_l = tsi->u.ts.n_ts;
+	memcpy(c->ts_r, tsr->u.ts.ts, tsr->u.ts.n_ts * sizeof(c->ts_r[0]));
+	c->n_ts_r = tsr->u.ts.n_ts;
+	if ((c->mode == IPX_MODE_TRANSPORT) !=
+	    (ike_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL)) {
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: the responder chose another mode",
+			   c->name);
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;
+	}
+	return 0;
+}
+
+uint8_t ike_child_engine_cipher(const struct ike_prop_choice *p)
+{
+	switch (p->encr) {
+	case IKEV2_ENCR_AES_GCM_16:
+		return p->encr_bits == 128 ? IPX_CIPHER_AES128GCM16 :
+		       p->encr_bits == 192 ? IPX_CIPHER_AES192GCM16 :
+		       p->encr_bits == 256 ? IPX_CIPHER_AES256GCM16 : 0;
+	case IKEV2_ENCR_NULL_AUTH_AES_GMAC:
+		return p->encr_bits == 128 ? IPX_CIPHER_AES128GMAC :
+		       p->encr_bits == 192 ? IPX_CIPHER_AES192GMAC :
+		       p->encr_bits == 256 ? IPX_CIPHER_AES256GMAC : 0;
+	case IKEV2_ENCR_CHACHA20_POLY1305:
+		return IPX_CIPHER_CHACHA20POLY1305;
+	case IKEV2_ENCR_AES_CBC:
+		if (p->integ != IKEV2_INTEG_HMAC_SHA2_256_128)
+			return 0;
+		return p->encr_bits == 128 ? IPX_CIPHER_AES128_SHA256 :
+		       p->encr_bits == 256 ? IPX_CIPHER_AES256_SHA256 : 0;
+	default:
+		return 0;
+	}
+}
+
+static void sa_addr(const struct sockaddr_storage *ss, struct ipx_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(a->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(a->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* Up to 5% less, at random: the two ends' soft limits differ a little,
+ * as their rekey times do (rand_time). */
+static uint64_t soft_jitter(uint64_t v)
+{
+	uint8_t r[4];
+
+	if (v < 20 || ike_random(r, sizeof(r)) < 0)
+		return 0;
+	return ipx_ld32(r) % (v / 20 + 1);
+}
+
+int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len)
+{
+	struct ike_mgr *m = sa->mgr;
+	struct ike_child_keys k;
+	struct ipx_sa_params out, in;
+	uint8_t cipher = ike_child_engine_cipher(&c->prop);
+	const struct ipx_cipher_info *ci = ipx_cipher_info(cipher);
+	const struct cfg_child *cfg = c->cfg;
+	int ret;
+
+	if (!ci) {
+		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: no engine transform for the proposal",
+			   c->name);
+		return -EOPNOTSUPP;
+	}
+	ret = ike_child_keys_derive(sa->prop.prf, sa->keys.sk_d, sa->keys.prf_len,
+				    g_ir, g_ir_len, ni, ni_len, nr, nr_len,
+				    c->prop.encr, c->prop.encr_bits, c->prop.integ, &k);
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: key derivation failed", c->name);
+		return ret;
+	}
+	memset(&out, 0, sizeof(out));
+	out.mode = c->mode;
+	out.cipher = cipher;
+	out.key_len = ci->key_len;
+	out.integ_key_len = ci->integ_len;
+	out.esn = c->prop.esn;
+	out.seq = 1;
+	out.user = c->unique_id;
+	if (sa->natt) {
+		out.encap_sport = ike_port(&sa->local);
+		out.encap_dport = ike_port(&sa->remote);
+	}
+	if (cfg) {
+		/* byte and packet lifetimes are the engine's to count: soft
+		 * asks for a rekey, hard stops the SA */
+		out.soft.bytes = cfg->rekey_bytes - soft_jitter(cfg->rekey_bytes);
+		out.soft.packets = cfg->rekey_packets - soft_jitter(cfg->rekey_packets);
+		out.hard.bytes = cfg->life_bytes;
+		out.hard.packets = cfg->life_packets;
+	}
+	in = out;
+	/* 2.17: KEYMAT gives the keys for traffic from the initiator of the
+	 * exchange that made the child first */
+	out.dir = IPX_DIR_OUT;
+	out.spi = c->spi_out;
+	memcpy(out.key, we_init ? k.ei : k.er, ci->key_len);
+	memcpy(out.integ_key, we_init ? k.ai : k.ar, ci->integ_len);
+	sa_addr(&sa->local, &out.src);
+	sa_addr(&sa->remote, &out.dst);
+	in.dir = IPX_DIR_IN;
+	in.spi = c->spi_in;
+	memcpy(in.key, we_init ? k.er : k.ei, ci->key_len);
+	memcpy(in.integ_key, we_init ? k.ar : k.ai, ci->integ_len);
+	in.replay_window = cfg ? cfg->replay_window : 1024;
+	if (in.esn && !in.replay_window)
+		in.replay_window = 64;
+	sa_addr(&sa->remote, &in.src);
+	sa_addr(&sa->local, &in.dst);
+	if (m->cfg->key_export && !c->keys) {
+		/* opt-in: kept so that export-keys can hand them to Wireshark;
+		 * stored as seen from us: ei/ai our outbound */
+		c->keys = malloc(sizeof(*c->keys));
+		if (c->keys) {
+			*c->keys = k;
+			if (!we_init) {
+				memcpy(c->keys->ei, k.er, sizeof(k.er));
+				memcpy(c->keys->ai, k.ar, sizeof(k.ar));
+				memcpy(c->keys->er, k.ei, sizeof(k.ei));
+				memcpy(c->keys->ar, k.ai, sizeof(k.ai));
+			}
+		}
+	}
+	ike_child_keys_wipe(&k);
+	ret = ipx_sa_add(m->eng, &out, &c->eng_out);
+	if (ret == 0) {
+		ret = ipx_sa_add(m->eng, &in, &c->eng_in);
+		if (ret < 0) {
+			ipx_sa_delete(m->eng, c->eng_out);
+			c->eng_out = IPX_SA_NONE;
+		}
+	}
+	OPENSSL_cleanse(&out, sizeof(out));
+	OPENSSL_cleanse(&in, sizeof(in));
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: the ESP engine refused the SAs: %s",
+			   c->name, strerror(-ret));
+		return ret;
+	}
+	c->created = ike_now();
+	c->next = sa->children;
+	sa->children = c;
+	ike_child_set_timers(c);
+	return 0;
+}
+
+static bool same_ts(const struct ike_ts *a, unsigned na, const struct ike_ts *b,
+		    unsigned nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (!ts_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A new Child SA with the configuration and selectors of one that already
+ * carries traffic (in this IKE SA or another of the same connection: a
+ * reauthentication, or a peer that came back) takes its place in the data
+ * plane at once, the way a rekey does, instead of a second policy for the
+ * same traffic.  The old one is deleted with its IKE SA, or after a grace
+ * period by the timer.
+ */
+static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
+{
+	for (struct ikesa *o = sa->mgr->all; o; o = o->next) {
+		/* the same peer: several behind one NAT share a connection */
+		if (strcmp(o->conn_name, sa->conn_name) != 0 ||
+		    strcmp(o->peer_id.text, sa->peer_id.text) != 0)
+			continue;
+		for (struct child_sa *k = o->children; k; k = k->next)
+			if (k != c && k->dp_owner && k->installed &&
+			    strcmp(k->name, c->name) == 0 &&
+			    same_ts(k->ts_l, k->n_ts_l, c->ts_l, c->n_ts_l) &&
+			    same_ts(k->ts_r, k->n_ts_r, c->ts_r, c->n_ts_r)) {
+				ike_sa_log(sa, IPX_LOG_INFO,
+					   "Child SA %s replaces SPI %08x of IKE SA %u",
+					   c->name, k->spi_in, o->unique_id);
+				return k;
+			}
+	}
+	return NULL;
+}
+
+int ike_child_activate(struct ikesa *sa, struct child_sa *c,
+		       struct child_sa *old, bool switch_out)
+{
+	struct ike_mgr *m = sa->mgr;
+	char tl[96], tr[96], pstr[160];
+	struct ike_proposal pp;
+	int ret = 0;
+
+	if (!old) {
+		old = takeover(sa, c);
+		/* as responder, wait until the initiator has the new SA too:
+		 * it replaces the old one when that one goes (its IKE SA is
+		 * deleted, or the grace period ends) */
+		if (old && !switch_out)
+			old->successor = c;
+	}
+	if (old) {
+		old->replaced_at = ike_now();
+		c->dp_child = old->dp_child;
+		if (m->io.child_rekeyed)
+			ret = m->io.child_rekeyed(m->io.ctx, old, c, switch_out);
+		if (ret == 0 && switch_out) {
+			old->dp_owner = false;
+			c->dp_owner = true;
+		}
+	} else {
+		if (m->io.child_up)
+			ret = m->io.child_up(m->io.ctx, c);
+		c->dp_owner = ret == 0;
+	}
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: the data plane refused it", c->name);
+		c->dp_owner = false;
+		ike_child_remove(sa, c);
+		return -EIO;
+	}
+	c->installed = true;
+	ike_prop_choice_to_sa(&c->prop, NULL, 0, &pp);
+	ike_sa_log(sa, IPX_LOG_INFO,
+		   "Child SA %s %s: SPIs %08x in, %08x out, %s%s, %s%s === %s%s%s",
+		   c->name, old ? "rekeyed" : "established", c->spi_in, c->spi_out,
+		   ike_prop_str(&pp, pstr, sizeof(pstr)), c->prop.esn ? " ESN" : "",
+		   cfg_ts_str(&c->ts_l[0], tl, sizeof(tl)), c->n_ts_l > 1 ? " ..." : "",
+		   cfg_ts_str(&c->ts_r[0], tr, sizeof(tr)), c->n_ts_r > 1 ? " ..." : "",
+		   sa->natt ? " (UDP-encapsulated)" : "");
+	if (m->io.event)
+		m->io.event(m->io.ctx, sa, c, old ? "rekeyed" : "up");
+	return 0;
+}
+
+void ike_child_remove(struct ikesa *sa, struct child_sa *c)
+{
+	struct ike_mgr *m = sa->mgr;
+	struct child_sa **p;
+
+	/* the SA that will carry the traffic when this one goes: a rekeyed
+	 * successor takes over instead of the policy going away (after a
+	 * rekey collision, the peer's new SA) */
+	if (!c->successor && c->collision && c->collision->installed)
+		c->successor = c->collision;
+	if (c->dp_owner && c->successor && c->successor->installed &&
+	    m->io.child_rekeyed &&
+	    m->io.child_rekeyed(m->io.ctx, c, c->successor, true) == 0) {
+		c->dp_owner = false;
+		c->successor->dp_owner = true;
+	}
+	if (c->dp_owner) {
+		if (m->io.child_down)
+			m->io.child_down(m->io.ctx, c);
+		if (m->io.event)
+			m->io.event(m->io.ctx, sa, c, "down");
+	} else if (c->installed && m->io.child_retire) {
+		m->io.child_retire(m->io.ctx, c);
+	}
+	if (c->eng_out != IPX_SA_NONE)
+		ipx_sa_delete(m->eng, c->eng_out);
+	if (c->eng_in != IPX_SA_NONE)
+		ipx_sa_delete(m->eng, c->eng_in);
+	for (p = &sa->children; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	/* nothing may keep pointing at it (a successor may live in another
+	 * IKE SA after a reauthentication) */
+	for (struct ikesa *os = m->all; os; os = os->next)
+		for (struct child_sa *o = os->children; o; o = o->next) {
+			if (o->successor == c)
+				o->successor = NULL;
+			if (o->collision == c)
+				o->collision = NULL;
+		}
+	if (sa->cc.old == c)
+		sa->cc.old = NULL;
+	if (c->installed)
+		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s deleted (SPIs %08x in, %08x out)",
+			   c->name, c->spi_in, c->spi_out);
+	ike_child_free(c);
+}
+
+struct child_sa *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_out == spi)
+			return c;
+	return NULL;
+}

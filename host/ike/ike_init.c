@@ -1,0 +1,737 @@
+/*
+ * IKE_SA_INIT (RFC 7296 1.2): proposals, key exchange, nonces, NAT
+ * detection (2.23), INVALID_KE_PAYLOAD and COOKIE retries (1.2, 2.6), and
+ * what the first message pair advertises: SIGNATURE_HASH_ALGORITHMS
+ * (RFC 7427 4) and IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.3).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ipsecfx/bytes.h>
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+#define KE_BUF 1024
+#define MAX_INIT_RETRIES 3
+
+static const uint8_t sig_hashes[] = {
+	0, IKEV2_SIGHASH_SHA2_256, 0, IKEV2_SIGHASH_SHA2_384, 0, IKEV2_SIGHASH_SHA2_512,
+};
+
+static const uint8_t *addr_bytes(const struct sockaddr_storage *ss, size_t *len)
+{
+	if (ss->ss_family == AF_INET) {
+		*len = 4;
+		return (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+	}
+	*len = 16;
+	return (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+static int natd(const struct ikesa *sa, const uint8_t *spi_r,
+		const struct sockaddr_storage *ss, uint8_t out[IKEV2_NATD_LEN])
+{
+	size_t len;
+	const uint8_t *ip = addr_bytes(ss, &len);
+
+	return ike_natd_hash(sa->spi_i, spi_r, ip, len, ike_port(ss), out);
+}
+
+/* Add NAT_DETECTION_SOURCE_IP and _DESTINATION_IP (2.23).  With fake
+ * (encap: yes), the source hash is random, so both sides see a NAT and
+ * encapsulate ESP in UDP, as strongSwan's encap option does. */
+static int add_natd(struct ikesa *sa, struct ike_msg *m, const uint8_t *spi_r,
+		    bool fake, uint8_t src[IKEV2_NATD_LEN],
+		    uint8_t dst[IKEV2_NATD_LEN])
+{
+	int ret;
+
+	if (fake)
+		ret = ike_random(src, IKEV2_NATD_LEN);
+	else
+		ret = natd(sa, spi_r, &sa->local, src);
+	if (ret == 0)
+		ret = natd(sa, spi_r, &sa->remote, dst);
+	if (ret == 0)
+		ret = ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0,
+					 IKEV2_N_NAT_DETECTION_SOURCE_IP, src,
+					 IKEV2_NATD_LEN);
+	if (ret == 0)
+		ret = ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0,
+					 IKEV2_N_NAT_DETECTION_DESTINATION_IP, dst,
+					 IKEV2_NATD_LEN);
+	return ret;
+}
+
+/* Compare the peer's NAT-D notifies with what we see (2.23); spi_r is
+ * the SPIr the peer hashed: zero in the request, the real one after. */
+static void check_natd(struct ikesa *sa, const struct ike_msg *m,
+		       const uint8_t *spi_r)
+{
+	uint8_t h[IKEV2_NATD_LEN];
+	bool src_seen = false, src_match = false;
+
+	for (unsigned i = 0; i < m->n_pld; i++) {
+		const struct ike_pld *p = &m->pld[i];
+
+		if (p->type != IKEV2_PL_NOTIFY || p->inner)
+			continue;
+		if (p->u.n.type == IKEV2_N_NAT_DETECTION_SOURCE_IP) {
+			src_seen = true;
+			/* the peer's source as we see it */
+			if (p->u.n.len == IKEV2_NATD_LEN &&
+			    natd(sa, spi_r, &sa->remote, h) == 0 &&
+			    memcmp(h, p->u.n.data, IKEV2_NATD_LEN) == 0)
+				src_match = true;
+		} else if (p->u.n.type == IKEV2_N_NAT_DETECTION_DESTINATION_IP) {
+			/* our address as the peer saw it */
+			if (p->u.n.len != IKEV2_NATD_LEN ||
+			    natd(sa, spi_r, &sa->local, h) != 0 ||
+			    memcmp(h, p->u.n.data, IKEV2_NATD_LEN) != 0)
+				sa->nat_here = true;
+		}
+	}
+	if (src_seen && !src_match)
+		sa->nat_there = true;
+}
+
+static bool group_offered(const struct cfg_conn *c, uint16_t group)
+{
+	for (unsigned i = 0; i < c->n_ike; i++)
+		for (unsigned k = 0; k < c->ike[i].n_xf; k++)
+			if (c->ike[i].xf[k].type == IKEV2_XF_DH &&
+			    c->ike[i].xf[k].id == group)
+				return true;
+	return false;
+}
+
+static uint16_t first_group(const struct cfg_conn *c)
+{
+	for (unsigned i = 0; i < c->n_ike; i++)
+		for (unsigned k = 0; k < c->ike[i].n_xf; k++)
+			if (c->ike[i].xf[k].type == IKEV2_XF_DH)
+				return c->ike[i].xf[k].id;
+	return IKEV2_DH_NONE;
+}
+
+static int pick_local(struct ikesa *sa)
+{
+	const struct cfg_conn *c = sa->conn;
+	struct ike_mgr *m = sa->mgr;
+	uint16_t port = m->cfg->ike_port;
+
+	sa->remote = c->remote_addrs[0];
+	ike_set_port(&sa->remote, port);
+	for (unsigned i = 0; i < c->n_local_addrs; i++)
+		if (c->local_addrs[i].ss_family == sa->remote.ss_family) {
+			sa->local = c->local_addrs[i];
+			ike_set_port(&sa->local, port);
+			return 0;
+		}
+	if (m->io.route_src && m->io.route_src(m->io.ctx, &sa->remote, &sa->local) == 0) {
+		ike_set_port(&sa->local, port);
+		return 0;
+	}
+	{
+		/* ask the kernel which source it would use */
+		int fd = socket(sa->remote.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		socklen_t sl = sizeof(sa->local);
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa->remote,
+			    sa->remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+							   : sizeof(struct sockaddr_in6)) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&sa->local, &sl) < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+		close(fd);
+		ike_set_port(&sa->local, port);
+	}
+	return 0;
+}
+
+/* Build and send our IKE_SA_INIT request (again, on a cookie or a new
+ * group). */
+static int send_init(struct ikesa *sa);
+
+static int init_response(struct ikesa *sa, struct ike_msg *m);
+
+int ike_init_start(struct ikesa *sa)
+{
+	int ret = pick_local(sa);
+
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "no local address towards the peer: %s",
+			   strerror(-ret));
+		return ret;
+	}
+	sa->dh_group = first_group(sa->conn);
+	ret = ike_spi_new(sa->spi_i);
+	if (ret < 0)
+		return ret;
+	ike_sa_rehash(sa);
+	sa->state = IKE_CONNECTING;
+	ike_sa_log(sa, IPX_LOG_INFO, "initiating IKE SA");
+	return send_init(sa);
+}
+
+static int send_init(struct ikesa *sa)
+{
+	static const uint8_t zero[IKEV2_SPI_LEN];
+	struct ike_msg *m = sa->mgr->omsg;
+	const struct cfg_conn *c = sa->conn;
+	struct ike_proposal props[IKE_MSG_MAX_PROPS];
+	uint8_t ke[KE_BUF], src[IKEV2_NATD_LEN], dst[IKEV2_NATD_LEN];
+	size_t ke_len;
+	struct ike_pld *p;
+	int ret;
+
+	if (!sa->dh || ike_dh_group(sa->dh) != sa->dh_group) {
+		ike_dh_free(sa->dh);
+		sa->dh = NULL;
+		ret = ike_dh_new(sa->dh_group, &sa->dh);
+		if (ret < 0) {
+			ike_sa_log(sa, IPX_LOG_ERR, "DH group %s: %s",
+				   ikev2_xf_name(IKEV2_XF_DH, sa->dh_group), strerror(-ret));
+			return ret;
+		}
+	}
+	if (!sa->ni_len) {
+		sa->ni_len = IKE_NONCE_LEN;
+		ret = ike_random(sa->ni, sa->ni_len);
+		if (ret < 0)
+			return ret;
+	}
+	ret = ike_dh_public(sa->dh, ke, sizeof(ke), &ke_len);
+	if (ret < 0)
+		return ret;
+	ike_msg_init(m, sa->spi_i, zero, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_INITIATOR, 0);
+	/* 2.6: the cookie goes first, everything else unchanged */
+	if (sa->cookie_len &&
+	    ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_COOKIE,
+			       sa->cookie, sa->cookie_len) < 0)
+		return -ENOSPC;
+	p = ike_msg_add(m, IKEV2_PL_SA, false);
+	if (!p || c->n_ike > IKE_MSG_MAX_PROPS)
+		return -ENOSPC;
+	ret = ike_prop_to_sa(c->ike, c->n_ike, NULL, 0, props);
+	if (ret < 0)
+		return ret;
+	p->u.sa.props = props;
+	p->u.sa.n_props = c->n_ike;
+	p = ike_msg_add(m, IKEV2_PL_KE, false);
+	if (!p)
+		return -ENOSPC;
+	p->u.ke.group = sa->dh_group;
+	p->u.ke.data = ke;
+	p->u.ke.len = ke_len;
+	p = ike_msg_add(m, IKEV2_PL_NONCE, false);
+	if (!p)
+		return -ENOSPC;
+	p->u.nonce.data = sa->ni;
+	p->u.nonce.len = sa->ni_len;
+	ret = add_natd(sa, m, zero, c->encap, src, dst);
+	if (ret == 0)
+		ret = ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0,
+					 IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (ret == 0)
+		ret = ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0,
+					 IKEV2_N_SIGNATURE_HASH_ALGORITHMS,
+					 sig_hashes, sizeof(sig_hashes));
+	if (ret < 0)
+		return ret;
+	return ike_send_request(sa, m, init_response);
+}
+
+/* Start over after INVALID_KE_PAYLOAD: a new SPIi and key pair (the
+ * answer was unauthenticated; we offer the same full set again, 1.2). */
+static int restart(struct ikesa *sa, uint16_t group)
+{
+	int ret;
+
+	sa->dh_group = group;
+	ike_dh_free(sa->dh);
+	sa->dh = NULL;
+	sa->cookie_len = 0;
+	ret = ike_spi_new(sa->spi_i);
+	if (ret < 0)
+		return ret;
+	ike_sa_rehash(sa);
+	sa->req_next = 0;
+	return send_init(sa);
+}
+
+static int init_response(struct ikesa *sa, struct ike_msg *m)
+{
+	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
+	const struct ike_pld *kep = ike_msg_get(m, IKEV2_PL_KE, 0);
+	const struct ike_pld *np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
+	const struct ike_notify *n;
+	struct ike_proposal offered[IKE_MSG_MAX_PROPS];
+	struct ike_sa offered_sa = { offered, sa->conn ? sa->conn->n_ike : 0 };
+	struct ike_kdf_in kin;
+	const char *why = NULL;
+	int ret;
+
+	if (!sa->conn) {
+		ike_sa_fail(sa, "connection removed by a reload");
+		return -ENOENT;
+	}
+	n = ike_msg_notify(m, IKEV2_N_COOKIE);
+	if (n && !sap) {
+		/* 2.6: retry with the cookie, same SPIi and nonce */
+		if (n->len < 1 || n->len > sizeof(sa->cookie) ||
+		    ++sa->init_retries > MAX_INIT_RETRIES) {
+			ike_sa_fail(sa, "unusable COOKIE from the responder");
+			return -EBADMSG;
+		}
+		memcpy(sa->cookie, n->data, n->len);
+		sa->cookie_len = n->len;
+		sa->req_next = 0;
+		ike_sa_log(sa, IPX_LOG_INFO, "responder asks for a cookie; retrying");
+		return send_init(sa);
+	}
+	n = ike_msg_notify(m, IKEV2_N_INVALID_KE_PAYLOAD);
+	if (n && !sap) {
+		uint16_t g = n->len == 2 ? ipx_ld16(n->data) : 0;
+
+		if (!group_offered(sa->conn, g) || g == sa->dh_group ||
+		    ++sa->init_retries > MAX_INIT_RETRIES) {
+			ike_sa_fail(sa, "INVALID_KE_PAYLOAD for a group we do not offer");
+			return -EBADMSG;
+		}
+		ike_sa_log(sa, IPX_LOG_INFO, "responder wants DH group %s (INVALID_KE_PAYLOAD); retrying",
+			   ikev2_xf_name(IKEV2_XF_DH, g));
+		return restart(sa, g);
+	}
+	for (unsigned i = 0; i < m->n_pld; i++) {
+		const struct ike_pld *p = &m->pld[i];
+
+		if (p->type == IKEV2_PL_NOTIFY && p->u.n.type < 16384) {
+			char why2[96];
+
+			snprintf(why2, sizeof(why2), "IKE_SA_INIT refused: %s",
+				 ikev2_notify_name(p->u.n.type));
+			ike_sa_fail(sa, why2);
+			return -EACCES;
+		}
+	}
+	if (!sap || !kep || !np) {
+		ike_sa_fail(sa, "IKE_SA_INIT response lacks SA, KE or Nonce");
+		return -EBADMSG;
+	}
+	if (ike_prop_to_sa(sa->conn->ike, sa->conn->n_ike, NULL, 0, offered) < 0 ||
+	    ike_prop_check_reply(&offered_sa, &sap->u.sa, &sa->prop, &why) < 0) {
+		char why2[128];
+
+		snprintf(why2, sizeof(why2), "responder chose a proposal we did not offer: %s",
+			 why ? why : "?");
+		ike_sa_fail(sa, why2);
+		return -EBADMSG;
+	}
+	if (sa->prop.dh != sa->dh_group || kep->u.ke.group != sa->dh_group) {
+		ike_sa_fail(sa, "responder's KE does not match the chosen group");
+		return -EBADMSG;
+	}
+	if (np->u.nonce.len < 16 || np->u.nonce.len > IKE_NONCE_MAX) {
+		ike_sa_fail(sa, "responder's nonce has a bad length");
+		return -EBADMSG;
+	}
+	memcpy(sa->spi_r, m->hdr.spi_r, 8);
+	ret = ike_dh_compute(sa->dh, kep->u.ke.data, kep->u.ke.len, &why);
+	if (ret < 0) {
+		char why2[128];
+
+		snprintf(why2, sizeof(why2), "responder's KE rejected: %s", why ? why : "?");
+		ike_sa_fail(sa, why2);
+		return ret;
+	}
+	memcpy(sa->nr, np->u.nonce.data, np->u.nonce.len);
+	sa->nr_len = np->u.nonce.len;
+	free(sa->init_resp);
+	sa->init_resp = malloc(m->raw_len);
+	if (!sa->init_resp)
+		return -ENOMEM;
+	memcpy(sa->init_resp, m->raw, m->raw_len);
+	sa->init_resp_len = m->raw_len;
+
+	memset(&kin, 0, sizeof(kin));
+	kin.prf = sa->prop.prf;
+	kin.encr = sa->prop.encr;
+	kin.encr_bits = sa->prop.encr_bits;
+	kin.integ = sa->prop.integ;
+	kin.g_ir = ike_dh_secret(sa->dh, &kin.g_ir_len);
+	kin.ni = sa->ni;
+	kin.ni_len = sa->ni_len;
+	kin.nr = sa->nr;
+	kin.nr_len = sa->nr_len;
+	kin.spi_i = sa->spi_i;
+	kin.spi_r = sa->spi_r;
+	ret = ike_sa_keys_derive(&kin, &sa->keys);
+	ike_dh_free(sa->dh);  /* the secret is in the keys now */
+	sa->dh = NULL;
+	if (ret < 0) {
+		ike_sa_fail(sa, "key derivation failed");
+		return ret;
+	}
+	sa->keys_ok = true;
+	check_natd(sa, m, sa->spi_r);
+	sa->frag_ok = ike_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	if (sa->nat_here || sa->nat_there || sa->conn->encap) {
+		/* 2.23: float to the NAT-T port for everything after INIT */
+		sa->natt = true;
+		ike_set_port(&sa->local, sa->mgr->cfg->natt_port);
+		ike_set_port(&sa->remote, sa->mgr->cfg->natt_port);
+		ike_sa_log(sa, IPX_LOG_INFO, "%s; switching to port %u",
+			   sa->nat_here ? "NAT in front of us" :
+			   sa->nat_there ? "NAT in front of the peer" :
+			   "UDP encapsulation forced (encap)", sa->mgr->cfg->natt_port);
+	}
+	return ike_auth_start(sa);
+}
+
+/* ---- responder ---- */
+
+static bool addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	size_t la, lb;
+	const uint8_t *pa, *pb;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	pa = addr_bytes(a, &la);
+	pb = addr_bytes(b, &lb);
+	return memcmp(pa, pb, la) == 0;
+}
+
+/* The first connection whose addresses fit; IDs are only known in IKE_AUTH,
+ * where the choice may move to a sibling with the same addresses. */
+static const struct cfg_conn *match_conn(const struct cfg *cfg,
+					 const struct sockaddr_storage *local,
+					 const struct sockaddr_storage *remote)
+{
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+		bool lok = c->n_local_addrs == 0, rok = c->remote_any;
+
+		for (unsigned k = 0; k < c->n_local_addrs && !lok; k++)
+			lok = addr_eq(&c->local_addrs[k], local);
+		for (unsigned k = 0; k < c->n_remote_addrs && !rok; k++)
+			rok = addr_eq(&c->remote_addrs[k], remote);
+		if (lok && rok)
+			return c;
+	}
+	return NULL;
+}
+
+/* A retransmitted IKE_SA_INIT request: the half-open SA of that SPIi and
+ * address answers with its cached response. */
+static struct ikesa *find_half_open(struct ike_mgr *mgr, const uint8_t *spi_i,
+				     const struct sockaddr_storage *remote)
+{
+	for (struct ikesa *sa = mgr->all; sa; sa = sa->next)
+		if (!sa->initiator && memcmp(sa->spi_i, spi_i, 8) == 0 &&
+		    addr_eq(&sa->remote, remote) && ike_port(&sa->remote) == ike_port(remote))
+			return sa;
+	return NULL;
+}
+
+static void half_open_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ikesa *sa = arg;
+
+	(void)fd;
+	(void)what;
+	if (sa->state == IKE_ESTABLISHED)
+		return;
+	ike_sa_log(sa, IPX_LOG_INFO, "half-open IKE SA expired without IKE_AUTH");
+	ike_sa_destroy(sa);
+}
+
+/*
+ * 2.6: with cookie_threshold half-open SAs or more (0: always; or with
+ * strict_cookies on the connection), an
+ * IKE_SA_INIT request must echo a cookie we made from its Ni, address and
+ * SPIi before we spend a Diffie-Hellman computation or any state on it.
+ * The answer to one without (or with a stale one) is a stateless
+ * N(COOKIE).  True when the request may proceed.
+ */
+static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
+		      const struct ike_msg *m, const struct ike_hdr *h,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool natt)
+{
+	const struct ike_pld *np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
+	const struct ike_notify *ck = ike_msg_notify(m, IKEV2_N_COOKIE);
+	uint32_t thr = mgr->cfg->cookie_threshold;
+	uint8_t cookie[IKE_COOKIE_LEN];
+	size_t ip_len;
+	const uint8_t *ip = addr_bytes(remote, &ip_len);
+	char peer[80];
+
+	/* cookie_threshold 0: always */
+	if (!c->strict_cookies && mgr->n_half_open < thr && !ck)
+		return true;
+	if (ck) {
+		if (ike_cookie_verify(&mgr->cookies, ck->data, ck->len, np->u.nonce.data,
+				      np->u.nonce.len, ip, ip_len, h->spi_i) == 0) {
+			mgr->st.cookies_ok++;
+			return true;
+		}
+		mgr->st.cookies_bad++;
+		if (!c->strict_cookies && mgr->n_half_open < thr)
+			return true;  /* a stale cookie we no longer need */
+		ipx_dbg("IKE_SA_INIT from %s with a wrong cookie: a new one sent",
+			ike_addr_str(remote, peer, sizeof(peer)));
+	}
+	if (ike_cookie_make(&mgr->cookies, np->u.nonce.data, np->u.nonce.len, ip, ip_len,
+			    h->spi_i, cookie) < 0)
+		return false;
+	mgr->st.cookies_sent++;
+	ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_COOKIE, cookie,
+			    sizeof(cookie));
+	return false;
+}
+
+void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
+		      const struct ike_hdr *h,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool natt)
+{
+	struct ike_msg *m = mgr->msg;
+	struct ike_perr e = { 0 };
+	const struct ike_pld *sap, *kep, *np;
+	const struct cfg_conn *c;
+	struct ike_prop_choice choice;
+	struct ikesa *sa;
+	char peer[80];
+
+	sa = find_half_open(mgr, h->spi_i, remote);
+	if (sa) {
+		/* 2.1: a retransmission gets the same answer; anything else
+		 * with that SPI and address is ignored */
+		if (sa->state == IKE_CONNECTING && sa->init_req_len == len &&
+		    memcmp(sa->init_req, buf, len) == 0)
+			ike_resend_response(sa);
+		return;
+	}
+	/* 2.6: past max_half_open nothing new is started at all */
+	if (mgr->n_half_open >= (mgr->cfg->max_half_open ? mgr->cfg->max_half_open : 65535)) {
+		mgr->st.dropped_half_open++;
+		if ((mgr->st.dropped_half_open & 1023) == 1)
+			ipx_warn("%u half-open IKE SAs: IKE_SA_INIT from %s dropped "
+				 "(max_half_open; logged once per 1024)", mgr->n_half_open,
+				 ike_addr_str(remote, peer, sizeof(peer)));
+		return;
+	}
+	if (ike_msg_parse(m, buf, len, &e) < 0) {
+		mgr->st.rx_bad++;
+		ipx_info("IKE_SA_INIT from %s dropped: %s",
+			 ike_addr_str(remote, peer, sizeof(peer)), e.reason);
+		if (e.notify == IKEV2_N_INVALID_SYNTAX ||
+		    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
+			uint8_t t = e.pld_type;
+
+			ike_send_init_error(mgr, h, local, remote, natt, e.notify,
+					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? &t : NULL,
+					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? 1 : 0);
+		}
+		return;
+	}
+	sap = ike_msg_get(m, IKEV2_PL_SA, 0);
+	kep = ike_msg_get(m, IKEV2_PL_KE, 0);
+	np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
+	if (!sap || !kep || !np || np->u.nonce.len < 16 ||
+	    np->u.nonce.len > IKE_NONCE_MAX) {
+		mgr->st.rx_bad++;
+		ipx_info("IKE_SA_INIT from %s lacks SA, KE or a valid Nonce: INVALID_SYNTAX",
+			 ike_addr_str(remote, peer, sizeof(peer)));
+		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	c = match_conn(mgr->cfg, local, remote);
+	if (!c) {
+		ipx_info("IKE_SA_INIT from %s: no connection for this address: NO_PROPOSAL_CHOSEN",
+			 ike_addr_str(remote, peer, sizeof(peer)));
+		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	if (!cookie_ok(mgr, c, m, h, local, remote, natt))
+		return;
+	if (ike_prop_select(&sap->u.sa, c->ike, c->n_ike, &choice) < 0) {
+		char offer[160];
+		struct ike_proposal first = sap->u.sa.n_props ? sap->u.sa.props[0] : (struct ike_proposal){ 0 };
+
+		ipx_info("%s: IKE_SA_INIT from %s: no acceptable proposal (first offered %s): NO_PROPOSAL_CHOSEN",
+			 c->name, ike_addr_str(remote, peer, sizeof(peer)),
+			 ike_prop_str(&first, offer, sizeof(offer)));
+		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	if (kep->u.ke.group != choice.dh) {
+		/* 2.7: prefer the group the initiator guessed when the chosen
+		 * proposal also carries it and we accept it */
+		bool ok = false;
+
+		for (unsigned i = 0; i < sap->u.sa.n_props && !ok; i++) {
+			const struct ike_proposal *pr = &sap->u.sa.props[i];
+
+			if (pr->num != choice.num)
+				continue;
+			for (unsigned k = 0; k < pr->n_xf; k++)
+				if (pr->xf[k].type == IKEV2_XF_DH &&
+				    pr->xf[k].id == kep->u.ke.group &&
+				    group_offered(c, kep->u.ke.group))
+					ok = true;
+		}
+		if (ok) {
+			choice.dh = kep->u.ke.group;
+			for (unsigned k = 0; k < choice.n_xf; k++)
+				if (choice.xf[k].type == IKEV2_XF_DH)
+					choice.xf[k].id = kep->u.ke.group;
+		} else {
+			uint8_t g[2];
+
+			ipx_st16(g, choice.dh);
+			ipx_info("%s: IKE_SA_INIT from %s with KE group %s, we want %s: INVALID_KE_PAYLOAD",
+				 c->name, ike_addr_str(remote, peer, sizeof(peer)),
+				 ikev2_xf_name(IKEV2_XF_DH, kep->u.ke.group),
+				 ikev2_xf_name(IKEV2_XF_DH, choice.dh));
+			ike_send_init_error(mgr, h, local, remote, natt,
+					    IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+			return;
+		}
+	}
+
+	/* state from here on */
+	sa = ike_sa_new(mgr, false);
+	if (!sa)
+		return;
+	sa->conn = c;
+	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
+	sa->local = *local;
+	sa->remote = *remote;
+	sa->natt = natt;
+	sa->state = IKE_CONNECTING;
+	sa->half_open = true;
+	mgr->n_half_open++;
+	memcpy(sa->spi_i, h->spi_i, 8);
+	sa->prop = choice;
+	sa->dh_group = choice.dh;
+	sa->resp_next = 1;
+	if (ike_spi_new(sa->spi_r) < 0)
+		goto fail;
+	ike_sa_rehash(sa);
+	sa->init_req = malloc(len);
+	if (!sa->init_req)
+		goto fail;
+	memcpy(sa->init_req, buf, len);
+	sa->init_req_len = len;
+	memcpy(sa->ni, np->u.nonce.data, np->u.nonce.len);
+	sa->ni_len = np->u.nonce.len;
+	sa->nr_len = IKE_NONCE_LEN;
+	if (ike_random(sa->nr, sa->nr_len) < 0)
+		goto fail;
+	{
+		const char *why = NULL;
+		struct ike_kdf_in kin;
+		int ret;
+
+		if (ike_dh_new(sa->dh_group, &sa->dh) < 0)
+			goto fail;
+		ret = ike_dh_compute(sa->dh, kep->u.ke.data, kep->u.ke.len, &why);
+		if (ret < 0) {
+			ike_sa_log(sa, IPX_LOG_WARN, "initiator's KE rejected: %s: INVALID_SYNTAX",
+				   why ? why : "?");
+			ike_send_init_error(mgr, h, local, remote, natt,
+					    IKEV2_N_INVALID_SYNTAX, NULL, 0);
+			ike_sa_destroy(sa);
+			return;
+		}
+		memset(&kin, 0, sizeof(kin));
+		kin.prf = choice.prf;
+		kin.encr = choice.encr;
+		kin.encr_bits = choice.encr_bits;
+		kin.integ = choice.integ;
+		kin.g_ir = ike_dh_secret(sa->dh, &kin.g_ir_len);
+		kin.ni = sa->ni;
+		kin.ni_len = sa->ni_len;
+		kin.nr = sa->nr;
+		kin.nr_len = sa->nr_len;
+		kin.spi_i = sa->spi_i;
+		kin.spi_r = sa->spi_r;
+		if (ike_sa_keys_derive(&kin, &sa->keys) < 0)
+			goto fail;
+		sa->keys_ok = true;
+	}
+	{
+		static const uint8_t zero[IKEV2_SPI_LEN];
+
+		check_natd(sa, m, zero);
+	}
+	sa->frag_ok = ike_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+
+	{
+		struct ike_msg *r = mgr->omsg;
+		uint8_t ke[KE_BUF], src[IKEV2_NATD_LEN], dst[IKEV2_NATD_LEN];
+		struct ike_proposal prop;
+		struct ike_pld *p;
+		size_t ke_len;
+
+		if (ike_dh_public(sa->dh, ke, sizeof(ke), &ke_len) < 0)
+			goto fail;
+		ike_dh_free(sa->dh);
+		sa->dh = NULL;
+		ike_msg_start(sa, r, IKEV2_EXCH_IKE_SA_INIT, true, 0);
+		p = ike_msg_add(r, IKEV2_PL_SA, false);
+		if (!p)
+			goto fail;
+		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &prop);
+		p->u.sa.props = &prop;
+		p->u.sa.n_props = 1;
+		p = ike_msg_add(r, IKEV2_PL_KE, false);
+		if (!p)
+			goto fail;
+		p->u.ke.group = sa->dh_group;
+		p->u.ke.data = ke;
+		p->u.ke.len = ke_len;
+		p = ike_msg_add(r, IKEV2_PL_NONCE, false);
+		if (!p)
+			goto fail;
+		p->u.nonce.data = sa->nr;
+		p->u.nonce.len = sa->nr_len;
+		if (add_natd(sa, r, sa->spi_r, c->encap, src, dst) < 0)
+			goto fail;
+		if (sa->frag_ok)
+			ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
+					   IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+		ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_SIGNATURE_HASH_ALGORITHMS, sig_hashes,
+				   sizeof(sig_hashes));
+		if (ike_send_response(sa, r) < 0)
+			goto fail;
+	}
+	{
+		struct timeval tv = { mgr->half_open_s, 0 };
+
+		sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
+		if (sa->timer_ev)
+			event_add(sa->timer_ev, &tv);
+	}
+	ike_sa_log(sa, IPX_LOG_INFO, "IKE_SA_INIT answered (%s)%s",
+		   ikev2_xf_name(IKEV2_XF_DH, sa->dh_group),
+		   sa->nat_here || sa->nat_there ? ", NAT detected" : "");
+	return;
+fail:
+	ike_sa_log(sa, IPX_LOG_ERR, "cannot answer IKE_SA_INIT");
+	ike_sa_destroy(sa);
+}

@@ -1,0 +1,409 @@
+/*
+ * IKE SAs, Child SAs and the manager that owns them.
+ *
+ *   ike_mgr.c     SA tables, datagram dispatch, message IDs (window 1),
+ *                 retransmission with back-off and the response cache
+ *                 (RFC 7296 2.1, 2.3, 2.4), sending, timers, listing
+ *   ike_init.c    IKE_SA_INIT, initiator and responder: proposals, KE and
+ *                 INVALID_KE_PAYLOAD, nonces, NAT detection (2.23), cookies
+ *   ike_auth.c    IKE_AUTH with PSK (2.15) and the first Child SA
+ *   ike_child.c   Child SA selection, traffic selector narrowing (2.9), keys
+ *                 (2.17) and installation into the ESP engine
+ *   ike_info.c    INFORMATIONAL: delete of IKE and Child SAs, empty requests
+ *
+ * The manager never touches sockets or the data plane: it calls the
+ * struct ike_io it was given (the daemon wires it to host/dataplane; the
+ * exchange tests wire two managers to each other).
+ */
+#ifndef IPSECFX_IKE_SA_H
+#define IPSECFX_IKE_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include <ipsecfx/engine.h>
+
+#include "../config/config.h"
+#include "ike_crypto.h"
+#include "ike_msg.h"
+#include "proposal.h"
+
+#define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
+#define IKE_NONCE_MAX 256
+#define IKE_CHILD_TS_MAX 16
+#define IKE_MSG_BUF 65536
+#define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
+
+struct ike_mgr;
+struct ikesa;
+
+enum ike_state {
+	IKE_CONNECTING,       /* IKE_SA_INIT sent, or answered (half-open) */
+	IKE_AUTHENTICATING,   /* IKE_AUTH sent */
+	IKE_ESTABLISHED,
+	IKE_DELETING,         /* our Delete sent */
+};
+
+struct child_sa {
+	struct child_sa *next;
+	struct ikesa *ike;
+	const struct cfg_child *cfg;
+	char name[CFG_NAME_MAX];
+	uint32_t unique_id;
+	uint32_t spi_in, spi_out;         /* host byte order */
+	uint32_t eng_in, eng_out;         /* engine handles */
+	struct ike_prop_choice prop;
+	struct ike_ts ts_l[IKE_CHILD_TS_MAX], ts_r[IKE_CHILD_TS_MAX];
+	unsigned n_ts_l, n_ts_r;
+	uint8_t mode;                     /* IPX_MODE_* */
+	bool installed;
+	bool dp_owner;                    /* carries dp_child's outbound traffic */
+	bool rekeying;                    /* our CREATE_CHILD_SA rekey is in flight */
+	bool rekeyed;                     /* replaced: waiting for its Delete */
+	bool deleting;                    /* our Delete for it is in flight */
+	bool want_delete;                 /* to be deleted when the window is free */
+	uint64_t replaced_at;             /* when a successor took over (monotonic s) */
+	uint64_t created;                 /* monotonic seconds */
+	uint64_t rekey_at, expire_at;     /* monotonic seconds, 0 = never */
+	uint32_t dp_child;                /* the data plane's handle */
+	struct ike_child_keys *keys;      /* only with key_export: for Wireshark */
+	/* 2.8.1: the peer rekeyed this child while our rekey was in flight:
+	 * the SA its exchange made, and that exchange's lowest nonce */
+	struct child_sa *collision;
+	uint8_t coll_nonce[IKE_NONCE_MAX];
+	size_t coll_nonce_len;
+	uint64_t in_packets_seen;         /* inbound count at the last look */
+	/* the SA that replaces this one after a rekey we answered: it takes
+	 * over the outbound traffic when our peer deletes this one */
+	struct child_sa *successor;
+};
+
+/* A message as sent: one datagram, or RFC 7383 fragments back to back. */
+struct ike_wire {
+	uint8_t *buf;
+	size_t len;
+	unsigned n_frags;                 /* 0: not fragmented */
+	size_t frag_len[IKE_MAX_FRAGS];
+};
+
+/* Our request in flight (window size 1, 2.3). */
+struct ike_out {
+	struct ike_wire w;
+	uint32_t id;
+	uint8_t exchange;
+	unsigned tries;
+	bool liveness;                    /* fixed interval, liveness_retries */
+	int (*on_response)(struct ikesa *sa, struct ike_msg *m);
+};
+
+/* Reassembly of RFC 7383 fragments of one message. */
+struct ike_frags {
+	uint32_t id;
+	bool response;
+	uint16_t total, have;
+	uint8_t first;                    /* first inner payload (fragment 1) */
+	size_t len;                       /* plaintext bytes so far */
+	uint8_t *part[IKE_MAX_FRAGS];
+	size_t part_len[IKE_MAX_FRAGS];
+};
+
+/* CREATE_CHILD_SA we initiated (1.3). */
+enum cc_kind { CC_NONE = 0, CC_NEW_CHILD, CC_REKEY_CHILD, CC_REKEY_IKE };
+struct ike_cc {
+	enum cc_kind kind;
+	struct child_sa *child;           /* the new child */
+	struct child_sa *old;             /* the child being rekeyed */
+	struct ikesa *new_ike;            /* the new IKE SA (rekey) */
+	struct ike_dh *dh;                /* PFS / IKE rekey */
+	uint8_t nonce[IKE_NONCE_MAX];
+	size_t nonce_len;
+};
+
+struct ikesa {
+	struct ikesa *hnext, *next;
+	struct ike_mgr *mgr;
+	const struct cfg_conn *conn;      /* NULL once a reload removed it */
+	char conn_name[CFG_NAME_MAX];
+	uint32_t unique_id;
+	bool initiator;                   /* the original initiator (2.2) */
+	enum ike_state state;
+	bool half_open;                   /* counted in mgr->n_half_open */
+	uint8_t spi_i[IKEV2_SPI_LEN], spi_r[IKEV2_SPI_LEN];
+	struct sockaddr_storage local, remote;   /* with ports */
+	bool natt;                        /* on the NAT-T port, with marker */
+	bool nat_here, nat_there;         /* a NAT in front of us / the peer */
+	bool frag_ok;                     /* peer supports RFC 7383 */
+	struct ike_prop_choice prop;
+	uint16_t dh_group;
+	struct ike_dh *dh;
+	struct ike_sa_keys keys;
+	bool keys_ok;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp;    /* IKE_SA_INIT as sent/received (2.15) */
+	size_t init_req_len, init_resp_len;
+	uint8_t cookie[64];               /* initiator: the responder's cookie */
+	size_t cookie_len;
+	unsigned init_retries;            /* IKE_SA_INIT again: cookie, INVALID_KE */
+	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
+	bool keep_up;                     /* a restart: retried after refusals too */
+	bool timed_out;                   /* failed for want of an answer */
+	struct cfg_id peer_id;            /* as authenticated */
+	const struct cfg_child *want_child;  /* initiator: to create in IKE_AUTH */
+	struct child_sa *new_child;       /* negotiated in the exchange in flight */
+	struct ike_cc cc;                 /* our CREATE_CHILD_SA in flight */
+	struct ike_frags rx_frags;
+	/* IKE SA rekeying (2.8): the SA that replaced this one; and 2.8.1 */
+	struct ikesa *rekeyed_by;
+	struct ikesa *collision;
+	uint8_t coll_nonce[IKE_NONCE_MAX];
+	size_t coll_nonce_len;
+	bool rekeying;
+	/* the next time to rekey, reauthenticate, give up (monotonic s) */
+	uint64_t rekey_at, reauth_at, expire_at;
+	struct ikesa *reauth_of;          /* make-before-break: delete it when up */
+	bool reauthing;                   /* a new SA replaces this one */
+	/* liveness (RFC 7296 2.4) and NAT keepalives (RFC 3948 4) */
+	uint64_t last_activity, next_keepalive;
+	bool dead;
+	/* message IDs (2.3): our next request, the peer's next request */
+	uint32_t req_next, resp_next;
+	struct ike_out out;
+	struct ike_wire last_resp;        /* cached for retransmitted requests */
+	struct event *rtx_ev;             /* retransmission */
+	struct event *timer_ev;           /* half-open expiry, deferred delete */
+	struct child_sa *children;
+	uint64_t created, established, last_in;
+};
+
+/* What the manager needs from its surroundings. */
+struct ike_io {
+	void *ctx;
+	/* Send an IKE datagram from local to remote (ports included); natt:
+	 * on the NAT-T port, the non-ESP marker is prepended by the sender. */
+	int (*send)(void *ctx, const struct sockaddr_storage *local,
+		    const struct sockaddr_storage *remote, bool natt,
+		    const uint8_t *buf, size_t len);
+	/* A Child SA's ESP SAs are in the engine: start forwarding. */
+	int (*child_up)(void *ctx, struct child_sa *c);
+	/* About to remove a Child SA's ESP SAs from the engine. */
+	void (*child_down)(void *ctx, struct child_sa *c);
+	/* Local address the kernel would use towards remote (may be NULL:
+	 * then connect() on a UDP socket finds it). */
+	int (*route_src)(void *ctx, const struct sockaddr_storage *remote,
+			 struct sockaddr_storage *local);
+	/* c joins old's policy: its inbound SA is accepted from now on and,
+	 * with switch_out, its outbound SA carries the traffic. */
+	int (*child_rekeyed)(void *ctx, struct child_sa *old, struct child_sa *c,
+			     bool switch_out);
+	/* c leaves its policy without taking the policy away: its inbound SA
+	 * is no longer accepted (a rekeyed-away or redundant SA). */
+	void (*child_retire)(void *ctx, struct child_sa *c);
+	/* The peer moved (NAT mapping change): c's outer addresses changed. */
+	void (*child_moved)(void *ctx, struct child_sa *c);
+	/* One NAT-keepalive datagram (RFC 3948 2.3). */
+	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *remote);
+	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
+	 * c is NULL for IKE SA events. */
+	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,
+		      const char *what);
+};
+
+struct ike_mgr_stats {
+	uint64_t rx, tx, rx_bad, rx_unknown_spi, rx_bad_msgid, rx_auth_failed,
+		retransmits, responses_resent, half_open, established, failed;
+	uint64_t cookies_sent, cookies_ok, cookies_bad, dropped_half_open;
+	uint64_t child_rekeys, ike_rekeys, reauths, collisions, dead_peers;
+	uint64_t fragments_tx, fragments_rx, reassembled;
+};
+
+/* A connection to (re)start: after a dead peer or a failed attempt. */
+struct ike_retry {
+	struct ike_retry *next;
+	char conn[CFG_NAME_MAX];
+	char child[CFG_NAME_MAX];
+	uint64_t at;
+	unsigned attempts;
+	bool keep_up;                     /* after a dead peer: keep trying */
+};
+
+struct ike_mgr {
+	struct event_base *base;
+	struct ipx_engine *eng;
+	struct ike_io io;
+	const struct cfg *cfg;
+	struct ikesa **hash;             /* by our SPI */
+	unsigned hash_mask;
+	struct ikesa *all;
+	unsigned n_sas, n_half_open;
+	uint32_t next_unique;
+	struct ike_cookie_ctx cookies;
+	struct ike_mgr_stats st;
+	/* retransmission (2.4): first timeout, growth factor, attempts */
+	unsigned rtx_ms;
+	double rtx_base;
+	unsigned rtx_tries;
+	unsigned half_open_s;
+	struct event *tick_ev;            /* once a second: timers of every SA */
+	uint64_t cookie_next;             /* when the cookie secret rotates */
+	struct ike_retry *retries;
+	uint8_t *buf;                     /* IKE_MSG_BUF, for building */
+	struct ike_msg *msg;              /* the message being processed */
+	struct ike_msg *omsg;             /* the message being built */
+};
+
+/* ---- manager (ike_mgr.c) ---- */
+struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
+			    const struct ike_io *io, const struct cfg *cfg);
+void ike_mgr_free(struct ike_mgr *m);
+/* A new configuration: SAs of removed connections keep running but lose
+ * their config (they are not rekeyed); start_action: start connections
+ * not yet up are initiated. */
+void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg);
+/* A received IKE datagram (non-ESP marker already removed). */
+void ike_mgr_input(struct ike_mgr *m, const uint8_t *buf, size_t len,
+		   const struct sockaddr_storage *local,
+		   const struct sockaddr_storage *remote, bool natt);
+int ike_mgr_initiate(struct ike_mgr *m, const char *conn, const char *child);
+/* Rekey now (on the next tick): the Child SAs named child (NULL: all of
+ * them), or with ike the IKE SA, or with reauth a reauthentication.
+ * Returns how many SAs were scheduled, or -ENOENT with none up. */
+int ike_mgr_rekey(struct ike_mgr *m, const char *conn, const char *child,
+		  bool ike, bool reauth);
+/* Delete every IKE SA of conn (sends Delete).  Returns how many. */
+int ike_mgr_terminate(struct ike_mgr *m, const char *conn);
+/* Start every connection with start_action: start. */
+void ike_mgr_start_all(struct ike_mgr *m);
+/* Delete every SA (shutdown): sends Deletes, removes ESP SAs. */
+void ike_mgr_shutdown(struct ike_mgr *m);
+json_t *ike_mgr_list(struct ike_mgr *m);
+json_t *ike_mgr_stats_json(struct ike_mgr *m);
+/* Wireshark's ESP SA and IKEv2 decryption tables (UAT file lines) for
+ * every SA, or NULL with key_export off. */
+json_t *ike_mgr_export_keys(struct ike_mgr *m);
+struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn);
+/* sa holds (or is negotiating) a live Child SA of that configuration. */
+bool ike_sa_has_child(const struct ikesa *sa, const char *name);
+/* An established IKE SA of conn other than not, or NULL. */
+struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
+					    const struct ikesa *not);
+
+/* ---- internal, shared by the ike_*.c files ---- */
+struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
+void ike_sa_destroy(struct ikesa *sa);
+void ike_sa_rehash(struct ikesa *sa);
+/* Log with "conn[unique] peer addr[port]: " in front. */
+void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+uint16_t ike_port(const struct sockaddr_storage *ss);
+void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* Build m (header already set), encrypt if it has SK, and send: as a
+ * request (tracked, retransmitted; on_response called with the answer) or
+ * as a response (cached for retransmitted requests). */
+int ike_send_request(struct ikesa *sa, struct ike_msg *m,
+		     int (*on_response)(struct ikesa *, struct ike_msg *));
+int ike_send_response(struct ikesa *sa, struct ike_msg *m);
+/* The cached response again (a retransmitted request). */
+int ike_resend_response(struct ikesa *sa);
+/* An unprotected notify answering an IKE_SA_INIT request (no state). */
+void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
+			 const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote, bool natt,
+			 uint16_t notify, const uint8_t *data, size_t len);
+/* Start message m for sa: header with SPIs, flags for our role. */
+void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
+		   bool response, uint32_t id);
+void ike_sa_established(struct ikesa *sa);
+void ike_sa_fail(struct ikesa *sa, const char *why);
+/* Monotonic seconds; the exchange tests move time forward with the
+ * offset (always 0 in the daemon). */
+uint64_t ike_now(void);
+extern uint64_t ike_clock_offset;
+
+/* ---- exchanges ---- */
+int ike_init_start(struct ikesa *sa);                      /* ike_init.c */
+void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
+		      const struct ike_hdr *h,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool natt);
+int ike_auth_start(struct ikesa *sa);                      /* ike_auth.c */
+int ike_auth_respond(struct ikesa *sa, struct ike_msg *m);
+int ike_info_respond(struct ikesa *sa, struct ike_msg *m);  /* ike_info.c */
+int ike_info_delete_ike(struct ikesa *sa);
+/* Delete one Child SA (INFORMATIONAL with its inbound SPI). */
+int ike_info_delete_child(struct ikesa *sa, struct child_sa *c);
+/* An empty INFORMATIONAL request: are you there? (2.4) */
+int ike_info_liveness(struct ikesa *sa);
+/* CREATE_CHILD_SA (ike_create.c) */
+int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m);
+int ike_create_child_start(struct ikesa *sa, const struct cfg_child *cfg);
+int ike_rekey_child_start(struct ikesa *sa, struct child_sa *old);
+int ike_rekey_ike_start(struct ikesa *sa);
+/* Timers (ike_timer.c): liveness, keepalives, lifetimes, retries. */
+void ike_timer_tick(evutil_socket_t fd, short what, void *arg);
+void ike_sa_set_timers(struct ikesa *sa);
+void ike_child_set_timers(struct child_sa *c);
+/* An engine event (soft/hard lifetime, sequence numbers) for a child. */
+void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev);
+/* Peer dead or gone: act on liveness_action. */
+void ike_sa_dead(struct ikesa *sa, const char *why);
+struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,
+				     const char *child, unsigned delay_s);
+/* ike_mgr_initiate, counting attempts for keyingtries. */
+int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *conn, const char *child,
+			     unsigned attempt, bool keep_up);
+/* Lowest of two nonces, 2.8.1 */
+int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* ---- Child SAs (ike_child.c) ---- */
+uint32_t ike_child_alloc_spi(struct ike_mgr *m);
+struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
+void ike_child_free(struct child_sa *c);
+/* Add the SA/TSi/TSr (and USE_TRANSPORT_MODE) payloads of a request.
+ * pfs: keep the proposals' key exchange transforms (CREATE_CHILD_SA);
+ * IKE_AUTH strips them (1.2).  Selectors already set on c (a rekey) are
+ * sent as they are. */
+int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
+			  struct ike_msg *m, bool pfs);
+/* Responder: pick config (rekey_of's for a rekey), proposal and narrowed
+ * selectors for the request in m, add the SA/TS payloads to out.  On
+ * failure returns the notify to send (NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE) and *c is NULL. */
+uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
+			   struct ike_msg *out, struct child_sa **c, bool pfs,
+			   const struct child_sa *rekey_of);
+/* Initiator: check the responder's answer for c; 0 or the notify that
+ * describes the failure. */
+uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
+			       const struct ike_msg *m, bool pfs);
+/* Keys of a child (2.17) from the exchange that made it: we_init is our
+ * role in THAT exchange, ni/nr its nonces, g_ir its PFS secret or NULL.
+ * Both ESP SAs go into the engine and c is linked into sa; the data plane
+ * is not told (ike_child_activate).  0 or -errno. */
+int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len);
+/* Hand an installed child to the data plane: a new policy, or as the
+ * successor of old (switch_out: it carries the outbound traffic now;
+ * else only its inbound SA is accepted).  A new child (old NULL) with the
+ * selectors of a running one takes that one's place the same way;
+ * switch_out then says whether we initiated the exchange that made it.
+ * 0 or -errno (then removed). */
+int ike_child_activate(struct ikesa *sa, struct child_sa *c,
+		       struct child_sa *old, bool switch_out);
+void ike_child_remove(struct ikesa *sa, struct child_sa *c);
+struct child_sa *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi);
+/* The engine transform for a negotiated ESP choice, 0 when none. */
+uint8_t ike_child_engine_cipher(const struct ike_prop_choice *p);
+/* Narrowing (2.9): the part of a that lies inside b, if any. */
+bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b,
+		      struct ike_ts *out);
+void ike_ts_from_addr(const struct sockaddr_storage *ss, struct ike_ts *ts);
+
+#endif

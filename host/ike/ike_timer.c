@@ -1,0 +1,353 @@
+/*
+ * Everything the IKE manager does by the clock, once a second: NAT
+ * keepalives (RFC 3948 4), the liveness check (RFC 7296 2.4), IKE SA and
+ * Child SA lifetimes (rekey before, delete at), reauthentication, queued
+ * Deletes, Child SAs a connection should have but does not, connection
+ * restarts after a dead peer or a failed attempt, and the rotation of the
+ * cookie secret (2.6).  Engine events (byte, packet and sequence number
+ * limits) come in through ike_mgr_engine_event.
+ *
+ * One exchange at a time per IKE SA (window size 1): a tick starts at most
+ * one new request on each SA, in order of urgency; what has to wait is
+ * looked at again on the next tick.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+#define COOKIE_ROTATE_S 120   /* a cookie stays valid for one more period */
+#define REPLACED_GRACE_S 10   /* a replaced Child SA the peer did not delete */
+#define REAUTH_RETRY_S 30
+
+/* Up to max seconds earlier, at random (so both ends do not act at once). */
+static uint32_t jitter(uint32_t max)
+{
+	uint8_t r[4];
+
+	if (!max || ike_random(r, sizeof(r)) < 0)
+		return 0;
+	return (uint32_t)(((uint64_t)(r[0] | r[1] << 8 | r[2] << 16 | (uint32_t)r[3] << 24) *
+			   ((uint64_t)max + 1)) >> 32);
+}
+
+void ike_sa_set_timers(struct ikesa *sa)
+{
+	const struct cfg_conn *c = sa->conn;
+	uint64_t now = ike_now();
+
+	sa->rekey_at = sa->expire_at = sa->reauth_at = 0;
+	if (!c)
+		return;
+	if (c->ike_lifetime) {
+		/* rekey between 80% and 90% of the lifetime, delete at 100% */
+		uint32_t margin = c->ike_lifetime / 10;
+
+		sa->expire_at = now + c->ike_lifetime;
+		sa->rekey_at = now + c->ike_lifetime - margin - jitter(margin);
+	}
+	if (c->reauth_interval)
+		sa->reauth_at = now + c->reauth_interval - jitter(c->reauth_interval / 10);
+	sa->next_keepalive = now + c->nat_keepalive;
+}
+
+void ike_child_set_timers(struct child_sa *c)
+{
+	const struct cfg_child *cfg = c->cfg;
+	uint64_t now = ike_now();
+
+	c->rekey_at = c->expire_at = 0;
+	if (!cfg)
+		return;
+	if (cfg->life_time)
+		c->expire_at = now + cfg->life_time;
+	if (cfg->rekey_time)
+		c->rekey_at = now + cfg->rekey_time - jitter(cfg->rand_time);
+}
+
+/* ESP from the peer is a sign of life as good as IKE (2.4: only when
+ * nothing at all was heard is the peer asked). */
+static void esp_activity(struct ikesa *sa, uint64_t now)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next) {
+		struct ipx_sa_state st;
+
+		if (c->eng_in == IPX_SA_NONE || ipx_sa_query(sa->mgr->eng, c->eng_in, &st) < 0)
+			continue;
+		if (st.ctr.packets != c->in_packets_seen) {
+			c->in_packets_seen = st.ctr.packets;
+			sa->last_activity = now;
+		}
+	}
+}
+
+static bool child_busy(const struct child_sa *c)
+{
+	return c->rekeying || c->deleting || c->want_delete || c->replaced_at ||
+	       c->successor || c->collision;
+}
+
+/* Reauthentication (make before break): a new IKE SA with the same peer
+ * and the same Child SAs; the old one is deleted once they are all up. */
+static void start_reauth(struct ikesa *old)
+{
+	struct ike_mgr *m = old->mgr;
+	struct ikesa *n;
+	int ret;
+
+	n = ike_sa_new(m, true);
+	if (!n)
+		return;
+	n->conn = old->conn;
+	snprintf(n->conn_name, sizeof(n->conn_name), "%s", old->conn_name);
+	n->reauth_of = old;
+	for (struct child_sa *c = old->children; c; c = c->next)
+		if (c->cfg && !child_busy(c)) {
+			n->want_child = c->cfg;
+			break;
+		}
+	old->reauthing = true;
+	ike_sa_log(old, IPX_LOG_INFO, "reauthenticating: a new IKE SA replaces this one");
+	ret = ike_init_start(n);
+	if (ret < 0) {
+		ike_sa_destroy(n);
+		old->reauthing = false;
+		old->reauth_at = ike_now() + REAUTH_RETRY_S;
+	}
+}
+
+/* The new SA of a reauthentication: create what the old one still has,
+ * then delete the old one.  True when a request was started. */
+static bool reauth_progress(struct ikesa *sa)
+{
+	struct ikesa *old = sa->reauth_of;
+
+	for (struct child_sa *c = old->children; c; c = c->next) {
+		if (!c->cfg || c->replaced_at || c->deleting || c->want_delete ||
+		    ike_sa_has_child(sa, c->name))
+			continue;
+		if (ike_create_child_start(sa, c->cfg) == 0)
+			return true;
+		return false;
+	}
+	ike_sa_log(sa, IPX_LOG_INFO, "reauthenticated: deleting IKE SA %u", old->unique_id);
+	sa->mgr->st.reauths++;
+	sa->reauth_of = NULL;
+	old->rekeyed_by = sa;   /* replaced: no "down" event, no rekeys */
+	ike_info_delete_ike(old);
+	return false;
+}
+
+/* Child SAs of a connection with start_action: start that this SA (which
+ * we initiated) should have but has not: each is created in turn. */
+static bool create_missing(struct ikesa *sa)
+{
+	const struct cfg_conn *c = sa->conn;
+
+	if (!c || !sa->initiator || c->start_action != CFG_START_START || sa->reauth_of)
+		return false;
+	for (unsigned i = 0; i < c->n_children; i++) {
+		if (ike_sa_has_child(sa, c->children[i].name))
+			continue;
+		/* one that another SA of the connection holds is not missing */
+		bool elsewhere = false;
+
+		for (struct ikesa *o = sa->mgr->all; o && !elsewhere; o = o->next)
+			elsewhere = o != sa && o->state == IKE_ESTABLISHED && !o->rekeyed_by &&
+				    strcmp(o->conn_name, sa->conn_name) == 0 &&
+				    ike_sa_has_child(o, c->children[i].name);
+		if (elsewhere)
+			continue;
+		return ike_create_child_start(sa, &c->children[i]) == 0;
+	}
+	return false;
+}
+
+static void sa_tick(struct ikesa *sa, uint64_t now)
+{
+	struct ike_mgr *m = sa->mgr;
+	const struct cfg_conn *c = sa->conn;
+	struct child_sa *ch;
+
+	if (sa->state != IKE_ESTABLISHED)
+		return;
+	/* RFC 3948 4: the end behind a NAT keeps its mapping open */
+	if (c && c->nat_keepalive && sa->natt && sa->nat_here && now >= sa->next_keepalive) {
+		if (m->io.keepalive)
+			m->io.keepalive(m->io.ctx, &sa->local, &sa->remote);
+		sa->next_keepalive = now + c->nat_keepalive;
+	}
+	if (sa->rekeyed_by)
+		return;  /* replaced: only its Delete is still to come */
+	esp_activity(sa, now);
+	if (sa->expire_at && now >= sa->expire_at) {
+		char conn[CFG_NAME_MAX];
+		bool again = c && c->start_action == CFG_START_START && c->n_remote_addrs;
+
+		snprintf(conn, sizeof(conn), "%s", sa->conn_name);
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE SA lifetime expired before a rekey: deleted%s",
+			   again ? ", starting again" : "");
+		ike_info_delete_ike(sa);
+		if (again)
+			ike_retry_schedule(m, conn, NULL, 1);
+		return;
+	}
+	if (sa->out.w.buf)
+		return;  /* window full: next tick */
+	/* Child SAs past their lifetime, or replaced and not deleted by the
+	 * peer in time, are deleted */
+	for (ch = sa->children; ch; ch = ch->next) {
+		if (ch->deleting || ch->want_delete)
+			continue;
+		if (ch->expire_at && now >= ch->expire_at) {
+			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s (SPI %08x): lifetime expired",
+				   ch->name, ch->spi_in);
+			ch->want_delete = true;
+		} else if (ch->replaced_at && now >= ch->replaced_at + REPLACED_GRACE_S) {
+			ch->want_delete = true;
+		}
+	}
+	for (ch = sa->children; ch; ch = ch->next)
+		if (ch->want_delete && !ch->deleting) {
+			ike_info_delete_child(sa, NULL);
+			return;
+		}
+	if (sa->rekey_at && now >= sa->rekey_at) {
+		if (ike_rekey_ike_start(sa) == 0)
+			return;
+		sa->rekey_at = now + 5;
+	}
+	if (sa->reauth_at && now >= sa->reauth_at && !sa->reauthing && c && c->n_remote_addrs) {
+		start_reauth(sa);
+		/* the new SA negotiates on its own; this one carries on */
+	}
+	for (ch = sa->children; ch; ch = ch->next) {
+		if (child_busy(ch) || !ch->rekey_at || now < ch->rekey_at)
+			continue;
+		if (ike_rekey_child_start(sa, ch) == 0)
+			return;
+		if (!ch->cfg) {
+			ch->rekey_at = 0;  /* removed from the configuration: let it expire */
+			continue;
+		}
+		ch->rekey_at = now + 5;
+	}
+	if (sa->reauth_of && reauth_progress(sa))
+		return;
+	if (create_missing(sa))
+		return;
+	if (c && c->liveness_interval && now >= sa->last_activity + c->liveness_interval) {
+		ike_sa_log(sa, IPX_LOG_DEBUG, "nothing heard for %us: liveness check",
+			   (unsigned)(now - sa->last_activity));
+		ike_info_liveness(sa);
+	}
+}
+
+/* Connections to start again (dead peer, failed attempt, a Child SA that
+ * had to wait for the window). */
+static void run_retries(struct ike_mgr *m, uint64_t now)
+{
+	struct ike_retry *due = NULL, **p = &m->retries;
+
+	while (*p) {
+		struct ike_retry *r = *p;
+
+		if (now >= r->at) {
+			*p = r->next;
+			r->next = due;
+			due = r;
+		} else {
+			p = &r->next;
+		}
+	}
+	while (due) {
+		struct ike_retry *r = due;
+		struct ikesa *sa;
+
+		due = r->next;
+		if (!cfg_conn_find(m->cfg, r->conn)) {
+			free(r);
+			continue;
+		}
+		sa = ike_mgr_find_conn_established(m, r->conn, NULL);
+		if (sa && r->child[0] && !ike_sa_has_child(sa, r->child)) {
+			ipx_info("%s: creating Child SA %s", r->conn, r->child);
+			ike_mgr_initiate(m, r->conn, r->child);
+		} else if (!sa && !ike_mgr_find_conn(m, r->conn)) {
+			ipx_info("%s: initiating again%s", r->conn,
+				 r->attempts ? " (attempt after a failure)" : "");
+			ike_mgr_initiate_attempt(m, r->conn, r->child[0] ? r->child : NULL,
+						 r->attempts, r->keep_up);
+		}
+		free(r);
+	}
+}
+
+void ike_timer_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_mgr *m = arg;
+	uint64_t now = ike_now();
+	struct ikesa *sa, *next;
+
+	(void)fd;
+	(void)what;
+	if (now >= m->cookie_next) {
+		if (m->cookie_next)
+			ike_cookie_rotate(&m->cookies);
+		m->cookie_next = now + COOKIE_ROTATE_S;
+	}
+	if (m->retries)
+		run_retries(m, now);
+	/* SAs are added at the head of the list and destroyed later (Delete
+	 * answers, deferred): next stays valid across sa_tick */
+	for (sa = m->all; sa; sa = next) {
+		next = sa->next;
+		sa_tick(sa, now);
+	}
+}
+
+static struct child_sa *child_by_id(struct ike_mgr *m, uint64_t id, struct ikesa **owner)
+{
+	for (struct ikesa *sa = m->all; sa; sa = sa->next)
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->unique_id == id) {
+				*owner = sa;
+				return c;
+			}
+	return NULL;
+}
+
+void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev)
+{
+	struct ikesa *sa = NULL;
+	struct child_sa *c;
+
+	if (ev->type != IPX_EV_SOFT_LIFETIME && ev->type != IPX_EV_HARD_LIFETIME &&
+	    ev->type != IPX_EV_SEQ_NEAR_EXHAUSTION && ev->type != IPX_EV_SEQ_EXHAUSTED)
+		return;
+	c = child_by_id(m, ev->user, &sa);
+	if (!c)
+		return;
+	switch (ev->type) {
+	case IPX_EV_SOFT_LIFETIME:
+	case IPX_EV_SEQ_NEAR_EXHAUSTION:
+		/* rekey now (on this tick or the next) */
+		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s (SPI %08x %s): %s: rekeying", c->name,
+			   ev->spi, ev->dir == IPX_DIR_IN ? "in" : "out",
+			   ev->type == IPX_EV_SOFT_LIFETIME ? "soft lifetime reached" :
+							      "sequence numbers running out");
+		if (!child_busy(c))
+			c->rekey_at = ike_now();
+		break;
+	default:
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s (SPI %08x %s): %s: deleting", c->name,
+			   ev->spi, ev->dir == IPX_DIR_IN ? "in" : "out",
+			   ev->type == IPX_EV_HARD_LIFETIME ? "hard lifetime reached" :
+							      "sequence numbers exhausted");
+		ike_info_delete_child(sa, c);
+		break;
+	}
+}

@@ -1,0 +1,260 @@
+# Helpers for tests with real peers in network namespaces (sourced).
+#
+#   A (192.0.2.1, protects 10.1.0.1)  ==veth==  B (192.0.2.2, protects 10.2.0.1)
+#
+# Each side runs either ipsecfxd or strongSwan's charon (kernel-libipsec:
+# the kernel here has no ESP crypto, so charon does ESP in user space
+# through a TUN, as ../shared/docs/interop.md describes).  Everything is
+# torn down by ix_cleanup, which the callers trap on EXIT.
+
+IX_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+IX_ROOT=$(cd "$IX_HERE/../.." && pwd)
+IPSECFX_BUILD=${IPSECFX_BUILD:-$IX_ROOT/build}
+IX_NS_A=ipxA$$
+IX_NS_B=ipxB$$
+IX_NS_R=ipxR$$
+IX_T=${IX_T:-$(mktemp -d /tmp/ipsecfx-ix.XXXXXX)}
+IX_PIDS=()
+
+ix_need() {
+	# ix_need: why-not text on stdout and status 1 when the suite cannot run
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root (network namespaces)"
+		return 1
+	fi
+	if ! ip netns add ipxprobe$$ 2>/dev/null; then
+		echo "cannot create network namespaces here"
+		return 1
+	fi
+	ip netns del ipxprobe$$
+	if [ ! -c /dev/net/tun ]; then
+		echo "no /dev/net/tun"
+		return 1
+	fi
+	for b in /usr/lib/ipsec/charon swanctl iperf3 ping; do
+		if ! command -v "$b" >/dev/null 2>&1 && [ ! -x "$b" ]; then
+			echo "missing $b (scripts/deps.sh installs it)"
+			return 1
+		fi
+	done
+	return 0
+}
+
+ix_topology() {
+	ip netns add "$IX_NS_A"
+	ip netns add "$IX_NS_B"
+	ip link add "vA$$" type veth peer name "vB$$"
+	ip link set "vA$$" netns "$IX_NS_A"
+	ip link set "vB$$" netns "$IX_NS_B"
+	ip -n "$IX_NS_A" link set "vA$$" name eth0
+	ip -n "$IX_NS_B" link set "vB$$" name eth0
+	ip -n "$IX_NS_A" addr add 192.0.2.1/24 dev eth0
+	ip -n "$IX_NS_B" addr add 192.0.2.2/24 dev eth0
+	for ns in "$IX_NS_A" "$IX_NS_B"; do
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$IX_NS_A" addr add 10.1.0.1/32 dev lo
+	ip -n "$IX_NS_B" addr add 10.2.0.1/32 dev lo
+}
+
+# ix_topology_nat: A and C behind a NAT router R, B outside
+#
+#   A 192.168.1.2 (10.1.0.1) --+
+#                              br0 192.168.1.1 [R: masquerade] 192.0.2.254 ==== 192.0.2.2 B (10.2.0.1)
+#   C 192.168.1.3 (10.3.0.1) --+
+#
+# R rewrites the source of everything leaving on its WAN side to
+# 192.0.2.254 with random ports (nftables masquerade random); ix_nat_flush
+# forgets every mapping, so the next packet gets a new port.
+IX_NS_C=ipxC$$
+ix_topology_nat() {
+	local ns i=0
+	for ns in "$IX_NS_A" "$IX_NS_B" "$IX_NS_R" "$IX_NS_C"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$IX_NS_R" link add br0 type bridge
+	ip -n "$IX_NS_R" addr add 192.168.1.1/24 dev br0
+	ip -n "$IX_NS_R" link set br0 up
+	for ns in "$IX_NS_A" "$IX_NS_C"; do
+		i=$((i + 1))
+		ip link add "vi$$" type veth peer name "vo$$"
+		ip link set "vi$$" netns "$ns"
+		ip link set "vo$$" netns "$IX_NS_R"
+		ip -n "$ns" link set "vi$$" name eth0
+		ip -n "$IX_NS_R" link set "vo$$" name "lan$i"
+		ip -n "$IX_NS_R" link set "lan$i" master br0
+		ip -n "$IX_NS_R" link set "lan$i" up
+	done
+	ip link add "vw$$" type veth peer name "vb$$"
+	ip link set "vw$$" netns "$IX_NS_R"
+	ip link set "vb$$" netns "$IX_NS_B"
+	ip -n "$IX_NS_R" link set "vw$$" name wan
+	ip -n "$IX_NS_B" link set "vb$$" name eth0
+	ip -n "$IX_NS_R" addr add 192.0.2.254/24 dev wan
+	ip -n "$IX_NS_R" link set wan up
+	ip -n "$IX_NS_B" addr add 192.0.2.2/24 dev eth0
+	ip -n "$IX_NS_B" link set eth0 up
+	ip -n "$IX_NS_B" addr add 10.2.0.1/32 dev lo
+	ip -n "$IX_NS_A" addr add 192.168.1.2/24 dev eth0
+	ip -n "$IX_NS_C" addr add 192.168.1.3/24 dev eth0
+	for ns in "$IX_NS_A" "$IX_NS_C"; do
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via 192.168.1.1
+	done
+	ip -n "$IX_NS_A" addr add 10.1.0.1/32 dev lo
+	ip -n "$IX_NS_C" addr add 10.3.0.1/32 dev lo
+	ip netns exec "$IX_NS_R" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$IX_NS_R" nft -f - <<'EOF'
+table ip nat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "wan" masquerade random
+	}
+}
+EOF
+}
+
+ix_nat_flush() { ip netns exec "$IX_NS_R" conntrack -F >/dev/null 2>&1; }
+
+# ix_ike_loss NS PERCENT: drop that share of IKE datagrams (UDP 500, and
+# UDP 4500 with the non-ESP marker) entering and leaving NS; 0 removes it
+ix_ike_loss() {
+	local ns=$1 pct=$2
+	ip netns exec "$ns" nft delete table inet ikeloss 2>/dev/null
+	[ "$pct" -gt 0 ] || return 0
+	local share="numgen random mod 100 < $pct"
+	[ "$pct" -ge 100 ] && share=""
+	ip netns exec "$ns" nft -f - <<EOF
+table inet ikeloss {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 500 $share drop
+		udp dport 4500 @th,64,32 0 $share drop
+	}
+	chain out {
+		type filter hook output priority 0;
+		udp dport 500 $share drop
+		udp dport 4500 @th,64,32 0 $share drop
+	}
+}
+EOF
+}
+
+ix_cleanup() {
+	local p
+	for p in "${IX_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.3
+	for p in "${IX_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	ip netns del "$IX_NS_A" 2>/dev/null
+	ip netns del "$IX_NS_B" 2>/dev/null
+	ip netns del "$IX_NS_R" 2>/dev/null
+	ip netns del "$IX_NS_C" 2>/dev/null
+	[ -n "${IX_KEEP:-}" ] || rm -rf "$IX_T"
+}
+
+# ix_ipsecfxd NS NAME CONFIG: start the daemon in NS; its control socket is
+# $IX_T/NAME.sock, its log $IX_T/NAME.log
+ix_ipsecfxd() {
+	local ns=$1 name=$2 cfg=$3
+	ip netns exec "$ns" "$IPSECFX_BUILD/ipsecfxd" -f -c "$cfg" >"$IX_T/$name.log" 2>&1 &
+	IX_PIDS+=($!)
+	for _ in $(seq 50); do
+		[ -S "$IX_T/$name.sock" ] && return 0
+		sleep 0.1
+	done
+	echo "# ipsecfxd $name did not start:" ; sed 's/^/#   /' "$IX_T/$name.log" | tail -20
+	return 1
+}
+
+ix_ctl() { # ix_ctl NAME ARGS...
+	local name=$1
+	shift
+	# a daemon that stopped answering must not hang the suite
+	timeout 10 "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
+}
+
+# ix_charon NS NAME: start strongSwan in NS with $IX_T/NAME/strongswan.conf
+# and $IX_T/NAME/swanctl.conf (written by the caller), load it
+ix_charon() {
+	local ns=$1 name=$2 d=$IX_T/$2
+	cat >"$d/strongswan.conf" <<EOF
+charon {
+  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 sha1 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown
+  install_routes = yes
+  retransmit_timeout = 1
+  retransmit_base = 1.4
+  ${EXTRA_CHARON:-}
+  plugins { vici { socket = unix://$d/charon.vici } }
+  filelog { log { path = $d/charon.log
+                  flush_line = yes
+                  default = 1
+                  ike = 2
+                  cfg = 2 } }
+}
+EOF
+	STRONGSWAN_CONF=$d/strongswan.conf ip netns exec "$ns" \
+		unshare -m sh -c 'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon' \
+		>"$d/charon.out" 2>&1 &
+	IX_PIDS+=($!)
+	for _ in $(seq 50); do
+		[ -S "$d/charon.vici" ] && break
+		sleep 0.1
+	done
+	ix_swanctl "$name" --load-all --file "$d/swanctl.conf" >"$d/load.out" 2>&1
+}
+
+ix_swanctl() { # ix_swanctl NAME ARGS...
+	local name=$1
+	shift
+	swanctl "$@" --uri "unix://$IX_T/$name/charon.vici"
+}
+
+# ix_ping NS SRC DST: three pings must come back
+ix_ping() {
+	ip netns exec "$1" ping -n -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >/dev/null 2>&1
+}
+
+# ix_iperf NS_SRV SRV_ADDR NS_CLI CLI_ADDR SECONDS: Mbit/s on stdout
+ix_iperf() {
+	local out
+	ip netns exec "$1" iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	local srv=$!
+	sleep 0.5
+	out=$(ip netns exec "$3" iperf3 -c "$2" -B "$4" -t "$5" -J 2>/dev/null)
+	wait $srv 2>/dev/null
+	/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' <<<"$out" 2>/dev/null
+}
+
+# ix_wait_up NAME CONN SECONDS: the daemon reports CONN established with a
+# Child SA
+ix_wait_up() {
+	local name=$1 conn=$2 secs=${3:-10}
+	for _ in $(seq $((secs * 5))); do
+		if ix_ctl "$name" list-sas --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+conn = sys.argv[1]
+for sa in json.load(sys.stdin):
+    if sa["conn"] == conn and sa["state"] == "established" and sa["children"]:
+        sys.exit(0)
+sys.exit(1)' "$conn"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+ix_swan_up() { # ix_swan_up NAME SECONDS: charon has an installed CHILD_SA
+	local name=$1 secs=${2:-10}
+	for _ in $(seq $((secs * 5))); do
+		ix_swanctl "$name" --list-sas 2>/dev/null | grep -q "INSTALLED" && return 0
+		sleep 0.2
+	done
+	return 1
+}
