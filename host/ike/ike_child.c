@@ -587,6 +587,18 @@ static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
 	return NULL;
 }
 
+/* c now carries dp_child's outbound traffic: it is the only owner (an SA
+ * waiting for the peer's Delete, whose successor was rekeyed in turn,
+ * must not take the data plane's child down with it when it goes). */
+static void dp_take(struct ike_mgr *m, struct child_sa *c)
+{
+	for (struct ikesa *os = m->all; c->dp_child != UINT32_MAX && os; os = os->next)
+		for (struct child_sa *k = os->children; k; k = k->next)
+			if (k != c && k->dp_owner && k->dp_child == c->dp_child)
+				k->dp_owner = false;
+	c->dp_owner = true;
+}
+
 int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		       struct child_sa *old, bool switch_out)
 {
@@ -610,7 +622,7 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 			ret = m->io.child_rekeyed(m->io.ctx, old, c, switch_out);
 		if (ret == 0 && switch_out) {
 			old->dp_owner = false;
-			c->dp_owner = true;
+			dp_take(m, c);
 		}
 	} else {
 		if (m->io.child_up)
@@ -651,7 +663,7 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 	    m->io.child_rekeyed &&
 	    m->io.child_rekeyed(m->io.ctx, c, c->successor, true) == 0) {
 		c->dp_owner = false;
-		c->successor->dp_owner = true;
+		dp_take(m, c->successor);
 	}
 	if (c->dp_owner) {
 		if (m->io.child_down)

@@ -116,6 +116,24 @@ table ip nat {
 EOF
 }
 
+# ix_capture NS FILE [FILTER]: start tshark on NS's eth0 writing FILE and
+# return once it is capturing (tshark can take seconds to start on a busy
+# machine); IX_CAPTURE is its pid
+ix_capture() {
+	local ns=$1 file=$2
+	shift 2
+	ip netns exec "$ns" tshark -i eth0 -w "$file" -q ${1:+-f "$1"} 2>"$file.err" &
+	IX_CAPTURE=$!
+	for _ in $(seq 100); do
+		if grep -q "Capturing on" "$file.err" 2>/dev/null; then
+			sleep 0.3  # the message comes a moment before the first packet is seen
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 ix_nat_flush() { ip netns exec "$IX_NS_R" conntrack -F >/dev/null 2>&1; }
 
 # ix_ike_loss NS PERCENT: drop that share of IKE datagrams (UDP 500, and

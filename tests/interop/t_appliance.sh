@@ -54,11 +54,12 @@ restart() { # restart: (re)start both daemons with the current files
 }
 
 wire() { # wire FILTER: packets tshark sees on B's side during a ping
-	ip netns exec "$IX_NS_B" timeout 5 tshark -i eth0 -c 6 -f "$1" -w "$IX_T/wire.pcap" -q 2>/dev/null &
-	local s=$!
-	sleep 1.5
+	rm -f "$IX_T/wire.pcap"
+	ix_capture "$IX_NS_B" "$IX_T/wire.pcap" "$1"
 	ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1
-	wait $s
+	sleep 0.5
+	kill "$IX_CAPTURE" 2>/dev/null
+	wait "$IX_CAPTURE" 2>/dev/null
 	tshark -r "$IX_T/wire.pcap" 2>/dev/null | wc -l
 }
 

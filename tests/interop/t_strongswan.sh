@@ -111,9 +111,9 @@ cfg_a "aes256gcm16-prfsha256-x25519" "aes256gcm16"
 cfg_b "aes256gcm16-prfsha256-x25519" "aes256gcm16"
 start_b
 start_a || { tap_fail "ipsecfxd starts"; tap_done; exit 1; }
-ip netns exec "$IX_NS_B" tshark -i eth0 -w "$IX_T/cap.pcap" -q 2>/dev/null &
-SHARK=$!
-sleep 1.5
+ix_capture "$IX_NS_B" "$IX_T/cap.pcap"
+SHARK=$IX_CAPTURE
+sleep 0.5
 if ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; then
 	tap_ok "ipsecfxd initiates, strongSwan responds (AES-GCM-256, X25519, PSK)"
 else
