@@ -66,24 +66,32 @@ def main():
         if not name:
             continue
         log = os.path.join(out, base + '.log')
+        # the RTLIL name as it stands: yosys takes '$paramod$..\\mod' literally
+        # (a backslash before '$' would become part of the name)
         yosys('read_rtlil %s; hierarchy -top %s; flatten; tee -o %s.stat stat; '
-              'tee -o %s.ltp ltp -noff %s' % (il, name.replace('$', '\\$'), log, log, CUT), log)
+              'tee -o %s.ltp ltp -noff %s' % (il, name, log, log, CUT), log)
         c = parse_stat(open(log + '.stat').read())
         m = re.search(r'length=(\d+)', open(log + '.ltp').read())
+        if not m:
+            sys.exit('synth: no ltp result for %s, see %s.full' % (base, log))
         lut = sum(v for k, v in c.items() if re.match(r'LUT\d$', k))
         ff = sum(v for k, v in c.items() if k.startswith('FD'))
         bram = c.get('RAMB36E2', 0) + c.get('RAMB18E2', 0) / 2
         lutram = sum(v for k, v in c.items() if k.startswith('RAM') and not k.startswith('RAMB'))
         rows.append((label, base, lut, ff, bram, c.get('URAM288', 0), lutram,
-                     c.get('SRL16E', 0) + c.get('SRLC32E', 0), c.get('CARRY4', 0),
-                     int(m.group(1)) if m else -1, what))
-    hdr = ('block', 'module', 'LUT', 'FF', 'BRAM36', 'URAM', 'LUTRAM', 'SRL', 'CARRY4', 'ltp')
+                     c.get('SRL16E', 0) + c.get('SRLC32E', 0),
+                     c.get('CARRY8', 0) + c.get('CARRY4', 0), c.get('DSP48E2', 0),
+                     int(m.group(1)), what))
+    hdr = ('block', 'module', 'LUT', 'FF', 'BRAM36', 'URAM', 'LUTRAM', 'SRL', 'CARRY', 'DSP',
+           'ltp')
     lines = ['yosys synth_xilinx -family xcup; ltp -noff = cells on the longest '
              'register-to-register path (FD*/SRL*/RAMB*/URAM* cut out)', '',
-             '%-22s %-14s %8s %8s %7s %5s %7s %5s %7s %4s' % hdr]
+             '%-22s %-14s %8s %8s %7s %5s %7s %5s %6s %4s %4s' % hdr]
     for r in rows:
-        lines.append('%-22s %-14s %8d %8d %7.1f %5d %7d %5d %7d %4d' % r[:10])
-    worst = max((r[9] for r in rows), default=-1)
+        lines.append('%-22s %-14s %8d %8d %7.1f %5d %7d %5d %6d %4d %4d' % r[:11])
+    if len(rows) < (len(tops) if tops else len(BLOCKS)):
+        sys.exit('synth: a block was not found in the netlist')
+    worst = max((r[10] for r in rows), default=-1)
     lines += ['', 'longest register-to-register path: %d cells (target <= 8)' % worst]
     text = '\n'.join(lines) + '\n'
     open(os.path.join(out, 'report.txt'), 'w').write(text)
