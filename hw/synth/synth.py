@@ -5,7 +5,9 @@ Synthesizes esp_top hierarchically with `synth_xilinx -family xcup`, then
 for each block flattens its netlist and reports LUTs, flip-flops, block RAM
 (RAMB36E2 + RAMB18E2 / 2), UltraRAM and the longest register-to-register
 path as `ltp -noff` counts cells once the sequential primitives (FD*, SRL*,
-RAMB*, URAM*) are cut out of the netlist.
+RAMB*, URAM*) are cut out of the netlist; then the same count over the
+whole pipeline with distributed RAM taken port by port (paths.py), which is
+the gate: at most 8 cells, else the exit status is 1.
 Usage: synth.py OUTDIR [TOP ...]   (default: the whole pipeline and its blocks)
 """
 import os
@@ -92,11 +94,29 @@ def main():
     if len(rows) < (len(tops) if tops else len(BLOCKS)):
         sys.exit('synth: a block was not found in the netlist')
     worst = max((r[10] for r in rows), default=-1)
-    lines += ['', 'longest register-to-register path: %d cells (target <= 8)' % worst]
+    lines += ['', 'ltp -noff, longest over the blocks: %d cells (target <= 8; an upper bound:'
+              % worst, '  ltp also runs paths through the clocked write ports of distributed RAM)']
+    # the same count port by port (paths.py) over the whole pipeline
+    port_worst = None
+    if not tops or 'esp_top' in tops:
+        js = os.path.join(out, 'esp_top.json')
+        yosys('read_rtlil %s; hierarchy -top esp_top; flatten; write_json %s' % (il, js),
+              os.path.join(out, 'json.log'))
+        r = subprocess.run([sys.executable, os.path.join(HERE, 'paths.py'), js, 'esp_top', '8'],
+                           stdout=subprocess.PIPE, text=True)
+        os.remove(js)
+        m = re.search(r': (\d+) cells', r.stdout)
+        if not m:
+            sys.exit('synth: paths.py failed')
+        port_worst = int(m.group(1))
+        lines += [''] + r.stdout.rstrip('\n').split('\n')
     text = '\n'.join(lines) + '\n'
     open(os.path.join(out, 'report.txt'), 'w').write(text)
     print(text, end='')
-    return 0 if worst <= 8 else 1
+    # the gate: every register-to-register path within 8 cells, counted port
+    # by port when the whole pipeline was synthesized, else as ltp counts
+    gate = port_worst if port_worst is not None else worst
+    return 0 if gate <= 8 else 1
 
 
 if __name__ == '__main__':
