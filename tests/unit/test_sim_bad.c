@@ -278,14 +278,18 @@ static void test_truncated(void **state)
 {
 	uint8_t esp[2048], cut[2048];
 	uint32_t n;
+	uint64_t before[2][IPX_ST__COUNT], after[2][IPX_ST__COUNT], nmal = 0, nauth = 0;
 
 	(void)state;
 	tlib_srand(5);
 	sa_pair(0x5005, IPX_CIPHER_AES256GCM16, true, 1024, 7, true);
 	n = make_esp(90, esp);
+	for (int k = 0; k < 2; k++)
+		ipx_engine_drops(E->eng[k], before[k]);
 	for (uint32_t t = 1; t < n; t++) {
 		memcpy(cut, esp, t);
 		dec_both(cut, t, IPX_ST_MALFORMED, "truncated, header length kept");
+		nmal++;
 	}
 	for (uint32_t t = 20; t < n; t++) {
 		int want;
@@ -306,6 +310,20 @@ static void test_truncated(void **state)
 		else
 			want = IPX_ST_AUTH_FAILED;
 		dec_both(cut, t, want, "truncated, lengths adjusted");
+		if (want == IPX_ST_MALFORMED)
+			nmal++;
+		else
+			nauth++;
+	}
+	/* every drop counted once: MALFORMED engine-wide (before the SPI is
+	 * known) or on the SA (after), AUTH_FAILED on the SA */
+	for (int k = 0; k < 2; k++) {
+		uint32_t h = k == SOFT ? E->in[SOFT] : E->in[SIM];
+
+		ipx_engine_drops(E->eng[k], after[k]);
+		assert_int_equal(after[k][IPX_ST_MALFORMED] - before[k][IPX_ST_MALFORMED] +
+				 drops(k, h, IPX_ST_MALFORMED), nmal);
+		assert_int_equal(drops(k, h, IPX_ST_AUTH_FAILED), nauth);
 	}
 	good_after("after truncations");
 	sa_pair_drop();
