@@ -30,6 +30,7 @@ struct ipx_backend {
 };
 
 extern const struct ipx_backend ipx_backend_soft;
+extern const struct ipx_backend ipx_backend_sim;  /* Verilated RTL, driver/sim */
 
 /* The backend's private state if eng runs backend be, else NULL (tests). */
 void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be);

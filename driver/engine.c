@@ -21,10 +21,16 @@ struct ipx_engine {
 
 static const struct ipx_backend *const backends[] = {
 	&ipx_backend_soft,
+#ifndef IPX_NO_SIM   /* builds without the Verilated model (fuzz targets) */
+	&ipx_backend_sim,
+#endif
 };
 
 static const char *const backend_names[] = {
 	"soft",
+#ifndef IPX_NO_SIM
+	"sim",
+#endif
 	NULL,
 };
 

@@ -7,8 +7,82 @@ $(GEN_CONTRACT): $(O)/hw/contract/gen_contract.o
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^
 
-# Regenerate the committed include (tests/unit/contract check compares).
+# Regenerate the committed include (tests/unit/contract check compares) and
+# the tables of docs/hw-interface.md (tests/rtl/t_hwdoc.sh compares).
 contract: $(GEN_CONTRACT)
 	$(GEN_CONTRACT) > hw/rtl/ipsecfx_contract.svh
+	$(GEN_CONTRACT) -m > $(O)/hw/tables.md
+	awk -v t=$(O)/hw/tables.md '/<!-- generated: begin -->/ { print; while ((getline l < t) > 0) print l; skip = 1; next } \
+		/<!-- generated: end -->/ { skip = 0 } !skip' docs/hw-interface.md > $(O)/hw/hw-interface.md
+	mv $(O)/hw/hw-interface.md docs/hw-interface.md
 
 .PHONY: contract
+
+# ---- Verilator models of the RTL and the testbenches that drive them.
+# Models are built once per build directory and reused until an RTL file
+# changes.  OPT_FAST=-O3 roughly doubles simulation speed over Verilator's
+# default -Os (docs/rtl.md).
+VERILATOR ?= verilator
+VL_ROOT := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null)
+RTL_SRCS := $(sort $(wildcard hw/rtl/*.sv))
+RTL_DEPS := $(RTL_SRCS) $(wildcard hw/rtl/*.svh)
+VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
+	-Ihw/rtl -CFLAGS "-fPIC -O2" -MAKEFLAGS "OPT_FAST=-O3" --build -j 1
+CXX ?= g++
+IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
+	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
+	-Idriver/include -Idriver/sim -Ihw/sim -Ihw/sim/tb
+
+# $(call vl_model,NAME,TOP,PARAMS): $(O)/hw/vl_NAME holds V<TOP>__ALL.a and
+# the Verilator runtime objects; VL_NAME lists what to link.
+define vl_model
+$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(RTL_DEPS)
+	@mkdir -p $$(@D)
+	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(RTL_SRCS)
+	$$(MAKE) -s -C $$(@D) -f V$(2).mk verilated.o verilated_threads.o
+$(O)/hw/vl_$(1)/verilated.o $(O)/hw/vl_$(1)/verilated_threads.o: $(O)/hw/vl_$(1)/V$(2)__ALL.a
+VL_$(1) := $(O)/hw/vl_$(1)/V$(2)__ALL.a $(O)/hw/vl_$(1)/verilated.o \
+	$(O)/hw/vl_$(1)/verilated_threads.o
+VL_$(1)_DIR := $(O)/hw/vl_$(1)
+endef
+
+# the whole pipeline, as the sim backend runs it
+$(eval $(call vl_model,esp,esp_top,))
+
+$(O)/hw/sim/espsim.o: hw/sim/espsim.cpp $(VL_esp)
+	@mkdir -p $(@D)
+	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_esp_DIR) -MMD -MP -c -o $@ $<
+OBJS += $(O)/hw/sim/espsim.o
+$(DRIVER_LIB): $(O)/hw/sim/espsim.o $(VL_esp)
+DRIVER_LIBS += -lstdc++ -lm -pthread
+$(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
+
+# module testbenches: small SA tables, the same RTL
+$(eval $(call vl_model,aes,aes_enc_pipe,-GSA_BITS=2 -GUSER_W=8))
+$(eval $(call vl_model,gcm,gcm_pipe,-GSA_BITS=3 -GUSER_W=8))
+
+$(O)/hw/sim/tb/%.o: hw/sim/tb/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_DIR) -MMD -MP -c -o $@ $<
+OBJS += $(O)/hw/sim/tb/tb_aes.o $(O)/hw/sim/tb/tb_gcm.o
+
+$(O)/hw/sim/tb/tb_aes.o: VL_DIR = $(VL_aes_DIR)
+$(O)/hw/sim/tb/tb_aes.o: $(VL_aes)
+$(O)/hw/tb_aes: $(O)/hw/sim/tb/tb_aes.o $(O)/driver/sim/sim_keys.o $(VL_aes)
+	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
+
+$(O)/hw/sim/tb/tb_gcm.o: VL_DIR = $(VL_gcm_DIR)
+$(O)/hw/sim/tb/tb_gcm.o: $(VL_gcm)
+$(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/sim/sim_keys.o $(VL_gcm)
+	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
+
+TEST_BINS += $(O)/hw/tb_aes
+TEST_BINS += $(O)/hw/tb_gcm
+
+# cycle benchmark of the pipeline (make -C hw bench runs it)
+RTL_BENCH := $(O)/hw/rtl_bench
+OBJS += $(O)/hw/sim/rtl_bench.o
+$(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+BENCH_BINS += $(RTL_BENCH)

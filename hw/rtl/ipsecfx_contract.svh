@@ -1,7 +1,8 @@
 // Generated from driver/include/ipsecfx/contract.h by
 // hw/contract/gen_contract.c (make contract).  Do not edit.
-`ifndef IPSECFX_CONTRACT_SVH
-`define IPSECFX_CONTRACT_SVH
+// Included inside each module that needs it (localparams are module
+// scope), hence no include guard; a module uses a few of them.
+// verilator lint_off UNUSEDPARAM
 
 // constants
 localparam longint unsigned IPX_HW_ID = 64'd1230002246; // ID register value, ASCII 'IPXF'
@@ -79,4 +80,139 @@ localparam logic [3:0] IPX_EV_SEQ_EXHAUSTED = 4'd4; // outbound sequence number 
 localparam logic [3:0] IPX_EV_ENGINE_FAULT = 4'd5; // engine fault detected
 localparam logic [3:0] IPX_EV_FALLBACK = 4'd6; // SAs moved to another engine
 
-`endif // IPSECFX_CONTRACT_SVH
+// outer DF policy (CFG_DF)
+localparam logic [1:0] IPX_DF_COPY = 2'd0; // copy the inner packet's DF (IPv6 inner: set)
+localparam logic [1:0] IPX_DF_SET = 2'd1; // always set
+localparam logic [1:0] IPX_DF_CLEAR = 2'd2; // always clear
+
+// host interface layout
+localparam int unsigned IPX_KEY_SLOT_H1 = 32'd15; // key slot of H^1 (slots 0..14: AES round keys, one per pipeline stage)
+localparam int unsigned IPX_KEY_SLOTS = 32'd20; // key slots per SA: 15 round keys, H^1..H^5
+localparam int unsigned IPX_GHASH_POWERS = 32'd5; // powers of H per SA (interleaved GHASH chains)
+localparam int unsigned IPX_STAGING_WORDS = 32'd64; // 32-bit words of SA command staging
+localparam int unsigned IPX_WIN_WORD_BITS = 32'd64; // replay window ring: bits per word
+localparam int unsigned IPX_SPI_TABLES = 32'd2; // SPI hash tables (two choices per SPI)
+localparam int unsigned IPX_SPI_WAYS = 32'd4; // SPI hash table entries per bucket
+localparam int unsigned IPX_SPI_HASH_KEY0 = 32'd1540483477; // SPI hash: key of table 0
+localparam int unsigned IPX_SPI_HASH_KEY1 = 32'd668265263; // SPI hash: key of table 1
+localparam int unsigned IPX_TUSER_IN_W = 32'd48; // bits of s_axis_enc_tuser
+localparam int unsigned IPX_TUSER_OUT_W = 32'd28; // bits of m_axis_*_tuser
+
+// AXI-Lite registers (byte offsets)
+localparam int unsigned IPX_REG_ID = 32'h0000; // ro: HW_ID
+localparam int unsigned IPX_REG_VERSION = 32'h0004; // ro: HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0
+localparam int unsigned IPX_REG_SA_COUNT = 32'h0008; // ro: SAs per direction
+localparam int unsigned IPX_REG_WINDOW_MAX = 32'h000c; // ro: largest anti-replay window, bits
+localparam int unsigned IPX_REG_DATA_BYTES = 32'h0010; // ro: stream data width, bytes
+localparam int unsigned IPX_REG_CIPHERS = 32'h0014; // ro: bit (1 << cipher code) per transform the pipeline runs
+localparam int unsigned IPX_REG_CYCLES_LO = 32'h0018; // ro: clock cycles since reset, low half; reading it latches the high half
+localparam int unsigned IPX_REG_CYCLES_HI = 32'h001c; // ro: high half, as latched by the last CYCLES_LO read
+localparam int unsigned IPX_REG_SA_CMD = 32'h0020; // rw: writing starts an SA-table command (fields CMD_*); reads back the last one
+localparam int unsigned IPX_REG_SA_STATUS = 32'h0024; // ro: bit 0: a command is running; bit 1: the last command was refused
+localparam int unsigned IPX_REG_EVENT_OUT = 32'h0028; // ro: reading pops one outbound event (fields EV_*); 0 when there is none
+localparam int unsigned IPX_REG_EVENT_IN = 32'h002c; // ro: reading pops one inbound event
+localparam int unsigned IPX_REG_EVENT_LOST = 32'h0030; // ro: events dropped because their queue was full
+localparam int unsigned IPX_REG_DROPS_OUT = 32'h0100; // ro: engine-wide outbound drops: 16 counters of 64 bits by status, low word first
+localparam int unsigned IPX_REG_DROPS_IN = 32'h0180; // ro: engine-wide inbound drops, same layout
+localparam int unsigned IPX_REG_STAGING = 32'h0400; // rw: SA command staging, STAGING_WORDS words
+
+// SA-table commands (SA_CMD.CMD_OP)
+localparam logic [3:0] IPX_CMD_WRITE_CFG = 4'd1; // staging CFG_* -> configuration of SA CMD_INDEX
+localparam logic [3:0] IPX_CMD_WRITE_STATE = 4'd2; // staging ST_* -> state of the SA
+localparam logic [3:0] IPX_CMD_READ_STATE = 4'd3; // state of the SA -> staging ST_*
+localparam logic [3:0] IPX_CMD_WRITE_KEY = 4'd4; // staging KEY -> key slot CMD_SLOT of the SA
+localparam logic [3:0] IPX_CMD_CLEAR_KEYS = 4'd5; // zero every key slot of the SA
+localparam logic [3:0] IPX_CMD_WRITE_WIN = 4'd6; // staging WIN -> replay window ring of the SA (inbound)
+localparam logic [3:0] IPX_CMD_READ_WIN = 4'd7; // replay window ring -> staging WIN (inbound)
+localparam logic [3:0] IPX_CMD_WRITE_CTR = 4'd8; // staging CTR_DROPS -> drop counters of the SA
+localparam logic [3:0] IPX_CMD_READ_CTR = 4'd9; // drop counters of the SA -> staging CTR_DROPS
+localparam logic [3:0] IPX_CMD_WRITE_BKT = 4'd10; // staging BKT_* -> bucket CMD_INDEX of SPI table CMD_SLOT (inbound)
+localparam logic [3:0] IPX_CMD_READ_BKT = 4'd11; // bucket CMD_INDEX of SPI table CMD_SLOT -> staging BKT_*
+
+// bit fields: _LSB counts from bit 0 of word 0
+localparam int IPX_F_CMD_INDEX_LSB = 0; // SA index, or bucket for bucket commands
+localparam int IPX_F_CMD_INDEX_W = 16;
+localparam int IPX_F_CMD_SLOT_LSB = 16; // key slot (WRITE_KEY) or SPI table (bucket commands)
+localparam int IPX_F_CMD_SLOT_W = 5;
+localparam int IPX_F_CMD_DIR_LSB = 23; // 0: outbound table, 1: inbound table
+localparam int IPX_F_CMD_DIR_W = 1;
+localparam int IPX_F_CMD_OP_LSB = 24; // command code
+localparam int IPX_F_CMD_OP_W = 4;
+localparam int IPX_F_EV_SA_LSB = 0; // SA index
+localparam int IPX_F_EV_SA_W = 16;
+localparam int IPX_F_EV_TYPE_LSB = 24; // event code
+localparam int IPX_F_EV_TYPE_W = 4;
+localparam int IPX_F_EV_VALID_LSB = 31; // an event was popped
+localparam int IPX_F_EV_VALID_W = 1;
+localparam int IPX_F_TU_IN_SA_LSB = 0; // encrypt input, first beat: SA index
+localparam int IPX_F_TU_IN_SA_W = 16;
+localparam int IPX_F_TU_IN_HEADROOM_LSB = 16; // encrypt input: bytes the packet may grow in front
+localparam int IPX_F_TU_IN_HEADROOM_W = 16;
+localparam int IPX_F_TU_IN_TAILROOM_LSB = 32; // encrypt input: bytes from the packet start to the buffer end
+localparam int IPX_F_TU_IN_TAILROOM_W = 16;
+localparam int IPX_F_TU_OUT_STATUS_LSB = 0; // output, every beat: status code
+localparam int IPX_F_TU_OUT_STATUS_W = 4;
+localparam int IPX_F_TU_OUT_SA_LSB = 4; // output: SA index (decrypt: the SA its SPI found)
+localparam int IPX_F_TU_OUT_SA_W = 16;
+localparam int IPX_F_TU_OUT_ESP_OFF_LSB = 20; // output: offset of the ESP header in the outer packet
+localparam int IPX_F_TU_OUT_ESP_OFF_W = 8;
+localparam int IPX_F_CFG_VALID_LSB = 0; // SA in use
+localparam int IPX_F_CFG_VALID_W = 1;
+localparam int IPX_F_CFG_CIPHER_LSB = 4; // transform code
+localparam int IPX_F_CFG_CIPHER_W = 4;
+localparam int IPX_F_CFG_ESN_LSB = 8; // 64-bit sequence numbers
+localparam int IPX_F_CFG_ESN_W = 1;
+localparam int IPX_F_CFG_UDP_LSB = 9; // outbound: UDP encapsulation
+localparam int IPX_F_CFG_UDP_W = 1;
+localparam int IPX_F_CFG_DF_LSB = 10; // outbound: DF policy (enum ipx_df)
+localparam int IPX_F_CFG_DF_W = 2;
+localparam int IPX_F_CFG_TTL_LSB = 16; // outbound: outer TTL
+localparam int IPX_F_CFG_TTL_W = 8;
+localparam int IPX_F_CFG_WINDOW_LSB = 32; // inbound: anti-replay window, bits (0: off)
+localparam int IPX_F_CFG_WINDOW_W = 16;
+localparam int IPX_F_CFG_SPI_LSB = 64; // SPI
+localparam int IPX_F_CFG_SPI_W = 32;
+localparam int IPX_F_CFG_SALT_LSB = 96; // salt, the first 4 nonce bytes (byte 0 in bits 31:24)
+localparam int IPX_F_CFG_SALT_W = 32;
+localparam int IPX_F_CFG_SRC_LSB = 128; // outbound: outer IPv4 source
+localparam int IPX_F_CFG_SRC_W = 32;
+localparam int IPX_F_CFG_DST_LSB = 160; // outbound: outer IPv4 destination
+localparam int IPX_F_CFG_DST_W = 32;
+localparam int IPX_F_CFG_SPORT_LSB = 192; // outbound: UDP source port
+localparam int IPX_F_CFG_SPORT_W = 16;
+localparam int IPX_F_CFG_DPORT_LSB = 208; // outbound: UDP destination port
+localparam int IPX_F_CFG_DPORT_W = 16;
+localparam int IPX_F_CFG_SOFT_BYTES_LSB = 256; // soft lifetime in bytes (0: none)
+localparam int IPX_F_CFG_SOFT_BYTES_W = 64;
+localparam int IPX_F_CFG_SOFT_PKTS_LSB = 320; // soft lifetime in packets (0: none)
+localparam int IPX_F_CFG_SOFT_PKTS_W = 64;
+localparam int IPX_F_CFG_HARD_BYTES_LSB = 384; // hard lifetime in bytes (0: none)
+localparam int IPX_F_CFG_HARD_BYTES_W = 64;
+localparam int IPX_F_CFG_HARD_PKTS_LSB = 448; // hard lifetime in packets (0: none)
+localparam int IPX_F_CFG_HARD_PKTS_W = 64;
+localparam int IPX_F_ST_SEQ_LSB = 512; // outbound: next sequence number; inbound: highest accepted
+localparam int IPX_F_ST_SEQ_W = 64;
+localparam int IPX_F_ST_PACKETS_LSB = 576; // packets processed
+localparam int IPX_F_ST_PACKETS_W = 64;
+localparam int IPX_F_ST_BYTES_LSB = 640; // clear bytes of those packets
+localparam int IPX_F_ST_BYTES_W = 64;
+localparam int IPX_F_ST_SEQ_EXHAUSTED_LSB = 704; // outbound: every sequence number used
+localparam int IPX_F_ST_SEQ_EXHAUSTED_W = 1;
+localparam int IPX_F_ST_SEQ_WARNED_LSB = 705; // outbound: near-exhaustion event raised
+localparam int IPX_F_ST_SEQ_WARNED_W = 1;
+localparam int IPX_F_ST_SOFT_EXPIRED_LSB = 706; // soft lifetime reached
+localparam int IPX_F_ST_SOFT_EXPIRED_W = 1;
+localparam int IPX_F_ST_HARD_EXPIRED_LSB = 707; // hard lifetime reached
+localparam int IPX_F_ST_HARD_EXPIRED_W = 1;
+localparam int IPX_F_CTR_DROPS_LSB = 1024; // drops with status s: 64 bits at word 32 + 2 s
+localparam int IPX_F_CTR_DROPS_W = 64;
+localparam int IPX_F_KEY_LSB = 0; // key slot value; byte 0 of the block in word 3 bits 31:24
+localparam int IPX_F_KEY_W = 128;
+localparam int IPX_F_WIN_LSB = 0; // window ring word r: 64 bits at word 2 r
+localparam int IPX_F_WIN_W = 64;
+localparam int IPX_F_BKT_SPI_LSB = 0; // bucket entry e: SPI at word 2 e (0: empty)
+localparam int IPX_F_BKT_SPI_W = 32;
+localparam int IPX_F_BKT_SA_LSB = 32; // bucket entry e: SA index at word 2 e + 1
+localparam int IPX_F_BKT_SA_W = 16;
+
+// verilator lint_on UNUSEDPARAM

@@ -80,4 +80,112 @@
 	X(ENGINE_FAULT, 5, "engine_fault", "engine fault detected")           \
 	X(FALLBACK, 6, "fallback", "SAs moved to another engine")
 
+/*
+ * The ESP pipeline's host interface (hw/rtl/esp_top.sv), explained in
+ * docs/hw-interface.md.  Sizes the RTL takes as parameters (SAs per
+ * direction, replay window) are read from registers, not fixed here.
+ */
+
+/* Layout constants.  X(NAME, value, "meaning") */
+#define IPX_HW_LAYOUT(X)                                                      \
+	X(KEY_SLOT_H1, 15, "key slot of H^1 (slots 0..14: AES round keys, one per pipeline stage)") \
+	X(KEY_SLOTS, 20, "key slots per SA: 15 round keys, H^1..H^5")      \
+	X(GHASH_POWERS, 5, "powers of H per SA (interleaved GHASH chains)") \
+	X(STAGING_WORDS, 64, "32-bit words of SA command staging")           \
+	X(WIN_WORD_BITS, 64, "replay window ring: bits per word")            \
+	X(SPI_TABLES, 2, "SPI hash tables (two choices per SPI)")             \
+	X(SPI_WAYS, 4, "SPI hash table entries per bucket")                   \
+	X(SPI_HASH_KEY0, 0x5bd1e995, "SPI hash: key of table 0")              \
+	X(SPI_HASH_KEY1, 0x27d4eb2f, "SPI hash: key of table 1")              \
+	X(TUSER_IN_W, 48, "bits of s_axis_enc_tuser")                         \
+	X(TUSER_OUT_W, 28, "bits of m_axis_*_tuser")
+
+/* Outer IPv4 DF bit policy (RFC 4301 8.1), the CFG_DF field and enum
+ * ipx_df.  X(NAME, code, "meaning") */
+#define IPX_DF_LIST(X)                                                        \
+	X(COPY, 0, "copy the inner packet's DF (IPv6 inner: set)")            \
+	X(SET, 1, "always set")                                               \
+	X(CLEAR, 2, "always clear")
+
+/* AXI-Lite registers, 32 bits each.  X(NAME, byte offset, "access", "meaning") */
+#define IPX_REG_LIST(X)                                                       \
+	X(ID, 0x0000, "ro", "HW_ID")                                          \
+	X(VERSION, 0x0004, "ro", "HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0") \
+	X(SA_COUNT, 0x0008, "ro", "SAs per direction")                        \
+	X(WINDOW_MAX, 0x000c, "ro", "largest anti-replay window, bits")       \
+	X(DATA_BYTES, 0x0010, "ro", "stream data width, bytes")               \
+	X(CIPHERS, 0x0014, "ro", "bit (1 << cipher code) per transform the pipeline runs") \
+	X(CYCLES_LO, 0x0018, "ro", "clock cycles since reset, low half; reading it latches the high half") \
+	X(CYCLES_HI, 0x001c, "ro", "high half, as latched by the last CYCLES_LO read") \
+	X(SA_CMD, 0x0020, "rw", "writing starts an SA-table command (fields CMD_*); reads back the last one") \
+	X(SA_STATUS, 0x0024, "ro", "bit 0: a command is running; bit 1: the last command was refused") \
+	X(EVENT_OUT, 0x0028, "ro", "reading pops one outbound event (fields EV_*); 0 when there is none") \
+	X(EVENT_IN, 0x002c, "ro", "reading pops one inbound event")           \
+	X(EVENT_LOST, 0x0030, "ro", "events dropped because their queue was full") \
+	X(DROPS_OUT, 0x0100, "ro", "engine-wide outbound drops: 16 counters of 64 bits by status, low word first") \
+	X(DROPS_IN, 0x0180, "ro", "engine-wide inbound drops, same layout")   \
+	X(STAGING, 0x0400, "rw", "SA command staging, STAGING_WORDS words")
+
+/* SA-table commands, written to SA_CMD's CMD_OP field.  X(NAME, code, "meaning") */
+#define IPX_SA_CMD_LIST(X)                                                    \
+	X(WRITE_CFG, 1, "staging CFG_* -> configuration of SA CMD_INDEX")    \
+	X(WRITE_STATE, 2, "staging ST_* -> state of the SA")                  \
+	X(READ_STATE, 3, "state of the SA -> staging ST_*")                   \
+	X(WRITE_KEY, 4, "staging KEY -> key slot CMD_SLOT of the SA")         \
+	X(CLEAR_KEYS, 5, "zero every key slot of the SA")                     \
+	X(WRITE_WIN, 6, "staging WIN -> replay window ring of the SA (inbound)") \
+	X(READ_WIN, 7, "replay window ring -> staging WIN (inbound)")         \
+	X(WRITE_CTR, 8, "staging CTR_DROPS -> drop counters of the SA")       \
+	X(READ_CTR, 9, "drop counters of the SA -> staging CTR_DROPS")        \
+	X(WRITE_BKT, 10, "staging BKT_* -> bucket CMD_INDEX of SPI table CMD_SLOT (inbound)") \
+	X(READ_BKT, 11, "bucket CMD_INDEX of SPI table CMD_SLOT -> staging BKT_*")
+
+/* Bit fields.  X(NAME, word, lsb, width, "meaning"): bits lsb.. of 32-bit
+ * word `word` and up (a field may span words, low word first).  CMD_* are
+ * fields of SA_CMD, EV_* of an event word, TU_* of the stream side
+ * channels (word 0 = bits 0..31 of tuser), the rest of the staging area. */
+#define IPX_FIELD_LIST(X)                                                     \
+	X(CMD_INDEX, 0, 0, 16, "SA index, or bucket for bucket commands")     \
+	X(CMD_SLOT, 0, 16, 5, "key slot (WRITE_KEY) or SPI table (bucket commands)") \
+	X(CMD_DIR, 0, 23, 1, "0: outbound table, 1: inbound table")          \
+	X(CMD_OP, 0, 24, 4, "command code")                                   \
+	X(EV_SA, 0, 0, 16, "SA index")                                        \
+	X(EV_TYPE, 0, 24, 4, "event code")                                    \
+	X(EV_VALID, 0, 31, 1, "an event was popped")                          \
+	X(TU_IN_SA, 0, 0, 16, "encrypt input, first beat: SA index")          \
+	X(TU_IN_HEADROOM, 0, 16, 16, "encrypt input: bytes the packet may grow in front") \
+	X(TU_IN_TAILROOM, 1, 0, 16, "encrypt input: bytes from the packet start to the buffer end") \
+	X(TU_OUT_STATUS, 0, 0, 4, "output, every beat: status code")          \
+	X(TU_OUT_SA, 0, 4, 16, "output: SA index (decrypt: the SA its SPI found)") \
+	X(TU_OUT_ESP_OFF, 0, 20, 8, "output: offset of the ESP header in the outer packet") \
+	X(CFG_VALID, 0, 0, 1, "SA in use")                                    \
+	X(CFG_CIPHER, 0, 4, 4, "transform code")                              \
+	X(CFG_ESN, 0, 8, 1, "64-bit sequence numbers")                        \
+	X(CFG_UDP, 0, 9, 1, "outbound: UDP encapsulation")                    \
+	X(CFG_DF, 0, 10, 2, "outbound: DF policy (enum ipx_df)")              \
+	X(CFG_TTL, 0, 16, 8, "outbound: outer TTL")                           \
+	X(CFG_WINDOW, 1, 0, 16, "inbound: anti-replay window, bits (0: off)") \
+	X(CFG_SPI, 2, 0, 32, "SPI")                                           \
+	X(CFG_SALT, 3, 0, 32, "salt, the first 4 nonce bytes (byte 0 in bits 31:24)") \
+	X(CFG_SRC, 4, 0, 32, "outbound: outer IPv4 source")                   \
+	X(CFG_DST, 5, 0, 32, "outbound: outer IPv4 destination")              \
+	X(CFG_SPORT, 6, 0, 16, "outbound: UDP source port")                   \
+	X(CFG_DPORT, 6, 16, 16, "outbound: UDP destination port")             \
+	X(CFG_SOFT_BYTES, 8, 0, 64, "soft lifetime in bytes (0: none)")       \
+	X(CFG_SOFT_PKTS, 10, 0, 64, "soft lifetime in packets (0: none)")     \
+	X(CFG_HARD_BYTES, 12, 0, 64, "hard lifetime in bytes (0: none)")      \
+	X(CFG_HARD_PKTS, 14, 0, 64, "hard lifetime in packets (0: none)")     \
+	X(ST_SEQ, 16, 0, 64, "outbound: next sequence number; inbound: highest accepted") \
+	X(ST_PACKETS, 18, 0, 64, "packets processed")                         \
+	X(ST_BYTES, 20, 0, 64, "clear bytes of those packets")                \
+	X(ST_SEQ_EXHAUSTED, 22, 0, 1, "outbound: every sequence number used") \
+	X(ST_SEQ_WARNED, 22, 1, 1, "outbound: near-exhaustion event raised")  \
+	X(ST_SOFT_EXPIRED, 22, 2, 1, "soft lifetime reached")                 \
+	X(ST_HARD_EXPIRED, 22, 3, 1, "hard lifetime reached")                 \
+	X(CTR_DROPS, 32, 0, 64, "drops with status s: 64 bits at word 32 + 2 s") \
+	X(KEY, 0, 0, 128, "key slot value; byte 0 of the block in word 3 bits 31:24") \
+	X(WIN, 0, 0, 64, "window ring word r: 64 bits at word 2 r")           \
+	X(BKT_SPI, 0, 0, 32, "bucket entry e: SPI at word 2 e (0: empty)")    \
+	X(BKT_SA, 1, 0, 16, "bucket entry e: SA index at word 2 e + 1")
+
 #endif /* IPSECFX_CONTRACT_H */

@@ -59,7 +59,11 @@ enum ipx_dir { IPX_DIR_OUT = 0, IPX_DIR_IN = 1 };
 enum ipx_mode { IPX_MODE_TUNNEL = 0, IPX_MODE_TRANSPORT = 1 };
 
 /* How the outer IPv4 DF bit is set in tunnel mode (RFC 4301 8.1). */
-enum ipx_df { IPX_DF_COPY = 0, IPX_DF_SET = 1, IPX_DF_CLEAR = 2 };
+enum ipx_df {
+#define IPX_X_DF(n, v, d) IPX_DF_##n = (v),
+	IPX_DF_LIST(IPX_X_DF)
+#undef IPX_X_DF
+};
 
 /* Properties of a transform, straight from the contract table. */
 struct ipx_cipher_info {

@@ -1,0 +1,307 @@
+/*
+ * Verilator harness of the ESP pipeline behind the C API of espsim.h.
+ * Each tick drives the inputs, evaluates with the clock low, samples every
+ * valid/ready pair, then raises the clock: a handshake counts when both
+ * were high before the edge, as in hardware.
+ */
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "Vesp_top.h"
+#include "espsim.h"
+
+namespace {
+
+struct pkt {
+	std::vector<uint8_t> data;
+	uint64_t tuser;
+};
+
+struct source {
+	std::deque<pkt> q;
+	size_t off = 0;          // bytes of the head packet already sent
+	bool valid = false;      // what is on the port this cycle
+	uint64_t first_in = 0, last_in = 0;
+};
+
+struct sink {
+	std::deque<pkt> q;
+	pkt cur;
+	bool ready = false;
+	uint64_t first_out = 0, last_out = 0;
+	bool in_packet = false;
+};
+
+/* xorshift64* */
+struct rng {
+	uint64_t s = 1;
+	uint64_t next()
+	{
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		return s * 0x2545F4914F6CDD1Dull;
+	}
+};
+
+template <std::size_t W> void put_beat(VlWide<W> &w, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < 4; i++)
+		w[i] = 0;
+	for (size_t k = 0; k < n; k++)
+		w[k / 4] |= (uint32_t)p[k] << (8 * (k % 4));
+}
+
+} // namespace
+
+struct espsim {
+	VerilatedContext ctx;
+	std::unique_ptr<Vesp_top> m;
+	uint64_t cycles = 0;
+	source src[2];
+	sink snk[2];
+	unsigned sent[2] = { 0, 0 }, received[2] = { 0, 0 };
+	rng r;
+	unsigned in_pct = 0, out_pct = 0;
+	/* the AXI-Lite master: one access at a time */
+	bool wr = false, aw_done = false, w_done = false, b_done = false;
+	bool rd = false, ar_done = false, r_done = false;
+	uint32_t rdata = 0;
+
+	espsim() : m(new Vesp_top(&ctx)) {}
+
+	bool chance(unsigned pct) { return pct && r.next() % 100 < pct; }
+
+	void drive()
+	{
+		for (int p = 0; p < 2; p++) {
+			source &s = src[p];
+			uint8_t beat[16];
+			size_t n = 0;
+			bool last = false;
+			uint64_t tuser = 0;
+
+			s.valid = !s.q.empty() && !chance(in_pct);
+			snk[p].ready = !chance(out_pct);
+			if (s.valid) {
+				const pkt &h = s.q.front();
+
+				n = h.data.size() - s.off < 16 ? h.data.size() - s.off : 16;
+				memcpy(beat, h.data.data() + s.off, n);
+				last = s.off + n >= h.data.size();
+				tuser = h.tuser;
+			}
+			unsigned keep = n >= 16 ? 0xffff : (1u << n) - 1;
+			if (p == ESPSIM_ENC) {
+				m->s_axis_enc_tvalid = s.valid;
+				put_beat(m->s_axis_enc_tdata, beat, n);
+				m->s_axis_enc_tkeep = keep;
+				m->s_axis_enc_tlast = last;
+				m->s_axis_enc_tuser = tuser;
+				m->m_axis_enc_tready = snk[p].ready;
+			} else {
+				m->s_axis_dec_tvalid = s.valid;
+				put_beat(m->s_axis_dec_tdata, beat, n);
+				m->s_axis_dec_tkeep = keep;
+				m->s_axis_dec_tlast = last;
+				m->m_axis_dec_tready = snk[p].ready;
+			}
+		}
+		m->s_axil_awvalid = wr && !aw_done;
+		m->s_axil_wvalid = wr && !w_done;
+		m->s_axil_wstrb = 0xf;
+		m->s_axil_bready = 1;
+		m->s_axil_arvalid = rd && !ar_done;
+		m->s_axil_rready = 1;
+	}
+
+	void take(int p, bool in_fire, bool out_fire, const VlWide<4> &odata, unsigned okeep,
+		  bool olast, uint64_t ouser)
+	{
+		if (in_fire) {
+			source &s = src[p];
+			const pkt &h = s.q.front();
+
+			if (s.off == 0)
+				s.first_in = cycles;
+			s.off += 16;
+			if (s.off >= h.data.size()) {
+				s.q.pop_front();
+				s.off = 0;
+				s.last_in = cycles;
+			}
+		}
+		if (out_fire) {
+			sink &k = snk[p];
+
+			if (!k.in_packet) {
+				k.first_out = cycles;
+				k.in_packet = true;
+			}
+			for (unsigned b = 0; b < 16; b++)
+				if (okeep & (1u << b))
+					k.cur.data.push_back((uint8_t)(odata[b / 4] >> (8 * (b % 4))));
+			if (olast) {
+				k.cur.tuser = ouser;
+				k.q.push_back(std::move(k.cur));
+				k.cur = pkt();
+				k.last_out = cycles;
+				k.in_packet = false;
+			}
+		}
+	}
+
+	void tick()
+	{
+		drive();
+		m->clk = 0;
+		m->eval();
+		bool ein = m->s_axis_enc_tvalid && m->s_axis_enc_tready;
+		bool eout = m->m_axis_enc_tvalid && m->m_axis_enc_tready;
+		bool din = m->s_axis_dec_tvalid && m->s_axis_dec_tready;
+		bool dout = m->m_axis_dec_tvalid && m->m_axis_dec_tready;
+		VlWide<4> ed = m->m_axis_enc_tdata, dd = m->m_axis_dec_tdata;
+		unsigned ek = m->m_axis_enc_tkeep, dk = m->m_axis_dec_tkeep;
+		bool el = m->m_axis_enc_tlast, dl = m->m_axis_dec_tlast;
+		uint64_t eu = m->m_axis_enc_tuser, du = m->m_axis_dec_tuser;
+		bool awf = m->s_axil_awvalid && m->s_axil_awready;
+		bool wf = m->s_axil_wvalid && m->s_axil_wready;
+		bool bf = m->s_axil_bvalid && m->s_axil_bready;
+		bool arf = m->s_axil_arvalid && m->s_axil_arready;
+		bool rf = m->s_axil_rvalid && m->s_axil_rready;
+		uint32_t rdv = m->s_axil_rdata;
+		m->clk = 1;
+		m->eval();
+		cycles++;
+		take(ESPSIM_ENC, ein, eout, ed, ek, el, eu);
+		take(ESPSIM_DEC, din, dout, dd, dk, dl, du);
+		aw_done |= awf;
+		w_done |= wf;
+		if (bf && wr)
+			b_done = true;
+		ar_done |= arf;
+		if (rf && rd) {
+			r_done = true;
+			rdata = rdv;
+		}
+	}
+};
+
+extern "C" {
+
+struct espsim *espsim_open(void)
+{
+	espsim *s = new (std::nothrow) espsim();
+
+	if (!s)
+		return nullptr;
+	s->m->rst = 1;
+	for (int i = 0; i < 8; i++)
+		s->tick();
+	s->m->rst = 0;
+	s->tick();
+	return s;
+}
+
+void espsim_close(struct espsim *s)
+{
+	if (!s)
+		return;
+	s->m->final();
+	delete s;
+}
+
+void espsim_stalls(struct espsim *s, uint64_t seed, unsigned in_pct, unsigned out_pct)
+{
+	s->r.s = seed ? seed : 1;
+	s->in_pct = in_pct > 90 ? 90 : in_pct;
+	s->out_pct = out_pct > 90 ? 90 : out_pct;
+}
+
+int espsim_reg_write(struct espsim *s, uint32_t addr, uint32_t val)
+{
+	uint64_t budget = s->cycles + 1000;
+
+	s->m->s_axil_awaddr = addr;
+	s->m->s_axil_wdata = val;
+	s->wr = true;
+	s->aw_done = s->w_done = s->b_done = false;
+	while (!s->b_done && s->cycles < budget)
+		s->tick();
+	s->wr = false;
+	return s->b_done ? 0 : -ETIMEDOUT;
+}
+
+int espsim_reg_read(struct espsim *s, uint32_t addr, uint32_t *val)
+{
+	uint64_t budget = s->cycles + 1000;
+
+	s->m->s_axil_araddr = addr;
+	s->rd = true;
+	s->ar_done = s->r_done = false;
+	while (!s->r_done && s->cycles < budget)
+		s->tick();
+	s->rd = false;
+	*val = s->rdata;
+	return s->r_done ? 0 : -ETIMEDOUT;
+}
+
+int espsim_send(struct espsim *s, int port, const uint8_t *data, uint32_t len, uint64_t tuser)
+{
+	if (port != ESPSIM_ENC && port != ESPSIM_DEC)
+		return -EINVAL;
+	if (len == 0)
+		return -EINVAL;  /* AXI-Stream has no empty packet */
+	s->src[port].q.push_back(pkt{ std::vector<uint8_t>(data, data + len), tuser });
+	s->sent[port]++;
+	return 0;
+}
+
+int espsim_recv(struct espsim *s, int port, uint8_t *buf, uint32_t cap, uint32_t *len,
+		uint64_t *tuser)
+{
+	if (port != ESPSIM_ENC && port != ESPSIM_DEC)
+		return -EINVAL;
+	sink &k = s->snk[port];
+	if (k.q.empty())
+		return -EAGAIN;
+	const pkt &p = k.q.front();
+	*len = (uint32_t)p.data.size();
+	*tuser = p.tuser;
+	if (p.data.size() > cap)
+		return -ENOSPC;
+	if (!p.data.empty())
+		memcpy(buf, p.data.data(), p.data.size());
+	k.q.pop_front();
+	s->received[port]++;
+	return 0;
+}
+
+unsigned espsim_pending(const struct espsim *s, int port)
+{
+	return s->sent[port] - s->received[port] - (unsigned)s->snk[port].q.size();
+}
+
+void espsim_step(struct espsim *s, uint64_t cycles)
+{
+	for (uint64_t i = 0; i < cycles; i++)
+		s->tick();
+}
+
+uint64_t espsim_cycles(const struct espsim *s)
+{
+	return s->cycles;
+}
+
+void espsim_times(const struct espsim *s, int port, struct espsim_times *t)
+{
+	t->first_in = s->src[port].first_in;
+	t->last_in = s->src[port].last_in;
+	t->first_out = s->snk[port].first_out;
+	t->last_out = s->snk[port].last_out;
+}
+
+} // extern "C"
