@@ -57,6 +57,16 @@ $(DRIVER_LIB): $(O)/hw/sim/espsim.o $(VL_esp)
 DRIVER_LIBS += -lstdc++ -lm -pthread
 $(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
 
+# the whole kernel (esp_kernel around esp_top), as the sim engine runs it
+$(eval $(call vl_model,kern,esp_kernel,))
+
+$(O)/hw/sim/kernsim.o: hw/sim/kernsim.cpp $(VL_kern)
+	@mkdir -p $(@D)
+	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_kern_DIR) -MMD -MP -c -o $@ $<
+OBJS += $(O)/hw/sim/kernsim.o
+$(DRIVER_LIB): $(O)/hw/sim/kernsim.o $(O)/hw/vl_kern/Vesp_kernel__ALL.a
+$(O)/driver/bus/%.o $(O)/driver/fpga/%.o: IPX_CPPFLAGS += -Ihw/sim
+
 # module testbenches: small SA tables, the same RTL
 $(eval $(call vl_model,aes,aes_enc_pipe,-GSA_BITS=2 -GUSER_W=8))
 $(eval $(call vl_model,gcm,gcm_pipe,-GSA_BITS=3 -GUSER_W=8))
