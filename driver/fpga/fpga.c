@@ -65,6 +65,7 @@ struct fpga_sa {
 	/* host knowledge for a faulted card */
 	struct ipx_sa_state known;     /* last state read back or set */
 	uint64_t handed;               /* outbound: packets given to the card since */
+	uint32_t handle;
 };
 
 struct ring {
@@ -89,7 +90,8 @@ struct fpga_engine {
 	uint32_t nsa;                  /* per direction */
 	uint32_t wmax, nw;             /* window max, ring words */
 	unsigned bkt_bits;
-	struct fpga_sa *sas;            /* 2 * nsa: outbound, then inbound */
+	struct fpga_sa *sas;           /* by handle, 2 * nsa (one handle space, as soft) */
+	uint32_t *hmap[2];             /* handle of each table entry, by direction */
 	uint32_t *bkt[2];              /* SPI in each way of each bucket */
 	uint64_t host_edrops[IPX_ST__COUNT];
 	struct ipx_event evq[SIM_EVQ_LEN];
@@ -475,7 +477,7 @@ static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_ev
 	}
 	ev = &e->evq[e->ev_head++ % SIM_EVQ_LEN];
 	ev->type = type;
-	ev->sa = sa ? sa->dir * e->nsa + sa->index : IPX_SA_NONE;
+	ev->sa = sa ? sa->handle : IPX_SA_NONE;
 	ev->spi = sa ? sa->p.spi : 0;
 	ev->dir = sa ? sa->dir : 0;
 	ev->user = sa ? sa->p.user : 0;
@@ -509,7 +511,8 @@ static int ev_collect(struct fpga_engine *e)
 				if (i == BATCH - 1)
 					more = true;
 				uint32_t idx = (uint32_t)get(&w, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
-				struct fpga_sa *sa = idx < e->nsa ? &e->sas[d * e->nsa + idx] : NULL;
+				struct fpga_sa *sa = idx < e->nsa && e->hmap[d][idx] != IPX_SA_NONE
+							     ? &e->sas[e->hmap[d][idx]] : NULL;
 
 				ev_push(e, sa && sa->used ? sa : NULL,
 					(enum ipx_event_type)get(&w, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
@@ -544,10 +547,11 @@ static uint32_t fpga_lookup(void *priv, uint32_t spi)
 			if (e->bkt[t][b * IPX_SPI_WAYS + w] != spi)
 				continue;
 			for (uint32_t i = 0; i < e->nsa; i++) {
-				struct fpga_sa *sa = &e->sas[e->nsa + i];
+				uint32_t h = e->hmap[IPX_DIR_IN][i];
+				struct fpga_sa *sa = h != IPX_SA_NONE ? &e->sas[h] : NULL;
 
-				if (sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
-					return e->nsa + i;
+				if (sa && sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
+					return h;
 			}
 		}
 	}
@@ -562,9 +566,10 @@ static int bkt_write(struct fpga_engine *e, unsigned t, uint32_t b)
 		uint32_t spi = e->bkt[t][b * IPX_SPI_WAYS + w], idx = 0;
 
 		for (uint32_t i = 0; spi && i < e->nsa; i++) {
-			struct fpga_sa *sa = &e->sas[e->nsa + i];
+			uint32_t h = e->hmap[IPX_DIR_IN][i];
+			struct fpga_sa *sa = h != IPX_SA_NONE ? &e->sas[h] : NULL;
 
-			if (sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
+			if (sa && sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
 				idx = i;
 		}
 		put(stg, IPX_F_BKT_SPI_WORD + 2 * w, IPX_F_BKT_SPI_LSB, IPX_F_BKT_SPI_W, spi);
@@ -694,8 +699,10 @@ static int keys_write(struct fpga_engine *e, const struct fpga_sa *sa, const uin
 	return ret;
 }
 
-static void forget(struct fpga_sa *sa)
+static void forget(struct fpga_engine *e, struct fpga_sa *sa)
 {
+	if (e->hmap[sa->dir][sa->index] == sa->handle)
+		e->hmap[sa->dir][sa->index] = IPX_SA_NONE;
 	OPENSSL_cleanse(sa, sizeof(*sa));
 }
 
@@ -704,7 +711,7 @@ static int sa_add_hw(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 {
 	struct fpga_engine *e = priv;
 	struct fpga_sa *sa = NULL;
-	uint32_t base = p->dir == IPX_DIR_IN ? e->nsa : 0, i;
+	uint32_t i, h;
 	unsigned t = 0;
 	uint32_t b = 0;
 	int w = -1, ret;
@@ -741,16 +748,21 @@ static int sa_add_hw(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 		}
 	}
 	for (i = 0; i < e->nsa; i++)
-		if (!e->sas[base + i].used)
+		if (e->hmap[p->dir][i] == IPX_SA_NONE)
 			break;
-	if (i == e->nsa) {
+	for (h = 0; h < 2 * e->nsa; h++)
+		if (!e->sas[h].used)
+			break;
+	if (i == e->nsa || h == 2 * e->nsa) {
 		ipx_err("SA %08x: SA table full (%u)", p->spi, e->nsa);
 		return -ENOSPC;
 	}
-	sa = &e->sas[base + i];
+	sa = &e->sas[h];
 	memset(sa, 0, sizeof(*sa));
 	sa->dir = p->dir;
 	sa->index = i;
+	sa->handle = h;
+	e->hmap[p->dir][i] = h;
 	sa->p = *p;
 	OPENSSL_cleanse(sa->p.key, sizeof(sa->p.key));
 	OPENSSL_cleanse(sa->p.integ_key, sizeof(sa->p.integ_key));
@@ -785,11 +797,11 @@ static int sa_add_hw(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	if (ret < 0) {
 		ipx_err("SA %08x: programming the pipeline failed: %s", p->spi, strerror(-ret));
 		cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
-		forget(sa);
+		forget(e, sa);
 		return ret;
 	}
 	sa->used = true;
-	*out = base + i;
+	*out = h;
 	return 0;
 }
 
@@ -813,7 +825,7 @@ static int sa_delete_hw(void *priv, uint32_t h)
 
 	if (ret == 0)
 		ret = r3;
-	forget(sa);
+	forget(e, sa);
 	return ret;
 }
 
@@ -997,7 +1009,7 @@ static int fpga_sa_delete(void *priv, uint32_t h)
 		return sa_delete_hw(e, h);
 	if (sa->dir == IPX_DIR_IN)
 		e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
-	forget(sa);
+	forget(e, sa);
 	return 0;
 }
 
@@ -1111,7 +1123,7 @@ static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, uns
 		uint64_t tuser = 0;
 
 		if (r == R_OUT) {
-			tuser = (uint64_t)pkt->sa << IPX_F_TU_IN_SA_LSB |
+			tuser = (uint64_t)e->sas[pkt->sa].index << IPX_F_TU_IN_SA_LSB |
 				(uint64_t)(pkt->off > 0xffff ? 0xffff : pkt->off)
 					<< IPX_F_TU_IN_HEADROOM_LSB |
 				(uint64_t)(pkt->buf_len - pkt->off > 0xffff ? 0xffff
@@ -1194,7 +1206,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 		if (r == R_OUT) {
 			struct fpga_sa *sa = get_sa(e, pkt->sa);
 
-			if (pkt->sa >= e->nsa || (!sa && bad_buffer(pkt))) {
+			if (!sa || sa->dir != IPX_DIR_OUT) {
 				rs->status = IPX_ST_BAD_SA;
 				continue;
 			}
@@ -1202,8 +1214,15 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 				rs->status = IPX_ST_MALFORMED;
 				continue;
 			}
+			if (pkt->len > SLOT_BYTES) {   /* as the pipeline would */
+				rs->status = IPX_ST_TOO_BIG;
+				continue;
+			}
 		} else if (bad_buffer(pkt)) {
 			rs->status = IPX_ST_MALFORMED;
+			continue;
+		} else if (pkt->len > SLOT_BYTES) {
+			rs->status = IPX_ST_TOO_BIG;
 			continue;
 		}
 		idx[k++] = i;
@@ -1240,8 +1259,8 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 		}
 		if (!rs->sent) {
 			pkt->status = rs->status;
-			if (rs->status == IPX_ST_MALFORMED && r == R_OUT)
-				e->sas[pkt->sa].host_drops[IPX_ST_MALFORMED]++;
+			if (r == R_OUT && rs->status != IPX_ST_BAD_SA)
+				e->sas[pkt->sa].host_drops[rs->status]++;
 			else
 				e->host_edrops[rs->status]++;
 			continue;
@@ -1253,7 +1272,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 		pkt->status = (uint16_t)st;
 		if (r == R_IN && st != IPX_ST_MALFORMED && st != IPX_ST_TOO_BIG &&
 		    st != IPX_ST_UNKNOWN_SPI) {
-			pkt->sa = e->nsa + sai;
+			pkt->sa = sai < e->nsa ? e->hmap[IPX_DIR_IN][sai] : IPX_SA_NONE;
 			pkt->esp_off = (uint16_t)eo;
 		}
 		if (st != IPX_ST_OK)
@@ -1343,6 +1362,8 @@ static void fpga_close(void *priv)
 	free(e->sas);
 	free(e->bkt[0]);
 	free(e->bkt[1]);
+	free(e->hmap[0]);
+	free(e->hmap[1]);
 	free(e->rs);
 	free(e->arena);
 	free(e);
@@ -1486,8 +1507,12 @@ static int fpga_open(const struct ipx_engine_config *cfg, void **priv, const cha
 	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
 	e->bkt[0] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
 	e->bkt[1] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
-	if (!e->sas || !e->bkt[0] || !e->bkt[1])
+	e->hmap[0] = malloc((size_t)nsa * sizeof(uint32_t));
+	e->hmap[1] = malloc((size_t)nsa * sizeof(uint32_t));
+	if (!e->sas || !e->bkt[0] || !e->bkt[1] || !e->hmap[0] || !e->hmap[1])
 		goto fail;
+	memset(e->hmap[0], 0xff, (size_t)nsa * sizeof(uint32_t));
+	memset(e->hmap[1], 0xff, (size_t)nsa * sizeof(uint32_t));
 	*priv = e;
 	return 0;
 fail:
@@ -1570,6 +1595,8 @@ static int fpga_recover(void *priv)
 	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
 	memset(e->bkt[0], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
 	memset(e->bkt[1], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	memset(e->hmap[0], 0xff, (size_t)e->nsa * sizeof(uint32_t));
+	memset(e->hmap[1], 0xff, (size_t)e->nsa * sizeof(uint32_t));
 	memset(e->host_edrops, 0, sizeof(e->host_edrops));
 	ret = start(e);
 	if (ret == 0)

@@ -184,7 +184,7 @@ module esp_kernel #(
   logic         run;
   assign run = running && !halted;
 
-  krn_rd #(.MAX_LEN(32'(IPX_MAX_PKT_LEN + IPX_MAX_OVERHEAD))) u_rd (
+  krn_rd u_rd (
       .clk(ap_clk), .rst(rst), .run(run),
       .desc_base(desc_base[127:0]), .size_log2(size_log2[7:0]), .tail(tail[63:0]),
       .araddr(m_axi_gmem_araddr), .arlen(m_axi_gmem_arlen), .arvalid(m_axi_gmem_arvalid),

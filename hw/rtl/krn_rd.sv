@@ -4,13 +4,13 @@
 // encrypt, IN -> decrypt) with the descriptor's tuser.  For every packet it
 // pushes {ring index, DESC_DST, DESC_CAP} to that direction's queue, which
 // the writer pops when the pipeline's result comes out (one per packet, in
-// order).  A descriptor that breaks the rules (alignment, length) or a read
+// order).  A descriptor that breaks the rules (alignment, empty) or a read
 // error response halts the reader and raises a fault bit; only a reset
 // clears it.  Bursts never cross a 4 KB boundary.
 `default_nettype none
 
 module krn_rd #(
-    parameter int MAX_LEN = 9344,  // longest packet, bytes
+    parameter int MAX_LEN = 65520, // longest packet, bytes (longer than the pipeline takes: TOO_BIG)
     parameter int MAX_BURST = 64   // beats per read burst
 ) (
     input  wire logic           clk,
