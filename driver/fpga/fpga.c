@@ -48,7 +48,7 @@
 #define CTL_N (1u << CTL_LOG2)
 #define SLOT_BYTES 9472              /* >= MAX_PKT_LEN + MAX_OVERHEAD, 16-aligned */
 #define DEADLINE_MS 50
-#define SIM_MIN_CYCLES 200000        /* sim bus: also this many cycles */
+#define SIM_MIN_CYCLES 50000         /* sim bus: also this many cycles */
 #define FAULT_POLL 512               /* waits between fault register checks */
 
 enum { R_OUT = 0, R_IN = 1, R_CTL = 2 };
@@ -1589,8 +1589,13 @@ static int fpga_recover(void *priv)
 	uint32_t nsa = 0, wmax = 0;
 	int ret;
 
-	if (e->bus.ops->inject)
+	/* the sim bus: hooks off, then the platform's reset (ap_rst_n), which
+	 * also ends whatever AXI transfer a stall left open; a card gets
+	 * KRESET only (start) */
+	if (e->bus.ops->inject) {
 		e->bus.ops->inject(e->bus.priv, IPX_FAULT_NONE);
+		e->bus.ops->inject(e->bus.priv, IPX_FAULT_RESET);
+	}
 	/* every SA goes: the caller re-adds what it wants on the card */
 	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
 	memset(e->bkt[0], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
