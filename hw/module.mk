@@ -96,3 +96,11 @@ $(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
 $(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
 BENCH_BINS += $(RTL_BENCH)
+
+# the whole kernel against the bare pipeline (make -C hw bench runs it)
+KERN_BENCH := $(O)/hw/kern_bench
+OBJS += $(O)/hw/sim/kern_bench.o
+$(O)/hw/sim/kern_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(KERN_BENCH): $(O)/hw/sim/kern_bench.o $(DRIVER_LIB)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+BENCH_BINS += $(KERN_BENCH)
