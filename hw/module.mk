@@ -26,6 +26,10 @@ VERILATOR ?= verilator
 VL_ROOT := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null)
 RTL_SRCS := $(sort $(wildcard hw/rtl/*.sv))
 RTL_DEPS := $(RTL_SRCS) $(wildcard hw/rtl/*.svh)
+# the kernel shell: only the kernel model reads (and rebuilds for) these
+KRN_SRCS := hw/rtl/esp_kernel.sv $(wildcard hw/rtl/krn_*.sv)
+PIPE_SRCS := $(filter-out $(KRN_SRCS),$(RTL_SRCS))
+PIPE_DEPS := $(filter-out $(KRN_SRCS),$(RTL_DEPS))
 VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
 	-Ihw/rtl -CFLAGS "-fPIC -O2" -MAKEFLAGS "OPT_FAST=-O3" --build -j 1
 CXX ?= g++
@@ -33,12 +37,13 @@ IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
 	-Idriver/include -Idriver/sim -Ihw/sim -Ihw/sim/tb
 
-# $(call vl_model,NAME,TOP,PARAMS): $(O)/hw/vl_NAME holds V<TOP>__ALL.a and
-# the Verilator runtime objects; VL_NAME lists what to link.
+# $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(O)/hw/vl_NAME holds
+# V<TOP>__ALL.a and the Verilator runtime objects; VL_NAME lists what to
+# link.  SRCS/DEPS default to the pipeline's files (not the kernel shell's).
 define vl_model
-$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(RTL_DEPS)
+$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(or $(5),$(PIPE_DEPS))
 	@mkdir -p $$(@D)
-	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(RTL_SRCS)
+	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(or $(4),$(PIPE_SRCS))
 	$$(MAKE) -s -C $$(@D) -f V$(2).mk verilated.o verilated_threads.o
 $(O)/hw/vl_$(1)/verilated.o $(O)/hw/vl_$(1)/verilated_threads.o: $(O)/hw/vl_$(1)/V$(2)__ALL.a
 VL_$(1) := $(O)/hw/vl_$(1)/V$(2)__ALL.a $(O)/hw/vl_$(1)/verilated.o \
@@ -58,7 +63,7 @@ DRIVER_LIBS += -lstdc++ -lm -pthread
 $(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
 
 # the whole kernel (esp_kernel around esp_top), as the sim engine runs it
-$(eval $(call vl_model,kern,esp_kernel,))
+$(eval $(call vl_model,kern,esp_kernel,,$(RTL_SRCS),$(RTL_DEPS)))
 
 $(O)/hw/sim/kernsim.o: hw/sim/kernsim.cpp $(VL_kern)
 	@mkdir -p $(@D)
