@@ -27,10 +27,15 @@ struct ipx_backend {
 	int (*decrypt)(void *priv, struct ipx_pkt *pkts, unsigned n);
 	unsigned (*events)(void *priv, struct ipx_event *ev, unsigned max);
 	void (*drops)(void *priv, uint64_t drops[IPX_ST__COUNT]);
+	int (*health)(void *priv, struct ipx_health *h);
+	int (*inject_fault)(void *priv, enum ipx_fault kind);
+	int (*recover)(void *priv);
 };
 
 extern const struct ipx_backend ipx_backend_soft;
-extern const struct ipx_backend ipx_backend_sim;  /* Verilated RTL, driver/sim */
+extern const struct ipx_backend ipx_backend_sim;  /* the Verilated kernel, driver/fpga */
+extern const struct ipx_backend ipx_backend_xrt;  /* an Alveo card, driver/fpga */
+extern const struct ipx_backend ipx_backend_pipe; /* the bare pipeline, driver/sim (tests) */
 
 /* The backend's private state if eng runs backend be, else NULL (tests). */
 void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be);

@@ -21,16 +21,16 @@ struct ipx_engine {
 
 static const struct ipx_backend *const backends[] = {
 	&ipx_backend_soft,
-#ifndef IPX_NO_SIM   /* builds without the Verilated model (fuzz targets) */
 	&ipx_backend_sim,
-#endif
+	&ipx_backend_xrt,
+	&ipx_backend_pipe,
 };
 
 static const char *const backend_names[] = {
 	"soft",
-#ifndef IPX_NO_SIM
 	"sim",
-#endif
+	"xrt",
+	"pipe",
 	NULL,
 };
 
@@ -333,4 +333,29 @@ void ipx_encap_overhead(const struct ipx_sa_params *p, uint32_t *head,
 	*head = h;
 	/* padding to the block, pad length, next header, ICV */
 	*tail = (block - 1) + 2 + IPX_ICV_LEN;
+}
+
+int ipx_engine_health(struct ipx_engine *eng, struct ipx_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (!eng->be->health) {
+		h->hardware = eng->caps.hardware;
+		h->ok = true;
+		return 0;
+	}
+	return eng->be->health(eng->priv, h);
+}
+
+int ipx_engine_inject_fault(struct ipx_engine *eng, enum ipx_fault kind)
+{
+	if (!eng->be->inject_fault)
+		return -EOPNOTSUPP;
+	return eng->be->inject_fault(eng->priv, kind);
+}
+
+int ipx_engine_recover(struct ipx_engine *eng)
+{
+	if (!eng->be->recover)
+		return 0;
+	return eng->be->recover(eng->priv);
 }

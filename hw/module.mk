@@ -26,6 +26,10 @@ VERILATOR ?= verilator
 VL_ROOT := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null)
 RTL_SRCS := $(sort $(wildcard hw/rtl/*.sv))
 RTL_DEPS := $(RTL_SRCS) $(wildcard hw/rtl/*.svh)
+# the kernel shell: only the kernel model reads (and rebuilds for) these
+KRN_SRCS := hw/rtl/esp_kernel.sv $(wildcard hw/rtl/krn_*.sv)
+PIPE_SRCS := $(filter-out $(KRN_SRCS),$(RTL_SRCS))
+PIPE_DEPS := $(filter-out $(KRN_SRCS),$(RTL_DEPS))
 VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
 	-Ihw/rtl -CFLAGS "-fPIC -O2" -MAKEFLAGS "OPT_FAST=-O3" --build -j 1
 CXX ?= g++
@@ -33,12 +37,13 @@ IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
 	-Idriver/include -Idriver/sim -Ihw/sim -Ihw/sim/tb
 
-# $(call vl_model,NAME,TOP,PARAMS): $(O)/hw/vl_NAME holds V<TOP>__ALL.a and
-# the Verilator runtime objects; VL_NAME lists what to link.
+# $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(O)/hw/vl_NAME holds
+# V<TOP>__ALL.a and the Verilator runtime objects; VL_NAME lists what to
+# link.  SRCS/DEPS default to the pipeline's files (not the kernel shell's).
 define vl_model
-$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(RTL_DEPS)
+$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(or $(5),$(PIPE_DEPS))
 	@mkdir -p $$(@D)
-	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(RTL_SRCS)
+	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(or $(4),$(PIPE_SRCS))
 	$$(MAKE) -s -C $$(@D) -f V$(2).mk verilated.o verilated_threads.o
 $(O)/hw/vl_$(1)/verilated.o $(O)/hw/vl_$(1)/verilated_threads.o: $(O)/hw/vl_$(1)/V$(2)__ALL.a
 VL_$(1) := $(O)/hw/vl_$(1)/V$(2)__ALL.a $(O)/hw/vl_$(1)/verilated.o \
@@ -56,6 +61,16 @@ OBJS += $(O)/hw/sim/espsim.o
 $(DRIVER_LIB): $(O)/hw/sim/espsim.o $(VL_esp)
 DRIVER_LIBS += -lstdc++ -lm -pthread
 $(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
+
+# the whole kernel (esp_kernel around esp_top), as the sim engine runs it
+$(eval $(call vl_model,kern,esp_kernel,,$(RTL_SRCS),$(RTL_DEPS)))
+
+$(O)/hw/sim/kernsim.o: hw/sim/kernsim.cpp $(VL_kern)
+	@mkdir -p $(@D)
+	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_kern_DIR) -MMD -MP -c -o $@ $<
+OBJS += $(O)/hw/sim/kernsim.o
+$(DRIVER_LIB): $(O)/hw/sim/kernsim.o $(O)/hw/vl_kern/Vesp_kernel__ALL.a
+$(O)/driver/bus/%.o $(O)/driver/fpga/%.o: IPX_CPPFLAGS += -Ihw/sim
 
 # module testbenches: small SA tables, the same RTL
 $(eval $(call vl_model,aes,aes_enc_pipe,-GSA_BITS=2 -GUSER_W=8))
@@ -86,3 +101,11 @@ $(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
 $(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
 BENCH_BINS += $(RTL_BENCH)
+
+# the whole kernel against the bare pipeline (make -C hw bench runs it)
+KERN_BENCH := $(O)/hw/kern_bench
+OBJS += $(O)/hw/sim/kern_bench.o
+$(O)/hw/sim/kern_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(KERN_BENCH): $(O)/hw/sim/kern_bench.o $(DRIVER_LIB)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+BENCH_BINS += $(KERN_BENCH)

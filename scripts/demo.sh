@@ -9,7 +9,8 @@
 # A initiates (PSK, AES-256-GCM, X25519); ping and a short iperf3 run go
 # from 10.1.0.1 to 10.2.0.1 through the tunnel; the SAs and counters are
 # printed; everything is removed at the end.  ENGINE=sim runs A's ESP in
-# the Verilated pipeline where that engine is built.
+# the Verilated kernel (esp_kernel through the FPGA driver) where that
+# engine is built.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/interop/lib.sh

@@ -25,3 +25,6 @@ TEST_BINS += $(O)/tests/dp_static
 $(O)/tests/dp_static: $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $(DPSTATIC_SRCS:%.c=$(O)/%.o) $(HOST_LIBS) $(HOST_SYSLIBS)
+
+# the card engine's tests reach the kernel model (hw/sim/kernsim.h)
+$(O)/tests/unit/test_kernel.o: IPX_CPPFLAGS += -Ihw/sim

@@ -1,5 +1,6 @@
 /*
- * The sim backend: the ESP engine API over the Verilated RTL pipeline.
+ * The pipe backend: the ESP engine API over the bare Verilated RTL pipeline
+ * (a test fixture: engine "sim" runs the whole kernel, driver/fpga).
  *
  * SA installation expands keys on the host (sim_keys.c) and programs the
  * pipeline's SA tables through the AXI-Lite SA-table commands
@@ -344,7 +345,7 @@ static void sim_caps(void *priv, struct ipx_caps *c)
 	struct sim_engine *e = priv;
 
 	memset(c, 0, sizeof(*c));
-	c->backend = "sim";
+	c->backend = "pipe";
 	c->hardware = true;
 	c->ciphers = 1u << IPX_CIPHER_AES128GCM16 | 1u << IPX_CIPHER_AES192GCM16 |
 		     1u << IPX_CIPHER_AES256GCM16;
@@ -966,8 +967,8 @@ static void sim_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
 	}
 }
 
-const struct ipx_backend ipx_backend_sim = {
-	.name = "sim",
+const struct ipx_backend ipx_backend_pipe = {
+	.name = "pipe",
 	.open = sim_open,
 	.close = sim_close,
 	.caps = sim_caps,
@@ -985,7 +986,7 @@ const struct ipx_backend ipx_backend_sim = {
 
 int ipx_sim_cycles(struct ipx_engine *eng, uint64_t *cycles)
 {
-	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_sim);
+	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
 
 	if (!e)
 		return -EINVAL;
@@ -995,7 +996,7 @@ int ipx_sim_cycles(struct ipx_engine *eng, uint64_t *cycles)
 
 int ipx_sim_times(struct ipx_engine *eng, int port, struct espsim_times *t)
 {
-	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_sim);
+	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
 
 	if (!e)
 		return -EINVAL;

@@ -39,6 +39,19 @@ static int markdown(void)
 #define S(n, v, s, d) printf("| %d | %s | %s |\n", v, s, d);
 	IPX_STATUS_LIST(S)
 #undef S
+	printf("\n### Kernel registers (s_axi_control, 32-bit, byte offsets)\n\n"
+	       "| offset | name | access | meaning |\n|---|---|---|---|\n");
+#define R(n, o, a, d) printf("| 0x%02x | %s | %s | %s |\n", (unsigned)(o), #n, a, d);
+	IPX_KREG_LIST(R)
+#undef R
+	printf("\n### KFAULT bits\n\n| bit | name | meaning |\n|---|---|---|\n");
+#define K(n, v, d) printf("| %d | %s | %s |\n", v, #n, d);
+	IPX_KFAULT_LIST(K)
+	printf("\n### Control ring operations (CTL_OP)\n\n| code | name | meaning |\n|---|---|---|\n");
+	IPX_CTL_OP_LIST(K)
+	printf("\n### Control completion results (CMPL_RESULT)\n\n| code | name | meaning |\n|---|---|---|\n");
+	IPX_CTL_RES_LIST(K)
+#undef K
 	printf("\n### Event codes (EV_TYPE)\n\n| code | name | meaning |\n|---|---|---|\n");
 #define E(n, v, s, d) printf("| %d | %s | %s |\n", v, s, d);
 	IPX_EVENT_LIST(E)
@@ -97,6 +110,21 @@ int main(int argc, char **argv)
 	printf("localparam int IPX_F_%s_W = %d;\n", #n, wd);
 	IPX_FIELD_LIST(F)
 #undef F
+	printf("\n// kernel s_axi_control registers (byte offsets)\n");
+#define R(n, o, a, d) printf("localparam int unsigned IPX_KREG_%s = 32'h%02x; // %s: %s\n", #n, (unsigned)(o), a, d);
+	IPX_KREG_LIST(R)
+#undef R
+	printf("\n// KFAULT bits\n");
+#define K(n, v, d) printf("localparam int IPX_KF_%s = %d; // %s\n", #n, v, d);
+	IPX_KFAULT_LIST(K)
+#undef K
+	printf("\n// control ring operations and results\n");
+#define K(n, v, d) printf("localparam logic [3:0] IPX_CTL_OP_%s = 4'd%d; // %s\n", #n, v, d);
+	IPX_CTL_OP_LIST(K)
+#undef K
+#define K(n, v, d) printf("localparam logic [3:0] IPX_CTL_RES_%s = 4'd%d; // %s\n", #n, v, d);
+	IPX_CTL_RES_LIST(K)
+#undef K
 	printf("\n// verilator lint_on UNUSEDPARAM\n");
 	return 0;
 }

@@ -97,6 +97,15 @@ localparam int unsigned IPX_SPI_HASH_KEY0 = 32'd1540483477; // SPI hash: key of 
 localparam int unsigned IPX_SPI_HASH_KEY1 = 32'd668265263; // SPI hash: key of table 1
 localparam int unsigned IPX_TUSER_IN_W = 32'd48; // bits of s_axis_enc_tuser
 localparam int unsigned IPX_TUSER_OUT_W = 32'd28; // bits of m_axis_*_tuser
+localparam int unsigned IPX_KERNEL_ID = 32'd1230002251; // kernel KID register value, ASCII 'IPXK'
+localparam int unsigned IPX_DESC_BYTES = 32'd32; // packet descriptor, bytes (ring entry stride)
+localparam int unsigned IPX_CMPL_BYTES = 32'd16; // completion, bytes (completion ring stride)
+localparam int unsigned IPX_CTL_BYTES = 32'd512; // control ring entry, bytes (stride; 320 used)
+localparam int unsigned IPX_CTL_DATA_WORDS = 32'd64; // control entry data area, 32-bit words from word CTL_DATA
+localparam int unsigned IPX_CTL_REGS_MAX = 32'd32; // register accesses in one REG control entry
+localparam int unsigned IPX_DMA_ALIGN = 32'd16; // packet and result buffers: device address and DESC_CAP alignment
+localparam int unsigned IPX_RING_LOG2_MAX = 32'd12; // largest ring: 2^12 entries
+localparam int unsigned IPX_HEARTBEAT_CYCLES = 32'd1024; // clocks per HEARTBEAT count
 
 // AXI-Lite registers (byte offsets)
 localparam int unsigned IPX_REG_ID = 32'h0000; // ro: HW_ID
@@ -214,5 +223,91 @@ localparam int IPX_F_BKT_SPI_LSB = 0; // bucket entry e: SPI at word 2 e (0: emp
 localparam int IPX_F_BKT_SPI_W = 32;
 localparam int IPX_F_BKT_SA_LSB = 32; // bucket entry e: SA index at word 2 e + 1
 localparam int IPX_F_BKT_SA_W = 16;
+localparam int IPX_F_DESC_SRC_LSB = 0; // descriptor: device address of the packet (DMA_ALIGN)
+localparam int IPX_F_DESC_SRC_W = 64;
+localparam int IPX_F_DESC_DST_LSB = 64; // descriptor: device address of the result buffer (DMA_ALIGN)
+localparam int IPX_F_DESC_DST_W = 64;
+localparam int IPX_F_DESC_LEN_LSB = 128; // descriptor: packet bytes, 1 .. MAX_PKT_LEN + MAX_OVERHEAD
+localparam int IPX_F_DESC_LEN_W = 16;
+localparam int IPX_F_DESC_CAP_LSB = 144; // descriptor: result buffer bytes, a multiple of DMA_ALIGN
+localparam int IPX_F_DESC_CAP_W = 16;
+localparam int IPX_F_DESC_TUSER_LSB = 160; // descriptor: the packet's s_axis tuser (encrypt: TU_IN_*; decrypt: 0)
+localparam int IPX_F_DESC_TUSER_W = 48;
+localparam int IPX_F_DESC_COOKIE_LSB = 224; // descriptor: the host's, never read
+localparam int IPX_F_DESC_COOKIE_W = 32;
+localparam int IPX_F_CMPL_TUSER_LSB = 0; // packet completion: the result's m_axis tuser (TU_OUT_*)
+localparam int IPX_F_CMPL_TUSER_W = 28;
+localparam int IPX_F_CMPL_OVERFLOW_LSB = 31; // packet completion: result longer than DESC_CAP, cut
+localparam int IPX_F_CMPL_OVERFLOW_W = 1;
+localparam int IPX_F_CMPL_LEN_LSB = 32; // packet completion: result bytes written at DESC_DST
+localparam int IPX_F_CMPL_LEN_W = 16;
+localparam int IPX_F_CMPL_SEQ_LSB = 64; // completion: ring position + 1 (free-running); new when it matches
+localparam int IPX_F_CMPL_SEQ_W = 32;
+localparam int IPX_F_CMPL_RESULT_LSB = 0; // control completion: result code (CTL_RES_*)
+localparam int IPX_F_CMPL_RESULT_W = 4;
+localparam int IPX_F_CTL_OP_LSB = 0; // control entry: operation (CTL_OP_*)
+localparam int IPX_F_CTL_OP_W = 4;
+localparam int IPX_F_CTL_CMD_LSB = 32; // control entry, SA_CMD op: the SA_CMD register value
+localparam int IPX_F_CTL_CMD_W = 32;
+localparam int IPX_F_CTL_WR_FROM_LSB = 64; // SA_CMD op: first staging word written from the data area
+localparam int IPX_F_CTL_WR_FROM_W = 8;
+localparam int IPX_F_CTL_WR_N_LSB = 72; // SA_CMD op: staging words written before the command
+localparam int IPX_F_CTL_WR_N_W = 8;
+localparam int IPX_F_CTL_RD_FROM_LSB = 80; // SA_CMD op: first staging word read back into the data area
+localparam int IPX_F_CTL_RD_FROM_W = 8;
+localparam int IPX_F_CTL_RD_N_LSB = 88; // SA_CMD op: staging words read back after the command
+localparam int IPX_F_CTL_RD_N_W = 8;
+localparam int IPX_F_CTL_NREG_LSB = 96; // REG op: register accesses, up to CTL_REGS_MAX
+localparam int IPX_F_CTL_NREG_W = 8;
+localparam int IPX_F_CTL_DATA_LSB = 512; // data area: staging word w at word 16 + w; REG op: access i at 16 + 2 i (pipeline register offset, bit 31: write) and 17 + 2 i (data)
+localparam int IPX_F_CTL_DATA_W = 32;
+
+// kernel s_axi_control registers (byte offsets)
+localparam int unsigned IPX_KREG_CTRL = 32'h00; // rw: XRT: bit 0 ap_start (the kernel then runs until reset), 1 ap_done (never set), 2 ap_idle, 3 ap_ready
+localparam int unsigned IPX_KREG_GIE = 32'h04; // rw: XRT global interrupt enable (the kernel raises no interrupt)
+localparam int unsigned IPX_KREG_IER = 32'h08; // rw: XRT interrupt enable
+localparam int unsigned IPX_KREG_ISR = 32'h0c; // rw: XRT interrupt status, toggle on write
+localparam int unsigned IPX_KREG_MEM_LO = 32'h10; // rw: kernel argument 0 (mem: the host buffer of the rings), low half; not used by the kernel
+localparam int unsigned IPX_KREG_MEM_HI = 32'h14; // rw: high half
+localparam int unsigned IPX_KREG_KID = 32'h20; // ro: KERNEL_ID
+localparam int unsigned IPX_KREG_KVERSION = 32'h24; // ro: HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0
+localparam int unsigned IPX_KREG_KSTATUS = 32'h28; // ro: bit 0: running (started, not reset); bit 1: halted by a fault
+localparam int unsigned IPX_KREG_KFAULT = 32'h2c; // ro: fault bits (KF_*); cleared by a reset only
+localparam int unsigned IPX_KREG_KRESET = 32'h30; // wo: writing bit 0 resets the kernel and the pipeline: rings, SA tables, faults; then ap_start again
+localparam int unsigned IPX_KREG_HEARTBEAT = 32'h34; // ro: counts every HEARTBEAT_CYCLES clocks while running and not halted
+localparam int unsigned IPX_KREG_OUT_DESC_LO = 32'h40; // rw: OUT ring: descriptors (DESC_BYTES each), device address, low half
+localparam int unsigned IPX_KREG_OUT_DESC_HI = 32'h44; // rw: high half
+localparam int unsigned IPX_KREG_OUT_CMPL_LO = 32'h48; // rw: OUT ring: completions (CMPL_BYTES each), low half
+localparam int unsigned IPX_KREG_OUT_CMPL_HI = 32'h4c; // rw: high half
+localparam int unsigned IPX_KREG_OUT_SIZE = 32'h50; // rw: OUT ring: log2 of its entries, 1 .. RING_LOG2_MAX
+localparam int unsigned IPX_KREG_OUT_TAIL = 32'h54; // rw: OUT ring doorbell: descriptors written by the host (free-running)
+localparam int unsigned IPX_KREG_OUT_HEAD = 32'h58; // ro: OUT ring: completions written by the kernel (free-running)
+localparam int unsigned IPX_KREG_IN_DESC_LO = 32'h60; // rw: IN ring, same layout
+localparam int unsigned IPX_KREG_IN_DESC_HI = 32'h64; // rw: 
+localparam int unsigned IPX_KREG_IN_CMPL_LO = 32'h68; // rw: 
+localparam int unsigned IPX_KREG_IN_CMPL_HI = 32'h6c; // rw: 
+localparam int unsigned IPX_KREG_IN_SIZE = 32'h70; // rw: 
+localparam int unsigned IPX_KREG_IN_TAIL = 32'h74; // rw: 
+localparam int unsigned IPX_KREG_IN_HEAD = 32'h78; // ro: 
+localparam int unsigned IPX_KREG_CTL_DESC_LO = 32'h80; // rw: CTL ring (entries of CTL_BYTES), same layout
+localparam int unsigned IPX_KREG_CTL_DESC_HI = 32'h84; // rw: 
+localparam int unsigned IPX_KREG_CTL_CMPL_LO = 32'h88; // rw: 
+localparam int unsigned IPX_KREG_CTL_CMPL_HI = 32'h8c; // rw: 
+localparam int unsigned IPX_KREG_CTL_SIZE = 32'h90; // rw: 
+localparam int unsigned IPX_KREG_CTL_TAIL = 32'h94; // rw: 
+localparam int unsigned IPX_KREG_CTL_HEAD = 32'h98; // ro: 
+
+// KFAULT bits
+localparam int IPX_KF_DMA_RD = 0; // a read on m_axi returned an error response
+localparam int IPX_KF_DMA_WR = 1; // a write on m_axi returned an error response
+localparam int IPX_KF_DESC = 2; // a descriptor broke the rules (alignment, length, capacity)
+
+// control ring operations and results
+localparam logic [3:0] IPX_CTL_OP_SA_CMD = 4'd1; // write CTL_WR_N staging words, run the SA-table command CTL_CMD, read CTL_RD_N staging words back
+localparam logic [3:0] IPX_CTL_OP_REG = 4'd2; // CTL_NREG pipeline register reads and writes, in order; read values replace the data words
+localparam logic [3:0] IPX_CTL_RES_OK = 4'd0; // done
+localparam logic [3:0] IPX_CTL_RES_REFUSED = 4'd1; // the pipeline refused the SA-table command (SA_STATUS bit 1)
+localparam logic [3:0] IPX_CTL_RES_TIMEOUT = 4'd2; // the SA-table command did not finish
+localparam logic [3:0] IPX_CTL_RES_BAD = 4'd3; // unknown operation or a range beyond the staging area
 
 // verilator lint_on UNUSEDPARAM

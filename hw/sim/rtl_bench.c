@@ -135,7 +135,7 @@ int main(void)
 	r.cap = 4096;
 	r.buf = malloc((size_t)r.cap * SLOT);
 	r.pk = calloc(r.cap, sizeof(*r.pk));
-	if (!r.buf || !r.pk || ipx_engine_open("sim", NULL, &r.sim) < 0 ||
+	if (!r.buf || !r.pk || ipx_engine_open("pipe", NULL, &r.sim) < 0 ||
 	    ipx_engine_open("soft", NULL, &r.soft) < 0) {
 		fprintf(stderr, "rtl_bench: cannot open the engines\n");
 		return 2;

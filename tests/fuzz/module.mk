@@ -16,13 +16,9 @@ FUZZ_SECONDS ?= 300
 FUZZ_JOBS ?= 1
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -Idriver/include -Idriver -Ihost -D_GNU_SOURCE \
-	-DIPX_NO_SIM
+	-fno-omit-frame-pointer -Idriver/include -Idriver -Ihost -D_GNU_SOURCE
 FUZZ_HDRS := $(wildcard host/*/*.h driver/*.h driver/*/*.h driver/include/ipsecfx/*.h)
 FUZZ_TARGETS :=
-# The engine without its sim backend: that one needs the Verilated RTL (C++,
-# hw/module.mk), which the fuzz targets leave out (-DIPX_NO_SIM).
-FUZZ_DRIVER_SRCS := $(filter-out driver/sim/%,$(DRIVER_SRCS))
 
 define fuzz_target
 FUZZ_TARGETS += $(1)
@@ -36,14 +32,15 @@ $(eval $(call fuzz_target,fuzz_ike_parse,tests/fuzz/fuzz_ike_parse.c \
 	tests/fuzz/stub_log.c $(IKE_CODEC_SRCS),tests/fuzz/corpus/ike))
 
 # ESP decapsulation: the engine front and the software engine
-FUZZ_ESP_SRCS := tests/fuzz/fuzz_esp_decap.c tests/fuzz/stub_log.c \
-	$(filter-out driver/log.c,$(FUZZ_DRIVER_SRCS))
+FUZZ_ESP_SRCS := tests/fuzz/fuzz_esp_decap.c tests/fuzz/stub_log.c tests/fuzz/stub_hw.c \
+	$(filter-out driver/log.c $(DRIVER_HW_SRCS),$(DRIVER_SRCS))
 $(eval $(call fuzz_target,fuzz_esp_decap,$(FUZZ_ESP_SRCS),tests/fuzz/corpus/esp,$(LIBS_CRYPTO)))
 
 # Configuration loading: both YAML loaders, with what they call (proposal
 # parsing, cipher names); the real log.c so that every message is
 # formatted.  --wrap=open: see fuzz_config.c.
-FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c $(FUZZ_DRIVER_SRCS) \
+FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/stub_hw.c \
+	$(filter-out $(DRIVER_HW_SRCS),$(DRIVER_SRCS)) \
 	host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
 	host/config/config.c host/ike/proposal.c $(IKE_CODEC_SRCS)
 FUZZ_CONFIG_LIBS := -Wl,--wrap=open $(LIBS_CYAML) $(LIBS_CRYPTO)

@@ -98,7 +98,16 @@
 	X(SPI_HASH_KEY0, 0x5bd1e995, "SPI hash: key of table 0")              \
 	X(SPI_HASH_KEY1, 0x27d4eb2f, "SPI hash: key of table 1")              \
 	X(TUSER_IN_W, 48, "bits of s_axis_enc_tuser")                         \
-	X(TUSER_OUT_W, 28, "bits of m_axis_*_tuser")
+	X(TUSER_OUT_W, 28, "bits of m_axis_*_tuser")                         \
+	X(KERNEL_ID, 0x4950584b, "kernel KID register value, ASCII 'IPXK'")   \
+	X(DESC_BYTES, 32, "packet descriptor, bytes (ring entry stride)")     \
+	X(CMPL_BYTES, 16, "completion, bytes (completion ring stride)")       \
+	X(CTL_BYTES, 512, "control ring entry, bytes (stride; 320 used)")     \
+	X(CTL_DATA_WORDS, 64, "control entry data area, 32-bit words from word CTL_DATA") \
+	X(CTL_REGS_MAX, 32, "register accesses in one REG control entry")     \
+	X(DMA_ALIGN, 16, "packet and result buffers: device address and DESC_CAP alignment") \
+	X(RING_LOG2_MAX, 12, "largest ring: 2^12 entries")                    \
+	X(HEARTBEAT_CYCLES, 1024, "clocks per HEARTBEAT count")
 
 /* Outer IPv4 DF bit policy (RFC 4301 8.1), the CFG_DF field and enum
  * ipx_df.  X(NAME, code, "meaning") */
@@ -186,6 +195,85 @@
 	X(KEY, 0, 0, 128, "key slot value; byte 0 of the block in word 3 bits 31:24") \
 	X(WIN, 0, 0, 64, "window ring word r: 64 bits at word 2 r")           \
 	X(BKT_SPI, 0, 0, 32, "bucket entry e: SPI at word 2 e (0: empty)")    \
-	X(BKT_SA, 1, 0, 16, "bucket entry e: SA index at word 2 e + 1")
+	X(BKT_SA, 1, 0, 16, "bucket entry e: SA index at word 2 e + 1")      \
+	X(DESC_SRC, 0, 0, 64, "descriptor: device address of the packet (DMA_ALIGN)") \
+	X(DESC_DST, 2, 0, 64, "descriptor: device address of the result buffer (DMA_ALIGN)") \
+	X(DESC_LEN, 4, 0, 16, "descriptor: packet bytes, 1 .. MAX_PKT_LEN + MAX_OVERHEAD") \
+	X(DESC_CAP, 4, 16, 16, "descriptor: result buffer bytes, a multiple of DMA_ALIGN") \
+	X(DESC_TUSER, 5, 0, 48, "descriptor: the packet's s_axis tuser (encrypt: TU_IN_*; decrypt: 0)") \
+	X(DESC_COOKIE, 7, 0, 32, "descriptor: the host's, never read")      \
+	X(CMPL_TUSER, 0, 0, 28, "packet completion: the result's m_axis tuser (TU_OUT_*)") \
+	X(CMPL_OVERFLOW, 0, 31, 1, "packet completion: result longer than DESC_CAP, cut") \
+	X(CMPL_LEN, 1, 0, 16, "packet completion: result bytes written at DESC_DST") \
+	X(CMPL_SEQ, 2, 0, 32, "completion: ring position + 1 (free-running); new when it matches") \
+	X(CMPL_RESULT, 0, 0, 4, "control completion: result code (CTL_RES_*)") \
+	X(CTL_OP, 0, 0, 4, "control entry: operation (CTL_OP_*)")             \
+	X(CTL_CMD, 1, 0, 32, "control entry, SA_CMD op: the SA_CMD register value") \
+	X(CTL_WR_FROM, 2, 0, 8, "SA_CMD op: first staging word written from the data area") \
+	X(CTL_WR_N, 2, 8, 8, "SA_CMD op: staging words written before the command") \
+	X(CTL_RD_FROM, 2, 16, 8, "SA_CMD op: first staging word read back into the data area") \
+	X(CTL_RD_N, 2, 24, 8, "SA_CMD op: staging words read back after the command") \
+	X(CTL_NREG, 3, 0, 8, "REG op: register accesses, up to CTL_REGS_MAX") \
+	X(CTL_DATA, 16, 0, 32, "data area: staging word w at word 16 + w; REG op: access i at 16 + 2 i (pipeline register offset, bit 31: write) and 17 + 2 i (data)")
+
+/*
+ * The Vitis RTL kernel around the pipeline (hw/rtl/esp_kernel.sv): its
+ * s_axi_control registers, XRT's ap_ctrl_hs block first.  Three rings
+ * (OUT: packets to encrypt, IN: packets to decrypt, CTL: SA-table commands
+ * and pipeline register accesses) live in host memory; each has a
+ * descriptor ring, a completion ring, a size and two indices.
+ *   X(NAME, byte offset, "access", "meaning")
+ */
+#define IPX_KREG_LIST(X)                                                      \
+	X(CTRL, 0x00, "rw", "XRT: bit 0 ap_start (the kernel then runs until reset), 1 ap_done (never set), 2 ap_idle, 3 ap_ready") \
+	X(GIE, 0x04, "rw", "XRT global interrupt enable (the kernel raises no interrupt)") \
+	X(IER, 0x08, "rw", "XRT interrupt enable")                             \
+	X(ISR, 0x0c, "rw", "XRT interrupt status, toggle on write")            \
+	X(MEM_LO, 0x10, "rw", "kernel argument 0 (mem: the host buffer of the rings), low half; not used by the kernel") \
+	X(MEM_HI, 0x14, "rw", "high half")                                     \
+	X(KID, 0x20, "ro", "KERNEL_ID")                                        \
+	X(KVERSION, 0x24, "ro", "HW_VERSION_MAJOR in bits 31:16, HW_VERSION_MINOR in 15:0") \
+	X(KSTATUS, 0x28, "ro", "bit 0: running (started, not reset); bit 1: halted by a fault") \
+	X(KFAULT, 0x2c, "ro", "fault bits (KF_*); cleared by a reset only")   \
+	X(KRESET, 0x30, "wo", "writing bit 0 resets the kernel and the pipeline: rings, SA tables, faults; then ap_start again") \
+	X(HEARTBEAT, 0x34, "ro", "counts every HEARTBEAT_CYCLES clocks while running and not halted") \
+	X(OUT_DESC_LO, 0x40, "rw", "OUT ring: descriptors (DESC_BYTES each), device address, low half") \
+	X(OUT_DESC_HI, 0x44, "rw", "high half")                                \
+	X(OUT_CMPL_LO, 0x48, "rw", "OUT ring: completions (CMPL_BYTES each), low half") \
+	X(OUT_CMPL_HI, 0x4c, "rw", "high half")                                \
+	X(OUT_SIZE, 0x50, "rw", "OUT ring: log2 of its entries, 1 .. RING_LOG2_MAX") \
+	X(OUT_TAIL, 0x54, "rw", "OUT ring doorbell: descriptors written by the host (free-running)") \
+	X(OUT_HEAD, 0x58, "ro", "OUT ring: completions written by the kernel (free-running)") \
+	X(IN_DESC_LO, 0x60, "rw", "IN ring, same layout")                      \
+	X(IN_DESC_HI, 0x64, "rw", "")                                          \
+	X(IN_CMPL_LO, 0x68, "rw", "")                                          \
+	X(IN_CMPL_HI, 0x6c, "rw", "")                                          \
+	X(IN_SIZE, 0x70, "rw", "")                                             \
+	X(IN_TAIL, 0x74, "rw", "")                                             \
+	X(IN_HEAD, 0x78, "ro", "")                                             \
+	X(CTL_DESC_LO, 0x80, "rw", "CTL ring (entries of CTL_BYTES), same layout") \
+	X(CTL_DESC_HI, 0x84, "rw", "")                                         \
+	X(CTL_CMPL_LO, 0x88, "rw", "")                                         \
+	X(CTL_CMPL_HI, 0x8c, "rw", "")                                         \
+	X(CTL_SIZE, 0x90, "rw", "")                                            \
+	X(CTL_TAIL, 0x94, "rw", "")                                            \
+	X(CTL_HEAD, 0x98, "ro", "")
+
+/* KFAULT bits.  X(NAME, bit, "meaning") */
+#define IPX_KFAULT_LIST(X)                                                    \
+	X(DMA_RD, 0, "a read on m_axi returned an error response")           \
+	X(DMA_WR, 1, "a write on m_axi returned an error response")          \
+	X(DESC, 2, "a descriptor broke the rules (alignment, length, capacity)")
+
+/* Control ring operations (CTL_OP) and results (CMPL_RESULT).
+ *   X(NAME, code, "meaning") */
+#define IPX_CTL_OP_LIST(X)                                                    \
+	X(SA_CMD, 1, "write CTL_WR_N staging words, run the SA-table command CTL_CMD, read CTL_RD_N staging words back") \
+	X(REG, 2, "CTL_NREG pipeline register reads and writes, in order; read values replace the data words")
+#define IPX_CTL_RES_LIST(X)                                                   \
+	X(OK, 0, "done")                                                      \
+	X(REFUSED, 1, "the pipeline refused the SA-table command (SA_STATUS bit 1)") \
+	X(TIMEOUT, 2, "the SA-table command did not finish")                 \
+	X(BAD, 3, "unknown operation or a range beyond the staging area")
 
 #endif /* IPSECFX_CONTRACT_H */

@@ -27,4 +27,19 @@ enum { IPX_SA_CMD_LIST(IPX_X_CMD) };
 enum { IPX_FIELD_LIST(IPX_X_FIELD) };
 #undef IPX_X_FIELD
 
+#define IPX_X_KREG(n, o, a, d) IPX_KREG_##n = (o),
+enum { IPX_KREG_LIST(IPX_X_KREG) };
+#undef IPX_X_KREG
+
+#define IPX_X_KF(n, v, d) IPX_KF_##n = (1u << (v)),
+enum { IPX_KFAULT_LIST(IPX_X_KF) };
+#undef IPX_X_KF
+
+#define IPX_X_CTL(n, v, d) IPX_CTL_OP_##n = (v),
+enum { IPX_CTL_OP_LIST(IPX_X_CTL) };
+#undef IPX_X_CTL
+#define IPX_X_RES(n, v, d) IPX_CTL_RES_##n = (v),
+enum { IPX_CTL_RES_LIST(IPX_X_RES) };
+#undef IPX_X_RES
+
 #endif

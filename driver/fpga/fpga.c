@@ -1,0 +1,1659 @@
+/*
+ * The FPGA engine: the ESP engine API over the kernel (hw/rtl/esp_kernel.sv),
+ * written once over a bus (bus.h): "sim" runs it on the Verilated kernel in
+ * this process, "xrt" on an Alveo card.  docs/hw-interface.md, "The kernel",
+ * describes the rings this file fills.
+ *
+ * SA programming is the pipeline's SA-table command set, carried by the
+ * control ring: the host stages words and a command in one CTL entry, the
+ * kernel runs it against the pipeline's register file and writes the words
+ * it read back into the entry.  Keys are expanded on the host (sim_keys.c);
+ * the entry is wiped after each command.  A burst copies its packets into
+ * DMA slots, writes one descriptor per packet, rings the doorbell and polls
+ * the completion ring in host memory (no register reads on the hot path).
+ * Results are applied to the caller's packets only when the whole burst has
+ * completed, so a burst that meets a fault leaves every packet untouched.
+ *
+ * Faults (design.md, "Software fallback, exactly"): a completion that does
+ * not arrive within the deadline, a DMA error the kernel reports, or a
+ * kernel that lost its state (reset) marks the engine faulted: one
+ * ENGINE_FAULT event, bursts answer -EIO, SA queries answer from host
+ * knowledge (outbound: an upper bound of the next sequence number, the
+ * last read-back + packets handed to the card since; inbound: the last
+ * window read back).  ipx_engine_recover() resets the kernel, empty.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include <ipsecfx/bytes.h>
+#include <ipsecfx/engine.h>
+#include <ipsecfx/hwif.h>
+#include <ipsecfx/log.h>
+
+#include "../backend.h"
+#include "../sim/sim_keys.h"
+#include "bus.h"
+#include "fpga.h"
+
+#define SIM_EVQ_LEN 1024
+#define RING_LOG2 6                  /* OUT and IN: 64 entries */
+#define RING_N (1u << RING_LOG2)
+#define CTL_LOG2 2
+#define CTL_N (1u << CTL_LOG2)
+#define SLOT_BYTES 9472              /* >= MAX_PKT_LEN + MAX_OVERHEAD, 16-aligned */
+#define DEADLINE_MS 50
+#define SIM_MIN_CYCLES 50000         /* sim bus: also this many cycles */
+#define FAULT_POLL 512               /* waits between fault register checks */
+
+enum { R_OUT = 0, R_IN = 1, R_CTL = 2 };
+
+struct fpga_sa {
+	bool used;
+	uint8_t dir;
+	uint32_t index;
+	struct ipx_sa_params p;        /* without keys */
+	uint64_t host_drops[IPX_ST__COUNT];
+	uint8_t bkt_t;                 /* inbound: table, bucket, way */
+	uint32_t bkt_b;
+	uint8_t bkt_w;
+	/* host knowledge for a faulted card */
+	struct ipx_sa_state known;     /* last state read back or set */
+	uint64_t handed;               /* outbound: packets given to the card since */
+	uint32_t handle;
+};
+
+struct ring {
+	size_t desc, cmpl;             /* offsets in the DMA region */
+	size_t src, dst;               /* packet slots (OUT, IN) */
+	uint32_t log2;
+	uint32_t tail;                 /* entries written (free-running) */
+};
+
+struct res {                       /* one packet's outcome, applied at the end */
+	uint16_t status;
+	bool sent;
+	uint32_t tuser, len;
+	size_t at;                     /* result bytes in the arena */
+};
+
+struct fpga_engine {
+	struct ipx_bus bus;
+	const char *name;              /* "sim", "xrt" */
+	struct ipx_dma mem;
+	struct ring ring[3];
+	uint32_t nsa;                  /* per direction */
+	uint32_t wmax, nw;             /* window max, ring words */
+	unsigned bkt_bits;
+	struct fpga_sa *sas;           /* by handle, 2 * nsa (one handle space, as soft) */
+	uint32_t *hmap[2];             /* handle of each table entry, by direction */
+	uint32_t *bkt[2];              /* SPI in each way of each bucket */
+	uint64_t host_edrops[IPX_ST__COUNT];
+	struct ipx_event evq[SIM_EVQ_LEN];
+	uint32_t ev_head, ev_tail;
+	uint64_t ev_lost;
+	/* staging shadow: what the next command writes, what it read */
+	uint32_t stg[IPX_STAGING_WORDS];
+	unsigned stg_from, stg_n;
+	/* bursts */
+	struct res *rs;
+	size_t rs_cap;
+	uint8_t *arena;
+	size_t arena_cap;
+	/* health */
+	uint32_t deadline_ms;
+	bool faulted;
+	enum ipx_fault fault;
+	uint64_t faults, heartbeat;
+	char why[96];
+};
+
+static int stg_flush(struct fpga_engine *e);
+
+/* ---- staging words and SA-table commands, over the control ring */
+
+static void put(uint32_t *stg, unsigned word, unsigned lsb, unsigned width, uint64_t v)
+{
+	for (unsigned i = 0; i < width; i++) {
+		unsigned bit = word * 32 + lsb + i;
+		uint32_t m = 1u << (bit % 32);
+
+		if ((v >> i) & 1)
+			stg[bit / 32] |= m;
+		else
+			stg[bit / 32] &= ~m;
+	}
+}
+
+static uint64_t get(const uint32_t *stg, unsigned word, unsigned lsb, unsigned width)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < width; i++) {
+		unsigned bit = word * 32 + lsb + i;
+
+		v |= (uint64_t)((stg[bit / 32] >> (bit % 32)) & 1) << i;
+	}
+	return v;
+}
+
+#define PUT(stg, f, v) put(stg, IPX_F_##f##_WORD, IPX_F_##f##_LSB, IPX_F_##f##_W, v)
+#define GET(stg, f) get(stg, IPX_F_##f##_WORD, IPX_F_##f##_LSB, IPX_F_##f##_W)
+
+static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_event_type type);
+
+static uint8_t *mem_at(struct fpga_engine *e, size_t off)
+{
+	return (uint8_t *)e->mem.host + off;
+}
+
+static uint32_t ld_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void st_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void set_fault(struct fpga_engine *e, enum ipx_fault kind, const char *why)
+{
+	if (e->faulted)
+		return;
+	e->faulted = true;
+	e->fault = kind;
+	e->faults++;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+	ipx_err("%s: kernel fault: %s", e->name, why);
+	ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+}
+
+/* What went wrong, from the kernel's registers; true when it found a fault. */
+static bool classify(struct fpga_engine *e, bool stalled)
+{
+	uint32_t st = 0, f = 0;
+
+	if (e->bus.ops->reg_rd(e->bus.priv, IPX_KREG_KSTATUS, &st) < 0 ||
+	    e->bus.ops->reg_rd(e->bus.priv, IPX_KREG_KFAULT, &f) < 0) {
+		set_fault(e, IPX_FAULT_STALL, "the kernel's registers do not answer");
+		return true;
+	}
+	if (!(st & 1)) {
+		set_fault(e, IPX_FAULT_RESET, "the kernel was reset: every SA on it is lost");
+		return true;
+	}
+	if (f & (IPX_KF_DMA_RD | IPX_KF_DMA_WR)) {
+		set_fault(e, IPX_FAULT_DMA, f & IPX_KF_DMA_RD ? "a DMA read returned an error"
+							  : "a DMA write returned an error");
+		return true;
+	}
+	if (f & IPX_KF_DESC) {
+		set_fault(e, IPX_FAULT_DMA, "the kernel refused a descriptor");
+		return true;
+	}
+	if (stalled) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "no completion within %u ms", e->deadline_ms);
+		set_fault(e, IPX_FAULT_STALL, why);
+		return true;
+	}
+	return false;
+}
+
+/* Wait until the completion of ring r at position seq (1-based) is in
+ * memory; 0, or -EIO with the engine faulted. */
+static int wait_cmpl(struct fpga_engine *e, unsigned r, uint32_t seq)
+{
+	struct ring *rg = &e->ring[r];
+	size_t off = rg->cmpl + (size_t)((seq - 1) & ((1u << rg->log2) - 1)) * IPX_CMPL_BYTES;
+	const uint8_t *c = mem_at(e, off);
+	uint64_t t0 = now_ms(), c0 = e->bus.ops->ticks(e->bus.priv);
+	unsigned n = 0;
+
+	for (;;) {
+		e->bus.ops->dma_sync(e->bus.priv, &e->mem, off, IPX_CMPL_BYTES, false);
+		if (ld_le32(c + 4 * IPX_F_CMPL_SEQ_WORD) == seq)
+			return 0;
+		e->bus.ops->wait(e->bus.priv);
+		if (++n % FAULT_POLL == 0 && classify(e, false))
+			return -EIO;
+		if (now_ms() - t0 >= e->deadline_ms) {
+			uint64_t c1 = e->bus.ops->ticks(e->bus.priv);
+
+			if (c0 == 0 && c1 == 0) {   /* a card: wall-clock time only */
+				classify(e, true);
+				return -EIO;
+			}
+			if (c1 - c0 >= SIM_MIN_CYCLES) {
+				classify(e, true);
+				return -EIO;
+			}
+		}
+	}
+}
+
+/* Run one control entry: words 0..15 of hdr, n data words from data at
+ * data word `from`; the kernel's data area comes back into data[from..].
+ * Returns the CTL_RES_* code, or -EIO (faulted). */
+static int ctl_run(struct fpga_engine *e, const uint32_t *hdr, uint32_t *data, unsigned from,
+		   unsigned n, unsigned rfrom, unsigned rn)
+{
+	struct ring *rg = &e->ring[R_CTL];
+	uint32_t slot = rg->tail & (CTL_N - 1), seq;
+	size_t off = rg->desc + (size_t)slot * IPX_CTL_BYTES;
+	uint8_t *ent = mem_at(e, off);
+	int ret;
+
+	if (e->faulted)
+		return -EIO;
+	memset(ent, 0, IPX_CTL_BYTES);
+	for (unsigned w = 0; w < 16; w++)
+		st_le32(ent + 4 * w, hdr[w]);
+	for (unsigned w = from; w < from + n; w++)
+		st_le32(ent + 4 * (IPX_F_CTL_DATA_WORD + w), data[w]);
+	e->bus.ops->dma_sync(e->bus.priv, &e->mem, off, IPX_CTL_BYTES, true);
+	seq = ++rg->tail;
+	ret = e->bus.ops->reg_wr(e->bus.priv, IPX_KREG_CTL_TAIL, rg->tail);
+	if (ret < 0) {
+		set_fault(e, IPX_FAULT_STALL, "the kernel's registers do not answer");
+		return -EIO;
+	}
+	ret = wait_cmpl(e, R_CTL, seq);
+	if (ret == 0) {
+		const uint8_t *c = mem_at(e, rg->cmpl + (size_t)slot * IPX_CMPL_BYTES);
+
+		e->bus.ops->dma_sync(e->bus.priv, &e->mem, off, IPX_CTL_BYTES, false);
+		for (unsigned w = rfrom; w < rfrom + rn; w++)
+			data[w] = ld_le32(ent + 4 * (IPX_F_CTL_DATA_WORD + w));
+		ret = (int)(ld_le32(c) & 0xf);
+	}
+	/* key material passes through here */
+	OPENSSL_cleanse(ent, IPX_CTL_BYTES);
+	e->bus.ops->dma_sync(e->bus.priv, &e->mem, off, IPX_CTL_BYTES, true);
+	return ret;
+}
+
+static int stg_write(struct fpga_engine *e, const uint32_t *stg, unsigned from, unsigned n)
+{
+	unsigned end = e->stg_n ? e->stg_from + e->stg_n : from;
+
+	memcpy(e->stg + from, stg + from, 4 * n);
+	if (!e->stg_n || from < e->stg_from)
+		e->stg_from = from;
+	if (from + n > end)
+		end = from + n;
+	e->stg_n = end - e->stg_from;
+	return 0;
+}
+
+static int stg_read(struct fpga_engine *e, uint32_t *stg, unsigned from, unsigned n)
+{
+	memcpy(stg + from, e->stg + from, 4 * n);
+	return 0;
+}
+
+/* Run one SA-table command with the staged words; the words a read command
+ * yields land in the shadow for stg_read().  0, -EIO (refused or faulted),
+ * -ETIMEDOUT. */
+static int cmd(struct fpga_engine *e, unsigned op, unsigned dir, uint32_t index, unsigned slot)
+{
+	uint32_t hdr[16] = { 0 }, c = 0;
+	unsigned rf = 0, rn = 0;
+	int ret;
+
+	put(&c, 0, IPX_F_CMD_OP_LSB, IPX_F_CMD_OP_W, op);
+	put(&c, 0, IPX_F_CMD_DIR_LSB, IPX_F_CMD_DIR_W, dir);
+	put(&c, 0, IPX_F_CMD_INDEX_LSB, IPX_F_CMD_INDEX_W, index);
+	put(&c, 0, IPX_F_CMD_SLOT_LSB, IPX_F_CMD_SLOT_W, slot);
+	switch (op) {
+	case IPX_CMD_READ_STATE:
+		rf = IPX_F_ST_SEQ_WORD;
+		rn = 7;
+		break;
+	case IPX_CMD_READ_WIN:
+		rn = 2 * e->nw;
+		break;
+	case IPX_CMD_READ_CTR:
+		rf = IPX_F_CTR_DROPS_WORD;
+		rn = 32;
+		break;
+	case IPX_CMD_READ_BKT:
+		rn = 2 * IPX_SPI_WAYS;
+		break;
+	}
+	hdr[IPX_F_CTL_OP_WORD] = IPX_CTL_OP_SA_CMD;
+	hdr[IPX_F_CTL_CMD_WORD] = c;
+	hdr[IPX_F_CTL_WR_FROM_WORD] = e->stg_from | e->stg_n << IPX_F_CTL_WR_N_LSB |
+				      rf << IPX_F_CTL_RD_FROM_LSB | rn << IPX_F_CTL_RD_N_LSB;
+	ret = ctl_run(e, hdr, e->stg, e->stg_from, e->stg_n, rf, rn);
+	if (!rn)   /* a write command: the words may be key material */
+		OPENSSL_cleanse(e->stg, sizeof(e->stg));
+	e->stg_n = 0;
+	if (ret == IPX_CTL_RES_OK)
+		return 0;
+	if (ret == IPX_CTL_RES_TIMEOUT) {
+		ipx_err("%s: SA command %u did not complete", e->name, op);
+		return -ETIMEDOUT;
+	}
+	return -EIO;
+}
+
+/* Pipeline register accesses in one control entry each CTL_REGS_MAX:
+ * addr[i] with bit 31 set writes val[i], else reads into val[i]. */
+static int regs(struct fpga_engine *e, const uint32_t *addr, uint32_t *val, unsigned n)
+{
+	for (unsigned at = 0; at < n; at += IPX_CTL_REGS_MAX) {
+		unsigned k = n - at < IPX_CTL_REGS_MAX ? n - at : IPX_CTL_REGS_MAX;
+		uint32_t hdr[16] = { 0 }, data[IPX_CTL_DATA_WORDS];
+		int ret;
+
+		hdr[IPX_F_CTL_OP_WORD] = IPX_CTL_OP_REG;
+		hdr[IPX_F_CTL_NREG_WORD] = k;
+		for (unsigned i = 0; i < k; i++) {
+			data[2 * i] = addr[at + i];
+			data[2 * i + 1] = val[at + i];
+		}
+		ret = ctl_run(e, hdr, data, 0, 2 * k, 0, 2 * k);
+		if (ret != IPX_CTL_RES_OK)
+			return ret < 0 ? ret : -EIO;
+		for (unsigned i = 0; i < k; i++)
+			val[at + i] = data[2 * i + 1];
+	}
+	return 0;
+}
+
+static int stg_flush(struct fpga_engine *e)
+{
+	uint32_t a[IPX_STAGING_WORDS], v[IPX_STAGING_WORDS];
+	unsigned n = e->stg_n;
+
+	for (unsigned i = 0; i < n; i++) {
+		a[i] = (IPX_REG_STAGING + 4 * (e->stg_from + i)) | 0x80000000u;
+		v[i] = e->stg[e->stg_from + i];
+	}
+	e->stg_n = 0;
+	int ret = regs(e, a, v, n);
+
+	OPENSSL_cleanse(v, sizeof(v));
+	OPENSSL_cleanse(e->stg, sizeof(e->stg));
+	return ret;
+}
+
+
+/* ---- replay window ring <-> the API's bitmap (bit i: number top - i) */
+
+static uint64_t *ring_word(uint64_t *ring, uint32_t nw, uint64_t s)
+{
+	return &ring[(s >> 6) & (nw - 1)];
+}
+
+static void ring_init(uint64_t *ring, uint32_t nw, uint64_t top)
+{
+	uint32_t b = top & 63;
+
+	for (uint32_t i = 0; i < nw; i++)
+		ring[i] = ~0ull;
+	*ring_word(ring, nw, top) &= b == 63 ? ~0ull : (2ull << b) - 1;
+}
+
+static void ring_import(uint64_t *ring, uint32_t nw, uint64_t top, uint32_t window,
+			const uint64_t *bitmap)
+{
+	ring_init(ring, nw, top);
+	for (uint32_t i = 0; i < window && i <= top; i++) {
+		uint64_t s = top - i, bit = 1ull << (s & 63);
+
+		if (bitmap[i / 64] & (1ull << (i % 64)))
+			*ring_word(ring, nw, s) |= bit;
+		else
+			*ring_word(ring, nw, s) &= ~bit;
+	}
+}
+
+static void ring_export(const uint64_t *ring, uint32_t nw, uint64_t top, uint32_t window,
+			uint64_t *bitmap)
+{
+	memset(bitmap, 0, IPX_REPLAY_WINDOW_MAX / 8);
+	for (uint32_t i = 0; i < window && i <= top; i++) {
+		uint64_t s = top - i;
+
+		if (ring[(s >> 6) & (nw - 1)] & (1ull << (s & 63)))
+			bitmap[i / 64] |= 1ull << (i % 64);
+	}
+	for (uint32_t i = (uint32_t)(top + 1 < window ? top + 1 : window); i < window; i++)
+		bitmap[i / 64] |= 1ull << (i % 64);
+}
+
+static int win_write(struct fpga_engine *e, uint32_t index, const uint64_t *ring)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+
+	for (uint32_t r = 0; r < e->nw; r++)
+		put(stg, IPX_F_WIN_WORD + 2 * r, IPX_F_WIN_LSB, 64, ring[r]);
+	int ret = stg_write(e, stg, 0, 2 * e->nw);
+
+	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_WIN, IPX_DIR_IN, index, 0);
+}
+
+static int win_read(struct fpga_engine *e, uint32_t index, uint64_t *ring)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+	int ret = cmd(e, IPX_CMD_READ_WIN, IPX_DIR_IN, index, 0);
+
+	if (ret == 0)
+		ret = stg_read(e, stg, 0, 2 * e->nw);
+	for (uint32_t r = 0; ret == 0 && r < e->nw; r++)
+		ring[r] = get(stg, IPX_F_WIN_WORD + 2 * r, IPX_F_WIN_LSB, 64);
+	return ret;
+}
+
+/* ---- events */
+
+static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_event_type type)
+{
+	struct ipx_event *ev;
+
+	if (e->ev_head - e->ev_tail >= SIM_EVQ_LEN) {
+		e->ev_lost++;
+		return;
+	}
+	ev = &e->evq[e->ev_head++ % SIM_EVQ_LEN];
+	ev->type = type;
+	ev->sa = sa ? sa->handle : IPX_SA_NONE;
+	ev->spi = sa ? sa->p.spi : 0;
+	ev->dir = sa ? sa->dir : 0;
+	ev->user = sa ? sa->p.user : 0;
+}
+
+/* Move the pipeline's events into the engine's queue, in order. */
+
+/* Move the pipeline's events into the engine's queue, in order. */
+static int ev_collect(struct fpga_engine *e)
+{
+	enum { BATCH = IPX_CTL_REGS_MAX / 2 };
+
+	for (int round = 0; round < 64; round++) {
+		uint32_t a[2 * BATCH], v[2 * BATCH] = { 0 };
+		bool more = false;
+		int ret;
+
+		for (unsigned i = 0; i < BATCH; i++) {
+			a[i] = IPX_REG_EVENT_OUT;
+			a[BATCH + i] = IPX_REG_EVENT_IN;
+		}
+		ret = regs(e, a, v, 2 * BATCH);
+		if (ret < 0)
+			return ret;
+		for (unsigned d = 0; d < 2; d++) {
+			for (unsigned i = 0; i < BATCH; i++) {
+				uint32_t w = v[d * BATCH + i];
+
+				if (!get(&w, 0, IPX_F_EV_VALID_LSB, 1))
+					break;
+				if (i == BATCH - 1)
+					more = true;
+				uint32_t idx = (uint32_t)get(&w, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
+				struct fpga_sa *sa = idx < e->nsa && e->hmap[d][idx] != IPX_SA_NONE
+							     ? &e->sas[e->hmap[d][idx]] : NULL;
+
+				ev_push(e, sa && sa->used ? sa : NULL,
+					(enum ipx_event_type)get(&w, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
+			}
+		}
+		if (!more)
+			break;
+	}
+	return 0;
+}
+
+
+/* ---- SA table */
+
+static struct fpga_sa *get_sa(struct fpga_engine *e, uint32_t h)
+{
+	if (h >= 2 * e->nsa || !e->sas[h].used)
+		return NULL;
+	return &e->sas[h];
+}
+
+static uint32_t fpga_lookup(void *priv, uint32_t spi)
+{
+	struct fpga_engine *e = priv;
+
+	if (!spi)
+		return IPX_SA_NONE;
+	for (unsigned t = 0; t < 2; t++) {
+		uint32_t b = simk_spi_hash(spi, t, e->bkt_bits);
+
+		for (unsigned w = 0; w < IPX_SPI_WAYS; w++) {
+			if (e->bkt[t][b * IPX_SPI_WAYS + w] != spi)
+				continue;
+			for (uint32_t i = 0; i < e->nsa; i++) {
+				uint32_t h = e->hmap[IPX_DIR_IN][i];
+				struct fpga_sa *sa = h != IPX_SA_NONE ? &e->sas[h] : NULL;
+
+				if (sa && sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
+					return h;
+			}
+		}
+	}
+	return IPX_SA_NONE;
+}
+
+static int bkt_write(struct fpga_engine *e, unsigned t, uint32_t b)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+
+	for (unsigned w = 0; w < IPX_SPI_WAYS; w++) {
+		uint32_t spi = e->bkt[t][b * IPX_SPI_WAYS + w], idx = 0;
+
+		for (uint32_t i = 0; spi && i < e->nsa; i++) {
+			uint32_t h = e->hmap[IPX_DIR_IN][i];
+			struct fpga_sa *sa = h != IPX_SA_NONE ? &e->sas[h] : NULL;
+
+			if (sa && sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
+				idx = i;
+		}
+		put(stg, IPX_F_BKT_SPI_WORD + 2 * w, IPX_F_BKT_SPI_LSB, IPX_F_BKT_SPI_W, spi);
+		put(stg, IPX_F_BKT_SA_WORD + 2 * w, IPX_F_BKT_SA_LSB, IPX_F_BKT_SA_W, idx);
+	}
+	int ret = stg_write(e, stg, 0, 2 * IPX_SPI_WAYS);
+
+	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_BKT, IPX_DIR_IN, b, t);
+}
+
+static int cfg_write(struct fpga_engine *e, const struct fpga_sa *sa, bool valid)
+{
+	const struct ipx_sa_params *p = &sa->p;
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+
+	if (valid) {
+		PUT(stg, CFG_VALID, 1);
+		PUT(stg, CFG_CIPHER, p->cipher);
+		PUT(stg, CFG_ESN, p->esn);
+		PUT(stg, CFG_UDP, p->encap_sport != 0);
+		PUT(stg, CFG_DF, p->df);
+		PUT(stg, CFG_TTL, p->ttl ? p->ttl : IPX_DEFAULT_TTL);
+		PUT(stg, CFG_WINDOW, p->dir == IPX_DIR_IN ? p->replay_window : 0);
+		PUT(stg, CFG_SPI, p->spi);
+		PUT(stg, CFG_SALT, ipx_ld32(p->key + p->key_len - 4));
+		if (p->src.family == AF_INET)
+			PUT(stg, CFG_SRC, ipx_ld32(p->src.a));
+		if (p->dst.family == AF_INET)
+			PUT(stg, CFG_DST, ipx_ld32(p->dst.a));
+		PUT(stg, CFG_SPORT, p->encap_sport);
+		PUT(stg, CFG_DPORT, p->encap_dport);
+		PUT(stg, CFG_SOFT_BYTES, p->soft.bytes);
+		PUT(stg, CFG_SOFT_PKTS, p->soft.packets);
+		PUT(stg, CFG_HARD_BYTES, p->hard.bytes);
+		PUT(stg, CFG_HARD_PKTS, p->hard.packets);
+	}
+	int ret = stg_write(e, stg, 0, 16);
+
+	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_CFG, sa->dir, sa->index, 0);
+}
+
+struct hw_state {
+	uint64_t seq, packets, bytes;
+	bool exhausted, warned, soft, hard;
+};
+
+static int state_write(struct fpga_engine *e, const struct fpga_sa *sa, const struct hw_state *s)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+
+	PUT(stg, ST_SEQ, s->seq);
+	PUT(stg, ST_PACKETS, s->packets);
+	PUT(stg, ST_BYTES, s->bytes);
+	PUT(stg, ST_SEQ_EXHAUSTED, s->exhausted);
+	PUT(stg, ST_SEQ_WARNED, s->warned);
+	PUT(stg, ST_SOFT_EXPIRED, s->soft);
+	PUT(stg, ST_HARD_EXPIRED, s->hard);
+	int ret = stg_write(e, stg, IPX_F_ST_SEQ_WORD, 7);
+
+	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_STATE, sa->dir, sa->index, 0);
+}
+
+static int state_read(struct fpga_engine *e, const struct fpga_sa *sa, struct hw_state *s)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+	int ret = cmd(e, IPX_CMD_READ_STATE, sa->dir, sa->index, 0);
+
+	if (ret == 0)
+		ret = stg_read(e, stg, IPX_F_ST_SEQ_WORD, 7);
+	if (ret < 0)
+		return ret;
+	s->seq = GET(stg, ST_SEQ);
+	s->packets = GET(stg, ST_PACKETS);
+	s->bytes = GET(stg, ST_BYTES);
+	s->exhausted = GET(stg, ST_SEQ_EXHAUSTED);
+	s->warned = GET(stg, ST_SEQ_WARNED);
+	s->soft = GET(stg, ST_SOFT_EXPIRED);
+	s->hard = GET(stg, ST_HARD_EXPIRED);
+	return 0;
+}
+
+static int ctr_write(struct fpga_engine *e, const struct fpga_sa *sa, const uint64_t *drops)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+
+	for (unsigned s = 0; s < 16; s++)
+		put(stg, IPX_F_CTR_DROPS_WORD + 2 * s, IPX_F_CTR_DROPS_LSB, 64,
+		    s < IPX_ST__COUNT && drops ? drops[s] : 0);
+	int ret = stg_write(e, stg, IPX_F_CTR_DROPS_WORD, 32);
+
+	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_CTR, sa->dir, sa->index, 0);
+}
+
+static int ctr_read(struct fpga_engine *e, const struct fpga_sa *sa, uint64_t *drops)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+	int ret = cmd(e, IPX_CMD_READ_CTR, sa->dir, sa->index, 0);
+
+	if (ret == 0)
+		ret = stg_read(e, stg, IPX_F_CTR_DROPS_WORD, 32);
+	for (unsigned s = 0; ret == 0 && s < IPX_ST__COUNT; s++)
+		drops[s] = get(stg, IPX_F_CTR_DROPS_WORD + 2 * s, IPX_F_CTR_DROPS_LSB, 64);
+	return ret;
+}
+
+static int keys_write(struct fpga_engine *e, const struct fpga_sa *sa, const uint8_t *key,
+		      unsigned key_bytes)
+{
+	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
+	struct simk k;
+	int ret = simk_prepare(key, key_bytes, &k);
+
+	for (unsigned s = 0; ret == 0 && s < IPX_KEY_SLOTS; s++) {
+		for (unsigned i = 0; i < 4; i++)
+			stg[IPX_F_KEY_WORD + 3 - i] = ipx_ld32(k.slot[s] + 4 * i);
+		ret = stg_write(e, stg, IPX_F_KEY_WORD, 4);
+		if (ret == 0)
+			ret = cmd(e, IPX_CMD_WRITE_KEY, sa->dir, sa->index, s);
+	}
+	simk_wipe(&k);
+	OPENSSL_cleanse(stg, sizeof(stg));
+	/* no key material left in the staging registers either */
+	if (ret == 0)
+		ret = stg_write(e, stg, IPX_F_KEY_WORD, 4);
+	if (ret == 0)
+		ret = stg_flush(e);
+	return ret;
+}
+
+static void forget(struct fpga_engine *e, struct fpga_sa *sa)
+{
+	if (e->hmap[sa->dir][sa->index] == sa->handle)
+		e->hmap[sa->dir][sa->index] = IPX_SA_NONE;
+	OPENSSL_cleanse(sa, sizeof(*sa));
+}
+
+
+static int sa_add_hw(void *priv, const struct ipx_sa_params *p, uint32_t *out)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = NULL;
+	uint32_t i, h;
+	unsigned t = 0;
+	uint32_t b = 0;
+	int w = -1, ret;
+
+	if (p->dir == IPX_DIR_IN) {
+		if (fpga_lookup(e, p->spi) != IPX_SA_NONE) {
+			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
+			return -EEXIST;
+		}
+		/* the emptier of the SPI's two buckets (no cuckoo moves) */
+		unsigned best = IPX_SPI_WAYS + 1;
+
+		for (unsigned tt = 0; tt < 2; tt++) {
+			uint32_t bb = simk_spi_hash(p->spi, tt, e->bkt_bits);
+			unsigned used = 0;
+			int free_w = -1;
+
+			for (unsigned ww = 0; ww < IPX_SPI_WAYS; ww++) {
+				if (e->bkt[tt][bb * IPX_SPI_WAYS + ww])
+					used++;
+				else if (free_w < 0)
+					free_w = (int)ww;
+			}
+			if (free_w >= 0 && used < best) {
+				best = used;
+				t = tt;
+				b = bb;
+				w = free_w;
+			}
+		}
+		if (w < 0) {
+			ipx_err("SA %08x: both SPI hash buckets full", p->spi);
+			return -ENOSPC;
+		}
+	}
+	for (i = 0; i < e->nsa; i++)
+		if (e->hmap[p->dir][i] == IPX_SA_NONE)
+			break;
+	for (h = 0; h < 2 * e->nsa; h++)
+		if (!e->sas[h].used)
+			break;
+	if (i == e->nsa || h == 2 * e->nsa) {
+		ipx_err("SA %08x: SA table full (%u)", p->spi, e->nsa);
+		return -ENOSPC;
+	}
+	sa = &e->sas[h];
+	memset(sa, 0, sizeof(*sa));
+	sa->dir = p->dir;
+	sa->index = i;
+	sa->handle = h;
+	e->hmap[p->dir][i] = h;
+	sa->p = *p;
+	OPENSSL_cleanse(sa->p.key, sizeof(sa->p.key));
+	OPENSSL_cleanse(sa->p.integ_key, sizeof(sa->p.integ_key));
+	memcpy(sa->p.key + p->key_len - 4, p->key + p->key_len - 4, 4);  /* salt */
+
+	struct hw_state st = { .seq = p->seq ? p->seq : 1 };
+	if (p->dir == IPX_DIR_IN)
+		st.seq -= 1;  /* the window's top: just below the first expected */
+	ret = keys_write(e, sa, p->key, p->key_len - 4u);
+	if (ret == 0)
+		ret = state_write(e, sa, &st);
+	if (ret == 0 && p->dir == IPX_DIR_IN) {
+		uint64_t ring[IPX_STAGING_WORDS / 2];
+
+		ring_init(ring, e->nw, st.seq);
+		ret = win_write(e, sa->index, ring);
+	}
+	if (ret == 0)
+		ret = ctr_write(e, sa, NULL);
+	if (ret == 0)
+		ret = cfg_write(e, sa, true);
+	if (ret == 0 && p->dir == IPX_DIR_IN) {
+		sa->used = true;  /* so that bkt_write finds its index */
+		sa->bkt_t = (uint8_t)t;
+		sa->bkt_b = b;
+		sa->bkt_w = (uint8_t)w;
+		e->bkt[t][b * IPX_SPI_WAYS + (unsigned)w] = p->spi;
+		ret = bkt_write(e, t, b);
+		if (ret < 0)
+			e->bkt[t][b * IPX_SPI_WAYS + (unsigned)w] = 0;
+	}
+	if (ret < 0) {
+		ipx_err("SA %08x: programming the pipeline failed: %s", p->spi, strerror(-ret));
+		cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
+		forget(e, sa);
+		return ret;
+	}
+	sa->used = true;
+	*out = h;
+	return 0;
+}
+
+static int sa_delete_hw(void *priv, uint32_t h)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	int ret;
+
+	if (!sa)
+		return -ENOENT;
+	ret = cfg_write(e, sa, false);
+	if (sa->dir == IPX_DIR_IN) {
+		e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
+		int r2 = bkt_write(e, sa->bkt_t, sa->bkt_b);
+
+		if (ret == 0)
+			ret = r2;
+	}
+	int r3 = cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
+
+	if (ret == 0)
+		ret = r3;
+	forget(e, sa);
+	return ret;
+}
+
+static void check_lifetime(struct fpga_engine *e, struct fpga_sa *sa, struct hw_state *st)
+{
+	const struct ipx_sa_params *p = &sa->p;
+
+	if (!st->soft && ((p->soft.bytes && st->bytes >= p->soft.bytes) ||
+			  (p->soft.packets && st->packets >= p->soft.packets))) {
+		st->soft = true;
+		ev_push(e, sa, IPX_EV_SOFT_LIFETIME);
+	}
+	if (!st->hard && ((p->hard.bytes && st->bytes >= p->hard.bytes) ||
+			  (p->hard.packets && st->packets >= p->hard.packets))) {
+		st->hard = true;
+		ev_push(e, sa, IPX_EV_HARD_LIFETIME);
+	}
+}
+
+static int sa_update_hw(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	int ret = 0;
+
+	if (!sa)
+		return -ENOENT;
+	if (mask & IPX_UPD_ADDRS) {
+		if ((p->encap_sport == 0) != (p->encap_dport == 0))
+			return -EINVAL;
+		if (sa->dir == IPX_DIR_OUT &&
+		    (p->src.family != sa->p.dst.family || p->dst.family != sa->p.dst.family))
+			return -EINVAL;
+		sa->p.src = p->src;
+		sa->p.dst = p->dst;
+		sa->p.encap_sport = p->encap_sport;
+		sa->p.encap_dport = p->encap_dport;
+	}
+	if (mask & IPX_UPD_LIFETIME) {
+		sa->p.soft = p->soft;
+		sa->p.hard = p->hard;
+	}
+	if (mask & IPX_UPD_USER)
+		sa->p.user = p->user;
+	if (mask & (IPX_UPD_ADDRS | IPX_UPD_LIFETIME))
+		ret = cfg_write(e, sa, true);
+	if (ret == 0 && (mask & IPX_UPD_LIFETIME)) {
+		/* as the software engine: flags cleared, then checked again */
+		struct hw_state st;
+
+		ret = state_read(e, sa, &st);
+		if (ret == 0) {
+			st.soft = st.hard = false;
+			check_lifetime(e, sa, &st);
+			ret = state_write(e, sa, &st);
+		}
+	}
+	return ret;
+}
+
+static int sa_query_hw(void *priv, uint32_t h, struct ipx_sa_state *out)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	struct hw_state st;
+	int ret;
+
+	if (!sa)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	ret = state_read(e, sa, &st);
+	if (ret == 0)
+		ret = ctr_read(e, sa, out->ctr.drops);
+	if (ret == 0 && sa->dir == IPX_DIR_IN) {
+		uint64_t ring[IPX_STAGING_WORDS / 2];
+
+		ret = win_read(e, sa->index, ring);
+		if (ret == 0)
+			ring_export(ring, e->nw, st.seq, sa->p.replay_window, out->replay_bitmap);
+	}
+	if (ret < 0)
+		return ret;
+	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
+		out->ctr.drops[s] += sa->host_drops[s];
+	out->seq = st.seq;
+	out->seq_exhausted = st.exhausted;
+	out->replay_window = sa->dir == IPX_DIR_IN ? sa->p.replay_window : 0;
+	out->ctr.packets = st.packets;
+	out->ctr.bytes = st.bytes;
+	out->soft_expired = st.soft;
+	out->hard_expired = st.hard;
+	out->seq_warned = st.warned;
+	return 0;
+}
+
+static int sa_set_state_hw(void *priv, uint32_t h, const struct ipx_sa_state *in)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	struct hw_state cur, st;
+	int ret;
+
+	if (!sa)
+		return -ENOENT;
+	ret = state_read(e, sa, &cur);
+	if (ret < 0)
+		return ret;
+	if (sa->dir == IPX_DIR_OUT) {
+		uint64_t max = sa->p.esn ? UINT64_MAX : UINT32_MAX;
+
+		/* nonce safety: the counter the pipeline owns only moves forward */
+		if (in->seq < cur.seq || in->seq > max || in->seq == 0 ||
+		    (cur.exhausted && !in->seq_exhausted))
+			return -EINVAL;
+	} else if (in->replay_window != sa->p.replay_window) {
+		return -EINVAL;
+	}
+	st.seq = in->seq;
+	st.packets = in->ctr.packets;
+	st.bytes = in->ctr.bytes;
+	st.exhausted = sa->dir == IPX_DIR_OUT && in->seq_exhausted;
+	st.warned = in->seq_warned;
+	st.soft = in->soft_expired;
+	st.hard = in->hard_expired;
+	if (sa->dir == IPX_DIR_IN) {
+		uint64_t ring[IPX_STAGING_WORDS / 2];
+
+		ring_import(ring, e->nw, in->seq, sa->p.replay_window, in->replay_bitmap);
+		ret = win_write(e, sa->index, ring);
+	}
+	if (ret == 0)
+		ret = state_write(e, sa, &st);
+	if (ret == 0)
+		ret = ctr_write(e, sa, in->ctr.drops);
+	if (ret == 0)
+		memset(sa->host_drops, 0, sizeof(sa->host_drops));
+	return ret;
+}
+
+
+/* ---- host knowledge, for a faulted card */
+
+static void know_add(struct fpga_engine *e, struct fpga_sa *sa)
+{
+	struct ipx_sa_state *k = &sa->known;
+
+	memset(k, 0, sizeof(*k));
+	k->seq = sa->p.seq ? sa->p.seq : 1;
+	sa->handed = 0;
+	if (sa->dir == IPX_DIR_IN) {
+		uint64_t ring[IPX_STAGING_WORDS / 2];
+
+		k->seq -= 1;
+		k->replay_window = sa->p.replay_window;
+		ring_init(ring, e->nw, k->seq);
+		ring_export(ring, e->nw, k->seq, k->replay_window, k->replay_bitmap);
+	}
+}
+
+static int fpga_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
+{
+	struct fpga_engine *e = priv;
+	int ret;
+
+	if (e->faulted)
+		return -EIO;
+	ret = sa_add_hw(e, p, out);
+	if (ret == 0)
+		know_add(e, &e->sas[*out]);
+	return ret;
+}
+
+static int fpga_sa_delete(void *priv, uint32_t h)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+
+	if (!sa)
+		return -ENOENT;
+	if (!e->faulted)
+		return sa_delete_hw(e, h);
+	if (sa->dir == IPX_DIR_IN)
+		e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
+	forget(e, sa);
+	return 0;
+}
+
+static int fpga_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
+{
+	struct fpga_engine *e = priv;
+
+	if (e->faulted)
+		return get_sa(e, h) ? -EIO : -ENOENT;
+	return sa_update_hw(e, h, mask, p);
+}
+
+static int fpga_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	int ret;
+
+	if (!sa)
+		return -ENOENT;
+	if (!e->faulted) {
+		ret = sa_query_hw(e, h, out);
+		if (ret == 0) {
+			/* a burst ends with the pipeline empty: all handed packets
+			 * are in this state */
+			sa->known = *out;
+			for (unsigned s = 0; s < IPX_ST__COUNT; s++)
+				sa->known.ctr.drops[s] -= sa->host_drops[s];
+			sa->handed = 0;
+			return 0;
+		}
+		if (!e->faulted)
+			return ret;
+	}
+	/* the card cannot have used a sequence number >= known + handed */
+	*out = sa->known;
+	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
+		out->ctr.drops[s] += sa->host_drops[s];
+	if (sa->dir == IPX_DIR_OUT) {
+		uint64_t max = sa->p.esn ? UINT64_MAX : UINT32_MAX;
+
+		if (sa->handed > max - out->seq) {
+			out->seq = max;
+			out->seq_exhausted = true;
+		} else {
+			out->seq += sa->handed;
+		}
+	}
+	return 0;
+}
+
+static int fpga_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *in)
+{
+	struct fpga_engine *e = priv;
+	struct fpga_sa *sa = get_sa(e, h);
+	int ret;
+
+	if (!sa)
+		return -ENOENT;
+	if (e->faulted)
+		return -EIO;
+	ret = sa_set_state_hw(e, h, in);
+	if (ret == 0) {
+		sa->known = *in;
+		sa->handed = 0;
+	}
+	return ret;
+}
+
+/* ---- bursts */
+
+static bool bad_buffer(const struct ipx_pkt *pkt)
+{
+	return pkt->off > pkt->buf_len || pkt->len == 0 || pkt->len > pkt->buf_len - pkt->off;
+}
+
+static int grow(struct fpga_engine *e, unsigned n, size_t arena)
+{
+	if (n > e->rs_cap) {
+		struct res *r = realloc(e->rs, n * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		e->rs = r;
+		e->rs_cap = n;
+	}
+	if (arena > e->arena_cap) {
+		uint8_t *a = realloc(e->arena, arena);
+
+		if (!a)
+			return -ENOMEM;
+		e->arena = a;
+		e->arena_cap = arena;
+	}
+	return 0;
+}
+
+/* Send packets [from, to) of the burst that the host does not drop itself
+ * on ring r, then collect their completions into e->rs and the arena. */
+static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, unsigned k,
+		 unsigned r, size_t *arena_used)
+{
+	struct ring *rg = &e->ring[r];
+	uint32_t first = rg->tail;
+
+	for (unsigned j = 0; j < k; j++) {
+		struct ipx_pkt *pkt = &pkts[idx[j]];
+		uint32_t slot = (rg->tail + j) & (RING_N - 1);
+		uint8_t *d = mem_at(e, rg->desc + (size_t)slot * IPX_DESC_BYTES);
+		size_t src = rg->src + (size_t)slot * SLOT_BYTES, dst = rg->dst + (size_t)slot * SLOT_BYTES;
+		uint64_t tuser = 0;
+
+		if (r == R_OUT) {
+			tuser = (uint64_t)e->sas[pkt->sa].index << IPX_F_TU_IN_SA_LSB |
+				(uint64_t)(pkt->off > 0xffff ? 0xffff : pkt->off)
+					<< IPX_F_TU_IN_HEADROOM_LSB |
+				(uint64_t)(pkt->buf_len - pkt->off > 0xffff ? 0xffff
+									  : pkt->buf_len - pkt->off)
+					<< (32 * IPX_F_TU_IN_TAILROOM_WORD + IPX_F_TU_IN_TAILROOM_LSB);
+			/* the upper bound of the sequence numbers the card may use */
+			e->sas[pkt->sa].handed++;
+		}
+		memcpy(mem_at(e, src), pkt->buf + pkt->off, pkt->len);
+		memset(d, 0, IPX_DESC_BYTES);
+		st_le32(d + 0, (uint32_t)(e->mem.dev + src));
+		st_le32(d + 4, (uint32_t)((e->mem.dev + src) >> 32));
+		st_le32(d + 8, (uint32_t)(e->mem.dev + dst));
+		st_le32(d + 12, (uint32_t)((e->mem.dev + dst) >> 32));
+		st_le32(d + 16, pkt->len | (uint32_t)SLOT_BYTES << IPX_F_DESC_CAP_LSB);
+		st_le32(d + 20, (uint32_t)tuser);
+		st_le32(d + 24, (uint32_t)(tuser >> 32));
+		st_le32(d + 28, idx[j]);
+		e->bus.ops->dma_sync(e->bus.priv, &e->mem, src, pkt->len, true);
+		e->bus.ops->dma_sync(e->bus.priv, &e->mem, rg->desc + (size_t)slot * IPX_DESC_BYTES,
+				     IPX_DESC_BYTES, true);
+	}
+	rg->tail += k;
+	if (e->bus.ops->reg_wr(e->bus.priv, r == R_OUT ? IPX_KREG_OUT_TAIL : IPX_KREG_IN_TAIL,
+			       rg->tail) < 0) {
+		set_fault(e, IPX_FAULT_STALL, "the kernel's registers do not answer");
+		return -EIO;
+	}
+	for (unsigned j = 0; j < k; j++) {
+		uint32_t slot = (first + j) & (RING_N - 1);
+		size_t coff = rg->cmpl + (size_t)slot * IPX_CMPL_BYTES;
+		size_t dst = rg->dst + (size_t)slot * SLOT_BYTES;
+		struct res *rs = &e->rs[idx[j]];
+		const uint8_t *c;
+		uint32_t w0;
+
+		if (wait_cmpl(e, r, first + j + 1) < 0)
+			return -EIO;
+		c = mem_at(e, coff);
+		w0 = ld_le32(c);
+		rs->sent = true;
+		rs->tuser = w0 & ((1u << IPX_F_CMPL_TUSER_W) - 1);
+		rs->len = ld_le32(c + 4) & 0xffff;
+		rs->at = *arena_used;
+		if ((w0 >> IPX_F_CMPL_OVERFLOW_LSB) & 1 || rs->len > SLOT_BYTES) {
+			/* the kernel cut the result: never hand it out */
+			rs->status = IPX_ST_ENGINE_FAULT;
+			rs->len = 0;
+			continue;
+		}
+		e->bus.ops->dma_sync(e->bus.priv, &e->mem, dst, rs->len, false);
+		memcpy(e->arena + *arena_used, mem_at(e, dst), rs->len);
+		*arena_used += rs->len;
+	}
+	return 0;
+}
+
+static unsigned tu(uint64_t v, unsigned lsb, unsigned w)
+{
+	return (unsigned)((v >> lsb) & ((1ull << w) - 1));
+}
+
+static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsigned r)
+{
+	unsigned idx[RING_N], k = 0;
+	size_t used = 0;
+	int ret;
+
+	if (e->faulted)
+		return -EIO;
+	ret = grow(e, n ? n : 1, (size_t)(n < RING_N ? n : RING_N) * SLOT_BYTES);
+	if (ret < 0)
+		return ret;
+	/* the host's own checks, decided now, applied at the end */
+	for (unsigned i = 0; i < n; i++) {
+		struct ipx_pkt *pkt = &pkts[i];
+		struct res *rs = &e->rs[i];
+
+		memset(rs, 0, sizeof(*rs));
+		if (r == R_OUT) {
+			struct fpga_sa *sa = get_sa(e, pkt->sa);
+
+			if (!sa || sa->dir != IPX_DIR_OUT) {
+				rs->status = IPX_ST_BAD_SA;
+				continue;
+			}
+			if (bad_buffer(pkt)) {
+				rs->status = IPX_ST_MALFORMED;
+				continue;
+			}
+			if (pkt->len > SLOT_BYTES) {   /* as the pipeline would */
+				rs->status = IPX_ST_TOO_BIG;
+				continue;
+			}
+		} else if (bad_buffer(pkt)) {
+			rs->status = IPX_ST_MALFORMED;
+			continue;
+		} else if (pkt->len > SLOT_BYTES) {
+			rs->status = IPX_ST_TOO_BIG;
+			continue;
+		}
+		idx[k++] = i;
+		if (k == RING_N) {
+			ret = grow(e, n, used + (size_t)RING_N * SLOT_BYTES);
+			if (ret == 0)
+				ret = chunk(e, pkts, idx, k, r, &used);
+			if (ret < 0)
+				return ret;
+			k = 0;
+		}
+	}
+	if (k) {
+		ret = grow(e, n, used + (size_t)k * SLOT_BYTES);
+		if (ret == 0)
+			ret = chunk(e, pkts, idx, k, r, &used);
+		if (ret < 0)
+			return ret;
+	}
+	if (ev_collect(e) < 0)
+		return -EIO;
+	/* every completion is in: apply the results */
+	for (unsigned i = 0; i < n; i++) {
+		struct ipx_pkt *pkt = &pkts[i];
+		struct res *rs = &e->rs[i];
+		unsigned st = tu(rs->tuser, IPX_F_TU_OUT_STATUS_LSB, IPX_F_TU_OUT_STATUS_W);
+		unsigned sai = tu(rs->tuser, IPX_F_TU_OUT_SA_LSB, IPX_F_TU_OUT_SA_W);
+		unsigned eo = tu(rs->tuser, IPX_F_TU_OUT_ESP_OFF_LSB, IPX_F_TU_OUT_ESP_OFF_W);
+		uint32_t len = rs->len;
+
+		if (r == R_IN) {
+			pkt->sa = IPX_SA_NONE;
+			pkt->esp_off = 0;
+		}
+		if (!rs->sent) {
+			pkt->status = rs->status;
+			if (r == R_OUT && rs->status != IPX_ST_BAD_SA)
+				e->sas[pkt->sa].host_drops[rs->status]++;
+			else
+				e->host_edrops[rs->status]++;
+			continue;
+		}
+		if (rs->status == IPX_ST_ENGINE_FAULT) {
+			pkt->status = IPX_ST_ENGINE_FAULT;
+			continue;
+		}
+		pkt->status = (uint16_t)st;
+		if (r == R_IN && st != IPX_ST_MALFORMED && st != IPX_ST_TOO_BIG &&
+		    st != IPX_ST_UNKNOWN_SPI) {
+			pkt->sa = sai < e->nsa ? e->hmap[IPX_DIR_IN][sai] : IPX_SA_NONE;
+			pkt->esp_off = (uint16_t)eo;
+		}
+		if (st != IPX_ST_OK)
+			continue;
+		if (r == R_OUT) {
+			/* outer headers in front of where the inner packet was */
+			uint32_t head = eo + IPX_ESP_HDR_LEN + 8;
+
+			if (pkt->off < head || len > pkt->buf_len - (pkt->off - head)) {
+				pkt->status = IPX_ST_ENGINE_FAULT;
+				continue;
+			}
+			pkt->off -= head;
+			pkt->esp_off = (uint16_t)eo;
+		} else {
+			uint32_t skip = eo + IPX_ESP_HDR_LEN + 8;
+
+			if (skip > pkt->len || len > pkt->buf_len - (pkt->off + skip)) {
+				pkt->status = IPX_ST_ENGINE_FAULT;
+				continue;
+			}
+			pkt->off += skip;
+		}
+		memcpy(pkt->buf + pkt->off, e->arena + rs->at, len);
+		pkt->len = len;
+	}
+	return (int)n;
+}
+
+static int fpga_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+{
+	return burst(priv, pkts, n, R_OUT);
+}
+
+static int fpga_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+{
+	return burst(priv, pkts, n, R_IN);
+}
+
+static unsigned fpga_events(void *priv, struct ipx_event *ev, unsigned max)
+{
+	struct fpga_engine *e = priv;
+	unsigned n = 0;
+
+	if (!e->faulted)
+		ev_collect(e);
+	while (n < max && e->ev_tail != e->ev_head)
+		ev[n++] = e->evq[e->ev_tail++ % SIM_EVQ_LEN];
+	return n;
+}
+
+static void fpga_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
+{
+	struct fpga_engine *e = priv;
+	uint32_t a[4 * 16], v[4 * 16] = { 0 };
+
+	for (unsigned s = 0; s < 16; s++) {
+		a[4 * s] = IPX_REG_DROPS_OUT + 8 * s;
+		a[4 * s + 1] = IPX_REG_DROPS_OUT + 8 * s + 4;
+		a[4 * s + 2] = IPX_REG_DROPS_IN + 8 * s;
+		a[4 * s + 3] = IPX_REG_DROPS_IN + 8 * s + 4;
+	}
+	if (e->faulted || regs(e, a, v, 4 * 16) < 0)
+		memset(v, 0, sizeof(v));   /* the card's counters are gone */
+	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
+		drops[s] = e->host_edrops[s] + ((uint64_t)v[4 * s + 1] << 32 | v[4 * s]) +
+			   ((uint64_t)v[4 * s + 3] << 32 | v[4 * s + 2]);
+}
+
+/* ---- open, close, start, caps */
+
+static void fpga_close(void *priv)
+{
+	struct fpga_engine *e = priv;
+
+	if (!e)
+		return;
+	if (e->sas)
+		OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	if (e->mem.host)
+		OPENSSL_cleanse(e->mem.host, e->mem.size);
+	if (e->bus.ops) {
+		if (e->mem.size)
+			e->bus.ops->dma_free(e->bus.priv, &e->mem);
+		e->bus.ops->close(e->bus.priv);
+	}
+	free(e->sas);
+	free(e->bkt[0]);
+	free(e->bkt[1]);
+	free(e->hmap[0]);
+	free(e->hmap[1]);
+	free(e->rs);
+	free(e->arena);
+	free(e);
+}
+
+/* Reset the kernel, give it its rings, start it, read the pipeline's build. */
+static int start(struct fpga_engine *e)
+{
+	const struct ipx_bus_ops *o = e->bus.ops;
+	void *b = e->bus.priv;
+	static const uint32_t base[3] = { IPX_KREG_OUT_DESC_LO, IPX_KREG_IN_DESC_LO,
+					  IPX_KREG_CTL_DESC_LO };
+	uint32_t id = 0, ver = 0, st = 0;
+	int ret;
+
+	ret = o->reg_rd(b, IPX_KREG_KID, &id);
+	if (ret == 0)
+		ret = o->reg_rd(b, IPX_KREG_KVERSION, &ver);
+	if (ret < 0)
+		return ret;
+	if (id != (uint32_t)IPX_KERNEL_ID || ver >> 16 != IPX_HW_VERSION_MAJOR) {
+		ipx_err("%s: kernel %08x version %u.%u, expected %08x version %u", e->name, id,
+			ver >> 16, ver & 0xffff, (unsigned)IPX_KERNEL_ID,
+			(unsigned)IPX_HW_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	ret = o->reg_wr(b, IPX_KREG_KRESET, 1);
+	for (int i = 0; ret == 0 && i < 8; i++)
+		ret = o->reg_rd(b, IPX_KREG_KSTATUS, &st);   /* a few clocks */
+	if (ret < 0)
+		return ret;
+	memset(e->mem.host, 0, e->mem.size);
+	o->dma_sync(b, &e->mem, 0, e->mem.size, true);
+	for (unsigned r = 0; r < 3 && ret == 0; r++) {
+		uint64_t d = e->mem.dev + e->ring[r].desc, c = e->mem.dev + e->ring[r].cmpl;
+
+		e->ring[r].tail = 0;
+		ret = o->reg_wr(b, base[r], (uint32_t)d);
+		if (ret == 0)
+			ret = o->reg_wr(b, base[r] + 4, (uint32_t)(d >> 32));
+		if (ret == 0)
+			ret = o->reg_wr(b, base[r] + 8, (uint32_t)c);
+		if (ret == 0)
+			ret = o->reg_wr(b, base[r] + 12, (uint32_t)(c >> 32));
+		if (ret == 0)
+			ret = o->reg_wr(b, base[r] + 16, e->ring[r].log2);
+		if (ret == 0)
+			ret = o->reg_wr(b, base[r] + 20, 0);
+	}
+	if (ret == 0)
+		ret = o->reg_wr(b, IPX_KREG_MEM_LO, (uint32_t)e->mem.dev);
+	if (ret == 0)
+		ret = o->reg_wr(b, IPX_KREG_MEM_HI, (uint32_t)(e->mem.dev >> 32));
+	if (ret == 0)
+		ret = o->reg_wr(b, IPX_KREG_CTRL, 1);   /* ap_start, once */
+	if (ret == 0)
+		ret = o->reg_rd(b, IPX_KREG_KSTATUS, &st);
+	if (ret < 0)
+		return ret;
+	if ((st & 3) != 1) {
+		ipx_err("%s: the kernel did not start (status %#x)", e->name, st);
+		return -EIO;
+	}
+	e->faulted = false;
+	e->fault = IPX_FAULT_NONE;
+	e->why[0] = 0;
+	return 0;
+}
+
+static int pipeline_params(struct fpga_engine *e, uint32_t *nsa, uint32_t *wmax)
+{
+	uint32_t a[4] = { IPX_REG_ID, IPX_REG_VERSION, IPX_REG_SA_COUNT, IPX_REG_WINDOW_MAX };
+	uint32_t v[4] = { 0 };
+	int ret = regs(e, a, v, 4);
+
+	if (ret < 0)
+		return ret;
+	if (v[0] != (uint32_t)IPX_HW_ID || v[1] >> 16 != IPX_HW_VERSION_MAJOR) {
+		ipx_err("%s: pipeline %08x version %u.%u, expected %08x version %u", e->name,
+			v[0], v[1] >> 16, v[1] & 0xffff, (unsigned)IPX_HW_ID,
+			(unsigned)IPX_HW_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	*nsa = v[2];
+	*wmax = v[3];
+	return 0;
+}
+
+static int fpga_open(const struct ipx_engine_config *cfg, void **priv, const char *name,
+		     int (*bus_open)(const char *, struct ipx_bus *))
+{
+	struct fpga_engine *e = calloc(1, sizeof(*e));
+	uint32_t nsa = 0, wmax = 0;
+	size_t at = 0;
+	int ret;
+
+	if (!e)
+		return -ENOMEM;
+	e->name = name;
+	e->deadline_ms = cfg->deadline_ms ? cfg->deadline_ms : DEADLINE_MS;
+	ret = bus_open(cfg->device, &e->bus);
+	if (ret < 0) {
+		free(e);
+		return ret;
+	}
+	/* one DMA region: OUT, IN, CTL rings, then the packet slots */
+	for (unsigned r = 0; r < 3; r++) {
+		struct ring *rg = &e->ring[r];
+		uint32_t n = r == R_CTL ? CTL_N : RING_N;
+
+		rg->log2 = r == R_CTL ? CTL_LOG2 : RING_LOG2;
+		rg->desc = at;
+		at += (size_t)n * (r == R_CTL ? IPX_CTL_BYTES : IPX_DESC_BYTES);
+		rg->cmpl = at;
+		at += ((size_t)n * IPX_CMPL_BYTES + 511) & ~(size_t)511;
+	}
+	for (unsigned r = 0; r < 2; r++) {
+		e->ring[r].src = at;
+		at += (size_t)RING_N * SLOT_BYTES;
+		e->ring[r].dst = at;
+		at += (size_t)RING_N * SLOT_BYTES;
+	}
+	ret = e->bus.ops->dma_alloc(e->bus.priv, at, &e->mem);
+	if (ret == 0)
+		ret = start(e);
+	if (ret == 0)
+		ret = pipeline_params(e, &nsa, &wmax);
+	if (ret < 0)
+		goto fail;
+	e->nsa = nsa;
+	if (cfg->max_sas && cfg->max_sas < e->nsa)
+		e->nsa = cfg->max_sas;  /* use fewer, never more */
+	e->wmax = wmax;
+	e->nw = 1;
+	while (e->nw < wmax / 64 + 1)
+		e->nw <<= 1;
+	e->bkt_bits = 0;
+	while ((1u << (e->bkt_bits + 2)) < nsa)
+		e->bkt_bits++;
+	ret = -ENOMEM;
+	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
+	e->bkt[0] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
+	e->bkt[1] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
+	e->hmap[0] = malloc((size_t)nsa * sizeof(uint32_t));
+	e->hmap[1] = malloc((size_t)nsa * sizeof(uint32_t));
+	if (!e->sas || !e->bkt[0] || !e->bkt[1] || !e->hmap[0] || !e->hmap[1])
+		goto fail;
+	memset(e->hmap[0], 0xff, (size_t)nsa * sizeof(uint32_t));
+	memset(e->hmap[1], 0xff, (size_t)nsa * sizeof(uint32_t));
+	*priv = e;
+	return 0;
+fail:
+	fpga_close(e);
+	return ret;
+}
+
+static int sim_open(const struct ipx_engine_config *cfg, void **priv)
+{
+	return fpga_open(cfg, priv, "sim", ipx_bus_sim_open);
+}
+
+static int xrt_open(const struct ipx_engine_config *cfg, void **priv)
+{
+	return fpga_open(cfg, priv, "xrt", ipx_bus_xrt_open);
+}
+
+static void fpga_caps(void *priv, struct ipx_caps *c)
+{
+	struct fpga_engine *e = priv;
+
+	memset(c, 0, sizeof(*c));
+	c->backend = e->name;
+	c->hardware = true;
+	c->ciphers = 1u << IPX_CIPHER_AES128GCM16 | 1u << IPX_CIPHER_AES192GCM16 |
+		     1u << IPX_CIPHER_AES256GCM16;
+	c->max_sas = e->nsa;
+	c->replay_window_min = IPX_REPLAY_WINDOW_MIN;
+	c->replay_window_max = e->wmax;
+	c->max_pkt_len = IPX_MAX_PKT_LEN;
+	c->ipv6_outer = false;
+	c->udp_encap = true;
+	c->transport_mode = false;
+	c->esn = true;
+	c->tfc = false;
+	snprintf(c->impl, sizeof(c->impl), "esp_kernel on %s, %u SAs per direction",
+		 e->bus.ops->describe(e->bus.priv), e->nsa);
+}
+
+/* ---- health */
+
+static int fpga_health(void *priv, struct ipx_health *h)
+{
+	struct fpga_engine *e = priv;
+	uint32_t hb = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (!e->faulted) {
+		classify(e, false);   /* a reset or a DMA error shows without traffic */
+		if (!e->faulted && e->bus.ops->reg_rd(e->bus.priv, IPX_KREG_HEARTBEAT, &hb) == 0)
+			e->heartbeat = hb;
+	}
+	h->hardware = true;
+	h->ok = !e->faulted;
+	h->fault = e->fault;
+	h->faults = e->faults;
+	h->heartbeat = e->heartbeat;
+	snprintf(h->why, sizeof(h->why), "%s", e->faulted ? e->why : "");
+	return 0;
+}
+
+static int fpga_inject(void *priv, enum ipx_fault kind)
+{
+	struct fpga_engine *e = priv;
+
+	if (!e->bus.ops->inject)
+		return -EOPNOTSUPP;
+	return e->bus.ops->inject(e->bus.priv, kind);
+}
+
+static int fpga_recover(void *priv)
+{
+	struct fpga_engine *e = priv;
+	uint32_t nsa = 0, wmax = 0;
+	int ret;
+
+	/* the sim bus: hooks off, then the platform's reset (ap_rst_n), which
+	 * also ends whatever AXI transfer a stall left open; a card gets
+	 * KRESET only (start) */
+	if (e->bus.ops->inject) {
+		e->bus.ops->inject(e->bus.priv, IPX_FAULT_NONE);
+		e->bus.ops->inject(e->bus.priv, IPX_FAULT_RESET);
+	}
+	/* every SA goes: the caller re-adds what it wants on the card */
+	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	memset(e->bkt[0], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	memset(e->bkt[1], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	memset(e->hmap[0], 0xff, (size_t)e->nsa * sizeof(uint32_t));
+	memset(e->hmap[1], 0xff, (size_t)e->nsa * sizeof(uint32_t));
+	memset(e->host_edrops, 0, sizeof(e->host_edrops));
+	ret = start(e);
+	if (ret == 0)
+		ret = pipeline_params(e, &nsa, &wmax);
+	if (ret == 0 && (nsa < e->nsa || wmax != e->wmax))
+		ret = -ENODEV;
+	if (ret < 0) {
+		e->faulted = true;
+		ipx_err("%s: recovery failed: %s", e->name, strerror(-ret));
+		return ret;
+	}
+	ipx_info("%s: kernel reset and running again (no SAs)", e->name);
+	return 0;
+}
+
+#define FPGA_BACKEND(n, o)                                                  \
+	{                                                                   \
+		.name = n, .open = o, .close = fpga_close, .caps = fpga_caps, \
+		.sa_add = fpga_sa_add, .sa_update = fpga_sa_update,         \
+		.sa_delete = fpga_sa_delete, .sa_query = fpga_sa_query,     \
+		.sa_set_state = fpga_sa_set_state, .sa_lookup = fpga_lookup, \
+		.encrypt = fpga_encrypt, .decrypt = fpga_decrypt,           \
+		.events = fpga_events, .drops = fpga_drops,                 \
+		.health = fpga_health, .inject_fault = fpga_inject,         \
+		.recover = fpga_recover,                                    \
+	}
+
+const struct ipx_backend ipx_backend_sim = FPGA_BACKEND("sim", sim_open);
+const struct ipx_backend ipx_backend_xrt = FPGA_BACKEND("xrt", xrt_open);
+
+static struct fpga_engine *fpga_of(struct ipx_engine *eng)
+{
+	struct fpga_engine *e = ipx_engine_priv(eng, &ipx_backend_sim);
+
+	return e ? e : ipx_engine_priv(eng, &ipx_backend_xrt);
+}
+
+int ipx_fpga_bus(struct ipx_engine *eng, struct ipx_bus **bus, uint64_t *dev_base)
+{
+	struct fpga_engine *e = fpga_of(eng);
+
+	if (!e)
+		return -EINVAL;
+	*bus = &e->bus;
+	*dev_base = e->mem.dev;
+	return 0;
+}
+
+uint64_t ipx_fpga_ticks(struct ipx_engine *eng)
+{
+	struct fpga_engine *e = fpga_of(eng);
+
+	return e ? e->bus.ops->ticks(e->bus.priv) : 0;
+}
+

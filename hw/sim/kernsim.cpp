@@ -1,0 +1,386 @@
+/*
+ * Verilator harness of the kernel behind the C API of kernsim.h.  Each tick
+ * drives the inputs from the models' state, evaluates with the clock low,
+ * samples every valid/ready pair, then raises the clock: a handshake counts
+ * when both were high before the edge, as in hardware.  Each m_axi port is
+ * served by a memory slave with one read and one write burst at a time.
+ */
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "Vesp_kernel.h"
+#include "kernsim.h"
+
+namespace {
+
+struct region {
+	uint64_t base;
+	size_t size;
+	std::unique_ptr<uint8_t[]> mem;
+};
+
+struct rng {
+	uint64_t s = 1;
+	uint64_t next()
+	{
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		return s * 0x2545F4914F6CDD1Dull;
+	}
+};
+
+/* one m_axi port's slave state */
+struct slave {
+	bool rd = false;           // a read burst is being answered
+	uint64_t raddr = 0;
+	unsigned rbeats = 0, rbeat = 0;
+	bool rerr = false;
+	bool wr = false;           // a write burst is being taken
+	uint64_t waddr = 0;
+	unsigned wbeats = 0, wbeat = 0;
+	bool werr = false;
+	bool bpend = false, bresp_err = false;
+	// this cycle's outputs
+	bool arready = false, rvalid = false, awready = false, wready = false, bvalid = false;
+};
+
+} // namespace
+
+struct kernsim {
+	VerilatedContext ctx;
+	std::unique_ptr<Vesp_kernel> m;
+	uint64_t cycles = 0;
+	std::vector<region> regions;
+	uint64_t next_dev = KERNSIM_DEV_BASE;
+	slave port[2];             // 0: gmem, 1: ctl
+	rng r;
+	unsigned rd_pct = 0, wr_pct = 0;
+	bool stall = false, dma_err = false;
+	kernsim_stats stats{};
+	/* the AXI-Lite master: one access at a time */
+	bool wr = false, aw_done = false, w_done = false, b_done = false;
+	bool rd = false, ar_done = false, r_done = false;
+	uint32_t rdata = 0;
+
+	kernsim() : m(new Vesp_kernel(&ctx)) {}
+
+	bool chance(unsigned pct) { return pct && r.next() % 100 < pct; }
+
+	uint8_t *at(uint64_t a, size_t n)
+	{
+		for (auto &g : regions)
+			if (a >= g.base && a - g.base < g.size && n <= g.size - (a - g.base))
+				return g.mem.get() + (a - g.base);
+		return nullptr;
+	}
+
+	bool check_burst(uint64_t a, unsigned beats, unsigned size, unsigned burst)
+	{
+		bool ok = size == 4 && burst == 1 && (a & 15) == 0 &&
+			  (a >> 12) == ((a + 16ull * beats - 1) >> 12);
+		if (!ok) {
+			stats.protocol_errors++;
+			fprintf(stderr, "kernsim: bad burst addr %#llx beats %u size %u burst %u\n",
+				(unsigned long long)a, beats, size, burst);
+		}
+		return ok;
+	}
+
+	template <typename T> void rdata_beat(T &w, const slave &s)
+	{
+		const uint8_t *p = s.rerr ? nullptr : at(s.raddr + 16ull * s.rbeat, 16);
+		for (int i = 0; i < 4; i++) {
+			uint32_t v = 0;
+			if (p)
+				memcpy(&v, p + 4 * i, 4);
+			w[i] = v;
+		}
+	}
+
+	void drive()
+	{
+		for (int p = 0; p < 2; p++) {
+			slave &s = port[p];
+			s.arready = !stall && !s.rd && !chance(rd_pct);
+			s.rvalid = !stall && s.rd && !chance(rd_pct);
+			s.awready = !stall && !s.wr && !s.bpend && !chance(wr_pct);
+			s.wready = !stall && s.wr && !chance(wr_pct);
+			s.bvalid = !stall && s.bpend;
+		}
+		slave &g = port[0], &c = port[1];
+		m->m_axi_gmem_arready = g.arready;
+		m->m_axi_gmem_rvalid = g.rvalid;
+		rdata_beat(m->m_axi_gmem_rdata, g);
+		m->m_axi_gmem_rresp = g.rerr ? 2 : 0;
+		m->m_axi_gmem_rlast = g.rd && g.rbeat + 1 == g.rbeats;
+		m->m_axi_gmem_awready = g.awready;
+		m->m_axi_gmem_wready = g.wready;
+		m->m_axi_gmem_bvalid = g.bvalid;
+		m->m_axi_gmem_bresp = g.bresp_err ? 2 : 0;
+		m->m_axi_ctl_arready = c.arready;
+		m->m_axi_ctl_rvalid = c.rvalid;
+		rdata_beat(m->m_axi_ctl_rdata, c);
+		m->m_axi_ctl_rresp = c.rerr ? 2 : 0;
+		m->m_axi_ctl_rlast = c.rd && c.rbeat + 1 == c.rbeats;
+		m->m_axi_ctl_awready = c.awready;
+		m->m_axi_ctl_wready = c.wready;
+		m->m_axi_ctl_bvalid = c.bvalid;
+		m->m_axi_ctl_bresp = c.bresp_err ? 2 : 0;
+		m->s_axi_control_awvalid = wr && !aw_done;
+		m->s_axi_control_wvalid = wr && !w_done;
+		m->s_axi_control_wstrb = 0xf;
+		m->s_axi_control_bready = 1;
+		m->s_axi_control_arvalid = rd && !ar_done;
+		m->s_axi_control_rready = 1;
+	}
+
+	struct sampled {
+		bool ar, r, aw, w, b;
+		uint64_t araddr, awaddr;
+		unsigned arlen, arsize, arburst, awlen, awsize, awburst, wlast;
+		uint32_t wdata[4];
+		unsigned wstrb;
+	};
+
+	template <typename T> static void get_w(sampled &x, const T &w)
+	{
+		for (int i = 0; i < 4; i++)
+			x.wdata[i] = w[i];
+	}
+
+	void take(slave &s, const sampled &x)
+	{
+		if (x.ar) {
+			s.rd = true;
+			s.raddr = x.araddr;
+			s.rbeats = x.arlen + 1;
+			s.rbeat = 0;
+			bool ok = check_burst(x.araddr, s.rbeats, x.arsize, x.arburst);
+			s.rerr = dma_err || !ok || !at(x.araddr, 16ull * s.rbeats);
+			if (!dma_err && !at(x.araddr, 16ull * s.rbeats))
+				stats.bad_access++;
+			dma_err = false;   // one burst
+		}
+		if (x.r) {
+			stats.rd_beats++;
+			if (++s.rbeat == s.rbeats)
+				s.rd = false;
+		}
+		if (x.aw) {
+			s.wr = true;
+			s.waddr = x.awaddr;
+			s.wbeats = x.awlen + 1;
+			s.wbeat = 0;
+			bool ok = check_burst(x.awaddr, s.wbeats, x.awsize, x.awburst);
+			s.werr = !ok || !at(x.awaddr, 16ull * s.wbeats);
+			if (!at(x.awaddr, 16ull * s.wbeats))
+				stats.bad_access++;
+		}
+		if (x.w) {
+			stats.wr_beats++;
+			uint8_t *p = s.werr ? nullptr : at(s.waddr + 16ull * s.wbeat, 16);
+			for (unsigned b = 0; p && b < 16; b++)
+				if (x.wstrb & (1u << b))
+					p[b] = (uint8_t)(x.wdata[b / 4] >> (8 * (b % 4)));
+			bool last = ++s.wbeat == s.wbeats;
+			if (last != (bool)x.wlast) {
+				stats.protocol_errors++;
+				fprintf(stderr, "kernsim: wlast on beat %u of %u\n", s.wbeat, s.wbeats);
+			}
+			if (last) {
+				s.wr = false;
+				s.bpend = true;
+				s.bresp_err = s.werr;
+			}
+		}
+		if (x.b)
+			s.bpend = false;
+	}
+
+	void tick()
+	{
+		drive();
+		m->ap_clk = 0;
+		m->eval();
+		sampled g{}, c{};
+		g.ar = m->m_axi_gmem_arvalid && port[0].arready;
+		g.r = m->m_axi_gmem_rready && port[0].rvalid;
+		g.aw = m->m_axi_gmem_awvalid && port[0].awready;
+		g.w = m->m_axi_gmem_wvalid && port[0].wready;
+		g.b = m->m_axi_gmem_bready && port[0].bvalid;
+		g.araddr = m->m_axi_gmem_araddr;
+		g.arlen = m->m_axi_gmem_arlen;
+		g.arsize = m->m_axi_gmem_arsize;
+		g.arburst = m->m_axi_gmem_arburst;
+		g.awaddr = m->m_axi_gmem_awaddr;
+		g.awlen = m->m_axi_gmem_awlen;
+		g.awsize = m->m_axi_gmem_awsize;
+		g.awburst = m->m_axi_gmem_awburst;
+		g.wlast = m->m_axi_gmem_wlast;
+		g.wstrb = m->m_axi_gmem_wstrb;
+		get_w(g, m->m_axi_gmem_wdata);
+		c.ar = m->m_axi_ctl_arvalid && port[1].arready;
+		c.r = m->m_axi_ctl_rready && port[1].rvalid;
+		c.aw = m->m_axi_ctl_awvalid && port[1].awready;
+		c.w = m->m_axi_ctl_wvalid && port[1].wready;
+		c.b = m->m_axi_ctl_bready && port[1].bvalid;
+		c.araddr = m->m_axi_ctl_araddr;
+		c.arlen = m->m_axi_ctl_arlen;
+		c.arsize = m->m_axi_ctl_arsize;
+		c.arburst = m->m_axi_ctl_arburst;
+		c.awaddr = m->m_axi_ctl_awaddr;
+		c.awlen = m->m_axi_ctl_awlen;
+		c.awsize = m->m_axi_ctl_awsize;
+		c.awburst = m->m_axi_ctl_awburst;
+		c.wlast = m->m_axi_ctl_wlast;
+		c.wstrb = m->m_axi_ctl_wstrb;
+		get_w(c, m->m_axi_ctl_wdata);
+		bool awf = m->s_axi_control_awvalid && m->s_axi_control_awready;
+		bool wf = m->s_axi_control_wvalid && m->s_axi_control_wready;
+		bool bf = m->s_axi_control_bvalid && m->s_axi_control_bready;
+		bool arf = m->s_axi_control_arvalid && m->s_axi_control_arready;
+		bool rf = m->s_axi_control_rvalid && m->s_axi_control_rready;
+		uint32_t rdv = m->s_axi_control_rdata;
+		m->ap_clk = 1;
+		m->eval();
+		cycles++;
+		take(port[0], g);
+		take(port[1], c);
+		aw_done |= awf;
+		w_done |= wf;
+		if (bf && wr)
+			b_done = true;
+		ar_done |= arf;
+		if (rf && rd) {
+			r_done = true;
+			rdata = rdv;
+		}
+	}
+
+	void reset(unsigned n)
+	{
+		m->ap_rst_n = 0;
+		for (unsigned i = 0; i < n; i++)
+			tick();
+		m->ap_rst_n = 1;
+		port[0] = slave();
+		port[1] = slave();
+		tick();
+		tick();
+	}
+};
+
+extern "C" {
+
+struct kernsim *kernsim_open(void)
+{
+	kernsim *k = new (std::nothrow) kernsim();
+
+	if (!k)
+		return nullptr;
+	k->reset(8);
+	return k;
+}
+
+void kernsim_close(struct kernsim *k)
+{
+	if (!k)
+		return;
+	k->m->final();
+	delete k;
+}
+
+void kernsim_stalls(struct kernsim *k, uint64_t seed, unsigned rd_pct, unsigned wr_pct)
+{
+	k->r.s = seed ? seed : 1;
+	k->rd_pct = rd_pct > 90 ? 90 : rd_pct;
+	k->wr_pct = wr_pct > 90 ? 90 : wr_pct;
+}
+
+int kernsim_reg_write(struct kernsim *k, uint32_t addr, uint32_t val)
+{
+	uint64_t budget = k->cycles + 1000;
+
+	k->m->s_axi_control_awaddr = addr;
+	k->m->s_axi_control_wdata = val;
+	k->wr = true;
+	k->aw_done = k->w_done = k->b_done = false;
+	while (!k->b_done && k->cycles < budget)
+		k->tick();
+	k->wr = false;
+	return k->b_done ? 0 : -ETIMEDOUT;
+}
+
+int kernsim_reg_read(struct kernsim *k, uint32_t addr, uint32_t *val)
+{
+	uint64_t budget = k->cycles + 1000;
+
+	k->m->s_axi_control_araddr = addr;
+	k->rd = true;
+	k->ar_done = k->r_done = false;
+	while (!k->r_done && k->cycles < budget)
+		k->tick();
+	k->rd = false;
+	*val = k->rdata;
+	return k->r_done ? 0 : -ETIMEDOUT;
+}
+
+uint64_t kernsim_alloc(struct kernsim *k, size_t size, void **host)
+{
+	size_t sz = (size + 4095) & ~(size_t)4095;
+	region g;
+
+	if (!size)
+		return 0;
+	g.mem.reset(new (std::nothrow) uint8_t[sz]());
+	if (!g.mem)
+		return 0;
+	g.base = k->next_dev;
+	g.size = sz;
+	*host = g.mem.get();
+	k->next_dev += sz + 65536;  // a hole between regions
+	k->regions.push_back(std::move(g));
+	return k->regions.back().base;
+}
+
+void kernsim_step(struct kernsim *k, uint64_t cycles)
+{
+	for (uint64_t i = 0; i < cycles; i++)
+		k->tick();
+}
+
+uint64_t kernsim_cycles(const struct kernsim *k)
+{
+	return k->cycles;
+}
+
+int kernsim_fault(struct kernsim *k, enum kernsim_fault kind)
+{
+	switch (kind) {
+	case KERNSIM_FAULT_NONE:
+		k->stall = false;
+		k->dma_err = false;
+		return 0;
+	case KERNSIM_FAULT_STALL:
+		k->stall = true;
+		return 0;
+	case KERNSIM_FAULT_DMA:
+		k->dma_err = true;
+		return 0;
+	case KERNSIM_FAULT_RESET:
+		k->reset(16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void kernsim_get_stats(const struct kernsim *k, struct kernsim_stats *st)
+{
+	*st = k->stats;
+}
+
+} // extern "C"
