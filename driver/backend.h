@@ -27,6 +27,9 @@ struct ipx_backend {
 	int (*decrypt)(void *priv, struct ipx_pkt *pkts, unsigned n);
 	unsigned (*events)(void *priv, struct ipx_event *ev, unsigned max);
 	void (*drops)(void *priv, uint64_t drops[IPX_ST__COUNT]);
+	int (*health)(void *priv, struct ipx_health *h);
+	int (*inject_fault)(void *priv, enum ipx_fault kind);
+	int (*recover)(void *priv);
 };
 
 extern const struct ipx_backend ipx_backend_soft;

@@ -189,6 +189,7 @@ struct ipx_engine_config {
 	/* soft: never use intel-ipsec-mb, always OpenSSL EVP (tests, no AES-NI) */
 	bool soft_no_ipsecmb;
 	const char *device;        /* sim/xrt: device or model selection */
+	uint32_t deadline_ms; /* 0 = 50 */
 };
 
 struct ipx_engine;
@@ -229,6 +230,29 @@ unsigned ipx_events(struct ipx_engine *eng, struct ipx_event *ev, unsigned max);
 /* Engine-wide drops of packets that matched no SA, indexed by status. */
 void ipx_engine_drops(const struct ipx_engine *eng,
 		      uint64_t drops[IPX_ST__COUNT]);
+
+/* Hardware health and faults (design.md, "Software fallback, exactly"). */
+enum ipx_fault {
+	IPX_FAULT_NONE = 0,
+	IPX_FAULT_STALL = 1,   /* no completion within the deadline */
+	IPX_FAULT_DMA = 2,     /* a DMA transfer reported an error */
+	IPX_FAULT_RESET = 3,   /* the card reset (state lost) */
+};
+struct ipx_health {
+	bool hardware;         /* false for soft: always healthy */
+	bool ok;               /* serving packets */
+	enum ipx_fault fault;  /* the current (or last) fault */
+	uint64_t faults;       /* faults seen since open */
+	uint64_t heartbeat;    /* card heartbeat counter (0 if none) */
+	char why[96];          /* human words for the current fault */
+};
+int ipx_engine_health(struct ipx_engine *eng, struct ipx_health *h);
+/* Tests and `ipsecfx engine fault`: make the backend fail as kind would.
+ * -EOPNOTSUPP where the backend has no such hook (soft, xrt). */
+int ipx_engine_inject_fault(struct ipx_engine *eng, enum ipx_fault kind);
+/* Reset a faulted backend to a healthy, empty state (every SA gone).
+ * 0 when healthy again. */
+int ipx_engine_recover(struct ipx_engine *eng);
 
 /* Worst-case growth of a packet encrypted under SA parameters p: bytes of
  * headroom and tailroom the caller must leave (ignoring TFC padding, which
