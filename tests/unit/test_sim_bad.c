@@ -14,6 +14,7 @@
 
 #include <ipsecfx/bytes.h>
 
+#include "backend.h"
 #include "soft/soft.h"
 #include "tlib.h"
 
@@ -310,6 +311,26 @@ static void test_truncated(void **state)
 	sa_pair_drop();
 }
 
+/* Seal with a dictated IV on the software engine's transform layer, under
+ * SA parameters p (soft_kat_seal went away in the merge of main). */
+static int kat_seal(struct ipx_engine *eng, const struct ipx_sa_params *p, uint8_t *esp,
+		    uint32_t ptlen, uint64_t seq, const uint8_t *iv)
+{
+	struct soft_engine *se = ipx_engine_priv(eng, &ipx_backend_soft);
+	struct ipx_sa_params po = *p;
+	struct xform xf;
+	int ret;
+
+	po.dir = IPX_DIR_OUT;
+	if (!se || xform_init(se, &xf, &po) < 0)
+		return -ENOENT;
+	ipx_st32(esp, p->spi);
+	ipx_st32(esp + 4, (uint32_t)seq);
+	ret = xform_seal(se, &xf, esp, ptlen, seq, p->esn, iv);
+	xform_free(&xf);
+	return ret;
+}
+
 /* ESP payloads with a valid ICV but a bad trailer or inner packet, sealed
  * with the soft engine's known-answer hook. */
 static uint32_t craft(const uint8_t *pt, uint32_t ptlen, uint64_t seq, uint8_t *out)
@@ -332,7 +353,7 @@ static uint32_t craft(const uint8_t *pt, uint32_t ptlen, uint64_t seq, uint8_t *
 	memcpy(esp + 16, pt, ptlen);
 	for (int i = 0; i < 8; i++)
 		iv[i] = (uint8_t)(seq >> (56 - 8 * i));
-	assert_int_equal(soft_kat_seal(E->eng[SOFT], E->seal, esp, ptlen, seq, iv), 0);
+	assert_int_equal(kat_seal(E->eng[SOFT], &E->po, esp, ptlen, seq, iv), 0);
 	ipx_st32(esp, E->po.spi);   /* sealed under the crafting SA: same key and AAD */
 	return tot;
 }
