@@ -965,6 +965,33 @@ int ipx_place_move(struct ipx_engine *eng, enum ipx_where to, uint32_t spi, unsi
 	return move_sas(pl, (uint8_t)to, spi, moved);
 }
 
+unsigned ipx_place_list(struct ipx_engine *eng, struct ipx_place_sa *out, unsigned max)
+{
+	struct place *pl = ipx_place_priv(eng);
+	unsigned n = 0;
+
+	if (!pl)
+		return 0;
+	for (uint32_t h = 0; h < pl->nsas; h++) {
+		const struct pl_sa *sa = &pl->sas[h];
+
+		if (!sa->used)
+			continue;
+		if (n < max) {
+			struct ipx_place_sa *o = &out[n];
+
+			o->sa = h;
+			o->spi = sa->p.spi;
+			o->dir = sa->p.dir;
+			o->cipher = sa->p.cipher;
+			o->where = (enum ipx_where)sa->where;
+			snprintf(o->why, sizeof(o->why), "%s", sa->why);
+		}
+		n++;
+	}
+	return n;
+}
+
 struct ipx_engine *ipx_place_card(struct ipx_engine *eng)
 {
 	struct place *pl = ipx_place_priv(eng);

@@ -78,6 +78,17 @@ int ipx_place_where(struct ipx_engine *eng, uint32_t sa, enum ipx_where *where,
  * serve stay in software.  *moved (may be NULL) counts the SAs moved. */
 int ipx_place_move(struct ipx_engine *eng, enum ipx_where to, uint32_t spi,
 		   unsigned *moved);
+/* One SA as the placement layer sees it. */
+struct ipx_place_sa {
+	uint32_t sa, spi;
+	uint8_t dir, cipher;
+	enum ipx_where where;
+	char why[112];
+};
+/* The SAs in use, by handle: fills up to max entries, returns how many
+ * there are (0 for an engine that is not a placement engine). */
+unsigned ipx_place_list(struct ipx_engine *eng, struct ipx_place_sa *out, unsigned max);
+
 /* The card engine and the software engine behind eng (tests). */
 struct ipx_engine *ipx_place_card(struct ipx_engine *eng);
 struct ipx_engine *ipx_place_soft(struct ipx_engine *eng);
