@@ -9,7 +9,8 @@
 # A initiates (PSK, AES-256-GCM, X25519); ping and a short iperf3 run go
 # from 10.1.0.1 to 10.2.0.1 through the tunnel; the SAs and counters are
 # printed; everything is removed at the end.  ENGINE=sim runs A's ESP in
-# the Verilated pipeline where that engine is built.
+# the Verilated pipeline (behind the placement layer, software next to it)
+# where that engine is built, and shows `ipsecfx engine`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/interop/lib.sh
@@ -78,6 +79,10 @@ step "ipsecfx list-sas on A"
 ix_ctl A list-sas
 step "ipsecfx list-sas on B"
 ix_ctl B list-sas
+if [ "$ENGINE" != soft ]; then
+	step "ipsecfx engine on A: the card, its health, where each SA runs"
+	ix_ctl A engine
+fi
 step "data plane counters on A"
 ix_ctl A stats | /usr/bin/python3 -c '
 import json, sys
