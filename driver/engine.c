@@ -390,35 +390,6 @@ void ipx_engine_drops(const struct ipx_engine *eng,
 	eng->be->drops(eng->priv, drops);
 }
 
-int ipx_engine_health(struct ipx_engine *eng, struct ipx_health *h)
-{
-	memset(h, 0, sizeof(*h));
-	if (!eng->be->health) {
-		/* A backend without a health hook (soft) is always serving. */
-		h->hardware = eng->caps.hardware;
-		h->ok = true;
-		return 0;
-	}
-	return eng->be->health(eng->priv, h);
-}
-
-int ipx_engine_inject_fault(struct ipx_engine *eng, enum ipx_fault kind)
-{
-	if (kind != IPX_FAULT_STALL && kind != IPX_FAULT_DMA &&
-	    kind != IPX_FAULT_RESET)
-		return -EINVAL;
-	if (!eng->be->inject_fault)
-		return -EOPNOTSUPP;
-	return eng->be->inject_fault(eng->priv, kind);
-}
-
-int ipx_engine_recover(struct ipx_engine *eng)
-{
-	if (!eng->be->recover)
-		return -EOPNOTSUPP;
-	return eng->be->recover(eng->priv);
-}
-
 void ipx_encap_overhead(const struct ipx_sa_params *p, uint32_t *head,
 			uint32_t *tail)
 {
@@ -433,4 +404,29 @@ void ipx_encap_overhead(const struct ipx_sa_params *p, uint32_t *head,
 	*head = h;
 	/* padding to the block, pad length, next header, ICV */
 	*tail = (block - 1) + 2 + IPX_ICV_LEN;
+}
+
+int ipx_engine_health(struct ipx_engine *eng, struct ipx_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (!eng->be->health) {
+		h->hardware = eng->caps.hardware;
+		h->ok = true;
+		return 0;
+	}
+	return eng->be->health(eng->priv, h);
+}
+
+int ipx_engine_inject_fault(struct ipx_engine *eng, enum ipx_fault kind)
+{
+	if (!eng->be->inject_fault)
+		return -EOPNOTSUPP;
+	return eng->be->inject_fault(eng->priv, kind);
+}
+
+int ipx_engine_recover(struct ipx_engine *eng)
+{
+	if (!eng->be->recover)
+		return 0;
+	return eng->be->recover(eng->priv);
 }

@@ -189,7 +189,7 @@ struct ipx_engine_config {
 	/* soft: never use intel-ipsec-mb, always OpenSSL EVP (tests, no AES-NI) */
 	bool soft_no_ipsecmb;
 	const char *device;        /* sim/xrt: device or model selection */
-	uint32_t deadline_ms; /* 0 = 50 */
+	uint32_t deadline_ms;      /* 0 = 50 */
 };
 
 struct ipx_engine;
