@@ -32,14 +32,15 @@ $(eval $(call fuzz_target,fuzz_ike_parse,tests/fuzz/fuzz_ike_parse.c \
 	tests/fuzz/stub_log.c $(IKE_CODEC_SRCS),tests/fuzz/corpus/ike))
 
 # ESP decapsulation: the engine front and the software engine
-FUZZ_ESP_SRCS := tests/fuzz/fuzz_esp_decap.c tests/fuzz/stub_log.c \
-	$(filter-out driver/log.c,$(DRIVER_SRCS))
+FUZZ_ESP_SRCS := tests/fuzz/fuzz_esp_decap.c tests/fuzz/stub_log.c tests/fuzz/stub_hw.c \
+	$(filter-out driver/log.c $(DRIVER_HW_SRCS),$(DRIVER_SRCS))
 $(eval $(call fuzz_target,fuzz_esp_decap,$(FUZZ_ESP_SRCS),tests/fuzz/corpus/esp,$(LIBS_CRYPTO)))
 
 # Configuration loading: both YAML loaders, with what they call (proposal
 # parsing, cipher names); the real log.c so that every message is
 # formatted.  --wrap=open: see fuzz_config.c.
-FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c $(DRIVER_SRCS) \
+FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/stub_hw.c \
+	$(filter-out $(DRIVER_HW_SRCS),$(DRIVER_SRCS)) \
 	host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
 	host/config/config.c host/ike/proposal.c $(IKE_CODEC_SRCS)
 FUZZ_CONFIG_LIBS := -Wl,--wrap=open $(LIBS_CYAML) $(LIBS_CRYPTO)
