@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/place.h>
@@ -438,6 +439,35 @@ static void test_manual_moves(void **state)
 	ipx_engine_close(ref);
 }
 
+/* engine_auto_back: the card is recovered and the SAs go back by themselves
+ * once the time has passed, numbers still increasing. */
+static void test_auto_back(void **state)
+{
+	struct ipx_engine *e = open_placed(), *ref = te_open_ref();
+	struct ipx_place_opts o = { .auto_back_s = 1 };
+	struct flow f;
+	struct timespec ts = { 1, 100000000 };
+	uint64_t before;
+
+	(void)state;
+	tlib_srand(3);
+	assert_int_equal(ipx_place_configure(e, &o), 0);
+	flow_init(&f, e, ref, IPX_CIPHER_AES256GCM16);
+	burst(e, ref, &f, 1, BURST);
+	assert_int_equal(ipx_engine_inject_fault(e, IPX_FAULT_RESET), 0);
+	burst(e, ref, &f, 1, BURST);
+	assert_int_equal(where_of(e, f.h), IPX_ON_SOFT);
+	burst(e, ref, &f, 1, BURST);
+	assert_int_equal(where_of(e, f.h), IPX_ON_SOFT);   /* not before the time */
+	nanosleep(&ts, NULL);
+	before = f.last_seq;
+	assert_int_equal(burst(e, ref, &f, 1, BURST), before + 1);
+	assert_int_equal(where_of(e, f.h), IPX_ON_CARD);
+	burst(e, ref, &f, 1, BURST);
+	ipx_engine_close(e);
+	ipx_engine_close(ref);
+}
+
 /* "auto" without an xrt backend in the build: software, saying why. */
 static void test_auto(void **state)
 {
@@ -504,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_fault_reset),
 		cmocka_unit_test(test_stall_upper_bound),
 		cmocka_unit_test(test_manual_moves),
+		cmocka_unit_test(test_auto_back),
 		cmocka_unit_test(test_auto),
 		cmocka_unit_test(test_events),
 	};
