@@ -1,7 +1,8 @@
 /*
  * The engine front: backend registry, SA parameter validation shared by all
- * backends, and dispatch.  Placement and fallback between a card and the
- * software engine will live here too; a backend never sees another backend.
+ * backends, and dispatch.  A card backend ("sim", "xrt") is opened behind
+ * the placement layer (place.c), which pairs it with the software engine;
+ * a backend never sees another backend.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 
 #include <ipsecfx/engine.h>
 #include <ipsecfx/log.h>
+#include <ipsecfx/place.h>
 
 #include "backend.h"
+#include "place.h"
 
 struct ipx_engine {
 	const struct ipx_backend *be;
@@ -87,42 +90,101 @@ const char *const *ipx_engine_backends(void)
 	return backend_names;
 }
 
-int ipx_engine_open(const char *name, const struct ipx_engine_config *cfg,
-		    struct ipx_engine **out)
+static const struct ipx_backend *find_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+static int engine_new(const struct ipx_backend *be, void *priv, struct ipx_engine **out)
+{
+	struct ipx_engine *eng = calloc(1, sizeof(*eng));
+
+	if (!eng) {
+		be->close(priv);
+		return -ENOMEM;
+	}
+	eng->be = be;
+	eng->priv = priv;
+	be->caps(eng->priv, &eng->caps);
+	*out = eng;
+	return 0;
+}
+
+int ipx_engine_open_direct(const char *name, const struct ipx_engine_config *cfg,
+			   struct ipx_engine **out)
 {
 	static const struct ipx_engine_config defaults;
-	const struct ipx_backend *be = NULL;
-	struct ipx_engine *eng;
+	const struct ipx_backend *be = find_backend(name);
+	void *priv = NULL;
 	int ret;
 
 	*out = NULL;
 	if (!cfg)
 		cfg = &defaults;
-	/* "auto" means the best backend present: with no card support compiled
-	 * in yet that is the software engine. */
-	if (strcmp(name, "auto") == 0)
-		name = "soft";
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(backends[i]->name, name) == 0)
-			be = backends[i];
 	if (!be) {
 		ipx_err("engine: no backend named '%s' in this build", name);
 		return -ENOENT;
 	}
-	eng = calloc(1, sizeof(*eng));
-	if (!eng)
-		return -ENOMEM;
-	eng->be = be;
-	ret = be->open(cfg, &eng->priv);
+	ret = be->open(cfg, &priv);
 	if (ret < 0) {
 		ipx_err("engine: backend '%s' failed to open: %s", name,
 			strerror(-ret));
-		free(eng);
 		return ret;
 	}
-	be->caps(eng->priv, &eng->caps);
-	*out = eng;
-	return 0;
+	return engine_new(be, priv, out);
+}
+
+/* A card behind the placement layer, paired with the software engine. */
+static int open_placed(const char *card, const struct ipx_engine_config *cfg,
+		       struct ipx_engine **out)
+{
+	static const struct ipx_engine_config defaults;
+	void *priv = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!find_backend(card)) {
+		ipx_err("engine: no backend named '%s' in this build", card);
+		return -ENOENT;
+	}
+	ret = place_open(card, cfg ? cfg : &defaults, &priv);
+	if (ret < 0)
+		return ret;
+	return engine_new(&ipx_backend_place, priv, out);
+}
+
+static bool is_card(const char *name)
+{
+	return strcmp(name, "sim") == 0 || strcmp(name, "xrt") == 0;
+}
+
+int ipx_engine_open(const char *name, const struct ipx_engine_config *cfg,
+		    struct ipx_engine **out)
+{
+	*out = NULL;
+	if (strcmp(name, "auto") == 0) {
+		/* the card if one answers, else software, saying why */
+		if (!find_backend("xrt")) {
+			ipx_info("engine auto: this build has no xrt backend (XRT was not "
+				 "installed when it was built): software engine");
+		} else {
+			int ret = open_placed("xrt", cfg, out);
+
+			if (ret == 0) {
+				ipx_info("engine auto: card xrt opened, software for what it lacks");
+				return 0;
+			}
+			ipx_info("engine auto: card xrt did not open (%s): software engine",
+				 strerror(-ret));
+		}
+		return ipx_engine_open_direct("soft", cfg, out);
+	}
+	if (is_card(name))
+		return open_placed(name, cfg, out);
+	return ipx_engine_open_direct(name, cfg, out);
 }
 
 void ipx_engine_close(struct ipx_engine *eng)
@@ -135,7 +197,20 @@ void ipx_engine_close(struct ipx_engine *eng)
 
 void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be)
 {
+	/* through the placement layer to its card (ipx_sim_cycles & co.) */
+	if (eng->be == &ipx_backend_place && be != &ipx_backend_place)
+		return ipx_engine_priv(place_card_engine(eng->priv), be);
 	return eng->be == be ? eng->priv : NULL;
+}
+
+bool ipx_place_is(const struct ipx_engine *eng)
+{
+	return eng->be == &ipx_backend_place;
+}
+
+void *ipx_place_priv(struct ipx_engine *eng)
+{
+	return eng->be == &ipx_backend_place ? eng->priv : NULL;
 }
 
 void ipx_engine_caps(const struct ipx_engine *eng, struct ipx_caps *caps)

@@ -9,8 +9,9 @@
 # A initiates (PSK, AES-256-GCM, X25519); ping and a short iperf3 run go
 # from 10.1.0.1 to 10.2.0.1 through the tunnel; the SAs and counters are
 # printed; everything is removed at the end.  ENGINE=sim runs A's ESP in
-# the Verilated kernel (esp_kernel through the FPGA driver) where that
-# engine is built.
+# the Verilated kernel (esp_kernel through the FPGA driver, behind the
+# placement layer, software next to it) where that engine is built, and
+# shows `ipsecfx engine`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/interop/lib.sh
@@ -79,6 +80,10 @@ step "ipsecfx list-sas on A"
 ix_ctl A list-sas
 step "ipsecfx list-sas on B"
 ix_ctl B list-sas
+if [ "$ENGINE" != soft ]; then
+	step "ipsecfx engine on A: the card, its health, where each SA runs"
+	ix_ctl A engine
+fi
 step "data plane counters on A"
 ix_ctl A stats | /usr/bin/python3 -c '
 import json, sys

@@ -13,12 +13,24 @@
  * only what the pipeline never sees: packets whose buffer description is
  * inconsistent (MALFORMED), handles that name no table entry (BAD_SA), and
  * the lifetime re-check after an SA update.
+ *
+ * Faults (engine.h, iface of the placement layer): the test hooks make the
+ * model fail as a card would.  STALL: the host stops collecting completions,
+ * so the burst's packets stay inside and the burst ends at the deadline;
+ * DMA: the next burst reports a transfer error; RESET: the model is replaced
+ * by a fresh one (every SA lost), noticed at the next burst or health check.
+ * A faulted engine returns -EIO from bursts without touching packet buffers
+ * and answers sa_query from host knowledge: outbound, an upper bound on the
+ * next sequence number (state at add, set_state or the last healthy read,
+ * plus every packet handed to the pipeline since); inbound, the window last
+ * read back.  recover() replaces the model and forgets every SA.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -44,6 +56,10 @@ struct sim_sa {
 	uint8_t bkt_t;                 /* inbound: table, bucket, way */
 	uint32_t bkt_b;
 	uint8_t bkt_w;
+	/* host knowledge for a faulted pipeline */
+	uint64_t seq_base;             /* outbound: next seq at the last sync */
+	uint64_t handed;               /* outbound: packets sent since then */
+	struct ipx_sa_state last;      /* the state last read back (or at add) */
 };
 
 struct sim_engine {
@@ -60,7 +76,15 @@ struct sim_engine {
 	uint8_t *obuf;
 	uint32_t *sent;                /* packets of a burst on the port, in order */
 	bool faulted;
+	enum ipx_fault fault;          /* current or last fault */
+	uint64_t faults;
+	char why[96];
+	bool inj_stall, inj_dma, inj_reset;
+	uint32_t deadline_ms;
+	char *device;                  /* for a fresh model on recover */
 };
+
+static bool fault_noticed(struct sim_engine *e);
 
 /* ---- registers and SA-table commands */
 
@@ -263,7 +287,10 @@ static void sim_close(void *priv)
 	if (!e)
 		return;
 	espsim_close(e->hw);
+	if (e->sas)
+		OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
 	free(e->sas);
+	free(e->device);
 	free(e->bkt[0]);
 	free(e->bkt[1]);
 	free(e->obuf);
@@ -333,6 +360,9 @@ static int sim_open(const struct ipx_engine_config *cfg, void **priv)
 	if (!e->sas || !e->bkt[0] || !e->bkt[1] || !e->obuf)
 		goto fail;
 	parse_device(e->hw, cfg->device);
+	e->deadline_ms = cfg->deadline_ms ? cfg->deadline_ms : 50;
+	if (cfg->device && !(e->device = strdup(cfg->device)))
+		goto fail;
 	*priv = e;
 	return 0;
 fail:
@@ -545,6 +575,8 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	uint32_t b = 0;
 	int w = -1, ret;
 
+	if (fault_noticed(e))
+		return -EIO;
 	if (p->dir == IPX_DIR_IN) {
 		if (sim_lookup(e, p->spi) != IPX_SA_NONE) {
 			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
@@ -625,6 +657,14 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 		return ret;
 	}
 	sa->used = true;
+	sa->seq_base = st.seq;
+	sa->last.seq = st.seq;
+	sa->last.replay_window = p->dir == IPX_DIR_IN ? p->replay_window : 0;
+	if (p->dir == IPX_DIR_IN)  /* nothing received yet: as ring_export says */
+		for (uint32_t k = (uint32_t)(st.seq + 1 < p->replay_window ? st.seq + 1
+									 : p->replay_window);
+		     k < p->replay_window; k++)
+			sa->last.replay_bitmap[k / 64] |= 1ull << (k % 64);
 	*out = base + i;
 	return 0;
 }
@@ -637,6 +677,13 @@ static int sim_sa_delete(void *priv, uint32_t h)
 
 	if (!sa)
 		return -ENOENT;
+	if (fault_noticed(e)) {
+		/* the pipeline is not trusted; recover() clears its tables */
+		if (sa->dir == IPX_DIR_IN)
+			e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
+		forget(sa);
+		return 0;
+	}
 	ret = cfg_write(e, sa, false);
 	if (sa->dir == IPX_DIR_IN) {
 		e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
@@ -677,6 +724,8 @@ static int sim_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx
 
 	if (!sa)
 		return -ENOENT;
+	if (fault_noticed(e))
+		return -EIO;
 	if (mask & IPX_UPD_ADDRS) {
 		if ((p->encap_sport == 0) != (p->encap_dport == 0))
 			return -EINVAL;
@@ -719,6 +768,13 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 
 	if (!sa)
 		return -ENOENT;
+	if (fault_noticed(e)) {
+		/* host knowledge: the pipeline cannot have used anything >= seq */
+		*out = sa->last;
+		if (sa->dir == IPX_DIR_OUT)
+			out->seq = sa->seq_base + sa->handed;
+		return 0;
+	}
 	memset(out, 0, sizeof(*out));
 	ret = state_read(e, sa, &st);
 	if (ret == 0)
@@ -742,6 +798,10 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 	out->soft_expired = st.soft;
 	out->hard_expired = st.hard;
 	out->seq_warned = st.warned;
+	/* bursts are synchronous: nothing is inside the pipeline now */
+	sa->last = *out;
+	sa->seq_base = out->seq;
+	sa->handed = 0;
 	return 0;
 }
 
@@ -754,6 +814,8 @@ static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *i
 
 	if (!sa)
 		return -ENOENT;
+	if (fault_noticed(e))
+		return -EIO;
 	ret = state_read(e, sa, &cur);
 	if (ret < 0)
 		return ret;
@@ -784,32 +846,83 @@ static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *i
 		ret = state_write(e, sa, &st);
 	if (ret == 0)
 		ret = ctr_write(e, sa, in->ctr.drops);
-	if (ret == 0)
+	if (ret == 0) {
 		memset(sa->host_drops, 0, sizeof(sa->host_drops));
+		sa->last = *in;
+		sa->seq_base = in->seq;
+		sa->handed = 0;
+	}
 	return ret;
 }
 
 /* ---- bursts */
 
-static void fault(struct sim_engine *e)
+static const char *fault_words(enum ipx_fault f)
 {
-	if (!e->faulted) {
-		e->faulted = true;
-		ipx_err("sim: the pipeline stopped answering");
-		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+	switch (f) {
+	case IPX_FAULT_STALL:
+		return "no completion within the deadline";
+	case IPX_FAULT_DMA:
+		return "a DMA transfer reported an error";
+	case IPX_FAULT_RESET:
+		return "the pipeline was reset, its SA tables are lost";
+	default:
+		return "healthy";
 	}
 }
 
-/* Run the clock until every packet sent on port has come back. */
+/* One fault: one event, bursts refused until recover(). */
+static void fault(struct sim_engine *e, enum ipx_fault kind)
+{
+	if (e->faulted)
+		return;
+	e->faulted = true;
+	e->fault = kind;
+	e->faults++;
+	snprintf(e->why, sizeof(e->why), "%s", fault_words(kind));
+	ipx_err("sim: engine fault: %s", e->why);
+	ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+}
+
+/* A fault injected earlier that a card would notice now. */
+static bool fault_noticed(struct sim_engine *e)
+{
+	if (e->inj_reset)
+		fault(e, IPX_FAULT_RESET);
+	else if (e->inj_dma)
+		fault(e, IPX_FAULT_DMA);
+	return e->faulted;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Run the clock until every packet sent on port has come back.  A stall is
+ * declared when both the cycle budget and the wall-clock deadline have
+ * passed (a slow host alone never faults the pipeline); an injected stall
+ * stops collecting completions and so always ends at the deadline. */
 static int drain(struct sim_engine *e, int port, uint64_t beats, unsigned n)
 {
 	uint64_t until = espsim_cycles(e->hw) + 20000 + 64 * (beats + n);
+	uint64_t deadline = now_ms() + e->deadline_ms;
 
-	while (espsim_pending(e->hw, port) && espsim_cycles(e->hw) < until)
+	if (e->inj_stall) {
+		while (now_ms() < deadline)
+			espsim_step(e->hw, 64);
+		fault(e, IPX_FAULT_STALL);
+		return -EIO;
+	}
+	while (espsim_pending(e->hw, port) &&
+	       (espsim_cycles(e->hw) < until || now_ms() < deadline))
 		espsim_step(e->hw, 64);
 	if (espsim_pending(e->hw, port)) {
-		fault(e);
-		return -ETIMEDOUT;
+		fault(e, IPX_FAULT_STALL);
+		return -EIO;
 	}
 	return 0;
 }
@@ -830,11 +943,8 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 	uint64_t beats = 0;
 	int ret = 0;
 
-	if (e->faulted) {
-		for (unsigned i = 0; i < n; i++)
-			pkts[i].status = IPX_ST_ENGINE_FAULT;
-		return (int)n;
-	}
+	if (fault_noticed(e))
+		return -EIO;
 	free(e->sent);
 	e->sent = malloc((n ? n : 1) * sizeof(uint32_t));
 	if (!e->sent)
@@ -868,9 +978,9 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 									  : pkt->buf_len - pkt->off)
 					<< (32 * IPX_F_TU_IN_TAILROOM_WORD + IPX_F_TU_IN_TAILROOM_LSB);
 		} else {
-			pkt->sa = IPX_SA_NONE;
-			pkt->esp_off = 0;
 			if (bad_buffer(pkt)) {
+				pkt->sa = IPX_SA_NONE;
+				pkt->esp_off = 0;
 				pkt->status = IPX_ST_MALFORMED;
 				e->host_edrops[IPX_ST_MALFORMED]++;
 				continue;
@@ -879,15 +989,21 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 		ret = espsim_send(e->hw, port, pkt->buf + pkt->off, pkt->len, tuser);
 		if (ret < 0)
 			return ret;
+		if (port == ESPSIM_ENC && get_sa(e, pkt->sa))
+			get_sa(e, pkt->sa)->handed++;  /* may use a sequence number */
 		e->sent[nsent++] = i;
 		beats += (pkt->len + 15) / 16;
 	}
 	ret = drain(e, port, beats, nsent);
+	if (ret < 0) {
+		ev_collect(e);
+		return ret;  /* the caller runs these packets elsewhere */
+	}
 	for (unsigned k = 0; k < nsent; k++) {
 		struct ipx_pkt *pkt = &pkts[e->sent[k]];
 		uint32_t len = 0;
 		uint64_t tuser = 0;
-		int r = ret < 0 ? ret : espsim_recv(e->hw, port, e->obuf, SIM_OBUF, &len, &tuser);
+		int r = espsim_recv(e->hw, port, e->obuf, SIM_OBUF, &len, &tuser);
 		unsigned st = tu(tuser, IPX_F_TU_OUT_STATUS_LSB, IPX_F_TU_OUT_STATUS_W);
 		unsigned idx = tu(tuser, IPX_F_TU_OUT_SA_LSB, IPX_F_TU_OUT_SA_W);
 		unsigned eo = tu(tuser, IPX_F_TU_OUT_ESP_OFF_LSB, IPX_F_TU_OUT_ESP_OFF_W);
@@ -897,6 +1013,10 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 			continue;
 		}
 		pkt->status = (uint16_t)st;
+		if (port == ESPSIM_DEC) {
+			pkt->sa = IPX_SA_NONE;
+			pkt->esp_off = 0;
+		}
 		if (port == ESPSIM_DEC && st != IPX_ST_MALFORMED && st != IPX_ST_TOO_BIG &&
 		    st != IPX_ST_UNKNOWN_SPI) {
 			pkt->sa = e->nsa + idx;
@@ -967,6 +1087,72 @@ static void sim_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
 	}
 }
 
+static int sim_health(void *priv, struct ipx_health *h)
+{
+	struct sim_engine *e = priv;
+
+	fault_noticed(e);
+	memset(h, 0, sizeof(*h));
+	h->hardware = true;
+	h->ok = !e->faulted;
+	h->fault = e->fault;
+	h->faults = e->faults;
+	h->heartbeat = espsim_cycles(e->hw);
+	snprintf(h->why, sizeof(h->why), "%s", e->faulted ? e->why : "healthy");
+	return 0;
+}
+
+static int sim_inject_fault(void *priv, enum ipx_fault kind)
+{
+	struct sim_engine *e = priv;
+
+	switch (kind) {
+	case IPX_FAULT_STALL:
+		e->inj_stall = true;
+		break;
+	case IPX_FAULT_DMA:
+		e->inj_dma = true;
+		break;
+	case IPX_FAULT_RESET: {
+		/* the model comes back empty: every SA table entry and key gone */
+		struct espsim *fresh = espsim_open();
+
+		if (!fresh)
+			return -ENOMEM;
+		espsim_close(e->hw);
+		e->hw = fresh;
+		parse_device(e->hw, e->device);
+		e->inj_reset = true;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	ipx_warn("sim: fault injected: %s", kind == IPX_FAULT_STALL ? "stall"
+					   : kind == IPX_FAULT_DMA ? "dma" : "reset");
+	return 0;
+}
+
+static int sim_recover(void *priv)
+{
+	struct sim_engine *e = priv;
+	struct espsim *fresh = espsim_open();
+
+	if (!fresh)
+		return -ENOMEM;
+	espsim_close(e->hw);
+	e->hw = fresh;
+	parse_device(e->hw, e->device);
+	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	memset(e->bkt[0], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	memset(e->bkt[1], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	e->faulted = false;
+	e->inj_stall = e->inj_dma = e->inj_reset = false;
+	ipx_info("sim: recovered: a fresh pipeline, no SAs (%llu faults so far)",
+		 (unsigned long long)e->faults);
+	return 0;
+}
+
 const struct ipx_backend ipx_backend_pipe = {
 	.name = "pipe",
 	.open = sim_open,
@@ -982,6 +1168,9 @@ const struct ipx_backend ipx_backend_pipe = {
 	.decrypt = sim_decrypt,
 	.events = sim_events,
 	.drops = sim_drops,
+	.health = sim_health,
+	.inject_fault = sim_inject_fault,
+	.recover = sim_recover,
 };
 
 int ipx_sim_cycles(struct ipx_engine *eng, uint64_t *cycles)

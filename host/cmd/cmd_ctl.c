@@ -1,6 +1,6 @@
 /*
  * The daemon's commands: list-sas, initiate, terminate, reload, stats,
- * export-keys.  Each sends one JSON request over the control socket and
+ * export-keys, engine.  Each sends one JSON request over the control socket and
  * prints the answer for people, or as JSON with --json.
  */
 #include <ctype.h>
@@ -28,6 +28,7 @@ struct opts {
 	int wait;
 	const char *wireshark;
 	bool ike, reauth;
+	const char *sa;
 };
 
 static const char *str(json_t *o, const char *k)
@@ -185,6 +186,33 @@ static int write_file(const char *dir, const char *name, json_t *lines)
 	return 0;
 }
 
+static void print_engine(json_t *e)
+{
+	json_t *card = json_object_get(e, "card"), *sa;
+	size_t i;
+
+	printf("engine: %s (%s)\n", str(e, "configured"), str(e, "impl"));
+	if (!card) {
+		printf("  one backend, %s: no card, no fallback\n", str(e, "backend"));
+		return;
+	}
+	printf("  card %s: %s, %s", str(card, "backend"),
+	       json_is_true(json_object_get(card, "serving")) ? "serving" : "NOT serving",
+	       json_is_true(json_object_get(card, "healthy")) ? "healthy" : "FAULTED");
+	if (num(card, "faults"))
+		printf(", %lld faults (last: %s: %s)", num(card, "faults"), str(card, "fault"),
+		       str(card, "why"));
+	printf("\n  software: soft; fallbacks %lld (last took %lld us), moved back %lld, "
+	       "sequence margin %lld\n",
+	       num(e, "fallbacks"), num(e, "last_fallback_us"), num(e, "moves_back"),
+	       num(e, "seq_margin"));
+	printf("  SAs: %lld on the card, %lld in software\n", num(e, "sas_card"),
+	       num(e, "sas_soft"));
+	json_array_foreach(json_object_get(e, "sas"), i, sa)
+		printf("    %s %-3s %-18s %-4s %s\n", str(sa, "spi"), str(sa, "dir"),
+		       str(sa, "cipher"), str(sa, "placement"), str(sa, "why"));
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -195,6 +223,7 @@ int cmd_ctl(int argc, char **argv)
 		{ "wireshark", required_argument, NULL, 'W' },
 		{ "ike", no_argument, NULL, 'I' },
 		{ "reauth", no_argument, NULL, 'R' },
+		{ "sa", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,6 +242,9 @@ int cmd_ctl(int argc, char **argv)
 			break;
 		case 'R':
 			o.reauth = true;
+			break;
+		case 'S':
+			o.sa = optarg;
 			break;
 		case 's':
 			o.socket = optarg;
@@ -311,6 +343,36 @@ int cmd_ctl(int argc, char **argv)
 		ret = call(&o, json_pack("{s:s}", "cmd", "stats"), &res);
 		if (!ret)
 			print_json(res);
+	} else if (strcmp(cmd, "engine") == 0) {
+		const char *op = arg ? arg : "show", *what = optind + 1 < argc ? argv[optind + 1] : NULL;
+		json_t *req;
+
+		if (strcmp(op, "show") && ((strcmp(op, "move") && strcmp(op, "fault")) || !what)) {
+			fprintf(stderr, "usage: ipsecfx engine [show] [--json]\n"
+				"       ipsecfx engine move soft|card [--sa SPI]\n"
+				"       ipsecfx engine fault stall|dma|reset   (tests; needs "
+				"engine_fault_injection: true)\n");
+			return 2;
+		}
+		req = json_pack("{s:s, s:s}", "cmd", "engine", "op", op);
+		if (strcmp(op, "move") == 0)
+			json_object_set_new(req, "to", json_string(what));
+		if (strcmp(op, "fault") == 0)
+			json_object_set_new(req, "kind", json_string(what));
+		if (o.sa)
+			json_object_set_new(req, "spi", json_string(o.sa));
+		ret = call(&o, req, &res);
+		if (!ret && o.json)
+			print_json(res);
+		else if (!ret && strcmp(op, "fault") == 0)
+			printf("fault injected: %s\n", str(res, "injected"));
+		else if (!ret) {
+			json_t *e = strcmp(op, "move") == 0 ? json_object_get(res, "engine") : res;
+
+			if (strcmp(op, "move") == 0)
+				printf("%lld SAs moved to %s\n", num(res, "moved"), str(res, "to"));
+			print_engine(e);
+		}
 	} else if (strcmp(cmd, "export-keys") == 0) {
 		if (!o.wireshark) {
 			fprintf(stderr, "usage: ipsecfx export-keys --wireshark DIR\n");

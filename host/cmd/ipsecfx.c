@@ -26,6 +26,11 @@ static void usage(FILE *f)
 		"                              rekey now (all Child SAs by default)\n"
 		"  reload                      re-read the configuration file\n"
 		"  stats                       IKE, data plane and engine counters (JSON)\n"
+		"  engine [--json]             the ESP engine: card health, faults, where each SA runs\n"
+		"  engine move soft|card [--sa SPI]\n"
+		"                              move SAs between the card and software\n"
+		"  engine fault stall|dma|reset\n"
+		"                              make the card fail (needs engine_fault_injection)\n"
 		"  export-keys --wireshark DIR write Wireshark's esp_sa and\n"
 		"                              ikev2_decryption_table (needs key_export: true)\n"
 		"  esp encrypt|decrypt --sa FILE [--engine NAME] [--json] IN.pcap OUT.pcap\n"
@@ -47,7 +52,7 @@ int main(int argc, char **argv)
 		return cmd_esp(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "initiate") == 0 ||
 	    strcmp(argv[1], "terminate") == 0 || strcmp(argv[1], "reload") == 0 ||
-	    strcmp(argv[1], "rekey") == 0 ||
+	    strcmp(argv[1], "rekey") == 0 || strcmp(argv[1], "engine") == 0 ||
 	    strcmp(argv[1], "stats") == 0 || strcmp(argv[1], "export-keys") == 0)
 		return cmd_ctl(argc - 1, argv + 1);
 	if (strcmp(argv[1], "engines") == 0) {

@@ -78,6 +78,10 @@ struct y_tun {
 
 struct y_cfg {
 	char *engine;
+	int engine_fault_injection;
+	uint64_t *engine_seq_margin;
+	char *engine_auto_back;
+	uint32_t engine_deadline_ms;
 	char *control;
 	int log_level;
 	uint16_t ike_port, natt_port;
@@ -196,6 +200,11 @@ static const cyaml_schema_field_t tun_fields[] = {
 
 static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("engine", PTR | OPT, struct y_cfg, engine, 1, 15),
+	CFG_FIELD_BOOL("engine_fault_injection", OPT, struct y_cfg, engine_fault_injection),
+	CYAML_FIELD_UINT_PTR("engine_seq_margin", PTR | OPT, struct y_cfg, engine_seq_margin),
+	CYAML_FIELD_STRING_PTR("engine_auto_back", PTR | OPT, struct y_cfg, engine_auto_back,
+			       1, 32),
+	CYAML_FIELD_UINT("engine_deadline_ms", OPT, struct y_cfg, engine_deadline_ms),
 	CYAML_FIELD_STRING_PTR("control", PTR | OPT, struct y_cfg, control, 1, 107),
 	CYAML_FIELD_ENUM("log_level", OPT | CYAML_FLAG_STRICT, struct y_cfg,
 			 log_level, level_strings, 4),
@@ -966,6 +975,29 @@ int cfg_load(const char *file, struct cfg **out)
 	}
 	snprintf(c->file, sizeof(c->file), "%s", file);
 	snprintf(c->engine, sizeof(c->engine), "%s", y->engine ? y->engine : "soft");
+	if (strcmp(c->engine, "soft") && strcmp(c->engine, "sim") && strcmp(c->engine, "xrt") &&
+	    strcmp(c->engine, "auto")) {
+		yamlpos_err(&yp, "engine", "'%s': one of soft, sim, xrt, auto", c->engine);
+		ret = -EINVAL;
+	}
+	c->engine_fault_injection = y->engine_fault_injection;
+	c->engine_seq_margin = y->engine_seq_margin ? *y->engine_seq_margin : 1024;
+	if (c->engine_seq_margin < 1 || c->engine_seq_margin > (1u << 30)) {
+		yamlpos_err(&yp, "engine_seq_margin", "%llu outside 1..2^30",
+			    (unsigned long long)c->engine_seq_margin);
+		ret = -EINVAL;
+	}
+	if (y->engine_auto_back &&
+	    cfg_parse_duration(y->engine_auto_back, &c->engine_auto_back_s) < 0) {
+		yamlpos_err(&yp, "engine_auto_back", "'%s': a duration (30s, 5m) or 0",
+			    y->engine_auto_back);
+		ret = -EINVAL;
+	}
+	c->engine_deadline_ms = y->engine_deadline_ms ? y->engine_deadline_ms : 50;
+	if (c->engine_deadline_ms > 10000) {
+		yamlpos_err(&yp, "engine_deadline_ms", "%u above 10000", c->engine_deadline_ms);
+		ret = -EINVAL;
+	}
 	snprintf(c->control, sizeof(c->control), "%s",
 		 y->control ? y->control : DEFAULT_CONTROL);
 	c->log_level = y->log_level ? y->log_level : IPX_LOG_INFO;

@@ -74,7 +74,11 @@ struct cfg_conn {
 
 struct cfg {
 	char file[256];
-	char engine[16];
+	char engine[16];         /* soft | sim | xrt | auto */
+	bool engine_fault_injection;  /* allow `ipsecfx engine fault` (tests) */
+	uint64_t engine_seq_margin;   /* fallback: sequence numbers skipped */
+	uint32_t engine_auto_back_s;  /* move back to the card after; 0 = manual */
+	uint32_t engine_deadline_ms;  /* a card burst slower than this is a stall */
 	char control[108];
 	int log_level;           /* IPX_LOG_* */
 	uint16_t ike_port, natt_port;

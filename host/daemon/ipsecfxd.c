@@ -28,6 +28,7 @@
 
 #include <ipsecfx/engine.h>
 #include <ipsecfx/log.h>
+#include <ipsecfx/place.h>
 
 #include "../config/config.h"
 #include "../ctl/ctl.h"
@@ -50,6 +51,8 @@ struct ipxd {
 	bool use_syslog;
 	struct ipx_ts *trap_routes;     /* routed for start_action: trap */
 	unsigned n_trap_routes;
+	bool fault_injection;           /* engine_fault_injection at start */
+	struct event *engine_tick;      /* card health without traffic */
 };
 
 /* ---- addresses between the layers ---- */
@@ -546,6 +549,163 @@ static int cmd_stats(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	return 0;
 }
 
+/* ---- engine placement: `ipsecfx engine` ---- */
+
+static const char *fault_name(enum ipx_fault f)
+{
+	switch (f) {
+	case IPX_FAULT_STALL:
+		return "stall";
+	case IPX_FAULT_DMA:
+		return "dma";
+	case IPX_FAULT_RESET:
+		return "reset";
+	default:
+		return "none";
+	}
+}
+
+static json_t *engine_json(struct ipxd *d)
+{
+	struct ipx_caps caps;
+	struct ipx_place_info pi;
+	struct ipx_place_sa *sas = NULL;
+	unsigned n;
+	json_t *o, *list = json_array();
+
+	ipx_engine_caps(d->eng, &caps);
+	o = json_pack("{s:s, s:s, s:s, s:b}", "configured", d->cfg->engine, "backend",
+		      caps.backend, "impl", caps.impl, "placement", ipx_place_is(d->eng));
+	if (ipx_place_info(d->eng, &pi) == 0) {
+		json_object_set_new(o, "card", json_pack(
+			"{s:s, s:b, s:b, s:s, s:I, s:I, s:s}", "backend", pi.card, "serving",
+			pi.card_serving, "healthy", pi.health.ok, "fault", fault_name(pi.health.fault),
+			"faults", (json_int_t)pi.health.faults, "heartbeat",
+			(json_int_t)pi.health.heartbeat, "why", pi.health.why));
+		json_object_set_new(o, "fallbacks", json_integer((json_int_t)pi.fallbacks));
+		json_object_set_new(o, "moves_back", json_integer((json_int_t)pi.moves_back));
+		json_object_set_new(o, "last_fallback_us",
+				    json_integer((json_int_t)pi.last_fallback_us));
+		json_object_set_new(o, "seq_margin", json_integer((json_int_t)pi.seq_margin));
+		json_object_set_new(o, "auto_back_s", json_integer(pi.auto_back_s));
+		json_object_set_new(o, "sas_card", json_integer(pi.sas_card));
+		json_object_set_new(o, "sas_soft", json_integer(pi.sas_soft));
+	}
+	json_object_set_new(o, "software", json_pack("{s:s}", "backend", "soft"));
+	json_object_set_new(o, "fault_injection", json_boolean(d->fault_injection));
+	n = ipx_place_list(d->eng, NULL, 0);
+	if (n)
+		sas = calloc(n, sizeof(*sas));
+	if (sas) {
+		n = ipx_place_list(d->eng, sas, n);
+		for (unsigned i = 0; i < n; i++) {
+			char spi[16];
+			const struct ipx_cipher_info *ci = ipx_cipher_info(sas[i].cipher);
+
+			snprintf(spi, sizeof(spi), "%08x", sas[i].spi);
+			json_array_append_new(list, json_pack(
+				"{s:s, s:s, s:s, s:s, s:s}", "spi", spi, "dir",
+				sas[i].dir ? "in" : "out", "cipher", ci ? ci->name : "?",
+				"placement", sas[i].where == IPX_ON_CARD ? "card"
+					     : sas[i].where == IPX_ON_SOFT ? "soft" : "none",
+				"why", sas[i].why));
+		}
+		free(sas);
+	}
+	json_object_set_new(o, "sas", list);
+	return o;
+}
+
+static int cmd_engine(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	const char *op = json_string_value(json_object_get(req, "op"));
+	int ret;
+
+	if (!op || strcmp(op, "show") == 0) {
+		*res = engine_json(d);
+		return 0;
+	}
+	if (strcmp(op, "move") == 0) {
+		const char *to = json_string_value(json_object_get(req, "to"));
+		const char *spis = json_string_value(json_object_get(req, "spi"));
+		uint32_t spi = 0;
+		unsigned moved = 0;
+		char *end = NULL;
+
+		if (!to || (strcmp(to, "soft") && strcmp(to, "card"))) {
+			snprintf(err, n, "engine move needs \"to\": soft or card");
+			return -EINVAL;
+		}
+		if (spis) {
+			unsigned long v = strtoul(spis, &end, 16);
+
+			if (!*spis || *end || v == 0 || v > UINT32_MAX) {
+				snprintf(err, n, "'%s' is not an SPI (hex, e.g. c1a2b3d4)", spis);
+				return -EINVAL;
+			}
+			spi = (uint32_t)v;
+		}
+		if (!ipx_place_is(d->eng)) {
+			snprintf(err, n, "engine '%s' has no card: nothing to move", d->cfg->engine);
+			return -EOPNOTSUPP;
+		}
+		ret = ipx_place_move(d->eng, to[0] == 'c' ? IPX_ON_CARD : IPX_ON_SOFT, spi, &moved);
+		if (ret < 0) {
+			snprintf(err, n, "move to %s: %s (see the daemon's log)", to, strerror(-ret));
+			return ret;
+		}
+		ipx_info("engine: %u SAs moved to %s by `ipsecfx engine move`%s%s", moved, to,
+			 spis ? " --sa " : "", spis ? spis : "");
+		*res = json_pack("{s:s, s:i, s:o}", "to", to, "moved", moved, "engine",
+				 engine_json(d));
+		return 0;
+	}
+	if (strcmp(op, "fault") == 0) {
+		const char *kind = json_string_value(json_object_get(req, "kind"));
+		enum ipx_fault f = IPX_FAULT_NONE;
+
+		if (!d->fault_injection) {
+			snprintf(err, n, "fault injection is off: start ipsecfxd with "
+				 "engine_fault_injection: true in %s (tests only)", d->cfg_path);
+			return -EPERM;
+		}
+		if (kind && strcmp(kind, "stall") == 0)
+			f = IPX_FAULT_STALL;
+		else if (kind && strcmp(kind, "dma") == 0)
+			f = IPX_FAULT_DMA;
+		else if (kind && strcmp(kind, "reset") == 0)
+			f = IPX_FAULT_RESET;
+		if (f == IPX_FAULT_NONE) {
+			snprintf(err, n, "engine fault needs \"kind\": stall, dma or reset");
+			return -EINVAL;
+		}
+		ret = ipx_engine_inject_fault(d->eng, f);
+		if (ret < 0) {
+			snprintf(err, n, "engine '%s' cannot inject %s: %s", d->cfg->engine, kind,
+				 strerror(-ret));
+			return ret;
+		}
+		ipx_warn("engine: fault '%s' injected by `ipsecfx engine fault`", kind);
+		*res = json_pack("{s:s}", "injected", kind);
+		return 0;
+	}
+	snprintf(err, n, "engine: unknown op '%s' (show, move, fault)", op);
+	return -EINVAL;
+}
+
+/* A card that faults with no traffic is noticed here (health check, and the
+ * automatic move back when configured): an empty burst runs the placement
+ * layer's housekeeping. */
+static void on_engine_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipxd *d = arg;
+
+	(void)fd;
+	(void)what;
+	ipx_encrypt_burst(d->eng, NULL, 0);
+}
+
 static int cmd_export_keys(void *arg, json_t *req, json_t **res, char *err, size_t n)
 {
 	struct ipxd *d = arg;
@@ -707,6 +867,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	memset(&ec, 0, sizeof(ec));
+	ec.deadline_ms = d.cfg->engine_deadline_ms;
 	if (ipx_engine_open(d.cfg->engine, &ec, &d.eng) < 0)
 		goto out;
 	{
@@ -714,6 +875,21 @@ int main(int argc, char **argv)
 
 		ipx_engine_caps(d.eng, &caps);
 		ipx_info("ESP engine: %s (%s)", caps.backend, caps.impl);
+	}
+	d.fault_injection = d.cfg->engine_fault_injection;
+	if (d.fault_injection)
+		ipx_warn("engine fault injection is on (engine_fault_injection: true): tests only");
+	if (ipx_place_is(d.eng)) {
+		struct ipx_place_opts po = {
+			.seq_margin = d.cfg->engine_seq_margin,
+			.auto_back_s = d.cfg->engine_auto_back_s,
+		};
+		struct timeval tv = { 0, 100000 };
+
+		ipx_place_configure(d.eng, &po);
+		d.engine_tick = event_new(d.base, -1, EV_PERSIST, on_engine_tick, &d);
+		if (d.engine_tick)
+			event_add(d.engine_tick, &tv);
 	}
 
 	memset(&dpc, 0, sizeof(dpc));
@@ -757,6 +933,7 @@ int main(int argc, char **argv)
 	ctl_register(d.ctl, "reload", cmd_reload, &d);
 	ctl_register(d.ctl, "stats", cmd_stats, &d);
 	ctl_register(d.ctl, "export-keys", cmd_export_keys, &d);
+	ctl_register(d.ctl, "engine", cmd_engine, &d);
 
 	d.sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	d.sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -782,6 +959,8 @@ out:
 	free(d.trap_routes);
 	if (d.dp)
 		ipx_dp_close(d.dp);
+	if (d.engine_tick)
+		event_free(d.engine_tick);
 	ipx_engine_close(d.eng);
 	for (int i = 0; i < 4; i++)
 		if (d.sigs[i])

@@ -2,6 +2,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <ipsecfx/place.h>
+
 #include "tengine.h"
 
 const char *te_engine_name(void)
@@ -17,7 +19,8 @@ struct ipx_engine *te_open_named(const char *name, bool no_ipsecmb)
 					 .soft_no_ipsecmb = no_ipsecmb };
 	struct ipx_engine *e = NULL;
 
-	if (ipx_engine_open(name, &cfg, &e) < 0)
+	/* exactly the backend under test: no placement in front of a card */
+	if (ipx_engine_open_direct(name, &cfg, &e) < 0)
 		fail_msg("cannot open engine '%s'", name);
 	return e;
 }
