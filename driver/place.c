@@ -522,13 +522,17 @@ static int place_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out
 		;
 	if (h == pl->nsas) {
 		if (pl->nsas == pl->cap) {
-			uint32_t ncap = pl->cap ? pl->cap * 2 : 64;
-			struct pl_sa *ns = calloc(ncap, sizeof(*ns));
+			/* at most what the two engines hold together */
+			uint64_t lim = (uint64_t)pl->scaps.max_sas + pl->ccaps.max_sas;
+			uint64_t want = pl->cap ? (uint64_t)pl->cap * 2 : 64;
+			uint32_t ncap = (uint32_t)(want < lim ? want : lim);
+			struct pl_sa *ns;
 
-			if (!ns || ncap > pl->scaps.max_sas + pl->ccaps.max_sas) {
-				free(ns);
+			if (ncap <= pl->cap)
 				return -ENOSPC;
-			}
+			ns = calloc(ncap, sizeof(*ns));
+			if (!ns)
+				return -ENOMEM;
 			if (pl->sas) {
 				memcpy(ns, pl->sas, pl->cap * sizeof(*ns));
 				OPENSSL_cleanse(pl->sas, pl->cap * sizeof(*pl->sas));

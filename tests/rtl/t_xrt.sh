@@ -29,4 +29,19 @@ rc=$?
 tap $? "ipsecfx esp --engine xrt fails cleanly (exit $rc)"
 grep -q "xrt:" "$tmp/err"
 tap $? "and says why: $(head -1 "$tmp/err")"
+# the daemon: engine xrt without XRT or a card refuses to start, saying why;
+# engine auto starts on software and says why
+printf 'engine: xrt\ncontrol: %s/x.sock\nconnections: []\n' "$tmp" >"$tmp/xrt.yaml"
+timeout 20 "$B/ipsecfxd" -c "$tmp/xrt.yaml" -f >"$tmp/d.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 124 ] && grep -q "xrt: " "$tmp/d.out"
+tap $? "ipsecfxd with engine: xrt exits $rc and says why: $(grep -m1 'xrt: ' "$tmp/d.out" | cut -c1-150)"
+printf 'engine: auto\ncontrol: %s/a.sock\nconnections: []\n' "$tmp" >"$tmp/auto.yaml"
+"$B/ipsecfxd" -c "$tmp/auto.yaml" -f >"$tmp/a.out" 2>&1 &
+apid=$!
+for _ in $(seq 50); do grep -q 'engine auto' "$tmp/a.out" && break; sleep 0.1; done
+sleep 0.3
+kill -0 $apid 2>/dev/null && grep -q 'engine auto:.*software engine' "$tmp/a.out"
+tap $? "ipsecfxd with engine: auto runs on software and says why: $(grep -m1 'engine auto' "$tmp/a.out" | cut -c1-150)"
+kill $apid 2>/dev/null; wait $apid 2>/dev/null
 echo "1..$n"

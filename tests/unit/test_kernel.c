@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <ipsecfx/hwif.h>
+#include <ipsecfx/place.h>
 
 #include "fpga/fpga.h"
 #include "kernsim.h"
@@ -33,7 +34,7 @@ static struct ipx_engine *open_sim(uint32_t deadline_ms)
 	struct ipx_engine_config cfg = { .max_sas = 64, .deadline_ms = deadline_ms };
 	struct ipx_engine *e = NULL;
 
-	assert_int_equal(ipx_engine_open("sim", &cfg, &e), 0);
+	assert_int_equal(ipx_engine_open_direct("sim", &cfg, &e), 0);  /* the kernel engine itself, not behind placement */
 	return e;
 }
 

@@ -525,6 +525,39 @@ static void test_events(void **state)
 	ipx_engine_close(ref);
 }
 
+/* The pair holds what its two engines hold together: with room for 4 SAs on
+ * each, 4 land on the card, the next 4 in software (the card refuses them),
+ * and the 9th is refused with -ENOSPC; a freed handle is used again. */
+static void test_full_pair(void **state)
+{
+	struct ipx_engine_config cfg = { .max_sas = 4, .deadline_ms = 20 };
+	struct ipx_engine *e = NULL;
+	struct ipx_sa_params p;
+	uint32_t h[9];
+	unsigned on_card = 0, on_soft = 0;
+
+	(void)state;
+	assert_int_equal(ipx_engine_open("sim", &cfg, &e), 0);
+	te_params(&p, IPX_CIPHER_AES256GCM16, IPX_MODE_TUNNEL, 0, false, false);
+	p.dir = IPX_DIR_IN;
+	for (unsigned i = 0; i < 8; i++) {
+		p.spi = 0x51000000u + i;
+		assert_int_equal(ipx_sa_add(e, &p, &h[i]), 0);
+		if (where_of(e, h[i]) == IPX_ON_CARD)
+			on_card++;
+		else
+			on_soft++;
+	}
+	assert_int_equal(on_card, 4);
+	assert_int_equal(on_soft, 4);
+	p.spi = 0x51000008u;
+	assert_int_equal(ipx_sa_add(e, &p, &h[8]), -ENOSPC);
+	assert_int_equal(ipx_sa_delete(e, h[2]), 0);
+	assert_int_equal(ipx_sa_add(e, &p, &h[8]), 0);
+	assert_int_equal(ipx_sa_lookup(e, p.spi), h[8]);
+	ipx_engine_close(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_auto_back),
 		cmocka_unit_test(test_auto),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_full_pair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * Bad input through the RTL pipeline (engine "sim"), each case next to the
+ * Bad input through the RTL pipeline (engine "pipe", opened directly), each case next to the
  * software engine with the same input: wrong ICV, replayed and too-old
  * sequence numbers, unknown SPI, packets truncated at every offset, bad
  * padding, dummy packets, wrong next header, bad inner headers, and on the
@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <ipsecfx/bytes.h>
+#include <ipsecfx/place.h>
 
 #include "backend.h"
 #include "soft/soft.h"
@@ -42,7 +43,7 @@ static int setup(void **state)
 	assert_non_null(e);
 	e->buf = malloc(BUFSZ);
 	assert_int_equal(ipx_engine_open("soft", NULL, &e->eng[SOFT]), 0);
-	assert_int_equal(ipx_engine_open("sim", &simcfg, &e->eng[SIM]), 0);
+	assert_int_equal(ipx_engine_open_direct("pipe", &simcfg, &e->eng[SIM]), 0);
 	E = e;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <ipsecfx/bytes.h>
+#include <ipsecfx/place.h>
 
 #include "tlib.h"
 
@@ -37,13 +38,15 @@ static void test_mcgrew(void **state)
 {
 	json_t *v = tlib_load_json("esp/draft-mcgrew-gcm-test-01_esp_gcm.json");
 	json_t *cases = json_object_get(v, "cases");
-	const char *names[2] = { "soft", "sim" };
-	struct ipx_engine *eng[2];
+	/* the software engine, the bare pipeline and the whole kernel */
+	const char *names[3] = { "soft", "pipe", "sim" };
+	struct ipx_engine *eng[3];
 	unsigned ran = 0;
 
 	(void)state;
 	assert_int_equal(ipx_engine_open("soft", NULL, &eng[0]), 0);
-	assert_int_equal(ipx_engine_open("sim", NULL, &eng[1]), 0);
+	assert_int_equal(ipx_engine_open_direct("pipe", NULL, &eng[1]), 0);
+	assert_int_equal(ipx_engine_open_direct("sim", NULL, &eng[2]), 0);
 	for (size_t i = 0; i < json_array_size(cases); i++) {
 		json_t *c = json_array_get(cases, i);
 		struct ipx_sa_params p = { 0 };
@@ -70,7 +73,7 @@ static void test_mcgrew(void **state)
 		p.replay_window = 64;
 		p.seq = strtoull(tlib_str(c, "seq"), NULL, 16);
 		plen = tlib_hex_into(tlib_str(c, "esp_packet"), packet, sizeof(packet));
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			uint32_t h;
 
 			assert_int_equal(ipx_sa_add(eng[k], &p, &h), 0);
@@ -98,10 +101,11 @@ static void test_mcgrew(void **state)
 		}
 		ran++;
 	}
-	print_message("%u draft-mcgrew packets verified by the RTL\n", ran);
+	print_message("%u draft-mcgrew packets verified by the RTL (pipeline and kernel)\n", ran);
 	assert_int_equal(ran, 15);
 	ipx_engine_close(eng[0]);
 	ipx_engine_close(eng[1]);
+	ipx_engine_close(eng[2]);
 	json_decref(v);
 }
 
