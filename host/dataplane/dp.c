@@ -210,13 +210,18 @@ static void no_policy(struct ipx_dp *dp, const struct ipx_dp_flow *f,
 	struct timeval tv;
 	uint32_t h = flow_hash(f);
 	unsigned k = h % 64;
+	int64_t now;
 
 	dp->st.drops[IPX_DP_DROP_NO_POLICY] += packets;
 	event_base_gettimeofday_cached(dp->base, &tv);
-	if (dp->acq_seen[k].hash == h && dp->acq_seen[k].sec + 1 > tv.tv_sec)
+	/* a full second in ms: whole seconds let two packets a millisecond
+	 * apart across a second boundary both raise an acquire */
+	now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	if (dp->acq_seen[k].hash == h && now - dp->acq_seen[k].ms < 1000 &&
+	    now >= dp->acq_seen[k].ms)
 		return;
 	dp->acq_seen[k].hash = h;
-	dp->acq_seen[k].sec = tv.tv_sec;
+	dp->acq_seen[k].ms = now;
 	if (dp->nacq < DP_ACQ)
 		dp->acq[dp->nacq++] = *f;
 }

@@ -161,7 +161,7 @@ struct ipx_dp {
 	uint64_t ev_lost;
 	struct ipx_dp_flow acq[DP_ACQ];
 	unsigned nacq;
-	struct { uint32_t hash; int64_t sec; } acq_seen[64];
+	struct { uint32_t hash; int64_t ms; } acq_seen[64];   /* last report, ms */
 };
 
 /* net.c */
