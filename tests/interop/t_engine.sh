@@ -170,10 +170,15 @@ if ix_ping "$IX_NS_A" 10.1.0.2 10.2.0.2 && ix_ping "$IX_NS_B" 10.2.0.2 10.1.0.2;
 else
 	tap_fail "ping both ways through software (ChaCha20-Poly1305 child)"
 fi
+# the kernel's HEARTBEAT register counts 1024 clocks: simulated cycles per
+# second of wall clock over the iperf3 run through the card
+hb0=$(engine_field 'e["card"]["heartbeat"]'); t0=$(date +%s.%N)
 mbit=$(ix_iperf "$IX_NS_B" 10.2.0.1 "$IX_NS_A" 10.1.0.1 3)
+hb1=$(engine_field 'e["card"]["heartbeat"]'); t1=$(date +%s.%N)
+cps=$($PY -c 'import sys; h0, h1, t0, t1 = map(float, sys.argv[1:]); print("%.2f" % ((h1 - h0) * 1024 / (t1 - t0) / 1e6))' "${hb0:-0}" "${hb1:-0}" "$t0" "$t1" 2>/dev/null)
 mbit_cc=$(ix_iperf "$IX_NS_B" 10.2.0.2 "$IX_NS_A" 10.1.0.2 3)
 if [ -n "$mbit" ] && [ "$mbit" -gt 0 ] && [ -n "$mbit_cc" ] && [ "$mbit_cc" -gt 0 ]; then
-	tap_ok "iperf3 3 s: $mbit Mbit/s through the sim card, $mbit_cc Mbit/s through software (same run; strongSwan's user-space ESP bounds both)"
+	tap_ok "iperf3 3 s: $mbit Mbit/s through the sim card (${cps:-?} M simulated cycles/s), $mbit_cc Mbit/s through software (same run; strongSwan's user-space ESP bounds both)"
 else
 	tap_fail "iperf3 through the card (${mbit:-none}) and software (${mbit_cc:-none})"
 fi
@@ -207,15 +212,19 @@ for kind in stall dma reset; do
 	imbit=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' "$IX_T/iperf-$kind.json" 2>/dev/null)
 	read -r gap replies < <(ping_gap "$IX_T/ping-$kind.log")
 	fbms=$(fallback_ms "$kind")
+	# the sim bus's deadline: 50 ms of wall clock and also 50 000 simulated
+	# clocks without progress (driver/fpga, docs/hw-interface.md) at the
+	# rate measured above, with half again for a loaded host
+	budget=$($PY -c 'import sys; c = float(sys.argv[1] or 0); print(int(50 + 100 + (1.5 * 50000 / (c * 1e6) * 1000 if c > 0 else 1000)))' "${cps:-}" 2>/dev/null)
 	named=$(grep -c "card sim fault.*SAs moved to software in .* us: .* out seq .*->" "$IX_T/A.log")
 	f1=$(engine_field 'e["fallbacks"]')
 	gcm=$(placement aes256gcm16)
 	if [ -n "$moved" ] && [ "$f1" = $((f0 + 1)) ] && [ "$gcm" = "soft soft" ] &&
 		[ "${replies:-0}" -ge 60 ] && [ -n "$imbit" ] && [ -n "$fbms" ] &&
-		[ "${named:-0}" -ge "$f1" ]; then
-		tap_ok "fault $kind during ping + iperf3: SAs in software ${fbms} ms after the injection (daemon log; deadline 50 ms), largest ping gap ${gap} ms, $replies/140 replies, iperf3 $imbit Mbit/s across it; the log line names the SAs and their new sequence numbers"
+		[ "$fbms" -le "${budget:-1150}" ] && [ "${named:-0}" -ge "$f1" ]; then
+		tap_ok "fault $kind during ping + iperf3: SAs in software ${fbms} ms after the injection (daemon log; deadline 50 ms and 50 000 simulated clocks: at most ${budget} ms here), largest ping gap ${gap} ms, $replies/140 replies, iperf3 $imbit Mbit/s across it; the log line names the SAs and their new sequence numbers"
 	else
-		tap_fail "fault $kind: fallback '${fbms}' ms (seen by ctl after '${moved}' ms), fallbacks $f0->$f1, AES-GCM on '$gcm', $replies replies, gap $gap ms, iperf3 '${imbit}', named $named ($out)"
+		tap_fail "fault $kind: fallback '${fbms}' ms (budget ${budget} ms) (seen by ctl after '${moved}' ms), fallbacks $f0->$f1, AES-GCM on '$gcm', $replies replies, gap $gap ms, iperf3 '${imbit}', named $named ($out)"
 		grep -E "fault|moved|engine" "$IX_T/A.log" | tail -8 | tap_diag
 	fi
 	if ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1; then
