@@ -72,8 +72,22 @@ module decap_issue #(
   logic [BUF_W:0]     p_end;
   logic [BUF_W-1:0]   p_addr;         // next beat to read
   logic [10:0]        p_reads;        // reads left
-  logic [10:0]        p_arr;          // arrivals so far
   logic               p_started;
+  // the block of the next arrival, jb (ciphertext block; the first arrival
+  // is no block when the ciphertext starts mid-beat), kept as flags and
+  // counters so that no compare sits between an arrival and the slot
+  logic               j_ok;           // the next arrival is a block
+  logic               j_first;        // jb == 0
+  logic [10:0]        j_ctr;          // jb + 2, the block's counter
+  logic [10:0]        j_rem;          // p_m - jb
+  logic               j_rem0, j_rem1; // j_rem == 0, j_rem == 1
+  logic               room_reg;       // pt_cred > p_m, a cycle old
+  logic               load_d_reg;     // a packet was loaded last cycle
+  logic [CW-1:0]      pt_ded_reg;     // the credits a start takes, a cycle on
+  logic [11:0]        pt_add_reg;     // the credits that came back, a cycle on
+  logic               tag_pop_reg;
+  logic [BUF_W:0]     l_start, l_beats;   // the work order's, for the cycle after the load
+  logic [2:0]         l_bw;
 
   logic [1:0]  w_kind;
   logic [13:0] w_ctlen;
@@ -89,7 +103,10 @@ module decap_issue #(
   logic start, load, rd_pend_reg, last_arrival;
   always_comb begin
     // a packet starts when there is room for all of it downstream
-    start = p_busy && !p_started && tag_cred != '0 && pt_cred > CW'(p_m);
+    // room_reg is a cycle old and so conservative: credits only come back
+    // while a packet waits (not the cycle after its load, when room_reg
+    // still compares another packet's blocks)
+    start = p_busy && !p_started && !load_d_reg && tag_cred != '0 && room_reg;
     rd_en = p_busy && p_started && p_reads != '0 || start;
     rd_addr = p_addr;
     load = wo_valid && !p_busy;
@@ -99,8 +116,7 @@ module decap_issue #(
   // ---- arrivals: realign, slot, ICV
   logic [127:0] nd, blk, icv;
   logic [95:0]  cur_reg, last_reg;   // the last three words are all realigning needs
-  logic         blk_ok;
-  logic [10:0]  jb;
+  logic         blk_ok, blk_data;
   always_comb begin
     for (int b = 0; b < 16; b++) nd[127-8*b -: 8] = rd_data[8*b +: 8];
     // words s..s+3 of {previous beat, this beat}
@@ -110,15 +126,15 @@ module decap_issue #(
       2'd2: blk = {cur_reg[63:0], nd[127:64]};
       default: blk = {cur_reg[31:0], nd[127:32]};
     endcase
-    blk_ok = p_s == 2'd0 || p_arr != '0;
-    jb = p_s == 2'd0 ? p_arr : p_arr - 1'b1;
+    blk_ok   = j_ok;
+    blk_data = j_ok && !j_rem0;   // jb < p_m
     case (p_r)
       2'd1: icv = {last_reg[95:0], blk[127:96]};
       2'd2: icv = {last_reg[63:0], blk[127:64]};
       2'd3: icv = {last_reg[31:0], blk[127:32]};
       default: icv = blk;
     endcase
-    last_arrival = rd_pend_reg && blk_ok && jb == 11'(p_m);
+    last_arrival = rd_pend_reg && blk_ok && j_rem0;   // jb == p_m
   end
 
   always_ff @(posedge clk) begin
@@ -139,16 +155,27 @@ module decap_issue #(
       p_m     <= w_m;
       p_s     <= w_basew[1:0];
       p_r     <= w_ctlen[3:2];
-      p_end   <= (BUF_W+1)'(wo_data[`DWO_START +: 17]) + (BUF_W+1)'(wo_data[`DWO_BEATS +: 17]);
-      p_addr  <= wo_data[`DWO_START +: BUF_W] + BUF_W'(w_basew[4:2]);
-      p_reads <= 11'(w_m) + 11'd1 + 11'(w_basew[1:0] != 2'd0);
-      p_arr   <= '0;
+      // p_end, p_addr and p_reads follow the cycle after (start waits)
+      l_start <= (BUF_W+1)'(wo_data[`DWO_START +: 17]);
+      l_beats <= (BUF_W+1)'(wo_data[`DWO_BEATS +: 17]);
+      l_bw    <= w_basew[4:2];
+      j_ok    <= w_basew[1:0] == 2'd0;
+      j_first <= 1'b1;
+      j_ctr   <= 11'd2;
+      j_rem   <= 11'(w_m);
+      j_rem0  <= w_ctlen == 14'd0;
+      j_rem1  <= w_ctlen != 14'd0 && w_ctlen <= 14'd16;
       p_started <= 1'b0;
       p_busy  <= w_kind == `DK_CRYPTO;
       if (w_kind != `DK_CRYPTO) begin
         rel_en  <= 1'b1;
         rel_ptr <= (BUF_W+1)'(wo_data[`DWO_START +: 17]) + (BUF_W+1)'(wo_data[`DWO_BEATS +: 17]);
       end
+    end
+    if (load_d_reg) begin
+      p_end   <= l_start + l_beats;
+      p_addr  <= l_start[BUF_W-1:0] + BUF_W'(l_bw);
+      p_reads <= 11'(p_m) + 11'd1 + 11'(p_s != 2'd0);
     end
     if (start) begin  // J0A with the first read
       p_started <= 1'b1;
@@ -167,15 +194,22 @@ module decap_issue #(
     end
     if (rd_pend_reg) begin
       cur_reg <= nd[95:0];
-      p_arr   <= p_arr + 1'b1;
-      if (blk_ok && jb < 11'(p_m)) begin
+      j_ok    <= 1'b1;
+      if (blk_ok) begin
+        j_first <= 1'b0;
+        j_ctr   <= j_ctr + 1'b1;
+        j_rem   <= j_rem - 1'b1;
+        j_rem0  <= j_rem1;
+        j_rem1  <= j_rem == 11'd2;
+      end
+      if (blk_data) begin
         s_valid  <= 1'b1;
         s_kind   <= SLOT_DATA;
-        s_ctr    <= {p_salt, p_iv, 32'(jb) + 32'd2};
+        s_ctr    <= {p_salt, p_iv, 21'd0, j_ctr};
         s_data   <= blk;
-        s_nbytes <= jb == 11'(p_m) - 11'd1 && p_ctlen[3:0] != 4'd0 ? {1'b0, p_ctlen[3:0]} : 5'd16;
-        s_user   <= {jb == 11'd0, jb == 11'(p_m) - 11'd1, p_ctlen};
-        if (jb == 11'(p_m) - 11'd1) last_reg <= blk[95:0];
+        s_nbytes <= j_rem1 && p_ctlen[3:0] != 4'd0 ? {1'b0, p_ctlen[3:0]} : 5'd16;
+        s_user   <= {j_first, j_rem1, p_ctlen};
+        if (j_rem1) last_reg <= blk[95:0];
       end
       if (last_arrival) begin
         s_valid   <= 1'b1;
@@ -188,8 +222,16 @@ module decap_issue #(
         p_busy    <= 1'b0;
       end
     end
-    pt_cred  <= pt_cred - (start ? CW'(p_m) : '0) + (pt_free ? CW'(pt_free_n) : '0);
-    tag_cred <= tag_cred - TW'(start) + TW'(tag_pop);
+    // credits: what a start takes and what comes back are registered first
+    // (a cycle late either way is safe: a start waits for room_reg, which
+    // cannot see the taken credits before the packet's last arrival)
+    load_d_reg  <= load;
+    room_reg    <= pt_cred > CW'(p_m);
+    pt_ded_reg  <= start ? CW'(p_m) : '0;
+    pt_add_reg  <= pt_free ? pt_free_n : '0;
+    tag_pop_reg <= tag_pop;
+    pt_cred  <= pt_cred - pt_ded_reg + CW'(pt_add_reg);
+    tag_cred <= tag_cred - TW'(start) + TW'(tag_pop_reg);
     if (rst) begin
       p_busy    <= 1'b0;
       p_started <= 1'b0;
@@ -198,6 +240,11 @@ module decap_issue #(
       rel_en    <= 1'b0;
       icv_valid <= 1'b0;
       pt_cred   <= CW'(PT_CREDIT);
+      load_d_reg  <= 1'b0;
+      room_reg    <= 1'b0;
+      pt_ded_reg  <= '0;
+      pt_add_reg  <= '0;
+      tag_pop_reg <= 1'b0;
       tag_cred  <= TW'(TAG_CREDIT);
     end
   end

@@ -48,6 +48,10 @@ module encap_assemble (
   /* verilator lint_on UNUSEDSIGNAL */
   logic [15:0]   a_csum;
   logic [10:0]   a_ctleft;      // ciphertext beats still to take
+  // the same state as flags, for the handshakes with the FIFOs: busy with
+  // a packet to send, the phase one-hot, the last ciphertext beat, and the
+  // accumulator's fill against 4 words
+  logic          f_bo, f_hdr, f_ct, f_icv, f_done, f_ctlast, f_le4, f_ge4, f_nz;
 
   logic        w_udp, w_df;
   logic [7:0]  w_tos, w_ttl;
@@ -107,13 +111,11 @@ module encap_assemble (
   // insertion below starts from flip-flops
   logic [31:0] src[4];
   logic [2:0]  src_n;
-  logic        src_avail;
   logic [2:0]  lastw;           // words in the last ciphertext beat
   assign lastw = w_ptlen[3:0] == 4'd0 ? 3'd4 : {1'b0, w_ptlen[3:2]};
   always_comb begin
     for (int i = 0; i < 4; i++) src[i] = 32'd0;
     src_n = 3'd4;
-    src_avail = a_busy && a_ok;
     case (a_phase)
       A_H0: for (int i = 0; i < 4; i++) src[i] = h[i];
       A_H1: for (int i = 0; i < 4; i++) src[i] = h[4+i];
@@ -123,14 +125,12 @@ module encap_assemble (
       end
       A_CT: begin
         for (int i = 0; i < 4; i++) src[i] = ct_data[127-32*i -: 32];
-        src_n = a_ctleft == 11'd1 ? lastw : 3'd4;
-        src_avail = src_avail && ct_valid;
+        src_n = f_ctlast ? lastw : 3'd4;
       end
       A_ICV: begin
         for (int i = 0; i < 4; i++) src[i] = tag_data[127-32*i -: 32];
-        src_avail = src_avail && tag_valid;
       end
-      default: src_avail = 1'b0;
+      default: ;
     endcase
   end
 
@@ -143,41 +143,73 @@ module encap_assemble (
   logic [3:0]  cnt_reg;
   logic        m_valid_reg;
 
+  // the accumulator's fill, 0..8 words, in gates rather than adders and
+  // compares (those become carry chains behind the output handshake)
+  function automatic logic [3:0] add4(input logic [3:0] a, input logic [3:0] b);
+    logic c;
+    c = 1'b0;
+    for (int i = 0; i < 4; i++) begin
+      add4[i] = a[i] ^ b[i] ^ c;
+      c = (a[i] & b[i]) | (c & (a[i] ^ b[i]));
+    end
+  endfunction
+  function automatic logic le4(input logic [3:0] a);   // a <= 4
+    le4 = !a[3] && !(a[2] && a[1:0] != 2'b00);
+  endfunction
+
   logic        can_out, emit, last, accept, finish, load, alldone, fetch;
-  logic [3:0]  cnt_after;
+  logic        c_ge4, c_le4;
+  logic [3:0]  cnt_after, cnt_sum;
+  logic [8:0]  ca_eq;           // cnt_after == k
+  logic [7:0]  ca_gt;           // cnt_after > i
   always_comb begin
+    c_ge4 = f_ge4;   // cnt_reg >= 4
+    c_le4 = f_le4;   // cnt_reg <= 4
     can_out = !m_valid_reg || m_axis_tready;
-    alldone = a_phase == A_DONE && !ch_valid;
+    // the next chunk is taken when it is there and the chunk register is
+    // free or frees now (accept; cnt_reg is at most 8), written over the flags
+    fetch = f_bo && (f_hdr || (f_ct && ct_valid) || (f_icv && tag_valid)) &&
+            (!ch_valid || f_le4 || (f_ge4 && can_out));
+    alldone = f_done && !ch_valid;
     emit = 1'b0;
     last = 1'b0;
     if (a_busy && a_ok) begin
-      emit = can_out && (cnt_reg >= 4'd4 || (alldone && cnt_reg != 4'd0));
-      last = alldone && cnt_reg <= 4'd4;
+      emit = can_out && (c_ge4 || (alldone && f_nz));
+      last = alldone && c_le4;
     end else if (a_busy) begin
       emit = can_out;   // the null beat of a dropped packet
       last = 1'b1;
     end
-    cnt_after = !emit ? cnt_reg : (cnt_reg >= 4'd4 ? cnt_reg - 4'd4 : 4'd0);
-    accept = a_busy && a_ok && ch_valid && cnt_after <= 4'd4;
-    fetch = src_avail && (!ch_valid || accept);
+    // cnt_reg - 4 on an emit of a full beat: cnt_reg is 4..8 then
+    cnt_after = !emit ? cnt_reg : (!c_ge4 ? 4'd0 : (cnt_reg[3] ? 4'd4 : {2'b00, cnt_reg[1:0]}));
+    for (int k = 0; k < 9; k++) ca_eq[k] = cnt_after == 4'(k);
+    for (int i = 0; i < 8; i++) begin
+      ca_gt[i] = 1'b0;
+      for (int k = i + 1; k < 9; k++) ca_gt[i] = ca_gt[i] || ca_eq[k];
+    end
+    accept = a_busy && a_ok && ch_valid && le4(cnt_after);
+    cnt_sum = add4(cnt_after, accept ? {1'b0, chunk_n} : 4'd0);
     finish = emit && last;
     load = wo_valid && (!a_busy || finish);
   end
   assign wo_ready  = load;
-  assign ct_ready  = fetch && a_phase == A_CT;
-  assign tag_ready = fetch && a_phase == A_ICV;
+  assign ct_ready  = fetch && f_ct;
+  assign tag_ready = fetch && f_icv;
 
   always_ff @(posedge clk) begin
     // accumulator: what stays moves down, the chunk goes behind it
     for (int i = 0; i < 8; i++) begin
-      if (32'(i) < 32'(cnt_after)) begin
-        if (emit && cnt_reg >= 4'd4 && i < 4) acc[i] <= acc[i+4];
+      if (ca_gt[i]) begin
+        if (emit && c_ge4 && i < 4) acc[i] <= acc[i+4];
       end else begin
         for (int k = 0; k < 5; k++)
-          if (32'(cnt_after) == 32'(k) && i - k >= 0 && i - k < 4) acc[i] <= chunk[i-k];
+          if (ca_eq[k] && i - k >= 0 && i - k < 4) acc[i] <= chunk[i-k];
       end
     end
-    cnt_reg <= cnt_after + (accept ? {1'b0, chunk_n} : 4'd0);
+    cnt_reg <= cnt_sum;
+    f_le4   <= le4(cnt_sum);
+    f_ge4   <= cnt_sum[3] || cnt_sum[2];
+    f_nz    <= cnt_sum != 4'd0;
     if (accept) ch_valid <= 1'b0;
     if (fetch) begin
       ch_valid <= 1'b1;
@@ -186,12 +218,25 @@ module encap_assemble (
       case (a_phase)
         A_H0: a_phase <= A_H1;
         A_H1: a_phase <= A_H2;
-        A_H2: a_phase <= A_CT;
+        A_H2: begin
+          a_phase <= A_CT;
+          f_hdr   <= 1'b0;
+          f_ct    <= 1'b1;
+        end
         A_CT: begin
           a_ctleft <= a_ctleft - 1'b1;
-          if (a_ctleft == 11'd1) a_phase <= A_ICV;
+          f_ctlast <= a_ctleft == 11'd2;
+          if (f_ctlast) begin
+            a_phase <= A_ICV;
+            f_ct    <= 1'b0;
+            f_icv   <= 1'b1;
+          end
         end
-        A_ICV: a_phase <= A_DONE;
+        A_ICV: begin
+          a_phase <= A_DONE;
+          f_done  <= 1'b1;
+          f_icv   <= 1'b0;
+        end
         default: ;
       endcase
     end
@@ -212,6 +257,7 @@ module encap_assemble (
     end
     if (finish) begin
       a_busy   <= 1'b0;
+      f_bo     <= 1'b0;
       ch_valid <= 1'b0;
     end
     if (load) begin
@@ -221,11 +267,26 @@ module encap_assemble (
       a_csum   <= wo_csum;
       a_phase  <= A_H0;
       a_ctleft <= 11'(wo_data[`EWO_PTLEN + 4 +: 10]) + 11'(wo_data[`EWO_PTLEN +: 4] != 4'd0);
+      f_bo     <= wo_data[`EWO_STATUS +: 4] == IPX_ST_OK;
+      f_hdr    <= 1'b1;
+      f_ct     <= 1'b0;
+      f_icv    <= 1'b0;
+      f_done   <= 1'b0;
+      // a_ctleft == 1: 1 to 16 bytes of payload
+      f_ctlast <= wo_data[`EWO_PTLEN +: 14] != 14'd0 && wo_data[`EWO_PTLEN +: 14] <= 14'd16;
     end
     if (rst) begin
       a_busy      <= 1'b0;
       ch_valid    <= 1'b0;
       cnt_reg     <= '0;
+      f_bo        <= 1'b0;
+      f_hdr       <= 1'b0;
+      f_ct        <= 1'b0;
+      f_icv       <= 1'b0;
+      f_le4       <= 1'b1;
+      f_ge4       <= 1'b0;
+      f_nz        <= 1'b0;
+      f_done      <= 1'b0;
       m_valid_reg <= 1'b0;
     end
   end

@@ -80,6 +80,7 @@ module encap_issue #(
 
   logic [CW-1:0] ct_cred;
   logic [TW-1:0] tag_cred;
+  logic          ct_pop_reg, tag_pop_reg;  // credits back, a cycle late (safe)
 
   logic issue_j0a, issue_data, issue_len, load, w_ok;
   always_comb begin
@@ -199,13 +200,17 @@ module encap_issue #(
     p_ov0    <= w_ov0;   // valid from the cycle after the load on
     p_ov1    <= w_ov1;
     p_keep0  <= w_keep0;
-    ct_cred  <= ct_cred - CW'(issue_data) + CW'(ct_pop);
-    tag_cred <= tag_cred - TW'(issue_j0a) + TW'(tag_pop);
+    ct_pop_reg  <= ct_pop;
+    tag_pop_reg <= tag_pop;
+    ct_cred  <= ct_cred - CW'(issue_data) + CW'(ct_pop_reg);
+    tag_cred <= tag_cred - TW'(issue_j0a) + TW'(tag_pop_reg);
     if (rst) begin
       p_busy   <= 1'b0;
       q_valid  <= 1'b0;
       rel_en   <= 1'b0;
       ct_cred  <= CW'(CT_CREDIT);
+      ct_pop_reg  <= 1'b0;
+      tag_pop_reg <= 1'b0;
       tag_cred <= TW'(TAG_CREDIT);
     end
   end

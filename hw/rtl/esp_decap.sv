@@ -86,9 +86,23 @@ module esp_decap #(
   // ---- command routing
   logic ctr_op, com_op;
   assign ctr_op = (cmd_op == IPX_CMD_READ_CTR || cmd_op == IPX_CMD_WRITE_CTR) &&
-                  cmd_index < 16'(2 ** SA_BITS);
+                  (32'(cmd_index) >> SA_BITS) == 32'd0;  // cmd_index < 2**SA_BITS
   assign com_op = cmd_op == IPX_CMD_READ_STATE || cmd_op == IPX_CMD_WRITE_STATE ||
                   cmd_op == IPX_CMD_READ_WIN || cmd_op == IPX_CMD_WRITE_WIN;
+  // the routing in flip-flops: a command reaches its unit the cycle after
+  // cmd_valid rises (cmd_op and cmd_index hold while cmd_valid is up) and
+  // leaves it with cmd_valid, which falls the cycle after cmd_done
+  logic cmd_a, cmd_c, cmd_k;
+  always_ff @(posedge clk) begin
+    cmd_a <= cmd_valid && !ctr_op && !com_op && !cmd_done;
+    cmd_c <= cmd_valid && ctr_op && !cmd_done;
+    cmd_k <= cmd_valid && com_op && !cmd_done;
+    if (rst) begin
+      cmd_a <= 1'b0;
+      cmd_c <= 1'b0;
+      cmd_k <= 1'b0;
+    end
+  end
 
   // ---- admission
   logic               wo_valid, wo_room, co_valid, co_room, pipe_empty;
@@ -117,7 +131,7 @@ module esp_decap #(
       .st_en(st_b_en), .st_addr(st_b_addr), .st_data(st_b_data),
       .win_en(win_b_en), .win_addr(win_b_addr), .win_data(win_b_data),
       .cfgb_en(cfgb_en), .cfgb_addr(cfgb_addr), .cfgb_data(cfgb_data),
-      .cmd_valid(cmd_valid && !ctr_op && !com_op), .cmd_op(cmd_op), .cmd_index(cmd_index),
+      .cmd_valid(cmd_a), .cmd_op(cmd_op), .cmd_index(cmd_index),
       .cmd_slot(cmd_slot), .cmd_stg(cmd_stg), .cmd_done(a_done), .cmd_err(a_err),
       .stg_we(a_stg_we), .stg_wdata(a_stg_wdata),
       .kw_en(kw_en), .kw_slot(kw_slot), .kw_sa(kw_sa), .kw_data(kw_data));
@@ -186,10 +200,19 @@ module esp_decap #(
   sync_fifo #(.WIDTH(128), .DEPTH_W(4)) u_icv (
       .clk(clk), .rst(rst), .in_valid(icv_in_valid), .in_ready(f_unused2), .in_data(icv_in),
       .out_valid(icv_valid), .out_ready(t_valid), .out_data(icv), .count(icv_count_unused));
+  // the compare takes two cycles: 4-bit pieces into flip-flops, then their AND
+  logic        tc_valid_reg, tc_icv_reg;
+  logic [31:0] tc_eq_reg;
+  always_ff @(posedge clk) begin
+    tc_valid_reg <= t_valid;
+    tc_icv_reg   <= icv_valid;
+    for (int k = 0; k < 32; k++) tc_eq_reg[k] <= t_tag[4*k +: 4] == icv[4*k +: 4];
+    if (rst) tc_valid_reg <= 1'b0;
+  end
   logic tg_valid, tg_ok;
   sync_fifo #(.WIDTH(1), .DEPTH_W(4)) u_tg (
-      .clk(clk), .rst(rst), .in_valid(t_valid), .in_ready(f_unused3),
-      .in_data(icv_valid && t_tag == icv),
+      .clk(clk), .rst(rst), .in_valid(tc_valid_reg), .in_ready(f_unused3),
+      .in_data(tc_icv_reg && tc_eq_reg == '1),
       .out_valid(tg_valid), .out_ready(tag_pop), .out_data(tg_ok), .count(tg_count_unused));
 
   // trailer
@@ -229,7 +252,7 @@ module esp_decap #(
       .drop_valid(drop_valid), .drop_room(drop_room), .drop_sa(drop_sa),
       .drop_status(drop_status), .gdrop_valid(gdrop_valid), .gdrop_status(gdrop_status),
       .ev_valid(ev_in_valid), .ev_room(ev_room), .ev_flags(ev_flags), .ev_sa(ev_in_sa),
-      .cmd_valid(cmd_valid && com_op), .cmd_op(cmd_op), .cmd_index(cmd_index),
+      .cmd_valid(cmd_k), .cmd_op(cmd_op), .cmd_index(cmd_index),
       .cmd_stg(cmd_stg), .cmd_done(k_done), .cmd_err(k_err),
       .stg_we(k_stg_we), .stg_wdata(k_stg_wdata));
 
@@ -256,7 +279,7 @@ module esp_decap #(
   drop_ctr #(.SA_BITS(SA_BITS)) u_drops (
       .clk(clk), .rst(rst),
       .inc_valid(drop_valid), .inc_ready(drop_room), .inc_sa(drop_sa), .inc_status(drop_status),
-      .cmd_valid(cmd_valid && ctr_op), .cmd_write(cmd_op == IPX_CMD_WRITE_CTR),
+      .cmd_valid(cmd_c), .cmd_write(cmd_op == IPX_CMD_WRITE_CTR),
       .cmd_sa(cmd_index[SA_BITS-1:0]), .cmd_wdata(cmd_stg[IPX_F_CTR_DROPS_LSB +: 1024]),
       .cmd_done(c_cmd_done), .rd_valid(c_rd_valid), .rd_idx(c_rd_idx), .rd_data(c_rd_data));
 
@@ -270,7 +293,9 @@ module esp_decap #(
     cmd_done  = a_done || k_done || c_cmd_done;
     cmd_err   = (a_done && a_err) || (k_done && k_err);
     stg_we    = a_stg_we | k_stg_we;
-    stg_wdata = a_stg_we != '0 ? a_stg_wdata : k_stg_wdata;
+    // word by word: one of admission and commit answers a command
+    for (int w = 0; w < 64; w++)
+      stg_wdata[32*w +: 32] = a_stg_we[w] ? a_stg_wdata[32*w +: 32] : k_stg_wdata[32*w +: 32];
     if (c_rd_valid) begin
       for (int k = 0; k < 16; k++)
         if (c_rd_idx == 4'(k)) stg_we[IPX_F_CTR_DROPS_LSB / 32 + 2 * k +: 2] = 2'b11;

@@ -88,7 +88,19 @@ module esp_encap #(
   // ---- host commands: drop counters to drop_ctr, the rest to admission
   logic ctr_op;
   assign ctr_op = (cmd_op == IPX_CMD_READ_CTR || cmd_op == IPX_CMD_WRITE_CTR) &&
-                  cmd_index < 16'(2 ** SA_BITS);
+                  (32'(cmd_index) >> SA_BITS) == 32'd0;  // cmd_index < 2**SA_BITS
+  // the routing in flip-flops: a command reaches its unit the cycle after
+  // cmd_valid rises (cmd_op and cmd_index hold while cmd_valid is up) and
+  // leaves it with cmd_valid, which falls the cycle after cmd_done
+  logic cmd_a, cmd_c;
+  always_ff @(posedge clk) begin
+    cmd_a <= cmd_valid && !ctr_op && !cmd_done;
+    cmd_c <= cmd_valid && ctr_op && !cmd_done;
+    if (rst) begin
+      cmd_a <= 1'b0;
+      cmd_c <= 1'b0;
+    end
+  end
 
   logic          a_done, a_err, c_done;
   logic [63:0]   a_stg_we;
@@ -116,7 +128,7 @@ module esp_encap #(
       .drop_valid(drop_valid), .drop_room(drop_room), .drop_sa(drop_sa),
       .drop_status(drop_status), .gdrop_valid(gdrop_valid), .gdrop_status(gdrop_status),
       .ev_valid(ev_in_valid), .ev_room(ev_room), .ev_flags(ev_flags), .ev_sa(ev_in_sa),
-      .cmd_valid(cmd_valid && !ctr_op), .cmd_op(cmd_op), .cmd_index(cmd_index),
+      .cmd_valid(cmd_a), .cmd_op(cmd_op), .cmd_index(cmd_index),
       .cmd_slot(cmd_slot), .cmd_stg(cmd_stg), .cmd_done(a_done), .cmd_err(a_err),
       .stg_we(a_stg_we), .stg_wdata(a_stg_wdata),
       .kw_en(kw_en), .kw_slot(kw_slot), .kw_sa(kw_sa), .kw_data(kw_data));
@@ -209,7 +221,7 @@ module esp_encap #(
   drop_ctr #(.SA_BITS(SA_BITS)) u_drops (
       .clk(clk), .rst(rst),
       .inc_valid(drop_valid), .inc_ready(drop_room), .inc_sa(drop_sa), .inc_status(drop_status),
-      .cmd_valid(cmd_valid && ctr_op), .cmd_write(cmd_op == IPX_CMD_WRITE_CTR),
+      .cmd_valid(cmd_c), .cmd_write(cmd_op == IPX_CMD_WRITE_CTR),
       .cmd_sa(cmd_index[SA_BITS-1:0]),
       .cmd_wdata(cmd_stg[IPX_F_CTR_DROPS_LSB +: 1024]), .cmd_done(c_done),
       .rd_valid(c_rd_valid), .rd_idx(c_rd_idx), .rd_data(c_rd_data));

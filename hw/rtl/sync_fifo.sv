@@ -23,29 +23,51 @@ module sync_fifo #(
     $error("sync_fifo: WIDTH must be >= 1, DEPTH_W 1..8");
   end
 
-  logic [WIDTH-1:0] mem[2**DEPTH_W];
-  logic [DEPTH_W:0] wr_reg, rd_reg, count_reg;
+  localparam int N = 2 ** DEPTH_W;
 
-  // full and empty from the pointers (equality, no subtraction); the count
-  // is a register of its own for the consumers' room checks
+  logic [WIDTH-1:0]   mem[N];
+  logic [DEPTH_W-1:0] wr_reg, rd_reg;
+  logic [DEPTH_W:0]   count_reg, count_p1_reg, count_m1_reg;  // count, count + 1, count - 1
+  logic [N-1:0]       fill_reg;   // thermometer: fill_reg[k] = more than k entries
+
+  // full and empty are bits of a thermometer code of the count, so that
+  // in_ready and out_valid leave flip-flops and their next values only
+  // look at neighbouring bits; the binary count (for the consumers' room
+  // checks) keeps count + 1 and count - 1 ready, so that a handshake only
+  // selects (no adder or compare behind it)
+  logic push, pop;
+  assign push      = in_valid && !fill_reg[N-1];
+  assign pop       = out_ready && fill_reg[0];
   assign count     = count_reg;
-  assign in_ready  = wr_reg != {~rd_reg[DEPTH_W], rd_reg[DEPTH_W-1:0]};
-  assign out_valid = wr_reg != rd_reg;
-  assign out_data  = mem[rd_reg[DEPTH_W-1:0]];
+  assign in_ready  = !fill_reg[N-1];
+  assign out_valid = fill_reg[0];
+  assign out_data  = mem[rd_reg];
 
   always_ff @(posedge clk) begin
-    if (in_valid && in_ready) mem[wr_reg[DEPTH_W-1:0]] <= in_data;
+    if (push) mem[wr_reg] <= in_data;
   end
 
   always_ff @(posedge clk) begin
+    if (push) wr_reg <= wr_reg + 1'b1;
+    if (pop) rd_reg <= rd_reg + 1'b1;
+    if (push && !pop) begin
+      count_reg    <= count_p1_reg;
+      count_p1_reg <= count_p1_reg + 1'b1;
+      count_m1_reg <= count_reg;
+      fill_reg     <= {fill_reg[N-2:0], 1'b1};
+    end else if (pop && !push) begin
+      count_reg    <= count_m1_reg;
+      count_p1_reg <= count_reg;
+      count_m1_reg <= count_m1_reg - 1'b1;
+      fill_reg     <= {1'b0, fill_reg[N-1:1]};
+    end
     if (rst) begin
-      wr_reg    <= '0;
-      rd_reg    <= '0;
-      count_reg <= '0;
-    end else begin
-      if (in_valid && in_ready) wr_reg <= wr_reg + 1'b1;
-      if (out_valid && out_ready) rd_reg <= rd_reg + 1'b1;
-      count_reg <= count_reg + (DEPTH_W+1)'(in_valid && in_ready) - (DEPTH_W+1)'(out_valid && out_ready);
+      wr_reg       <= '0;
+      rd_reg       <= '0;
+      count_reg    <= '0;
+      count_p1_reg <= (DEPTH_W+1)'(1);
+      count_m1_reg <= '1;
+      fill_reg     <= '0;
     end
   end
 
