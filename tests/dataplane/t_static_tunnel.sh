@@ -191,7 +191,18 @@ cap_start() { # cap_start FILE [filter]: tshark on vA in A
 	CAP=$!
 	PIDS+=($CAP)
 	local n
-	for n in $(seq 100); do grep -q "Capturing on" "$1.log" 2>/dev/null && return 0; sleep 0.05; done
+	for n in $(seq 100); do grep -q "Capturing on" "$1.log" 2>/dev/null && break; sleep 0.05; done
+	grep -q "Capturing on" "$1.log" 2>/dev/null || return 1
+	[ -n "${2:-}" ] && return 0
+	# "Capturing on" can come before the ring sees packets: send a frame of the
+	# local experimental ethertype until the capture holds one, so the checks
+	# that count the first packets (3 echo requests, sequence number 1) count
+	# what was sent, not how fast dumpcap started. Not IP: no check counts it.
+	for n in $(seq 40); do
+		inA $PY -c 'import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("vA", 0)); s.send(b"\xff" * 6 + b"\x02" + b"\x00" * 5 + b"\x88\xb5" + b"ipsecfx capture probe".ljust(46, b"\x00"))'
+		sleep 0.1
+		[ "$(tshark -r "$1" -Y "eth.type == 0x88b5" 2>/dev/null | wc -l)" -gt 0 ] && return 0
+	done
 	return 1
 }
 cap_stop() {
