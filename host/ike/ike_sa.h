@@ -66,6 +66,7 @@ struct child_sa {
 	bool rekeyed;                     /* replaced: waiting for its Delete */
 	bool deleting;                    /* our Delete for it is in flight */
 	bool want_delete;                 /* to be deleted when the window is free */
+	bool gone_at_peer;                /* the peer answered our rekey CHILD_SA_NOT_FOUND */
 	uint64_t replaced_at;             /* when a successor took over (monotonic s) */
 	uint64_t created;                 /* monotonic seconds */
 	uint64_t rekey_at, expire_at;     /* monotonic seconds, 0 = never */
