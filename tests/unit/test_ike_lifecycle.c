@@ -127,6 +127,124 @@ static void test_child_rekey_collision(void **state)
 	}
 }
 
+/* Deliver the first queued datagram; or, drop: lose it. */
+static void step(struct ikepair *pr, bool drop)
+{
+	assert_true(pr->net.n > 0);
+	if (drop) {
+		memmove(&pr->net.q[0], &pr->net.q[1], (pr->net.n - 1) * sizeof(pr->net.q[0]));
+		pr->net.n--;
+	} else {
+		ikepair_pump(&pr->net, 1);
+	}
+}
+
+static struct child_sa *child_of(struct ikepair_peer *p, uint32_t spi_in)
+{
+	for (struct ikesa *sa = p->mgr->all; sa; sa = sa->next)
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->spi_in == spi_in)
+				return c;
+	return NULL;
+}
+
+/*
+ * A rekeys X; B answers (B now has Y) and the answer is lost.  Until A's
+ * retransmission brings it, A does not know Y:
+ * - B does not rekey Y while X is not deleted (A may not have Y);
+ * - a peer that does (strongSwan does) gets TEMPORARY_FAILURE from A, not
+ *   CHILD_SA_NOT_FOUND, which would make it drop Y;
+ * and when the answer comes, both ends settle on Y.
+ */
+static void test_child_rekey_answer_lost(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct child_sa *xb, *y = NULL;
+	struct ikesa *sb;
+
+	(void)state;
+	s.child_a = "        rekey_time: 100s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 300s\n        rand_time: 0\n";
+	pr = up(&s);
+	ike_clock_offset += 100;
+	ike_timer_tick(-1, 0, pr->a.mgr);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);                  /* B answers: Y is made */
+	assert_int_equal(pr->net.n, 1);
+	step(pr, true);                   /* and the answer is lost */
+	sb = ikepair_established(&pr->b);
+	xb = child_of(&pr->b, pr->a.last_child->spi_out);
+	assert_non_null(xb);
+	y = xb->successor;
+	assert_non_null(y);
+	/* B: Y waits for X's Delete before it is rekeyed */
+	y->rekey_at = ike_now();
+	ike_timer_tick(-1, 0, pr->b.mgr);
+	assert_int_equal(pr->net.n, 0);
+	assert_false(y->rekeying);
+	/* a peer that rekeys Y anyway: A, its own request in flight, asks
+	 * it to try again later */
+	assert_int_equal(ike_rekey_child_start(sb, y), 0);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);
+	assert_non_null(child_of(&pr->b, y->spi_in));
+	assert_false(y->gone_at_peer);
+	assert_false(y->rekeying);
+	assert_int_equal(pr->a.mgr->st.child_rekeys, 0);
+	/* A's retransmission brings B's answer again: A switches to Y and
+	 * deletes X */
+	ikepair_pump(&pr->net, 400);
+	assert_int_equal(pr->a.mgr->st.child_rekeys, 1);
+	assert_int_equal(pr->a.last_child->spi_in, y->spi_out);
+	assert_int_equal(pr->a.last_child->spi_out, y->spi_in);
+	settled(pr, 1);
+	assert_int_equal(pr->a.last_child->spi_out, pr->b.last_child->spi_in);
+	assert_int_equal(pr->a.last_child->spi_in, pr->b.last_child->spi_out);
+	ikepair_free(pr);
+}
+
+/* B lost X without telling A (its Delete lost for good): A's rekey of X
+ * is answered CHILD_SA_NOT_FOUND, and a new Child SA replaces X at once
+ * instead of A retrying the rekey until X's lifetime runs out. */
+static void test_child_rekey_not_found(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct child_sa *xa, *xb;
+	uint32_t x_in;
+
+	(void)state;
+	s.child_a = "        rekey_time: 100s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 300s\n        rand_time: 0\n";
+	pr = up(&s);
+	xa = pr->a.last_child;
+	x_in = xa->spi_in;
+	xb = child_of(&pr->b, xa->spi_out);
+	assert_non_null(xb);
+	ike_child_remove(ikepair_established(&pr->b), xb);
+	assert_int_equal(pr->b.children_down, 1);
+	ikepair_advance(pr, 100, 100);
+	/* refused, then a new one made to replace X */
+	ikepair_advance(pr, 1, 200);
+	assert_int_not_equal(pr->a.last_child->spi_in, x_in);
+	assert_int_equal(pr->a.children_down, 0);
+	assert_int_equal(pr->b.children_up, 2);
+	ikepair_check_traffic(&pr->a, &pr->b);
+	ikepair_check_traffic(&pr->b, &pr->a);
+	/* X goes after the grace period: one Child SA on each end */
+	ikepair_advance(pr, 11, 200);
+	ikepair_advance(pr, 1, 200);
+	assert_null(child_of(&pr->a, x_in));
+	assert_int_equal(ikepair_count_children(&pr->a), 1);
+	assert_int_equal(ikepair_count_children(&pr->b), 1);
+	assert_int_equal(pr->a.last_child->spi_out, pr->b.last_child->spi_in);
+	assert_int_equal(pr->a.children_down, 0);
+	ikepair_free(pr);
+}
+
 static void ike_rekey(bool both)
 {
 	struct ikepair_setup s = ikepair_defaults;
@@ -520,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_child_rekey),
 		cmocka_unit_test(test_child_rekey_pfs),
 		cmocka_unit_test(test_child_rekey_collision),
+		cmocka_unit_test(test_child_rekey_answer_lost),
+		cmocka_unit_test(test_child_rekey_not_found),
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_packet_lifetime),
