@@ -280,6 +280,20 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 		goto out;
 	}
 	sa->mgr->st.child_rekeys++;
+	if (!old->collision && !old->dp_owner && old->replaced_at) {
+		/* while our rekey was in flight another SA took old's place
+		 * in the data plane (the new IKE SA of a reauthentication,
+		 * or a Child SA the peer made): c is not wanted.  The peer
+		 * has it, so it is installed for what is already on its way
+		 * and deleted; taking the data plane back for c would leave
+		 * the traffic on an SA that goes with this IKE SA. */
+		ike_sa_log(sa, IPX_LOG_INFO,
+			   "Child SA %s: SPI %08x was replaced while we rekeyed it: deleting the new SA",
+			   c->name, old->spi_in);
+		if (ike_child_activate(sa, c, old, false) == 0)
+			ike_info_delete_child(sa, c);
+		goto out;
+	}
 	if (old->collision) {
 		/* 2.8.1: both rekeyed old.  Ours made c, theirs made
 		 * old->collision; the exchange with the lowest nonce made the

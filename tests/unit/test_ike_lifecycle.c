@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
@@ -376,6 +378,48 @@ static void test_reauth(void **state)
 	ikepair_free(pr);
 }
 
+/* A reauthenticates while its old IKE SA rekeys the Child SA, and the
+ * rekey's answer comes after the new IKE SA's Child SA took over: the
+ * rekeyed SA must not take the data plane back (it would go down with the
+ * old IKE SA a moment later); it is deleted instead. */
+static void test_reauth_during_child_rekey(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair_dgram resp;
+	struct ikepair *pr;
+	struct ikesa *old;
+
+	(void)state;
+	s.conn_a = "    reauth_interval: 600s\n";
+	s.child_a = "        rekey_time: 600s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 3000s\n        rand_time: 0\n";
+	pr = up(&s);
+	old = ikepair_established(&pr->a);
+	ike_clock_offset += 600;
+	ike_timer_tick(-1, 0, pr->a.mgr);
+	/* the new IKE SA's IKE_SA_INIT, the old one's CREATE_CHILD_SA */
+	assert_int_equal(pr->net.n, 2);
+	assert_int_equal(pr->net.q[1].buf[18], IKEV2_EXCH_CREATE_CHILD_SA);
+	step(pr, false);
+	step(pr, false);
+	/* B answered both; A gets the rekey's answer only later */
+	assert_int_equal(pr->net.n, 2);
+	assert_int_equal(pr->net.q[1].buf[18], IKEV2_EXCH_CREATE_CHILD_SA);
+	resp = pr->net.q[1];
+	pr->net.n = 1;
+	event_del(old->rtx_ev);
+	ikepair_pump(&pr->net, 20);
+	assert_int_equal(pr->a.mgr->st.established, 2);
+	assert_int_equal(pr->a.children_down, 0);
+	ike_mgr_input(pr->a.mgr, resp.buf, resp.len, &resp.to, &resp.from, resp.natt);
+	ikepair_pump(&pr->net, 50);
+	ikepair_advance(pr, 1, 200);
+	assert_int_equal(pr->a.mgr->st.reauths, 1);
+	assert_int_equal(pr->a.children_down, 0);
+	settled(pr, 1);
+	ikepair_free(pr);
+}
+
 /* 2.4: a silent peer is asked; when it never answers the SA is dropped
  * and, with liveness_action: restart, set up again once it is back. */
 static void test_liveness_restart(void **state)
@@ -644,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_packet_lifetime),
 		cmocka_unit_test(test_reauth),
+		cmocka_unit_test(test_reauth_during_child_rekey),
 		cmocka_unit_test(test_liveness_restart),
 		cmocka_unit_test(test_nat_keepalive_and_mapping),
 		cmocka_unit_test(test_cookies),
