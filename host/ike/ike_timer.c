@@ -182,7 +182,7 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 {
 	struct ike_mgr *m = sa->mgr;
 	const struct cfg_conn *c = sa->conn;
-	struct child_sa *ch;
+	struct child_sa *ch, *next;
 
 	if (sa->state != IKE_ESTABLISHED)
 		return;
@@ -191,6 +191,11 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		if (m->io.keepalive)
 			m->io.keepalive(m->io.ctx, &sa->local, &sa->remote);
 		sa->next_keepalive = now + c->nat_keepalive;
+	}
+	for (ch = sa->children; ch; ch = next) {
+		next = ch->next;
+		if (ch->linger_until && now >= ch->linger_until)
+			ike_child_remove(sa, ch);
 	}
 	if (sa->rekeyed_by)
 		return;  /* replaced: only its Delete is still to come */

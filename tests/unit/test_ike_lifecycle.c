@@ -40,9 +40,11 @@ static struct ikepair *up(const struct ikepair_setup *s)
  * traffic both ways through SAs the other end agrees on. */
 static void settled(struct ikepair *pr, unsigned children)
 {
-	/* replaced SAs the peer did not delete go after a grace period */
+	/* replaced SAs the peer did not delete go after a grace period,
+	 * and deleted rekeyed ones' inbound SAs after IKE_CHILD_LINGER_S */
 	ikepair_advance(pr, 11, 200);
 	ikepair_advance(pr, 1, 200);
+	ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
 	assert_int_equal(ikepair_count_children(&pr->a), children);
 	assert_int_equal(ikepair_count_children(&pr->b), children);
 	assert_int_equal(ikepair_count_sas(&pr->a), 1);
@@ -75,6 +77,21 @@ static void child_rekey(bool pfs)
 	assert_int_not_equal(pr->a.last_child->spi_in, old_in);
 	assert_int_not_equal(pr->a.last_child->spi_out, old_out);
 	assert_int_equal(pr->a.last_child->prop.dh, pfs ? IKEV2_DH_CURVE25519 : IKEV2_DH_NONE);
+	/* A deleted the old SA and B answered: its inbound SA stays a moment
+	 * for B's packets still on their way, then goes */
+	{
+		struct child_sa *o = NULL;
+
+		for (struct child_sa *k = ikepair_established(&pr->a)->children; k; k = k->next)
+			if (k->spi_in == old_in)
+				o = k;
+		assert_non_null(o);
+		assert_true(o->deleting && o->linger_until > 0);
+		assert_true(o->eng_in != IPX_SA_NONE);
+		ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
+		for (struct child_sa *k = ikepair_established(&pr->a)->children; k; k = k->next)
+			assert_int_not_equal(k->spi_in, old_in);
+	}
 	settled(pr, 1);
 	/* A switched at once, B when A's Delete came */
 	assert_int_equal(pr->a.rekeyed, 1);
@@ -239,6 +256,7 @@ static void test_child_rekey_not_found(void **state)
 	/* X goes after the grace period: one Child SA on each end */
 	ikepair_advance(pr, 11, 200);
 	ikepair_advance(pr, 1, 200);
+	ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
 	assert_null(child_of(&pr->a, x_in));
 	assert_int_equal(ikepair_count_children(&pr->a), 1);
 	assert_int_equal(ikepair_count_children(&pr->b), 1);
