@@ -649,14 +649,11 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 	return 0;
 }
 
-void ike_child_remove(struct ikesa *sa, struct child_sa *c)
+/* The SA that carries the traffic when c goes takes over now: a rekeyed
+ * successor instead of the policy going away (after a rekey collision,
+ * the peer's new SA). */
+static void hand_over(struct ike_mgr *m, struct child_sa *c)
 {
-	struct ike_mgr *m = sa->mgr;
-	struct child_sa **p;
-
-	/* the SA that will carry the traffic when this one goes: a rekeyed
-	 * successor takes over instead of the policy going away (after a
-	 * rekey collision, the peer's new SA) */
 	if (!c->successor && c->collision && c->collision->installed)
 		c->successor = c->collision;
 	if (c->dp_owner && c->successor && c->successor->installed &&
@@ -665,6 +662,27 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 		c->dp_owner = false;
 		dp_take(m, c->successor);
 	}
+}
+
+bool ike_child_linger(struct ikesa *sa, struct child_sa *c)
+{
+	hand_over(sa->mgr, c);
+	if (!c->installed || !c->replaced_at || c->dp_owner)
+		return false;
+	c->want_delete = false;
+	c->deleting = true;
+	c->rekeying = false;
+	if (!c->linger_until)
+		c->linger_until = ike_now() + IKE_CHILD_LINGER_S;
+	return true;
+}
+
+void ike_child_remove(struct ikesa *sa, struct child_sa *c)
+{
+	struct ike_mgr *m = sa->mgr;
+	struct child_sa **p;
+
+	hand_over(m, c);
 	if (c->dp_owner) {
 		if (m->io.child_down)
 			m->io.child_down(m->io.ctx, c);

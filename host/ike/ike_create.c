@@ -235,8 +235,16 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 			   "Child SA %s %s refused: %s", c->name,
 			   sa->cc.kind == CC_REKEY_CHILD ? "rekey" : "creation",
 			   ikev2_notify_name(err->type));
-		if (old && (err->type == IKEV2_N_TEMPORARY_FAILURE ||
-			    err->type == IKEV2_N_CHILD_SA_NOT_FOUND)) {
+		if (old && err->type == IKEV2_N_CHILD_SA_NOT_FOUND &&
+		    !old->successor && !old->replaced_at && !old->collision) {
+			/* the peer has no such SA (its Delete crossed ours or
+			 * was lost): a new Child SA with the same
+			 * configuration takes over from it, make before
+			 * break, and it goes after the grace period */
+			old->gone_at_peer = true;
+			old->rekey_at = ike_now();
+		} else if (old && (err->type == IKEV2_N_TEMPORARY_FAILURE ||
+				   err->type == IKEV2_N_CHILD_SA_NOT_FOUND)) {
 			/* the peer is rekeying or deleting it: look again
 			 * shortly (2.25); if the peer's rekey of it won, its
 			 * new SA takes over when old is deleted */
@@ -272,6 +280,20 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 		goto out;
 	}
 	sa->mgr->st.child_rekeys++;
+	if (!old->collision && !old->dp_owner && old->replaced_at) {
+		/* while our rekey was in flight another SA took old's place
+		 * in the data plane (the new IKE SA of a reauthentication,
+		 * or a Child SA the peer made): c is not wanted.  The peer
+		 * has it, so it is installed for what is already on its way
+		 * and deleted; taking the data plane back for c would leave
+		 * the traffic on an SA that goes with this IKE SA. */
+		ike_sa_log(sa, IPX_LOG_INFO,
+			   "Child SA %s: SPI %08x was replaced while we rekeyed it: deleting the new SA",
+			   c->name, old->spi_in);
+		if (ike_child_activate(sa, c, old, false) == 0)
+			ike_info_delete_child(sa, c);
+		goto out;
+	}
 	if (old->collision) {
 		/* 2.8.1: both rekeyed old.  Ours made c, theirs made
 		 * old->collision; the exchange with the lowest nonce made the
@@ -685,6 +707,17 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 		uint32_t spi = rk->spi_size == 4 ? ipx_ld32(rk->spi) : 0;
 
 		old = ike_child_by_spi_out(sa, spi);
+		if (!old && sa->cc.child) {
+			/* our own CREATE_CHILD_SA is in flight, and the SA
+			 * named may be the one it makes: the peer has it, its
+			 * answer has not reached us yet.  CHILD_SA_NOT_FOUND
+			 * would make the peer drop it (and strongSwan start
+			 * another); ask it to try again later (2.25) */
+			ike_sa_log(sa, IPX_LOG_INFO,
+				   "rekey of Child SA %08x while our Child SA request is in flight: TEMPORARY_FAILURE",
+				   spi);
+			return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		}
 		if (!old || old->deleting) {
 			ike_sa_log(sa, IPX_LOG_INFO, "rekey of unknown Child SA %08x: CHILD_SA_NOT_FOUND",
 				   spi);

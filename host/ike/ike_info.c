@@ -73,7 +73,10 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 				ike_sa_log(sa, IPX_LOG_INFO, "peer deletes Child SA %s (SPI %08x)%s",
 					   c->name, c->spi_in,
 					   c->replaced_at ? ", rekeyed" : "");
-				ike_child_remove(sa, c);
+				/* the peer's ESP on it may still be on its way
+				 * (its Delete can overtake it) */
+				if (!ike_child_linger(sa, c))
+					ike_child_remove(sa, c);
 			}
 		} else if (p->type == IKEV2_PL_NOTIFY) {
 			ike_sa_log(sa, p->u.n.type < 16384 ? IPX_LOG_WARN : IPX_LOG_INFO,
@@ -146,7 +149,10 @@ int ike_info_delete_ike(struct ikesa *sa)
 	return 0;
 }
 
-/* The answer to our Delete of Child SAs: their inbound SAs go now. */
+/* The answer to our Delete of Child SAs: their inbound SAs go now, but
+ * for rekeyed ones, which stay a moment for the packets the peer sent on
+ * them before it switched to the new SA and that are still on their way
+ * (through a busy peer's queues; strongSwan does the same for 5 s). */
 static int delete_child_response(struct ikesa *sa, struct ike_msg *m)
 {
 	struct child_sa *c, *next;
@@ -154,7 +160,9 @@ static int delete_child_response(struct ikesa *sa, struct ike_msg *m)
 	(void)m;
 	for (c = sa->children; c; c = next) {
 		next = c->next;
-		if (c->deleting)
+		if (!c->deleting || c->linger_until)
+			continue;
+		if (!ike_child_linger(sa, c))
 			ike_child_remove(sa, c);
 	}
 	return 0;

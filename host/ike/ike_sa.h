@@ -37,6 +37,7 @@
 #define IKE_CHILD_TS_MAX 16
 #define IKE_MSG_BUF 65536
 #define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
+#define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
 
 struct ike_mgr;
 struct ikesa;
@@ -66,7 +67,11 @@ struct child_sa {
 	bool rekeyed;                     /* replaced: waiting for its Delete */
 	bool deleting;                    /* our Delete for it is in flight */
 	bool want_delete;                 /* to be deleted when the window is free */
+	bool gone_at_peer;                /* the peer answered our rekey CHILD_SA_NOT_FOUND */
 	uint64_t replaced_at;             /* when a successor took over (monotonic s) */
+	/* a rekeyed SA both ends have deleted: its inbound SA stays until then
+	 * for the packets the peer sent on it before it switched (monotonic s) */
+	uint64_t linger_until;
 	uint64_t created;                 /* monotonic seconds */
 	uint64_t rekey_at, expire_at;     /* monotonic seconds, 0 = never */
 	uint32_t dp_child;                /* the data plane's handle */
@@ -398,6 +403,11 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		       struct child_sa *old, bool switch_out);
 void ike_child_remove(struct ikesa *sa, struct child_sa *c);
+/* Both ends deleted c, a rekeyed SA: its successor carries the traffic
+ * now, and c's inbound SA stays IKE_CHILD_LINGER_S for the packets the
+ * peer sent on it before it switched (the timer removes it).  False when
+ * c is not a replaced SA: remove it instead. */
+bool ike_child_linger(struct ikesa *sa, struct child_sa *c);
 struct child_sa *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi);
 /* The engine transform for a negotiated ESP choice, 0 when none. */
 uint8_t ike_child_engine_cipher(const struct ike_prop_choice *p);

@@ -90,6 +90,18 @@ static bool child_busy(const struct child_sa *c)
 	       c->successor || c->collision;
 }
 
+/* c was made by the peer's rekey of another SA of ours that the peer has
+ * not deleted yet: until that Delete comes, the peer may not have c
+ * itself (our answer lost on the way), and a rekey of c would be refused
+ * as CHILD_SA_NOT_FOUND.  The grace period ends the wait. */
+static bool awaits_predecessor(const struct ikesa *sa, const struct child_sa *c)
+{
+	for (const struct child_sa *o = sa->children; o; o = o->next)
+		if (o != c && (o->successor == c || o->collision == c))
+			return true;
+	return false;
+}
+
 /* Reauthentication (make before break): a new IKE SA with the same peer
  * and the same Child SAs; the old one is deleted once they are all up. */
 static void start_reauth(struct ikesa *old)
@@ -170,7 +182,7 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 {
 	struct ike_mgr *m = sa->mgr;
 	const struct cfg_conn *c = sa->conn;
-	struct child_sa *ch;
+	struct child_sa *ch, *next;
 
 	if (sa->state != IKE_ESTABLISHED)
 		return;
@@ -179,6 +191,11 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		if (m->io.keepalive)
 			m->io.keepalive(m->io.ctx, &sa->local, &sa->remote);
 		sa->next_keepalive = now + c->nat_keepalive;
+	}
+	for (ch = sa->children; ch; ch = next) {
+		next = ch->next;
+		if (ch->linger_until && now >= ch->linger_until)
+			ike_child_remove(sa, ch);
 	}
 	if (sa->rekeyed_by)
 		return;  /* replaced: only its Delete is still to come */
@@ -225,8 +242,23 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		/* the new SA negotiates on its own; this one carries on */
 	}
 	for (ch = sa->children; ch; ch = ch->next) {
-		if (child_busy(ch) || !ch->rekey_at || now < ch->rekey_at)
+		if (child_busy(ch) || !ch->rekey_at || now < ch->rekey_at ||
+		    awaits_predecessor(sa, ch))
 			continue;
+		if (ch->gone_at_peer && ch->cfg) {
+			/* 2.25: a new Child SA takes over from it (takeover
+			 * in ike_child_activate), then it is deleted */
+			if (ike_create_child_start(sa, ch->cfg) == 0) {
+				ike_sa_log(sa, IPX_LOG_INFO,
+					   "Child SA %s (SPI %08x) unknown to the peer: creating a new one to replace it",
+					   ch->name, ch->spi_in);
+				ch->gone_at_peer = false;
+				ch->rekey_at = 0;
+				return;
+			}
+			ch->rekey_at = now + 5;
+			continue;
+		}
 		if (ike_rekey_child_start(sa, ch) == 0)
 			return;
 		if (!ch->cfg) {

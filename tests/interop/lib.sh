@@ -191,10 +191,15 @@ ix_ipsecfxd() {
 }
 
 ix_ctl() { # ix_ctl NAME ARGS...
-	local name=$1
+	local name=$1 limit=10 a prev=
 	shift
-	# a daemon that stopped answering must not hang the suite
-	timeout 10 "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
+	# a daemon that stopped answering must not hang the suite; a --wait
+	# of the command itself gets its whole time on top
+	for a in "$@"; do
+		[ "$prev" = --wait ] && limit=$((10 + a))
+		prev=$a
+	done
+	timeout "$limit" "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
 }
 
 # ix_charon NS NAME: start strongSwan in NS with $IX_T/NAME/strongswan.conf

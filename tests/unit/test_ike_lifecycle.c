@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
@@ -38,9 +40,11 @@ static struct ikepair *up(const struct ikepair_setup *s)
  * traffic both ways through SAs the other end agrees on. */
 static void settled(struct ikepair *pr, unsigned children)
 {
-	/* replaced SAs the peer did not delete go after a grace period */
+	/* replaced SAs the peer did not delete go after a grace period,
+	 * and deleted rekeyed ones' inbound SAs after IKE_CHILD_LINGER_S */
 	ikepair_advance(pr, 11, 200);
 	ikepair_advance(pr, 1, 200);
+	ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
 	assert_int_equal(ikepair_count_children(&pr->a), children);
 	assert_int_equal(ikepair_count_children(&pr->b), children);
 	assert_int_equal(ikepair_count_sas(&pr->a), 1);
@@ -73,6 +77,21 @@ static void child_rekey(bool pfs)
 	assert_int_not_equal(pr->a.last_child->spi_in, old_in);
 	assert_int_not_equal(pr->a.last_child->spi_out, old_out);
 	assert_int_equal(pr->a.last_child->prop.dh, pfs ? IKEV2_DH_CURVE25519 : IKEV2_DH_NONE);
+	/* A deleted the old SA and B answered: its inbound SA stays a moment
+	 * for B's packets still on their way, then goes */
+	{
+		struct child_sa *o = NULL;
+
+		for (struct child_sa *k = ikepair_established(&pr->a)->children; k; k = k->next)
+			if (k->spi_in == old_in)
+				o = k;
+		assert_non_null(o);
+		assert_true(o->deleting && o->linger_until > 0);
+		assert_true(o->eng_in != IPX_SA_NONE);
+		ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
+		for (struct child_sa *k = ikepair_established(&pr->a)->children; k; k = k->next)
+			assert_int_not_equal(k->spi_in, old_in);
+	}
 	settled(pr, 1);
 	/* A switched at once, B when A's Delete came */
 	assert_int_equal(pr->a.rekeyed, 1);
@@ -125,6 +144,125 @@ static void test_child_rekey_collision(void **state)
 		assert_int_equal(pr->a.last_child->spi_in, pr->b.last_child->spi_out);
 		ikepair_free(pr);
 	}
+}
+
+/* Deliver the first queued datagram; or, drop: lose it. */
+static void step(struct ikepair *pr, bool drop)
+{
+	assert_true(pr->net.n > 0);
+	if (drop) {
+		memmove(&pr->net.q[0], &pr->net.q[1], (pr->net.n - 1) * sizeof(pr->net.q[0]));
+		pr->net.n--;
+	} else {
+		ikepair_pump(&pr->net, 1);
+	}
+}
+
+static struct child_sa *child_of(struct ikepair_peer *p, uint32_t spi_in)
+{
+	for (struct ikesa *sa = p->mgr->all; sa; sa = sa->next)
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->spi_in == spi_in)
+				return c;
+	return NULL;
+}
+
+/*
+ * A rekeys X; B answers (B now has Y) and the answer is lost.  Until A's
+ * retransmission brings it, A does not know Y:
+ * - B does not rekey Y while X is not deleted (A may not have Y);
+ * - a peer that does (strongSwan does) gets TEMPORARY_FAILURE from A, not
+ *   CHILD_SA_NOT_FOUND, which would make it drop Y;
+ * and when the answer comes, both ends settle on Y.
+ */
+static void test_child_rekey_answer_lost(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct child_sa *xb, *y = NULL;
+	struct ikesa *sb;
+
+	(void)state;
+	s.child_a = "        rekey_time: 100s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 300s\n        rand_time: 0\n";
+	pr = up(&s);
+	ike_clock_offset += 100;
+	ike_timer_tick(-1, 0, pr->a.mgr);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);                  /* B answers: Y is made */
+	assert_int_equal(pr->net.n, 1);
+	step(pr, true);                   /* and the answer is lost */
+	sb = ikepair_established(&pr->b);
+	xb = child_of(&pr->b, pr->a.last_child->spi_out);
+	assert_non_null(xb);
+	y = xb->successor;
+	assert_non_null(y);
+	/* B: Y waits for X's Delete before it is rekeyed */
+	y->rekey_at = ike_now();
+	ike_timer_tick(-1, 0, pr->b.mgr);
+	assert_int_equal(pr->net.n, 0);
+	assert_false(y->rekeying);
+	/* a peer that rekeys Y anyway: A, its own request in flight, asks
+	 * it to try again later */
+	assert_int_equal(ike_rekey_child_start(sb, y), 0);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);
+	assert_non_null(child_of(&pr->b, y->spi_in));
+	assert_false(y->gone_at_peer);
+	assert_false(y->rekeying);
+	assert_int_equal(pr->a.mgr->st.child_rekeys, 0);
+	/* A's retransmission brings B's answer again: A switches to Y and
+	 * deletes X */
+	ikepair_pump(&pr->net, 400);
+	assert_int_equal(pr->a.mgr->st.child_rekeys, 1);
+	assert_int_equal(pr->a.last_child->spi_in, y->spi_out);
+	assert_int_equal(pr->a.last_child->spi_out, y->spi_in);
+	settled(pr, 1);
+	assert_int_equal(pr->a.last_child->spi_out, pr->b.last_child->spi_in);
+	assert_int_equal(pr->a.last_child->spi_in, pr->b.last_child->spi_out);
+	ikepair_free(pr);
+}
+
+/* B lost X without telling A (its Delete lost for good): A's rekey of X
+ * is answered CHILD_SA_NOT_FOUND, and a new Child SA replaces X at once
+ * instead of A retrying the rekey until X's lifetime runs out. */
+static void test_child_rekey_not_found(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct child_sa *xa, *xb;
+	uint32_t x_in;
+
+	(void)state;
+	s.child_a = "        rekey_time: 100s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 300s\n        rand_time: 0\n";
+	pr = up(&s);
+	xa = pr->a.last_child;
+	x_in = xa->spi_in;
+	xb = child_of(&pr->b, xa->spi_out);
+	assert_non_null(xb);
+	ike_child_remove(ikepair_established(&pr->b), xb);
+	assert_int_equal(pr->b.children_down, 1);
+	ikepair_advance(pr, 100, 100);
+	/* refused, then a new one made to replace X */
+	ikepair_advance(pr, 1, 200);
+	assert_int_not_equal(pr->a.last_child->spi_in, x_in);
+	assert_int_equal(pr->a.children_down, 0);
+	assert_int_equal(pr->b.children_up, 2);
+	ikepair_check_traffic(&pr->a, &pr->b);
+	ikepair_check_traffic(&pr->b, &pr->a);
+	/* X goes after the grace period: one Child SA on each end */
+	ikepair_advance(pr, 11, 200);
+	ikepair_advance(pr, 1, 200);
+	ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
+	assert_null(child_of(&pr->a, x_in));
+	assert_int_equal(ikepair_count_children(&pr->a), 1);
+	assert_int_equal(ikepair_count_children(&pr->b), 1);
+	assert_int_equal(pr->a.last_child->spi_out, pr->b.last_child->spi_in);
+	assert_int_equal(pr->a.children_down, 0);
+	ikepair_free(pr);
 }
 
 static void ike_rekey(bool both)
@@ -254,6 +392,48 @@ static void test_reauth(void **state)
 	assert_int_not_equal(ikepair_established(&pr->a)->unique_id, id);
 	/* no INITIAL_CONTACT: B kept the old SA until A deleted it */
 	assert_int_equal(pr->b.mgr->st.established, 2);
+	settled(pr, 1);
+	ikepair_free(pr);
+}
+
+/* A reauthenticates while its old IKE SA rekeys the Child SA, and the
+ * rekey's answer comes after the new IKE SA's Child SA took over: the
+ * rekeyed SA must not take the data plane back (it would go down with the
+ * old IKE SA a moment later); it is deleted instead. */
+static void test_reauth_during_child_rekey(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair_dgram resp;
+	struct ikepair *pr;
+	struct ikesa *old;
+
+	(void)state;
+	s.conn_a = "    reauth_interval: 600s\n";
+	s.child_a = "        rekey_time: 600s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 3000s\n        rand_time: 0\n";
+	pr = up(&s);
+	old = ikepair_established(&pr->a);
+	ike_clock_offset += 600;
+	ike_timer_tick(-1, 0, pr->a.mgr);
+	/* the new IKE SA's IKE_SA_INIT, the old one's CREATE_CHILD_SA */
+	assert_int_equal(pr->net.n, 2);
+	assert_int_equal(pr->net.q[1].buf[18], IKEV2_EXCH_CREATE_CHILD_SA);
+	step(pr, false);
+	step(pr, false);
+	/* B answered both; A gets the rekey's answer only later */
+	assert_int_equal(pr->net.n, 2);
+	assert_int_equal(pr->net.q[1].buf[18], IKEV2_EXCH_CREATE_CHILD_SA);
+	resp = pr->net.q[1];
+	pr->net.n = 1;
+	event_del(old->rtx_ev);
+	ikepair_pump(&pr->net, 20);
+	assert_int_equal(pr->a.mgr->st.established, 2);
+	assert_int_equal(pr->a.children_down, 0);
+	ike_mgr_input(pr->a.mgr, resp.buf, resp.len, &resp.to, &resp.from, resp.natt);
+	ikepair_pump(&pr->net, 50);
+	ikepair_advance(pr, 1, 200);
+	assert_int_equal(pr->a.mgr->st.reauths, 1);
+	assert_int_equal(pr->a.children_down, 0);
 	settled(pr, 1);
 	ikepair_free(pr);
 }
@@ -520,10 +700,13 @@ int main(void)
 		cmocka_unit_test(test_child_rekey),
 		cmocka_unit_test(test_child_rekey_pfs),
 		cmocka_unit_test(test_child_rekey_collision),
+		cmocka_unit_test(test_child_rekey_answer_lost),
+		cmocka_unit_test(test_child_rekey_not_found),
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_packet_lifetime),
 		cmocka_unit_test(test_reauth),
+		cmocka_unit_test(test_reauth_during_child_rekey),
 		cmocka_unit_test(test_liveness_restart),
 		cmocka_unit_test(test_nat_keepalive_and_mapping),
 		cmocka_unit_test(test_cookies),
