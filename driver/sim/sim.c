@@ -4,7 +4,8 @@
  *
  * SA installation expands keys on the host (sim_keys.c) and programs the
  * pipeline's SA tables through the AXI-Lite SA-table commands
- * (docs/hw-interface.md); inbound SPIs go into one of their two hash
+ * (docs/hw-interface.md; the records are sa_table.c's, which this file
+ * gives register accesses); inbound SPIs go into one of their two hash
  * buckets.  A burst sends every packet on the stream port, runs the clock
  * until each has come back with its status (with a cycle budget: a stuck
  * pipeline gives ENGINE_FAULT, never a hang), and copies the results into
@@ -29,19 +30,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 
-#include <ipsecfx/bytes.h>
 #include <ipsecfx/engine.h>
 #include <ipsecfx/hwif.h>
 #include <ipsecfx/log.h>
 
 #include "../backend.h"
+#include "../sa_table.h"
 #include "sim.h"
-#include "sim_keys.h"
 
 #define SIM_EVQ_LEN 1024
 #define SIM_CMD_BUDGET 100000   /* cycles for one SA-table command */
@@ -65,10 +64,9 @@ struct sim_sa {
 struct sim_engine {
 	struct espsim *hw;
 	uint32_t nsa;                  /* per direction */
-	uint32_t wmax, nw;             /* window max, ring words */
-	unsigned bkt_bits;
+	uint32_t wmax;                 /* window max */
+	struct sat sat;                /* the SA table, through sim_sat_ops */
 	struct sim_sa *sas;            /* 2 * nsa: outbound, then inbound */
-	uint32_t *bkt[2];              /* SPI in each way of each bucket */
 	uint64_t host_edrops[IPX_ST__COUNT];
 	struct ipx_event evq[SIM_EVQ_LEN];
 	uint32_t ev_head, ev_tail;
@@ -85,6 +83,7 @@ struct sim_engine {
 };
 
 static bool fault_noticed(struct sim_engine *e);
+static void ev_push(struct sim_engine *e, const struct sim_sa *sa, enum ipx_event_type type);
 
 /* ---- registers and SA-table commands */
 
@@ -98,36 +97,12 @@ static int reg_rd(struct sim_engine *e, uint32_t a, uint32_t *v)
 	return espsim_reg_read(e->hw, a, v);
 }
 
-static void put(uint32_t *stg, unsigned word, unsigned lsb, unsigned width, uint64_t v)
+/* struct sat_ops: staging words and commands go to the registers at once */
+
+static int stg_write(void *ctx, const uint32_t *stg, unsigned from, unsigned n)
 {
-	for (unsigned i = 0; i < width; i++) {
-		unsigned bit = word * 32 + lsb + i;
-		uint32_t m = 1u << (bit % 32);
+	struct sim_engine *e = ctx;
 
-		if ((v >> i) & 1)
-			stg[bit / 32] |= m;
-		else
-			stg[bit / 32] &= ~m;
-	}
-}
-
-static uint64_t get(const uint32_t *stg, unsigned word, unsigned lsb, unsigned width)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < width; i++) {
-		unsigned bit = word * 32 + lsb + i;
-
-		v |= (uint64_t)((stg[bit / 32] >> (bit % 32)) & 1) << i;
-	}
-	return v;
-}
-
-#define PUT(stg, f, v) put(stg, IPX_F_##f##_WORD, IPX_F_##f##_LSB, IPX_F_##f##_W, v)
-#define GET(stg, f) get(stg, IPX_F_##f##_WORD, IPX_F_##f##_LSB, IPX_F_##f##_W)
-
-static int stg_write(struct sim_engine *e, const uint32_t *stg, unsigned from, unsigned n)
-{
 	for (unsigned w = from; w < from + n; w++) {
 		int ret = reg_wr(e, IPX_REG_STAGING + 4 * w, stg[w]);
 
@@ -137,8 +112,10 @@ static int stg_write(struct sim_engine *e, const uint32_t *stg, unsigned from, u
 	return 0;
 }
 
-static int stg_read(struct sim_engine *e, uint32_t *stg, unsigned from, unsigned n)
+static int stg_read(void *ctx, uint32_t *stg, unsigned from, unsigned n)
 {
+	struct sim_engine *e = ctx;
+
 	for (unsigned w = from; w < from + n; w++) {
 		int ret = reg_rd(e, IPX_REG_STAGING + 4 * w, &stg[w]);
 
@@ -149,17 +126,14 @@ static int stg_read(struct sim_engine *e, uint32_t *stg, unsigned from, unsigned
 }
 
 /* Run one command; 0, -EIO when the pipeline refused it, -ETIMEDOUT. */
-static int cmd(struct sim_engine *e, unsigned op, unsigned dir, uint32_t index, unsigned slot)
+static int cmd(void *ctx, unsigned op, unsigned dir, uint32_t index, unsigned slot)
 {
-	uint32_t c = 0, st = 0;
+	struct sim_engine *e = ctx;
+	uint32_t st = 0;
 	uint64_t until;
 	int ret;
 
-	put(&c, 0, IPX_F_CMD_OP_LSB, IPX_F_CMD_OP_W, op);
-	put(&c, 0, IPX_F_CMD_DIR_LSB, IPX_F_CMD_DIR_W, dir);
-	put(&c, 0, IPX_F_CMD_INDEX_LSB, IPX_F_CMD_INDEX_W, index);
-	put(&c, 0, IPX_F_CMD_SLOT_LSB, IPX_F_CMD_SLOT_W, slot);
-	ret = reg_wr(e, IPX_REG_SA_CMD, c);
+	ret = reg_wr(e, IPX_REG_SA_CMD, sat_cmd_word(op, dir, index, slot));
 	if (ret < 0)
 		return ret;
 	until = espsim_cycles(e->hw) + SIM_CMD_BUDGET;
@@ -174,72 +148,25 @@ static int cmd(struct sim_engine *e, unsigned op, unsigned dir, uint32_t index, 
 	return -ETIMEDOUT;
 }
 
-/* ---- replay window ring <-> the API's bitmap (bit i: number top - i) */
-
-static uint64_t *ring_word(uint64_t *ring, uint32_t nw, uint64_t s)
+static bool bkt_holds(void *ctx, uint32_t i, unsigned t, uint32_t b, unsigned w)
 {
-	return &ring[(s >> 6) & (nw - 1)];
+	struct sim_engine *e = ctx;
+	struct sim_sa *sa = &e->sas[e->nsa + i];
+
+	return sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w;
 }
 
-static void ring_init(uint64_t *ring, uint32_t nw, uint64_t top)
+static void sa_event(void *ctx, unsigned dir, uint32_t index, enum ipx_event_type type)
 {
-	uint32_t b = top & 63;
+	struct sim_engine *e = ctx;
 
-	for (uint32_t i = 0; i < nw; i++)
-		ring[i] = ~0ull;
-	*ring_word(ring, nw, top) &= b == 63 ? ~0ull : (2ull << b) - 1;
+	ev_push(e, &e->sas[dir * e->nsa + index], type);
 }
 
-static void ring_import(uint64_t *ring, uint32_t nw, uint64_t top, uint32_t window,
-			const uint64_t *bitmap)
-{
-	ring_init(ring, nw, top);
-	for (uint32_t i = 0; i < window && i <= top; i++) {
-		uint64_t s = top - i, bit = 1ull << (s & 63);
-
-		if (bitmap[i / 64] & (1ull << (i % 64)))
-			*ring_word(ring, nw, s) |= bit;
-		else
-			*ring_word(ring, nw, s) &= ~bit;
-	}
-}
-
-static void ring_export(const uint64_t *ring, uint32_t nw, uint64_t top, uint32_t window,
-			uint64_t *bitmap)
-{
-	memset(bitmap, 0, IPX_REPLAY_WINDOW_MAX / 8);
-	for (uint32_t i = 0; i < window && i <= top; i++) {
-		uint64_t s = top - i;
-
-		if (ring[(s >> 6) & (nw - 1)] & (1ull << (s & 63)))
-			bitmap[i / 64] |= 1ull << (i % 64);
-	}
-	for (uint32_t i = (uint32_t)(top + 1 < window ? top + 1 : window); i < window; i++)
-		bitmap[i / 64] |= 1ull << (i % 64);
-}
-
-static int win_write(struct sim_engine *e, uint32_t index, const uint64_t *ring)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-
-	for (uint32_t r = 0; r < e->nw; r++)
-		put(stg, IPX_F_WIN_WORD + 2 * r, IPX_F_WIN_LSB, 64, ring[r]);
-	int ret = stg_write(e, stg, 0, 2 * e->nw);
-
-	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_WIN, IPX_DIR_IN, index, 0);
-}
-
-static int win_read(struct sim_engine *e, uint32_t index, uint64_t *ring)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-	int ret = cmd(e, IPX_CMD_READ_WIN, IPX_DIR_IN, index, 0);
-
-	if (ret == 0)
-		ret = stg_read(e, stg, 0, 2 * e->nw);
-	for (uint32_t r = 0; ret == 0 && r < e->nw; r++)
-		ring[r] = get(stg, IPX_F_WIN_WORD + 2 * r, IPX_F_WIN_LSB, 64);
-	return ret;
-}
+static const struct sat_ops sim_sat_ops = {
+	.stg_write = stg_write, .stg_read = stg_read, .cmd = cmd,
+	.bkt_holds = bkt_holds, .event = sa_event,
+};
 
 /* ---- events */
 
@@ -267,13 +194,13 @@ static void ev_collect(struct sim_engine *e)
 			uint32_t v;
 
 			if (reg_rd(e, d ? IPX_REG_EVENT_IN : IPX_REG_EVENT_OUT, &v) < 0 ||
-			    !get(&v, 0, IPX_F_EV_VALID_LSB, 1))
+			    !sat_get(&v, 0, IPX_F_EV_VALID_LSB, 1))
 				break;
-			uint32_t idx = (uint32_t)get(&v, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
+			uint32_t idx = (uint32_t)sat_get(&v, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
 			struct sim_sa *sa = idx < e->nsa ? &e->sas[d * e->nsa + idx] : NULL;
 
 			ev_push(e, sa && sa->used ? sa : NULL,
-				(enum ipx_event_type)get(&v, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
+				(enum ipx_event_type)sat_get(&v, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
 		}
 	}
 }
@@ -291,8 +218,7 @@ static void sim_close(void *priv)
 		OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
 	free(e->sas);
 	free(e->device);
-	free(e->bkt[0]);
-	free(e->bkt[1]);
+	sat_free(&e->sat);
 	free(e->obuf);
 	free(e->sent);
 	free(e);
@@ -346,18 +272,12 @@ static int sim_open(const struct ipx_engine_config *cfg, void **priv)
 	if (cfg->max_sas && cfg->max_sas < e->nsa)
 		e->nsa = cfg->max_sas;  /* use fewer, never more */
 	e->wmax = wmax;
-	e->nw = 1;
-	while (e->nw < wmax / 64 + 1)
-		e->nw <<= 1;
-	e->bkt_bits = 0;
-	while ((1u << (e->bkt_bits + 2)) < nsa)
-		e->bkt_bits++;
-	ret = -ENOMEM;
+	ret = sat_init(&e->sat, &sim_sat_ops, e, nsa, e->nsa, wmax);
 	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
-	e->bkt[0] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
-	e->bkt[1] = calloc((size_t)IPX_SPI_WAYS << e->bkt_bits, sizeof(uint32_t));
 	e->obuf = malloc(SIM_OBUF);
-	if (!e->sas || !e->bkt[0] || !e->bkt[1] || !e->obuf)
+	if (ret == 0 && (!e->sas || !e->obuf))
+		ret = -ENOMEM;
+	if (ret < 0)
 		goto fail;
 	parse_device(e->hw, cfg->device);
 	e->deadline_ms = cfg->deadline_ms ? cfg->deadline_ms : 50;
@@ -403,162 +323,9 @@ static struct sim_sa *get_sa(struct sim_engine *e, uint32_t h)
 static uint32_t sim_lookup(void *priv, uint32_t spi)
 {
 	struct sim_engine *e = priv;
+	uint32_t i = sat_lookup(&e->sat, spi);
 
-	if (!spi)
-		return IPX_SA_NONE;
-	for (unsigned t = 0; t < 2; t++) {
-		uint32_t b = simk_spi_hash(spi, t, e->bkt_bits);
-
-		for (unsigned w = 0; w < IPX_SPI_WAYS; w++) {
-			if (e->bkt[t][b * IPX_SPI_WAYS + w] != spi)
-				continue;
-			for (uint32_t i = 0; i < e->nsa; i++) {
-				struct sim_sa *sa = &e->sas[e->nsa + i];
-
-				if (sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
-					return e->nsa + i;
-			}
-		}
-	}
-	return IPX_SA_NONE;
-}
-
-static int bkt_write(struct sim_engine *e, unsigned t, uint32_t b)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-
-	for (unsigned w = 0; w < IPX_SPI_WAYS; w++) {
-		uint32_t spi = e->bkt[t][b * IPX_SPI_WAYS + w], idx = 0;
-
-		for (uint32_t i = 0; spi && i < e->nsa; i++) {
-			struct sim_sa *sa = &e->sas[e->nsa + i];
-
-			if (sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w)
-				idx = i;
-		}
-		put(stg, IPX_F_BKT_SPI_WORD + 2 * w, IPX_F_BKT_SPI_LSB, IPX_F_BKT_SPI_W, spi);
-		put(stg, IPX_F_BKT_SA_WORD + 2 * w, IPX_F_BKT_SA_LSB, IPX_F_BKT_SA_W, idx);
-	}
-	int ret = stg_write(e, stg, 0, 2 * IPX_SPI_WAYS);
-
-	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_BKT, IPX_DIR_IN, b, t);
-}
-
-static int cfg_write(struct sim_engine *e, const struct sim_sa *sa, bool valid)
-{
-	const struct ipx_sa_params *p = &sa->p;
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-
-	if (valid) {
-		PUT(stg, CFG_VALID, 1);
-		PUT(stg, CFG_CIPHER, p->cipher);
-		PUT(stg, CFG_ESN, p->esn);
-		PUT(stg, CFG_UDP, p->encap_sport != 0);
-		PUT(stg, CFG_DF, p->df);
-		PUT(stg, CFG_TTL, p->ttl ? p->ttl : IPX_DEFAULT_TTL);
-		PUT(stg, CFG_WINDOW, p->dir == IPX_DIR_IN ? p->replay_window : 0);
-		PUT(stg, CFG_SPI, p->spi);
-		PUT(stg, CFG_SALT, ipx_ld32(p->key + p->key_len - 4));
-		if (p->src.family == AF_INET)
-			PUT(stg, CFG_SRC, ipx_ld32(p->src.a));
-		if (p->dst.family == AF_INET)
-			PUT(stg, CFG_DST, ipx_ld32(p->dst.a));
-		PUT(stg, CFG_SPORT, p->encap_sport);
-		PUT(stg, CFG_DPORT, p->encap_dport);
-		PUT(stg, CFG_SOFT_BYTES, p->soft.bytes);
-		PUT(stg, CFG_SOFT_PKTS, p->soft.packets);
-		PUT(stg, CFG_HARD_BYTES, p->hard.bytes);
-		PUT(stg, CFG_HARD_PKTS, p->hard.packets);
-	}
-	int ret = stg_write(e, stg, 0, 16);
-
-	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_CFG, sa->dir, sa->index, 0);
-}
-
-struct hw_state {
-	uint64_t seq, packets, bytes;
-	bool exhausted, warned, soft, hard;
-};
-
-static int state_write(struct sim_engine *e, const struct sim_sa *sa, const struct hw_state *s)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-
-	PUT(stg, ST_SEQ, s->seq);
-	PUT(stg, ST_PACKETS, s->packets);
-	PUT(stg, ST_BYTES, s->bytes);
-	PUT(stg, ST_SEQ_EXHAUSTED, s->exhausted);
-	PUT(stg, ST_SEQ_WARNED, s->warned);
-	PUT(stg, ST_SOFT_EXPIRED, s->soft);
-	PUT(stg, ST_HARD_EXPIRED, s->hard);
-	int ret = stg_write(e, stg, IPX_F_ST_SEQ_WORD, 7);
-
-	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_STATE, sa->dir, sa->index, 0);
-}
-
-static int state_read(struct sim_engine *e, const struct sim_sa *sa, struct hw_state *s)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-	int ret = cmd(e, IPX_CMD_READ_STATE, sa->dir, sa->index, 0);
-
-	if (ret == 0)
-		ret = stg_read(e, stg, IPX_F_ST_SEQ_WORD, 7);
-	if (ret < 0)
-		return ret;
-	s->seq = GET(stg, ST_SEQ);
-	s->packets = GET(stg, ST_PACKETS);
-	s->bytes = GET(stg, ST_BYTES);
-	s->exhausted = GET(stg, ST_SEQ_EXHAUSTED);
-	s->warned = GET(stg, ST_SEQ_WARNED);
-	s->soft = GET(stg, ST_SOFT_EXPIRED);
-	s->hard = GET(stg, ST_HARD_EXPIRED);
-	return 0;
-}
-
-static int ctr_write(struct sim_engine *e, const struct sim_sa *sa, const uint64_t *drops)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-
-	for (unsigned s = 0; s < 16; s++)
-		put(stg, IPX_F_CTR_DROPS_WORD + 2 * s, IPX_F_CTR_DROPS_LSB, 64,
-		    s < IPX_ST__COUNT && drops ? drops[s] : 0);
-	int ret = stg_write(e, stg, IPX_F_CTR_DROPS_WORD, 32);
-
-	return ret < 0 ? ret : cmd(e, IPX_CMD_WRITE_CTR, sa->dir, sa->index, 0);
-}
-
-static int ctr_read(struct sim_engine *e, const struct sim_sa *sa, uint64_t *drops)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-	int ret = cmd(e, IPX_CMD_READ_CTR, sa->dir, sa->index, 0);
-
-	if (ret == 0)
-		ret = stg_read(e, stg, IPX_F_CTR_DROPS_WORD, 32);
-	for (unsigned s = 0; ret == 0 && s < IPX_ST__COUNT; s++)
-		drops[s] = get(stg, IPX_F_CTR_DROPS_WORD + 2 * s, IPX_F_CTR_DROPS_LSB, 64);
-	return ret;
-}
-
-static int keys_write(struct sim_engine *e, const struct sim_sa *sa, const uint8_t *key,
-		      unsigned key_bytes)
-{
-	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-	struct simk k;
-	int ret = simk_prepare(key, key_bytes, &k);
-
-	for (unsigned s = 0; ret == 0 && s < IPX_KEY_SLOTS; s++) {
-		for (unsigned i = 0; i < 4; i++)
-			stg[IPX_F_KEY_WORD + 3 - i] = ipx_ld32(k.slot[s] + 4 * i);
-		ret = stg_write(e, stg, IPX_F_KEY_WORD, 4);
-		if (ret == 0)
-			ret = cmd(e, IPX_CMD_WRITE_KEY, sa->dir, sa->index, s);
-	}
-	simk_wipe(&k);
-	OPENSSL_cleanse(stg, sizeof(stg));
-	/* no key material left in the staging registers either */
-	if (ret == 0)
-		ret = stg_write(e, stg, IPX_F_KEY_WORD, 4);
-	return ret;
+	return i == IPX_SA_NONE ? IPX_SA_NONE : e->nsa + i;
 }
 
 static void forget(struct sim_sa *sa)
@@ -570,10 +337,10 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 {
 	struct sim_engine *e = priv;
 	struct sim_sa *sa = NULL;
-	uint32_t base = p->dir == IPX_DIR_IN ? e->nsa : 0, i;
-	unsigned t = 0;
-	uint32_t b = 0;
-	int w = -1, ret;
+	uint32_t base = p->dir == IPX_DIR_IN ? e->nsa : 0, i, b = 0;
+	unsigned t = 0, w = 0;
+	uint64_t seq;
+	int ret;
 
 	if (fault_noticed(e))
 		return -EIO;
@@ -582,31 +349,9 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
 			return -EEXIST;
 		}
-		/* the emptier of the SPI's two buckets (no cuckoo moves) */
-		unsigned best = IPX_SPI_WAYS + 1;
-
-		for (unsigned tt = 0; tt < 2; tt++) {
-			uint32_t bb = simk_spi_hash(p->spi, tt, e->bkt_bits);
-			unsigned used = 0;
-			int free_w = -1;
-
-			for (unsigned ww = 0; ww < IPX_SPI_WAYS; ww++) {
-				if (e->bkt[tt][bb * IPX_SPI_WAYS + ww])
-					used++;
-				else if (free_w < 0)
-					free_w = (int)ww;
-			}
-			if (free_w >= 0 && used < best) {
-				best = used;
-				t = tt;
-				b = bb;
-				w = free_w;
-			}
-		}
-		if (w < 0) {
-			ipx_err("SA %08x: both SPI hash buckets full", p->spi);
-			return -ENOSPC;
-		}
+		ret = sat_bkt_place(&e->sat, p->spi, &t, &b, &w);
+		if (ret < 0)
+			return ret;
 	}
 	for (i = 0; i < e->nsa; i++)
 		if (!e->sas[base + i].used)
@@ -624,31 +369,13 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	OPENSSL_cleanse(sa->p.integ_key, sizeof(sa->p.integ_key));
 	memcpy(sa->p.key + p->key_len - 4, p->key + p->key_len - 4, 4);  /* salt */
 
-	struct hw_state st = { .seq = p->seq ? p->seq : 1 };
-	if (p->dir == IPX_DIR_IN)
-		st.seq -= 1;  /* the window's top: just below the first expected */
-	ret = keys_write(e, sa, p->key, p->key_len - 4u);
-	if (ret == 0)
-		ret = state_write(e, sa, &st);
+	ret = sat_install(&e->sat, sa->index, p, &seq);
 	if (ret == 0 && p->dir == IPX_DIR_IN) {
-		uint64_t ring[IPX_STAGING_WORDS / 2];
-
-		ring_init(ring, e->nw, st.seq);
-		ret = win_write(e, sa->index, ring);
-	}
-	if (ret == 0)
-		ret = ctr_write(e, sa, NULL);
-	if (ret == 0)
-		ret = cfg_write(e, sa, true);
-	if (ret == 0 && p->dir == IPX_DIR_IN) {
-		sa->used = true;  /* so that bkt_write finds its index */
+		sa->used = true;  /* so that the bucket write finds its index */
 		sa->bkt_t = (uint8_t)t;
 		sa->bkt_b = b;
 		sa->bkt_w = (uint8_t)w;
-		e->bkt[t][b * IPX_SPI_WAYS + (unsigned)w] = p->spi;
-		ret = bkt_write(e, t, b);
-		if (ret < 0)
-			e->bkt[t][b * IPX_SPI_WAYS + (unsigned)w] = 0;
+		ret = sat_bkt_insert(&e->sat, t, b, w, p->spi);
 	}
 	if (ret < 0) {
 		ipx_err("SA %08x: programming the pipeline failed: %s", p->spi, strerror(-ret));
@@ -657,12 +384,11 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 		return ret;
 	}
 	sa->used = true;
-	sa->seq_base = st.seq;
-	sa->last.seq = st.seq;
+	sa->seq_base = seq;
+	sa->last.seq = seq;
 	sa->last.replay_window = p->dir == IPX_DIR_IN ? p->replay_window : 0;
 	if (p->dir == IPX_DIR_IN)  /* nothing received yet: as ring_export says */
-		for (uint32_t k = (uint32_t)(st.seq + 1 < p->replay_window ? st.seq + 1
-									 : p->replay_window);
+		for (uint32_t k = (uint32_t)(seq + 1 < p->replay_window ? seq + 1 : p->replay_window);
 		     k < p->replay_window; k++)
 			sa->last.replay_bitmap[k / 64] |= 1ull << (k % 64);
 	*out = base + i;
@@ -680,90 +406,31 @@ static int sim_sa_delete(void *priv, uint32_t h)
 	if (fault_noticed(e)) {
 		/* the pipeline is not trusted; recover() clears its tables */
 		if (sa->dir == IPX_DIR_IN)
-			e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
+			e->sat.bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
 		forget(sa);
 		return 0;
 	}
-	ret = cfg_write(e, sa, false);
-	if (sa->dir == IPX_DIR_IN) {
-		e->bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
-		int r2 = bkt_write(e, sa->bkt_t, sa->bkt_b);
-
-		if (ret == 0)
-			ret = r2;
-	}
-	int r3 = cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
-
-	if (ret == 0)
-		ret = r3;
+	ret = sat_remove(&e->sat, sa->dir, sa->index, sa->bkt_t, sa->bkt_b, sa->bkt_w);
 	forget(sa);
 	return ret;
-}
-
-static void check_lifetime(struct sim_engine *e, struct sim_sa *sa, struct hw_state *st)
-{
-	const struct ipx_sa_params *p = &sa->p;
-
-	if (!st->soft && ((p->soft.bytes && st->bytes >= p->soft.bytes) ||
-			  (p->soft.packets && st->packets >= p->soft.packets))) {
-		st->soft = true;
-		ev_push(e, sa, IPX_EV_SOFT_LIFETIME);
-	}
-	if (!st->hard && ((p->hard.bytes && st->bytes >= p->hard.bytes) ||
-			  (p->hard.packets && st->packets >= p->hard.packets))) {
-		st->hard = true;
-		ev_push(e, sa, IPX_EV_HARD_LIFETIME);
-	}
 }
 
 static int sim_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
 {
 	struct sim_engine *e = priv;
 	struct sim_sa *sa = get_sa(e, h);
-	int ret = 0;
 
 	if (!sa)
 		return -ENOENT;
 	if (fault_noticed(e))
 		return -EIO;
-	if (mask & IPX_UPD_ADDRS) {
-		if ((p->encap_sport == 0) != (p->encap_dport == 0))
-			return -EINVAL;
-		if (sa->dir == IPX_DIR_OUT &&
-		    (p->src.family != sa->p.dst.family || p->dst.family != sa->p.dst.family))
-			return -EINVAL;
-		sa->p.src = p->src;
-		sa->p.dst = p->dst;
-		sa->p.encap_sport = p->encap_sport;
-		sa->p.encap_dport = p->encap_dport;
-	}
-	if (mask & IPX_UPD_LIFETIME) {
-		sa->p.soft = p->soft;
-		sa->p.hard = p->hard;
-	}
-	if (mask & IPX_UPD_USER)
-		sa->p.user = p->user;
-	if (mask & (IPX_UPD_ADDRS | IPX_UPD_LIFETIME))
-		ret = cfg_write(e, sa, true);
-	if (ret == 0 && (mask & IPX_UPD_LIFETIME)) {
-		/* as the software engine: flags cleared, then checked again */
-		struct hw_state st;
-
-		ret = state_read(e, sa, &st);
-		if (ret == 0) {
-			st.soft = st.hard = false;
-			check_lifetime(e, sa, &st);
-			ret = state_write(e, sa, &st);
-		}
-	}
-	return ret;
+	return sat_update(&e->sat, sa->dir, sa->index, &sa->p, mask, p);
 }
 
 static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 {
 	struct sim_engine *e = priv;
 	struct sim_sa *sa = get_sa(e, h);
-	struct hw_state st;
 	int ret;
 
 	if (!sa)
@@ -775,29 +442,11 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 			out->seq = sa->seq_base + sa->handed;
 		return 0;
 	}
-	memset(out, 0, sizeof(*out));
-	ret = state_read(e, sa, &st);
-	if (ret == 0)
-		ret = ctr_read(e, sa, out->ctr.drops);
-	if (ret == 0 && sa->dir == IPX_DIR_IN) {
-		uint64_t ring[IPX_STAGING_WORDS / 2];
-
-		ret = win_read(e, sa->index, ring);
-		if (ret == 0)
-			ring_export(ring, e->nw, st.seq, sa->p.replay_window, out->replay_bitmap);
-	}
+	ret = sat_query(&e->sat, sa->dir, sa->index, &sa->p, out);
 	if (ret < 0)
 		return ret;
 	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
 		out->ctr.drops[s] += sa->host_drops[s];
-	out->seq = st.seq;
-	out->seq_exhausted = st.exhausted;
-	out->replay_window = sa->dir == IPX_DIR_IN ? sa->p.replay_window : 0;
-	out->ctr.packets = st.packets;
-	out->ctr.bytes = st.bytes;
-	out->soft_expired = st.soft;
-	out->hard_expired = st.hard;
-	out->seq_warned = st.warned;
 	/* bursts are synchronous: nothing is inside the pipeline now */
 	sa->last = *out;
 	sa->seq_base = out->seq;
@@ -809,43 +458,13 @@ static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *i
 {
 	struct sim_engine *e = priv;
 	struct sim_sa *sa = get_sa(e, h);
-	struct hw_state cur, st;
 	int ret;
 
 	if (!sa)
 		return -ENOENT;
 	if (fault_noticed(e))
 		return -EIO;
-	ret = state_read(e, sa, &cur);
-	if (ret < 0)
-		return ret;
-	if (sa->dir == IPX_DIR_OUT) {
-		uint64_t max = sa->p.esn ? UINT64_MAX : UINT32_MAX;
-
-		/* nonce safety: the counter the pipeline owns only moves forward */
-		if (in->seq < cur.seq || in->seq > max || in->seq == 0 ||
-		    (cur.exhausted && !in->seq_exhausted))
-			return -EINVAL;
-	} else if (in->replay_window != sa->p.replay_window) {
-		return -EINVAL;
-	}
-	st.seq = in->seq;
-	st.packets = in->ctr.packets;
-	st.bytes = in->ctr.bytes;
-	st.exhausted = sa->dir == IPX_DIR_OUT && in->seq_exhausted;
-	st.warned = in->seq_warned;
-	st.soft = in->soft_expired;
-	st.hard = in->hard_expired;
-	if (sa->dir == IPX_DIR_IN) {
-		uint64_t ring[IPX_STAGING_WORDS / 2];
-
-		ring_import(ring, e->nw, in->seq, sa->p.replay_window, in->replay_bitmap);
-		ret = win_write(e, sa->index, ring);
-	}
-	if (ret == 0)
-		ret = state_write(e, sa, &st);
-	if (ret == 0)
-		ret = ctr_write(e, sa, in->ctr.drops);
+	ret = sat_set_state(&e->sat, sa->dir, sa->index, &sa->p, in);
 	if (ret == 0) {
 		memset(sa->host_drops, 0, sizeof(sa->host_drops));
 		sa->last = *in;
@@ -1144,8 +763,7 @@ static int sim_recover(void *priv)
 	e->hw = fresh;
 	parse_device(e->hw, e->device);
 	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
-	memset(e->bkt[0], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
-	memset(e->bkt[1], 0, ((size_t)IPX_SPI_WAYS << e->bkt_bits) * sizeof(uint32_t));
+	sat_clear(&e->sat);
 	e->faulted = false;
 	e->inj_stall = e->inj_dma = e->inj_reset = false;
 	ipx_info("sim: recovered: a fresh pipeline, no SAs (%llu faults so far)",

@@ -12,6 +12,7 @@
 
 #include "Vesp_top.h"
 #include "espsim.h"
+#include "harness.h"
 
 namespace {
 
@@ -35,18 +36,6 @@ struct sink {
 	bool in_packet = false;
 };
 
-/* xorshift64* */
-struct rng {
-	uint64_t s = 1;
-	uint64_t next()
-	{
-		s ^= s >> 12;
-		s ^= s << 25;
-		s ^= s >> 27;
-		return s * 0x2545F4914F6CDD1Dull;
-	}
-};
-
 template <std::size_t W> void put_beat(VlWide<W> &w, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < 4; i++)
@@ -64,16 +53,11 @@ struct espsim {
 	source src[2];
 	sink snk[2];
 	unsigned sent[2] = { 0, 0 }, received[2] = { 0, 0 };
-	rng r;
+	harness::rng r;
 	unsigned in_pct = 0, out_pct = 0;
-	/* the AXI-Lite master: one access at a time */
-	bool wr = false, aw_done = false, w_done = false, b_done = false;
-	bool rd = false, ar_done = false, r_done = false;
-	uint32_t rdata = 0;
+	harness::axil_master axil;
 
-	espsim() : m(new Vesp_top(&ctx)) {}
-
-	bool chance(unsigned pct) { return pct && r.next() % 100 < pct; }
+	espsim() : m(new Vesp_top(&ctx)), axil(AXIL_PINS(m, s_axil_)) {}
 
 	void drive()
 	{
@@ -84,8 +68,8 @@ struct espsim {
 			bool last = false;
 			uint64_t tuser = 0;
 
-			s.valid = !s.q.empty() && !chance(in_pct);
-			snk[p].ready = !chance(out_pct);
+			s.valid = !s.q.empty() && !r.chance(in_pct);
+			snk[p].ready = !r.chance(out_pct);
 			if (s.valid) {
 				const pkt &h = s.q.front();
 
@@ -110,12 +94,7 @@ struct espsim {
 				m->m_axis_dec_tready = snk[p].ready;
 			}
 		}
-		m->s_axil_awvalid = wr && !aw_done;
-		m->s_axil_wvalid = wr && !w_done;
-		m->s_axil_wstrb = 0xf;
-		m->s_axil_bready = 1;
-		m->s_axil_arvalid = rd && !ar_done;
-		m->s_axil_rready = 1;
+		axil.drive();
 	}
 
 	void take(int p, bool in_fire, bool out_fire, const VlWide<4> &odata, unsigned okeep,
@@ -167,26 +146,13 @@ struct espsim {
 		unsigned ek = m->m_axis_enc_tkeep, dk = m->m_axis_dec_tkeep;
 		bool el = m->m_axis_enc_tlast, dl = m->m_axis_dec_tlast;
 		uint64_t eu = m->m_axis_enc_tuser, du = m->m_axis_dec_tuser;
-		bool awf = m->s_axil_awvalid && m->s_axil_awready;
-		bool wf = m->s_axil_wvalid && m->s_axil_wready;
-		bool bf = m->s_axil_bvalid && m->s_axil_bready;
-		bool arf = m->s_axil_arvalid && m->s_axil_arready;
-		bool rf = m->s_axil_rvalid && m->s_axil_rready;
-		uint32_t rdv = m->s_axil_rdata;
+		axil.sample();
 		m->clk = 1;
 		m->eval();
 		cycles++;
 		take(ESPSIM_ENC, ein, eout, ed, ek, el, eu);
 		take(ESPSIM_DEC, din, dout, dd, dk, dl, du);
-		aw_done |= awf;
-		w_done |= wf;
-		if (bf && wr)
-			b_done = true;
-		ar_done |= arf;
-		if (rf && rd) {
-			r_done = true;
-			rdata = rdv;
-		}
+		axil.update();
 	}
 };
 
@@ -216,37 +182,19 @@ void espsim_close(struct espsim *s)
 
 void espsim_stalls(struct espsim *s, uint64_t seed, unsigned in_pct, unsigned out_pct)
 {
-	s->r.s = seed ? seed : 1;
+	s->r.seed(seed);
 	s->in_pct = in_pct > 90 ? 90 : in_pct;
 	s->out_pct = out_pct > 90 ? 90 : out_pct;
 }
 
 int espsim_reg_write(struct espsim *s, uint32_t addr, uint32_t val)
 {
-	uint64_t budget = s->cycles + 1000;
-
-	s->m->s_axil_awaddr = addr;
-	s->m->s_axil_wdata = val;
-	s->wr = true;
-	s->aw_done = s->w_done = s->b_done = false;
-	while (!s->b_done && s->cycles < budget)
-		s->tick();
-	s->wr = false;
-	return s->b_done ? 0 : -ETIMEDOUT;
+	return s->axil.write(*s, addr, val);
 }
 
 int espsim_reg_read(struct espsim *s, uint32_t addr, uint32_t *val)
 {
-	uint64_t budget = s->cycles + 1000;
-
-	s->m->s_axil_araddr = addr;
-	s->rd = true;
-	s->ar_done = s->r_done = false;
-	while (!s->r_done && s->cycles < budget)
-		s->tick();
-	s->rd = false;
-	*val = s->rdata;
-	return s->r_done ? 0 : -ETIMEDOUT;
+	return s->axil.read(*s, addr, val);
 }
 
 int espsim_send(struct espsim *s, int port, const uint8_t *data, uint32_t len, uint64_t tuser)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "Vesp_kernel.h"
+#include "harness.h"
 #include "kernsim.h"
 
 namespace {
@@ -20,17 +21,6 @@ struct region {
 	uint64_t base;
 	size_t size;
 	std::unique_ptr<uint8_t[]> mem;
-};
-
-struct rng {
-	uint64_t s = 1;
-	uint64_t next()
-	{
-		s ^= s >> 12;
-		s ^= s << 25;
-		s ^= s >> 27;
-		return s * 0x2545F4914F6CDD1Dull;
-	}
 };
 
 /* one m_axi port's slave state */
@@ -57,18 +47,13 @@ struct kernsim {
 	std::vector<region> regions;
 	uint64_t next_dev = KERNSIM_DEV_BASE;
 	slave port[2];             // 0: gmem, 1: ctl
-	rng r;
+	harness::rng r;
 	unsigned rd_pct = 0, wr_pct = 0;
 	bool stall = false, dma_err = false;
 	kernsim_stats stats{};
-	/* the AXI-Lite master: one access at a time */
-	bool wr = false, aw_done = false, w_done = false, b_done = false;
-	bool rd = false, ar_done = false, r_done = false;
-	uint32_t rdata = 0;
+	harness::axil_master axil;
 
-	kernsim() : m(new Vesp_kernel(&ctx)) {}
-
-	bool chance(unsigned pct) { return pct && r.next() % 100 < pct; }
+	kernsim() : m(new Vesp_kernel(&ctx)), axil(AXIL_PINS(m, s_axi_control_)) {}
 
 	uint8_t *at(uint64_t a, size_t n)
 	{
@@ -105,10 +90,10 @@ struct kernsim {
 	{
 		for (int p = 0; p < 2; p++) {
 			slave &s = port[p];
-			s.arready = !stall && !s.rd && !chance(rd_pct);
-			s.rvalid = !stall && s.rd && !chance(rd_pct);
-			s.awready = !stall && !s.wr && !s.bpend && !chance(wr_pct);
-			s.wready = !stall && s.wr && !chance(wr_pct);
+			s.arready = !stall && !s.rd && !r.chance(rd_pct);
+			s.rvalid = !stall && s.rd && !r.chance(rd_pct);
+			s.awready = !stall && !s.wr && !s.bpend && !r.chance(wr_pct);
+			s.wready = !stall && s.wr && !r.chance(wr_pct);
 			s.bvalid = !stall && s.bpend;
 		}
 		slave &g = port[0], &c = port[1];
@@ -130,12 +115,7 @@ struct kernsim {
 		m->m_axi_ctl_wready = c.wready;
 		m->m_axi_ctl_bvalid = c.bvalid;
 		m->m_axi_ctl_bresp = c.bresp_err ? 2 : 0;
-		m->s_axi_control_awvalid = wr && !aw_done;
-		m->s_axi_control_wvalid = wr && !w_done;
-		m->s_axi_control_wstrb = 0xf;
-		m->s_axi_control_bready = 1;
-		m->s_axi_control_arvalid = rd && !ar_done;
-		m->s_axi_control_rready = 1;
+		axil.drive();
 	}
 
 	struct sampled {
@@ -239,26 +219,13 @@ struct kernsim {
 		c.wlast = m->m_axi_ctl_wlast;
 		c.wstrb = m->m_axi_ctl_wstrb;
 		get_w(c, m->m_axi_ctl_wdata);
-		bool awf = m->s_axi_control_awvalid && m->s_axi_control_awready;
-		bool wf = m->s_axi_control_wvalid && m->s_axi_control_wready;
-		bool bf = m->s_axi_control_bvalid && m->s_axi_control_bready;
-		bool arf = m->s_axi_control_arvalid && m->s_axi_control_arready;
-		bool rf = m->s_axi_control_rvalid && m->s_axi_control_rready;
-		uint32_t rdv = m->s_axi_control_rdata;
+		axil.sample();
 		m->ap_clk = 1;
 		m->eval();
 		cycles++;
 		take(port[0], g);
 		take(port[1], c);
-		aw_done |= awf;
-		w_done |= wf;
-		if (bf && wr)
-			b_done = true;
-		ar_done |= arf;
-		if (rf && rd) {
-			r_done = true;
-			rdata = rdv;
-		}
+		axil.update();
 	}
 
 	void reset(unsigned n)
@@ -296,37 +263,19 @@ void kernsim_close(struct kernsim *k)
 
 void kernsim_stalls(struct kernsim *k, uint64_t seed, unsigned rd_pct, unsigned wr_pct)
 {
-	k->r.s = seed ? seed : 1;
+	k->r.seed(seed);
 	k->rd_pct = rd_pct > 90 ? 90 : rd_pct;
 	k->wr_pct = wr_pct > 90 ? 90 : wr_pct;
 }
 
 int kernsim_reg_write(struct kernsim *k, uint32_t addr, uint32_t val)
 {
-	uint64_t budget = k->cycles + 1000;
-
-	k->m->s_axi_control_awaddr = addr;
-	k->m->s_axi_control_wdata = val;
-	k->wr = true;
-	k->aw_done = k->w_done = k->b_done = false;
-	while (!k->b_done && k->cycles < budget)
-		k->tick();
-	k->wr = false;
-	return k->b_done ? 0 : -ETIMEDOUT;
+	return k->axil.write(*k, addr, val);
 }
 
 int kernsim_reg_read(struct kernsim *k, uint32_t addr, uint32_t *val)
 {
-	uint64_t budget = k->cycles + 1000;
-
-	k->m->s_axi_control_araddr = addr;
-	k->rd = true;
-	k->ar_done = k->r_done = false;
-	while (!k->r_done && k->cycles < budget)
-		k->tick();
-	k->rd = false;
-	*val = k->rdata;
-	return k->r_done ? 0 : -ETIMEDOUT;
+	return k->axil.read(*k, addr, val);
 }
 
 uint64_t kernsim_alloc(struct kernsim *k, size_t size, void **host)
