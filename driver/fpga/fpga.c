@@ -36,6 +36,7 @@
 #include <ipsecfx/log.h>
 
 #include "../backend.h"
+#include "../hw_pkt.h"
 #include "../sa_table.h"
 #include "bus.h"
 #include "fpga.h"
@@ -665,11 +666,6 @@ static int fpga_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *
 
 /* ---- bursts */
 
-static bool bad_buffer(const struct ipx_pkt *pkt)
-{
-	return pkt->off > pkt->buf_len || pkt->len == 0 || pkt->len > pkt->buf_len - pkt->off;
-}
-
 static int grow(struct fpga_engine *e, unsigned n, size_t arena)
 {
 	if (n > e->rs_cap) {
@@ -707,12 +703,7 @@ static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, uns
 		uint64_t tuser = 0;
 
 		if (r == R_OUT) {
-			tuser = (uint64_t)e->sas[pkt->sa].index << IPX_F_TU_IN_SA_LSB |
-				(uint64_t)(pkt->off > 0xffff ? 0xffff : pkt->off)
-					<< IPX_F_TU_IN_HEADROOM_LSB |
-				(uint64_t)(pkt->buf_len - pkt->off > 0xffff ? 0xffff
-									  : pkt->buf_len - pkt->off)
-					<< (32 * IPX_F_TU_IN_TAILROOM_WORD + IPX_F_TU_IN_TAILROOM_LSB);
+			tuser = hwp_tuser_in(e->sas[pkt->sa].index, pkt);
 			/* the upper bound of the sequence numbers the card may use */
 			e->sas[pkt->sa].handed++;
 		}
@@ -765,11 +756,6 @@ static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, uns
 	return 0;
 }
 
-static unsigned tu(uint64_t v, unsigned lsb, unsigned w)
-{
-	return (unsigned)((v >> lsb) & ((1ull << w) - 1));
-}
-
 static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsigned r)
 {
 	unsigned idx[RING_N], k = 0;
@@ -794,7 +780,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 				rs->status = IPX_ST_BAD_SA;
 				continue;
 			}
-			if (bad_buffer(pkt)) {
+			if (hwp_bad_buffer(pkt)) {
 				rs->status = IPX_ST_MALFORMED;
 				continue;
 			}
@@ -802,7 +788,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 				rs->status = IPX_ST_TOO_BIG;
 				continue;
 			}
-		} else if (bad_buffer(pkt)) {
+		} else if (hwp_bad_buffer(pkt)) {
 			rs->status = IPX_ST_MALFORMED;
 			continue;
 		} else if (pkt->len > SLOT_BYTES) {
@@ -832,10 +818,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 	for (unsigned i = 0; i < n; i++) {
 		struct ipx_pkt *pkt = &pkts[i];
 		struct res *rs = &e->rs[i];
-		unsigned st = tu(rs->tuser, IPX_F_TU_OUT_STATUS_LSB, IPX_F_TU_OUT_STATUS_W);
-		unsigned sai = tu(rs->tuser, IPX_F_TU_OUT_SA_LSB, IPX_F_TU_OUT_SA_W);
-		unsigned eo = tu(rs->tuser, IPX_F_TU_OUT_ESP_OFF_LSB, IPX_F_TU_OUT_ESP_OFF_W);
-		uint32_t len = rs->len;
+		uint32_t sai = hwp_tuser_sa(rs->tuser);
 
 		if (r == R_IN) {
 			pkt->sa = IPX_SA_NONE;
@@ -853,35 +836,9 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 			pkt->status = IPX_ST_ENGINE_FAULT;
 			continue;
 		}
-		pkt->status = (uint16_t)st;
-		if (r == R_IN && st != IPX_ST_MALFORMED && st != IPX_ST_TOO_BIG &&
-		    st != IPX_ST_UNKNOWN_SPI) {
-			pkt->sa = sai < e->nsa ? e->hmap[IPX_DIR_IN][sai] : IPX_SA_NONE;
-			pkt->esp_off = (uint16_t)eo;
-		}
-		if (st != IPX_ST_OK)
-			continue;
-		if (r == R_OUT) {
-			/* outer headers in front of where the inner packet was */
-			uint32_t head = eo + IPX_ESP_HDR_LEN + 8;
-
-			if (pkt->off < head || len > pkt->buf_len - (pkt->off - head)) {
-				pkt->status = IPX_ST_ENGINE_FAULT;
-				continue;
-			}
-			pkt->off -= head;
-			pkt->esp_off = (uint16_t)eo;
-		} else {
-			uint32_t skip = eo + IPX_ESP_HDR_LEN + 8;
-
-			if (skip > pkt->len || len > pkt->buf_len - (pkt->off + skip)) {
-				pkt->status = IPX_ST_ENGINE_FAULT;
-				continue;
-			}
-			pkt->off += skip;
-		}
-		memcpy(pkt->buf + pkt->off, e->arena + rs->at, len);
-		pkt->len = len;
+		hwp_apply(pkt, r == R_OUT, rs->tuser,
+			  sai < e->nsa ? e->hmap[IPX_DIR_IN][sai] : IPX_SA_NONE, e->arena + rs->at,
+			  rs->len);
 	}
 	return (int)n;
 }

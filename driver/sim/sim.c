@@ -39,6 +39,7 @@
 #include <ipsecfx/log.h>
 
 #include "../backend.h"
+#include "../hw_pkt.h"
 #include "../sa_table.h"
 #include "sim.h"
 
@@ -546,16 +547,6 @@ static int drain(struct sim_engine *e, int port, uint64_t beats, unsigned n)
 	return 0;
 }
 
-static unsigned tu(uint64_t v, unsigned lsb, unsigned w)
-{
-	return (unsigned)((v >> lsb) & ((1ull << w) - 1));
-}
-
-static bool bad_buffer(const struct ipx_pkt *pkt)
-{
-	return pkt->off > pkt->buf_len || pkt->len > pkt->buf_len - pkt->off || pkt->len == 0;
-}
-
 static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int port)
 {
 	unsigned nsent = 0;
@@ -580,24 +571,19 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 				e->host_edrops[IPX_ST_BAD_SA]++;
 				continue;
 			}
-			if (sa && bad_buffer(pkt)) {
+			if (sa && hwp_bad_buffer(pkt)) {
 				pkt->status = IPX_ST_MALFORMED;
 				sa->host_drops[IPX_ST_MALFORMED]++;
 				continue;
 			}
-			if (bad_buffer(pkt)) {     /* no SA there: the pipeline says BAD_SA */
+			if (hwp_bad_buffer(pkt)) {     /* no SA there: the pipeline says BAD_SA */
 				pkt->status = IPX_ST_BAD_SA;
 				e->host_edrops[IPX_ST_BAD_SA]++;
 				continue;
 			}
-			tuser = (uint64_t)pkt->sa << IPX_F_TU_IN_SA_LSB |
-				(uint64_t)(pkt->off > 0xffff ? 0xffff : pkt->off)
-					<< IPX_F_TU_IN_HEADROOM_LSB |
-				(uint64_t)(pkt->buf_len - pkt->off > 0xffff ? 0xffff
-									  : pkt->buf_len - pkt->off)
-					<< (32 * IPX_F_TU_IN_TAILROOM_WORD + IPX_F_TU_IN_TAILROOM_LSB);
+			tuser = hwp_tuser_in(pkt->sa, pkt);
 		} else {
-			if (bad_buffer(pkt)) {
+			if (hwp_bad_buffer(pkt)) {
 				pkt->sa = IPX_SA_NONE;
 				pkt->esp_off = 0;
 				pkt->status = IPX_ST_MALFORMED;
@@ -623,47 +609,12 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 		uint32_t len = 0;
 		uint64_t tuser = 0;
 		int r = espsim_recv(e->hw, port, e->obuf, SIM_OBUF, &len, &tuser);
-		unsigned st = tu(tuser, IPX_F_TU_OUT_STATUS_LSB, IPX_F_TU_OUT_STATUS_W);
-		unsigned idx = tu(tuser, IPX_F_TU_OUT_SA_LSB, IPX_F_TU_OUT_SA_W);
-		unsigned eo = tu(tuser, IPX_F_TU_OUT_ESP_OFF_LSB, IPX_F_TU_OUT_ESP_OFF_W);
 
 		if (r < 0) {
 			pkt->status = IPX_ST_ENGINE_FAULT;
 			continue;
 		}
-		pkt->status = (uint16_t)st;
-		if (port == ESPSIM_DEC) {
-			pkt->sa = IPX_SA_NONE;
-			pkt->esp_off = 0;
-		}
-		if (port == ESPSIM_DEC && st != IPX_ST_MALFORMED && st != IPX_ST_TOO_BIG &&
-		    st != IPX_ST_UNKNOWN_SPI) {
-			pkt->sa = e->nsa + idx;
-			pkt->esp_off = (uint16_t)eo;
-		}
-		if (st != IPX_ST_OK)
-			continue;
-		if (port == ESPSIM_ENC) {
-			/* outer headers in front of where the inner packet was */
-			uint32_t head = eo + IPX_ESP_HDR_LEN + 8;
-
-			if (pkt->off < head || len > pkt->buf_len - (pkt->off - head)) {
-				pkt->status = IPX_ST_ENGINE_FAULT;
-				continue;
-			}
-			pkt->off -= head;
-			pkt->esp_off = (uint16_t)eo;
-		} else {
-			uint32_t skip = eo + IPX_ESP_HDR_LEN + 8;
-
-			if (skip > pkt->len || len > pkt->buf_len - (pkt->off + skip)) {
-				pkt->status = IPX_ST_ENGINE_FAULT;
-				continue;
-			}
-			pkt->off += skip;
-		}
-		memcpy(pkt->buf + pkt->off, e->obuf, len);
-		pkt->len = len;
+		hwp_apply(pkt, port == ESPSIM_ENC, tuser, e->nsa + hwp_tuser_sa(tuser), e->obuf, len);
 	}
 	ev_collect(e);
 	return (int)n;
