@@ -53,6 +53,7 @@ reap() {
 	for p in "$@"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 }
 cleanup() {
+	trap '' INT TERM   # the suite is over: no "interrupted" from here on
 	[ -s "$T/watchdog" ] && kill "$(cat "$T/watchdog")" 2>/dev/null
 	reap "${PIDS[@]}"
 	ip netns del $A 2>/dev/null
@@ -63,7 +64,8 @@ trap cleanup EXIT
 trap 'echo "not ok - interrupted (signal or the 4-minute watchdog)"; exit 1' INT TERM
 # a hung step must not hang the suite: after 4 minutes, stop with a failure.
 # (no stdio of ours in the watchdog: run.sh waits for whoever holds them)
-( exec </dev/null >/dev/null 2>&1; sleep 240 & echo $! >"$T/watchdog"; wait; kill -TERM $$ ) &
+# Only a sleep that ran out stops us; cleanup kills it on the way out.
+( exec </dev/null >/dev/null 2>&1; sleep 240 & echo $! >"$T/watchdog"; wait $! && kill -TERM $$ ) &
 PIDS+=($!)
 
 inA() { ip netns exec $A "$@"; }
