@@ -606,7 +606,7 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 	}
 	for (unsigned k = 0; k < nsent; k++) {
 		struct ipx_pkt *pkt = &pkts[e->sent[k]];
-		uint32_t len = 0;
+		uint32_t len = 0, sai;
 		uint64_t tuser = 0;
 		int r = espsim_recv(e->hw, port, e->obuf, SIM_OBUF, &len, &tuser);
 
@@ -614,7 +614,10 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 			pkt->status = IPX_ST_ENGINE_FAULT;
 			continue;
 		}
-		hwp_apply(pkt, port == ESPSIM_ENC, tuser, e->nsa + hwp_tuser_sa(tuser), e->obuf, len);
+		sai = hwp_tuser_sa(tuser);
+		/* an entry beyond the ones we use names no SA of ours */
+		hwp_apply(pkt, port == ESPSIM_ENC, tuser,
+			  sai < e->nsa ? e->nsa + sai : IPX_SA_NONE, e->obuf, len);
 	}
 	ev_collect(e);
 	return (int)n;
