@@ -15,6 +15,10 @@
 #   BENCH_SECONDS (default 5) per measurement, BENCH_ROUNDS (default 3)
 #   BENCH_QUICK=1: only veth, ipsecfxd, the full dp_static tunnel and strongSwan
 #   BENCH_VARIANTS="veth ipsecfxd ...": exactly these (veth is always measured)
+#   BENCH_KEEP=DIR: keep the configurations, logs and stats files there
+#   BENCH_CC=cubic: iperf3's TCP congestion control for every variant (default:
+#     the system's, net.ipv4.tcp_congestion_control; see docs/dataplane.md on
+#     how much BBR's pacing sets the figures here)
 #
 #   ns A  10.1.0.1 -- ipx0 -- ipsecfxd  -- vA 192.0.2.1 == vB 192.0.2.2 -- ipsecfxd  -- ipx0 -- 10.2.0.1  ns B
 #   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
@@ -59,6 +63,7 @@ reap() {
 }
 cleanup() {
 	reap "${PIDS[@]}"
+	[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp -r "$T"/. "$BENCH_KEEP"/
 	for n in $A $B $C $D; do ip netns del $n 2>/dev/null; done
 	rm -rf "$T"
 }
@@ -108,7 +113,8 @@ iperf() {
 	ip netns exec $y nice -n 10 iperf3 -s -1 -B $srv >/dev/null 2>&1 &
 	spid=$!
 	sleep 0.3
-	out=$(ip netns exec $x timeout $((SECS + 20)) nice -n 10 iperf3 -c $srv -B $cli -t $SECS -J 2>&1)
+	out=$(ip netns exec $x timeout $((SECS + 20)) nice -n 10 iperf3 -c $srv -B $cli -t $SECS -J \
+		${BENCH_CC:+-C "$BENCH_CC"} 2>&1)
 	reap $spid
 	$PY -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' \
 		<<<"$out" 2>/dev/null || echo 0
@@ -278,7 +284,8 @@ declare -A LABEL=(
 )
 declare -A RES
 
-echo "bench/tunnel: iperf3, 1 TCP stream, ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
+CC=${BENCH_CC:-$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null) (system default)}
+echo "bench/tunnel: iperf3, 1 TCP stream ($CC), ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
 for r in $(seq "$ROUNDS"); do
 	for v in "${VARIANTS[@]}"; do
 		case $v in
