@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	build-essential pkg-config git
+	build-essential make pkg-config git
 	libssl-dev libipsec-mb-dev libevent-dev libcyaml-dev libyaml-dev
 	libjansson-dev libpcap-dev libmnl-dev libcmocka-dev
 	# fuzzing (libFuzzer) and the sanitizer runtime
