@@ -375,9 +375,9 @@ EOF
 		sleep 0.1
 	done
 	if [ -n "$dead" ]; then
-		secs=$(echo "$dead - $t0" | bc)
+		secs=$(awk -v a="$t0" -v b="$dead" 'BEGIN { printf "%.1f", b - a }')
 		# interval 1 s x (retries 3 + 2) + the tick
-		if [ "$(echo "$secs <= 6.5" | bc)" = 1 ]; then
+		if awk -v s="$secs" 'BEGIN { exit !(s <= 6.5) }'; then
 			tap_ok "liveness: peer killed, declared dead after $secs s (liveness 1s x 3 retries: at most 5 s + 1 s tick)"
 		else
 			tap_fail "liveness: declared dead after $secs s, more than 6.5 s"
