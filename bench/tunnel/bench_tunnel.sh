@@ -17,8 +17,8 @@
 #   BENCH_VARIANTS="veth ipsecfxd ...": exactly these (veth is always measured)
 #   BENCH_KEEP=DIR: keep the configurations, logs and stats files there
 #   BENCH_CC=cubic: iperf3's TCP congestion control for every variant (default:
-#     the system's, net.ipv4.tcp_congestion_control; see docs/dataplane.md on
-#     how much BBR's pacing sets the figures here)
+#     the system's, net.ipv4.tcp_congestion_control; docs/dataplane.md has what
+#     was seen here with BBR and with cubic)
 #
 #   ns A  10.1.0.1 -- ipx0 -- ipsecfxd  -- vA 192.0.2.1 == vB 192.0.2.2 -- ipsecfxd  -- ipx0 -- 10.2.0.1  ns B
 #   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
@@ -285,7 +285,7 @@ declare -A LABEL=(
 declare -A RES
 
 CC=${BENCH_CC:-$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null) (system default)}
-echo "bench/tunnel: iperf3, 1 TCP stream ($CC), ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
+echo "bench/tunnel: iperf3, 1 TCP stream, congestion control $CC, ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
 for r in $(seq "$ROUNDS"); do
 	for v in "${VARIANTS[@]}"; do
 		case $v in
