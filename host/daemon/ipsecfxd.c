@@ -220,6 +220,13 @@ static void io_child_moved(void *ctx, struct child_sa *c)
 	ipx_dp_child_update(d->dp, c->dp_child, IPX_DP_UPD_PEER, &p);
 }
 
+static void io_spi_expect(void *ctx, uint32_t spi, bool on)
+{
+	struct ipxd *d = ctx;
+
+	ipx_dp_expect_spi(d->dp, spi, on);
+}
+
 static void io_keepalive(void *ctx, const struct sockaddr_storage *local,
 			 const struct sockaddr_storage *remote)
 {
@@ -913,6 +920,7 @@ int main(int argc, char **argv)
 	io.child_retire = io_child_retire;
 	io.child_moved = io_child_moved;
 	io.keepalive = io_keepalive;
+	io.spi_expect = io_spi_expect;
 	io.event = io_event;
 	d.ike = ike_mgr_new(d.base, d.eng, &io, d.cfg);
 	if (!d.ike)

@@ -10,6 +10,9 @@
  *   ipx_dp_set_callbacks(dp, &cb)         IKE datagrams, acquires, engine
  *                                         events come back through these
  *   ipx_dp_ike_send(dp, &local, &remote, msg, len)
+ *   ipx_dp_expect_spi(dp, spi, true)      an inbound SPI offered, its SA
+ *                                         not installed yet (and false
+ *                                         once it is, or never will be)
  *   -- IKE_AUTH / CREATE_CHILD_SA done: the daemon adds both ESP SAs to the
  *      engine itself (ipx_sa_add), then:
  *   ipx_dp_child_add(dp, &params, &child) SPD entries, routes, SA map
@@ -183,6 +186,7 @@ struct ipx_dp_stats {
 	uint64_t esp_tx_packets, esp_tx_bytes;  /* ESP packets sent (ESP bytes) */
 	uint64_t esp_tx_calls, esp_tx_gso;      /* sendmmsg calls; UDP GSO runs */
 	uint64_t esp_rx_packets, esp_rx_bytes;  /* ESP packets handed to the engine */
+	uint64_t esp_rx_held;                   /* held for an SA being negotiated */
 	uint64_t net_rx_calls, net_rx_gro;      /* recvmmsg calls; GRO datagrams */
 	uint64_t ike_rx, ike_tx, keepalive_rx, keepalive_tx;
 	uint64_t acquires;                      /* acquire callbacks made */
@@ -237,6 +241,17 @@ int ipx_dp_child_add(struct ipx_dp *dp, const struct ipx_dp_child_params *p,
 		     uint32_t *child);
 int ipx_dp_child_update(struct ipx_dp *dp, uint32_t child, unsigned mask,
 			const struct ipx_dp_child_params *p);
+#define IPX_DP_HOLD 64          /* ESP packets held for SAs being negotiated */
+#define IPX_DP_HOLD_MS 2000     /* ... each for at most this long */
+
+/* on: spi is an inbound SPI the daemon has offered in a request whose
+ * answer it has not processed yet.  The responder installs its SAs before
+ * it answers and may send on them at once: ESP for spi that comes first is
+ * held (at most IPX_DP_HOLD packets in all, each for IPX_DP_HOLD_MS;
+ * docs/dataplane.md) and decrypted once the SA is installed, instead of being
+ * dropped for an unknown SPI.  off: installed, or given up; what is still
+ * held for it is decrypted or dropped at the next burst. */
+int ipx_dp_expect_spi(struct ipx_dp *dp, uint32_t spi, bool on);
 /* Stop accepting packets decrypted by an earlier inbound SA of the child. */
 int ipx_dp_child_retire_in(struct ipx_dp *dp, uint32_t child, uint32_t sa_in);
 int ipx_dp_child_delete(struct ipx_dp *dp, uint32_t child);

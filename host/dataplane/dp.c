@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
 #include "dp_internal.h"
@@ -370,16 +371,180 @@ void dp_tx_flush(struct ipx_dp *dp)
 
 /* ---- inbound ------------------------------------------------------------------ */
 
+static int64_t loop_ms(struct ipx_dp *dp)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(dp->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* The outer addresses, SPI and sequence number of a received ESP packet
+ * (as the data plane hands it to the engine), every length checked: the
+ * packet failed before anything vouched for it.  -1: not readable. */
+static int outer_esp(const struct ipx_pkt *p, struct ipx_addr *src,
+		     struct ipx_addr *dst, uint32_t *spi, uint32_t *seq)
+{
+	const uint8_t *b = p->buf + p->off;
+	uint32_t len = p->len, hl, nh;
+
+	if (p->off > p->buf_len || len > p->buf_len - p->off || len < 20)
+		return -1;
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	if (b[0] >> 4 == 4) {
+		hl = (b[0] & 15) * 4u;
+		nh = b[9];
+		src->family = dst->family = AF_INET;
+		memcpy(src->a, b + 12, 4);
+		memcpy(dst->a, b + 16, 4);
+	} else if (b[0] >> 4 == 6 && len >= 40) {
+		hl = 40;
+		nh = b[6];
+		src->family = dst->family = AF_INET6;
+		memcpy(src->a, b + 8, 16);
+		memcpy(dst->a, b + 24, 16);
+	} else {
+		return -1;
+	}
+	if (nh == IPPROTO_UDP)
+		hl += 8;
+	else if (nh != IPPROTO_ESP)
+		return -1;          /* IPv6 extension headers: not worth it */
+	if (hl < 20 || len < hl + 8)
+		return -1;
+	*spi = ipx_ld32(b + hl);
+	*seq = ipx_ld32(b + hl + 4);
+	return 0;
+}
+
+/*
+ * RFC 4303 3.4.2: a packet for no SA is dropped and audited, with its SPI,
+ * addresses and sequence number.  One line a second at most (a flood of
+ * them must not flood the log); the lines in between are counted in the
+ * next one.
+ */
+static void audit_unknown_spi(struct ipx_dp *dp, const struct ipx_pkt *p)
+{
+	struct ipx_addr src, dst;
+	char sb[INET6_ADDRSTRLEN], db[INET6_ADDRSTRLEN], more[48] = "";
+	uint32_t spi, seq;
+	int64_t now = loop_ms(dp);
+
+	if (now >= dp->spi_audit_ms && now - dp->spi_audit_ms < 1000) {
+		dp->spi_audit_quiet++;
+		return;
+	}
+	if (outer_esp(p, &src, &dst, &spi, &seq) < 0)
+		return;
+	if (dp->spi_audit_quiet)
+		snprintf(more, sizeof(more), " (%llu more since the last line)",
+			 (unsigned long long)dp->spi_audit_quiet);
+	ipx_info("dataplane: ESP %s -> %s, SPI %08x seq %u: no such SA, dropped%s",
+		 dp_addr_str(&src, sb, sizeof(sb)), dp_addr_str(&dst, db, sizeof(db)),
+		 spi, seq, more);
+	dp->spi_audit_ms = now;
+	dp->spi_audit_quiet = 0;
+}
+
+/* ---- ESP that comes before its SA ------------------------------------------- */
+
+int ipx_dp_expect_spi(struct ipx_dp *dp, uint32_t spi, bool on)
+{
+	if (!on) {
+		if (map_get(&dp->expect, spi) != IPX_DP_CHILD_NONE) {
+			map_del(&dp->expect, spi);
+			dp->hold_replay = dp->nhold > 0;
+		}
+		return 0;
+	}
+	return map_put(&dp->expect, spi, 1);
+}
+
+static void hold_drop(struct ipx_dp *dp, struct ipx_pkt *p)
+{
+	dp->st.dec_drops[IPX_ST_UNKNOWN_SPI]++;
+	audit_unknown_spi(dp, p);
+	dp_pool_put(&dp->pool, p->buf);
+}
+
+/* Drop what has been held longer than IPX_DP_HOLD_MS. */
+static void hold_expire(struct ipx_dp *dp, int64_t now)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < dp->nhold; i++) {
+		if (now - dp->hold_ms[i] > IPX_DP_HOLD_MS) {
+			hold_drop(dp, &dp->hold[i]);
+			continue;
+		}
+		dp->hold[k] = dp->hold[i];
+		dp->hold_ms[k++] = dp->hold_ms[i];
+	}
+	dp->nhold = k;
+}
+
+/* Keep rx[i] (unknown SPI) when its SPI is expected, first held at
+ * first (now for a fresh packet) and not too long ago.  True: it is
+ * held, its buffer is the hold's. */
+static bool hold_pkt(struct ipx_dp *dp, struct ipx_pkt *p, int64_t first, int64_t now)
+{
+	struct ipx_addr src, dst;
+	uint32_t spi, seq;
+
+	if (!dp->expect.n || outer_esp(p, &src, &dst, &spi, &seq) < 0 ||
+	    map_get(&dp->expect, spi) == IPX_DP_CHILD_NONE || now - first > IPX_DP_HOLD_MS)
+		return false;
+	if (dp->nhold == IPX_DP_HOLD) {
+		hold_expire(dp, now);   /* make room */
+		if (dp->nhold == IPX_DP_HOLD)
+			return false;
+	}
+	dp->hold[dp->nhold] = *p;
+	dp->hold_ms[dp->nhold++] = first;
+	return true;
+}
+
+/* Held packets go in front of the burst (they came first): as many as
+ * there is room for; the rest at the next burst.  Returns how many. */
+static unsigned hold_replay(struct ipx_dp *dp)
+{
+	unsigned k;
+
+	if (!dp->hold_replay || !dp->nhold)
+		return 0;
+	hold_expire(dp, loop_ms(dp));   /* too old: dropped, SA or not */
+	k = dp->nhold;
+	if (k > DP_RX_MAX - dp->nrx)
+		k = DP_RX_MAX - dp->nrx;
+	if (!k) {
+		dp->hold_replay = dp->nhold > 0;
+		return 0;
+	}
+	memmove(&dp->rx[k], &dp->rx[0], dp->nrx * sizeof(dp->rx[0]));
+	memcpy(&dp->rx[0], dp->hold, k * sizeof(dp->rx[0]));
+	memcpy(dp->rx_held_ms, dp->hold_ms, k * sizeof(dp->hold_ms[0]));
+	dp->nhold -= k;
+	memmove(&dp->hold[0], &dp->hold[k], dp->nhold * sizeof(dp->hold[0]));
+	memmove(&dp->hold_ms[0], &dp->hold_ms[k], dp->nhold * sizeof(dp->hold_ms[0]));
+	dp->hold_replay = dp->nhold > 0;
+	dp->nrx += k;
+	return k;
+}
+
 void dp_rx_flush(struct ipx_dp *dp)
 {
 	unsigned *ok = dp->rxok;
-	unsigned n = dp->nrx, nok = 0;
+	unsigned n, nok = 0, nheld;
+	int64_t now = 0;
 
+	nheld = hold_replay(dp);
+	n = dp->nrx;
 	if (!n)
 		return;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = nheld; i < n; i++)
 		dp->st.esp_rx_bytes += dp->rx[i].len;
-	dp->st.esp_rx_packets += n;
+	dp->st.esp_rx_packets += n - nheld;
 	if (ipx_decrypt_burst(dp->eng, dp->rx, n) < 0) {
 		for (unsigned i = 0; i < n; i++) {
 			dp->rx[i].status = IPX_ST_ENGINE_FAULT;
@@ -393,12 +558,24 @@ void dp_rx_flush(struct ipx_dp *dp)
 		struct ipx_dp_flow f;
 		uint16_t st = p->status;
 
+		if (st == IPX_ST_UNKNOWN_SPI && dp->expect.n) {
+			if (!now)
+				now = loop_ms(dp);
+			if (hold_pkt(dp, p, i < nheld ? dp->rx_held_ms[i] : now, now)) {
+				if (i >= nheld)
+					dp->st.esp_rx_held++;
+				p->buf = NULL;
+				continue;
+			}
+		}
 		if (st != IPX_ST_OK) {
 			if (st >= IPX_ST__COUNT)
 				st = IPX_ST_ENGINE_FAULT;
 			dp->st.dec_drops[st]++;
 			if (c)
 				c->st.dec_drops[st]++;
+			if (st == IPX_ST_UNKNOWN_SPI)
+				audit_unknown_spi(dp, p);
 			continue;
 		}
 		if (!c) {
@@ -419,7 +596,8 @@ void dp_rx_flush(struct ipx_dp *dp)
 	}
 	tun_write_rx(dp, ok, nok);
 	for (unsigned i = 0; i < n; i++)
-		dp_pool_put(&dp->pool, dp->rx[i].buf);
+		if (dp->rx[i].buf)
+			dp_pool_put(&dp->pool, dp->rx[i].buf);
 	dp->nrx = 0;
 	drain_events(dp);
 }
@@ -718,6 +896,8 @@ void ipx_dp_close(struct ipx_dp *dp)
 	spd_free(&dp->spd);
 	free(dp->samap.key);
 	free(dp->samap.val);
+	free(dp->expect.key);
+	free(dp->expect.val);
 	free(dp->child);
 	free(dp->routes);
 	free(dp->addrs);
@@ -1186,6 +1366,7 @@ json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 	N("esp_tx_gso", st.esp_tx_gso);
 	N("esp_rx_packets", st.esp_rx_packets);
 	N("esp_rx_bytes", st.esp_rx_bytes);
+	N("esp_rx_held", st.esp_rx_held);
 	N("net_rx_calls", st.net_rx_calls);
 	N("net_rx_gro", st.net_rx_gro);
 	N("ike_rx", st.ike_rx);

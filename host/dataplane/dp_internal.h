@@ -162,6 +162,17 @@ struct ipx_dp {
 	struct ipx_dp_flow acq[DP_ACQ];
 	unsigned nacq;
 	struct { uint32_t hash; int64_t ms; } acq_seen[64];   /* last report, ms */
+	/* ESP for an SPI the daemon offered in a request whose answer has
+	 * not been processed yet (the responder may use the SA first) */
+	struct dp_samap expect;     /* SPI -> 1 */
+	struct ipx_pkt hold[IPX_DP_HOLD];
+	int64_t hold_ms[IPX_DP_HOLD];   /* when first held */
+	unsigned nhold;
+	bool hold_replay;           /* an expected SPI went: try them again */
+	int64_t rx_held_ms[DP_RX_MAX]; /* rx[i] came out of hold then; 0: fresh */
+	/* RFC 4303 3.4.2 audit of unknown SPIs: at most one line a second */
+	int64_t spi_audit_ms;
+	uint64_t spi_audit_quiet;   /* not logged since the last line */
 };
 
 /* net.c */

@@ -61,13 +61,30 @@ struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg)
 		free(c);
 		return NULL;
 	}
+	if (sa->mgr->io.spi_expect)
+		sa->mgr->io.spi_expect(sa->mgr->io.ctx, c->spi_in, true);
 	return c;
+}
+
+/* spi_in is installed, or never will be: no longer expected.  Once only
+ * (an installed child may outlive the IKE SA it was made in). */
+static void child_unexpect(struct child_sa *c)
+{
+	struct ike_mgr *m;
+
+	if (c->spi_settled)
+		return;
+	c->spi_settled = true;
+	m = c->ike ? c->ike->mgr : NULL;
+	if (m && m->io.spi_expect)
+		m->io.spi_expect(m->io.ctx, c->spi_in, false);
 }
 
 void ike_child_free(struct child_sa *c)
 {
 	if (!c)
 		return;
+	child_unexpect(c);
 	if (c->keys) {
 		ike_child_keys_wipe(c->keys);
 		free(c->keys);
@@ -636,6 +653,7 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		return -EIO;
 	}
 	c->installed = true;
+	child_unexpect(c);
 	ike_prop_choice_to_sa(&c->prop, NULL, 0, &pp);
 	ike_sa_log(sa, IPX_LOG_INFO,
 		   "Child SA %s %s: SPIs %08x in, %08x out, %s%s, %s%s === %s%s%s",

@@ -62,6 +62,7 @@ struct child_sa {
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
 	bool installed;
+	bool spi_settled;                 /* spi_in no longer expected (io.spi_expect) */
 	bool dp_owner;                    /* carries dp_child's outbound traffic */
 	bool rekeying;                    /* our CREATE_CHILD_SA rekey is in flight */
 	bool rekeyed;                     /* replaced: waiting for its Delete */
@@ -210,6 +211,10 @@ struct ike_io {
 	void (*child_retire)(void *ctx, struct child_sa *c);
 	/* The peer moved (NAT mapping change): c's outer addresses changed. */
 	void (*child_moved)(void *ctx, struct child_sa *c);
+	/* on: spi is an inbound SPI we offered and whose SA is not installed
+	 * yet (the peer may send on it before its answer reaches us); off:
+	 * installed, or given up. */
+	void (*spi_expect)(void *ctx, uint32_t spi, bool on);
 	/* One NAT-keepalive datagram (RFC 3948 2.3). */
 	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
 			  const struct sockaddr_storage *remote);

@@ -616,6 +616,111 @@ static void test_bad_esp(void **state)
 	assert_true(app_got("after"));
 }
 
+/* The responder installs its SAs before it answers and may send on them at
+ * once: ESP for an SPI we offered can come before our SA.  It is held and
+ * decrypted, in order, once the SA is there; ESP for an SPI nobody
+ * offered, or held too long, is dropped for an unknown SPI. */
+static void peer_send_text(uint32_t sa, const char *text)
+{
+	uint8_t inner[256];
+	uint32_t ilen = udp4(inner, "10.2.0.1", 2222, "10.1.0.1", 1111, text);
+
+	peer_send(sa, inner, ilen);
+}
+
+/* The daemon's side of an answer: a new SA pair (inbound with the peer's
+ * keys in), the child switched to it. */
+static void install_in(uint32_t spi_out, const struct ipx_sa_params *in)
+{
+	struct ipx_sa_params o;
+	struct ipx_dp_child_params cp = { 0 };
+
+	sa_pair(&o, spi_out, 4500, PEER_PORT);
+	cp.sa_out = add_sa(T.eng, &o, IPX_DIR_OUT);
+	cp.sa_in = add_sa(T.eng, in, IPX_DIR_IN);
+	cp.spi_out = spi_out;
+	cp.spi_in = in->spi;
+	assert_int_equal(ipx_dp_child_update(T.dp, T.child, IPX_DP_UPD_SAS, &cp), 0);
+}
+
+static void test_early_esp(void **state)
+{
+	struct ipx_sa_params i3, x, i4;
+	struct ipx_dp_stats st0, st;
+	uint32_t p3, px, p4;
+
+	(void)state;
+	NEED();
+	/* the peer's keys for the inbound SAs to come (the same keys as
+	 * ours: sa_pair draws them, so draw ours from the same params) */
+	sa_pair(&i3, 0x203, PEER_PORT, 4500);
+	p3 = add_sa(T.peng, &i3, IPX_DIR_OUT);
+	sa_pair(&x, 0x2ff, PEER_PORT, 4500);
+	px = add_sa(T.peng, &x, IPX_DIR_OUT);
+	ipx_dp_stats(T.dp, &st0);
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x203, true), 0);
+	peer_send_text(p3, "early-1");
+	pump();
+	peer_send_text(p3, "early-2");
+	peer_send_text(px, "nobody's");
+	pump();
+	assert_false(app_got("-"));
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.esp_rx_held, st0.esp_rx_held + 2);
+	assert_int_equal(st.dec_drops[IPX_ST_UNKNOWN_SPI],
+			 st0.dec_drops[IPX_ST_UNKNOWN_SPI] + 1);
+	/* the answer: the SA in the engine and the child, no longer expected */
+	install_in(0x103, &i3);
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x203, false), 0);
+	peer_send_text(p3, "next");
+	pump();
+	assert_true(app_got("early-1"));
+	assert_true(app_got("early-2"));
+	assert_true(app_got("next"));
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.esp_rx_packets, st0.esp_rx_packets + 4);
+	assert_int_equal(st.dec_drops[IPX_ST_UNKNOWN_SPI],
+			 st0.dec_drops[IPX_ST_UNKNOWN_SPI] + 1);
+
+	/* held longer than IPX_DP_HOLD_MS: dropped even though its SA came */
+	sa_pair(&i4, 0x204, PEER_PORT, 4500);
+	p4 = add_sa(T.peng, &i4, IPX_DIR_OUT);
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x204, true), 0);
+	peer_send_text(p4, "stale");
+	pump();
+	usleep((IPX_DP_HOLD_MS + 200) * 1000);
+	install_in(0x104, &i4);
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x204, false), 0);
+	peer_send_text(p4, "fresh");
+	pump();
+	assert_true(app_got("fresh"));
+	assert_false(app_got("-"));
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.esp_rx_held, st0.esp_rx_held + 3);
+	assert_int_equal(st.dec_drops[IPX_ST_UNKNOWN_SPI],
+			 st0.dec_drops[IPX_ST_UNKNOWN_SPI] + 2);
+
+	/* given up (the exchange failed): what is held goes */
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x2ff, true), 0);
+	peer_send_text(px, "orphan");
+	pump();
+	assert_int_equal(ipx_dp_expect_spi(T.dp, 0x2ff, false), 0);
+	peer_send_text(p4, "after");
+	pump();
+	assert_true(app_got("after"));
+	assert_false(app_got("-"));
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.dec_drops[IPX_ST_UNKNOWN_SPI],
+			 st0.dec_drops[IPX_ST_UNKNOWN_SPI] + 3);
+	{
+		json_t *j = ipx_dp_stats_json(T.dp);
+
+		assert_int_equal(json_integer_value(json_object_get(j, "esp_rx_held")),
+				 st.esp_rx_held);
+		json_decref(j);
+	}
+}
+
 static void test_stats_json(void **state)
 {
 	json_t *j, *c, *d;
@@ -674,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_rekey),
 		cmocka_unit_test(test_bad_esp),
 		cmocka_unit_test(test_stats_json),
+		cmocka_unit_test(test_early_esp),
 		cmocka_unit_test(test_delete_and_close),
 	};
 	int r = cmocka_run_group_tests(tests, setup, teardown);

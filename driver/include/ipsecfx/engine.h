@@ -220,7 +220,9 @@ int ipx_sa_set_state(struct ipx_engine *eng, uint32_t sa,
 uint32_t ipx_sa_lookup(struct ipx_engine *eng, uint32_t spi);
 
 /* Process n packets; every packet gets a status.  Returns the number of
- * packets processed (n) or a negative errno if the engine could not run. */
+ * packets processed (n) or a negative errno if the engine could not run.
+ * A packet that fails decryption as MALFORMED, TOO_BIG or UNKNOWN_SPI is
+ * left as it came (off, len and bytes): it may be submitted again. */
 int ipx_encrypt_burst(struct ipx_engine *eng, struct ipx_pkt *pkts, unsigned n);
 int ipx_decrypt_burst(struct ipx_engine *eng, struct ipx_pkt *pkts, unsigned n);
 
