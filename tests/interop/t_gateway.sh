@@ -16,6 +16,9 @@
 #   rekey     Child SA rekeys every 6 s under ping and iperf3, with a
 #             forced simultaneous rekey, IKE SA rekey and reauthentication:
 #             no ping lost, one SA pair left on both ends
+#   early     strongSwan sends on its new Child SA before its IKE_AUTH
+#             answer reaches us: the ESP is held, not dropped; ESP for an
+#             unknown SPI is dropped and audited
 #   pair      the same between two appliances (plain ESP, ESN, PFS), with
 #             simultaneous Child and IKE SA rekeys forced
 #   ts        narrowing both ways, two Child SAs, a port-restricted
@@ -36,7 +39,7 @@ if ! why=$(ix_need); then
 	exit 0
 fi
 trap ix_cleanup EXIT
-SECTIONS=${IX_SECTIONS:-nat liveness cookies rekey pair ts frag loss}
+SECTIONS=${IX_SECTIONS:-nat liveness cookies rekey early pair ts frag loss}
 PSK="0123456789abcdef0123456789abcdef"
 PY=/usr/bin/python3
 
@@ -71,6 +74,53 @@ start_ours() { # start_ours NS NAME: LASTPID is its process
 swan() {
 	mkdir -p "$IX_T/$1"
 	cat >"$IX_T/$1/swanctl.conf"
+}
+
+# The usual pair: ipsecfxd at 192.0.2.1 (connection sw, child lan) and
+# strongSwan at 192.0.2.2 (connection t, child c), PSK, one host on each
+# side (10.1.0.1 === 10.2.0.1), UDP-encapsulated ESP (kernel-libipsec).
+# ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
+ours_site() {
+	ours "$1" <<EOF
+${5:-}
+connections:
+  - name: sw
+    local_addrs: [192.0.2.1]
+    remote_addrs: [192.0.2.2]
+    psk: "$PSK"
+    proposals: [aes256gcm16-prfsha256-x25519]
+${4:-}
+    children:
+      - name: lan
+        local_ts: [10.1.0.1/32]
+        remote_ts: [10.2.0.1/32]
+        esp_proposals: [$2]
+${3:-}
+EOF
+}
+
+# swan_site NAME ESP [CHILD_LINES [CONN_LINES]]
+swan_site() {
+	local child=${3:+$'\n'$3}
+	swan "$1" <<EOF
+connections { t {
+    local_addrs = 192.0.2.2
+    remote_addrs = 192.0.2.1
+    version = 2
+    proposals = aes256gcm16-prfsha256-x25519
+    encap = yes
+${4:-}
+    local { auth = psk
+            id = 192.0.2.2 }
+    remote { auth = psk
+             id = 192.0.2.1 }
+    children { c { local_ts = 10.2.0.1/32
+                   remote_ts = 10.1.0.1/32
+                   esp_proposals = $2$child } } } }
+secrets { ike-1 { id-1 = 192.0.2.1
+                  id-2 = 192.0.2.2
+                  secret = "$PSK" } }
+EOF
 }
 
 start_swan() { # start_swan NS NAME
@@ -315,44 +365,15 @@ section_liveness() {
 echo "\$IPSECFX_EVENT \$IPSECFX_CONN \${IPSECFX_CHILD:-} \$IPSECFX_REMOTE \${IPSECFX_REMOTE_TS:-}" >>$IX_T/updown.out
 EOF
 	chmod +x "$IX_T/updown.sh"
-	ours A <<EOF
-retransmit_timeout: 0.5s
-retransmit_base: 1.2
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
+	ours_site A aes256gcm16 '' "\
     liveness_interval: 1s
     liveness_retries: 3
     liveness_action: restart
     updown: $IX_T/updown.sh
-    start_action: start
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16]
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = aes256gcm16 } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+    start_action: start" "\
+retransmit_timeout: 0.5s
+retransmit_base: 1.2"
+	swan_site B aes256gcm16
 	start_swan "$IX_NS_B" B
 	local spid=${IX_PIDS[-1]}
 	start_ours "$IX_NS_A" A
@@ -472,24 +493,7 @@ connections:
         remote_ts: [10.2.0.1/32]
         esp_proposals: [aes256gcm16]
 EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = aes256gcm16 } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+	swan_site B aes256gcm16
 	start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	local apid=$LASTPID
@@ -577,46 +581,16 @@ EOF
 
 section_rekey() {
 	fresh plain
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    ike_lifetime: 40s
-    reauth_interval: 48s
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16-x25519]
+	ours_site A aes256gcm16-x25519 "\
         rekey_time: 6s
         rand_time: 0
-        life_time: 30s
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    rekey_time = 0
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = aes256gcm16-x25519
+        life_time: 30s" "\
+    ike_lifetime: 40s
+    reauth_interval: 48s"
+	swan_site B aes256gcm16-x25519 "\
                    rekey_time = 6s
                    life_time = 30s
-                   rand_time = 0 } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+                   rand_time = 0" "    rekey_time = 0"
 	start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ! { ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; }; then
@@ -988,43 +962,14 @@ EOF
 
 section_loss() {
 	fresh plain
-	ours A <<EOF
-retransmit_timeout: 0.5s
-retransmit_tries: 8
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16]
+	ours_site A aes256gcm16 "\
         rekey_time: 4s
-        life_time: 20s
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = aes256gcm16
+        life_time: 20s" '' "\
+retransmit_timeout: 0.5s
+retransmit_tries: 8"
+	swan_site B aes256gcm16 "\
                    rekey_time = 8s
-                   life_time = 40s } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+                   life_time = 40s"
 	start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	ix_ike_loss "$IX_NS_B" 20
@@ -1056,6 +1001,75 @@ EOF
 		tap_fail "loss: strongSwan initiates through the loss"
 	fi
 	ix_ike_loss "$IX_NS_B" 0
+}
+
+# ---- ESP before the answer ----------------------------------------------------
+
+# strongSwan, answering an IKE_AUTH (here: our reauthentication), installs
+# its Child SA and sends on it before its answer reaches us.  Its first
+# answer is dropped, so our retransmission 1 s later fetches it: for that
+# second every ping reply comes on an SPI we offered but have no SA for
+# yet.  The data plane holds them (docs/dataplane.md) instead of dropping
+# them.  ESP for an SPI nobody offered is dropped, and audited with its SPI
+# (RFC 4303 3.4.2).
+section_early() {
+	fresh plain
+	ours_site A aes256gcm16-x25519 '' '' "retransmit_timeout: 1s"
+	swan_site B aes256gcm16-x25519 '' "    rekey_time = 0"
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	if ! { ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; }; then
+		tap_fail "early: tunnel up"
+		diag_logs A B
+		return
+	fi
+	# B's IKE on the NAT-T port (the non-ESP marker) goes nowhere for now
+	ip netns exec "$IX_NS_B" nft -f - <<EOF
+table inet early {
+	chain out {
+		type filter hook output priority 0;
+		udp sport 4500 @th,64,32 0 counter drop
+	}
+}
+EOF
+	ip netns exec "$IX_NS_A" ping -n -q -I 10.1.0.1 -c 200 -i 0.01 10.2.0.1 >"$IX_T/ping.out" 2>&1 &
+	local png=$!
+	sleep 0.3
+	ix_ctl A rekey sw --reauth >/dev/null
+	sleep 0.4
+	local lost_ike
+	lost_ike=$(ip netns exec "$IX_NS_B" nft list table inet early | awk '/counter/ {for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1)}')
+	ip netns exec "$IX_NS_B" nft delete table inet early
+	wait $png
+	local sent rcvd held unk ra
+	read -r sent rcvd < <(awk '/packets transmitted/ {print $1, $4}' "$IX_T/ping.out")
+	held=$(J A 's["dataplane"]["esp_rx_held"]')
+	unk=$(J A 's["dataplane"]["drops"]["decrypt"]["unknown_spi"]')
+	ra=$(J A 's["ike"]["reauths"]')
+	echo "early: strongSwan's answers dropped: ${lost_ike:-?}; ESP held: ${held:-?}; pings $rcvd of $sent back; unknown SPI drops ${unk:-?}" | tap_diag
+	if [ "${lost_ike:-0}" -ge 1 ] && [ "${ra:-0}" -ge 1 ] && [ "${held:-0}" -ge 10 ] &&
+	   [ "${unk:-1}" = 0 ] && [ "${sent:-0}" = 200 ] && [ "${rcvd:-0}" = 200 ]; then
+		tap_ok "early: strongSwan sent on its new Child SA a second before its IKE_AUTH answer reached us: $held ESP packets held, then decrypted; 200 of 200 pings back"
+	else
+		tap_fail "early: ESP before the IKE_AUTH answer (reauthenticated ${ra:-?}, held ${held:-?}, unknown SPI ${unk:-?}, pings ${rcvd:-?} of ${sent:-?})"
+		diag_logs A B
+	fi
+	# ESP for an SPI nobody offered: dropped, counted, one audit line
+	ip netns exec "$IX_NS_B" $PY -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.2", 0))
+for seq in range(1, 6):
+    s.sendto(struct.pack("!II", 0xdeadbeef, seq) + bytes(48), ("192.0.2.1", 4500))'
+	sleep 0.5
+	unk=$(J A 's["dataplane"]["drops"]["decrypt"]["unknown_spi"]')
+	if [ "${unk:-0}" = 5 ] && grep -q "ESP 192.0.2.2 -> 192.0.2.1, SPI deadbeef seq 1: no such SA, dropped" "$IX_T/A.log" &&
+	   back_within "$IX_NS_A" 10.1.0.1 10.2.0.1 5; then
+		tap_ok "early: ESP for an SPI nobody offered dropped (5 counted), audited with SPI and sequence number, the tunnel untouched"
+	else
+		tap_fail "early: unknown SPI (counted ${unk:-?})"
+		grep "no such SA" "$IX_T/A.log" | tap_diag
+	fi
 }
 
 for s in $SECTIONS; do
