@@ -68,6 +68,7 @@ struct place {
 	/* burst scratch */
 	struct ipx_pkt *sub;
 	uint32_t *idx;
+	uint8_t *where;          /* per packet of a burst: IPX_ON_* */
 	unsigned scap;
 };
 
@@ -459,6 +460,7 @@ static void place_close(void *priv)
 		free(pl->map[i].v);
 	free(pl->sub);
 	free(pl->idx);
+	free(pl->where);
 	free(pl);
 }
 
@@ -683,6 +685,11 @@ static int scratch(struct place *pl, unsigned n)
 	if (!ix)
 		return -ENOMEM;
 	pl->idx = ix;
+	uint8_t *w = realloc(pl->where, n);
+
+	if (!w)
+		return -ENOMEM;
+	pl->where = w;
 	pl->scap = n;
 	return 0;
 }
@@ -758,12 +765,11 @@ static int place_burst(struct place *pl, struct ipx_pkt *pkts, unsigned n, bool 
 	housekeeping(pl);
 	if (!n)
 		return 0;
+	/* grows to the largest burst once; no allocation after that */
 	ret = scratch(pl, n);
 	if (ret < 0)
 		return ret;
-	where = malloc(n);
-	if (!where)
-		return -ENOMEM;
+	where = pl->where;
 	for (unsigned i = 0; i < n; i++) {
 		if (enc) {
 			struct pl_sa *sa = get_sa(pl, pkts[i].sa);
@@ -810,7 +816,6 @@ static int place_burst(struct place *pl, struct ipx_pkt *pkts, unsigned n, bool 
 				where[i] = PL_SOFT_AGAIN;
 		ret = run_part(pl, pkts, n, PL_SOFT_AGAIN, enc, where);
 	}
-	free(where);
 	pull_events(pl, IPX_ON_SOFT);
 	if (pl->card_serving)
 		pull_events(pl, IPX_ON_CARD);
