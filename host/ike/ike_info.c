@@ -125,9 +125,24 @@ int ike_info_delete_ike(struct ikesa *sa)
 	if (!sa->rekeyed_by && sa->mgr->io.event)
 		sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-down");
 	/* the children stop now: no traffic on an SA being deleted (after a
-	 * rekey they live on in the new IKE SA already) */
-	while (sa->children)
-		ike_child_remove(sa, sa->children);
+	 * rekey they live on in the new IKE SA already).  After a
+	 * reauthentication, those whose place a child of the new IKE SA took
+	 * keep their inbound SA a moment longer there (IKE_CHILD_LINGER_S,
+	 * as after a Child SA rekey): a responder goes on sending on them
+	 * until our Delete reaches it. */
+	while (sa->children) {
+		struct child_sa *c = sa->children;
+		struct ikesa *to = sa->rekeyed_by;
+
+		if (to && to->state == IKE_ESTABLISHED && ike_child_linger(sa, c)) {
+			sa->children = c->next;
+			c->ike = to;
+			c->next = to->children;
+			to->children = c;
+			continue;
+		}
+		ike_child_remove(sa, c);
+	}
 	if (sa->out.w.buf) {
 		/* an exchange is in flight: the window is 1, so just go */
 		ike_sa_log(sa, IPX_LOG_INFO, "deleting the IKE SA without notice (exchange in flight)");
