@@ -204,20 +204,26 @@ static uint32_t flow_hash(const struct ipx_dp_flow *f)
 	       16777619u;
 }
 
+/* The event loop's cached time in ms (rate limits: a full second in ms,
+ * since whole seconds let two events a millisecond apart across a second
+ * boundary both through). */
+static int64_t loop_ms(struct ipx_dp *dp)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(dp->base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
 /* start_action=trap: tell the daemon, at most once a second per 5-tuple */
 static void no_policy(struct ipx_dp *dp, const struct ipx_dp_flow *f,
 		      uint32_t packets)
 {
-	struct timeval tv;
 	uint32_t h = flow_hash(f);
 	unsigned k = h % 64;
-	int64_t now;
+	int64_t now = loop_ms(dp);
 
 	dp->st.drops[IPX_DP_DROP_NO_POLICY] += packets;
-	event_base_gettimeofday_cached(dp->base, &tv);
-	/* a full second in ms: whole seconds let two packets a millisecond
-	 * apart across a second boundary both raise an acquire */
-	now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 	if (dp->acq_seen[k].hash == h && now - dp->acq_seen[k].ms < 1000 &&
 	    now >= dp->acq_seen[k].ms)
 		return;
@@ -370,14 +376,6 @@ void dp_tx_flush(struct ipx_dp *dp)
 }
 
 /* ---- inbound ------------------------------------------------------------------ */
-
-static int64_t loop_ms(struct ipx_dp *dp)
-{
-	struct timeval tv;
-
-	event_base_gettimeofday_cached(dp->base, &tv);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* The outer addresses, SPI and sequence number of a received ESP packet
  * (as the data plane hands it to the engine), every length checked: the
