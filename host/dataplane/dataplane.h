@@ -188,6 +188,7 @@ struct ipx_dp_stats {
 	uint64_t esp_rx_packets, esp_rx_bytes;  /* ESP packets handed to the engine */
 	uint64_t esp_rx_held;                   /* held for an SA being negotiated */
 	uint64_t net_rx_calls, net_rx_gro;      /* recvmmsg calls; GRO datagrams */
+	uint64_t net_rx_copied;     /* NAT-T datagrams copied, not received in place */
 	uint64_t ike_rx, ike_tx, keepalive_rx, keepalive_tx;
 	uint64_t acquires;                      /* acquire callbacks made */
 	uint64_t drops[IPX_DP_DROP__COUNT];

@@ -1367,6 +1367,7 @@ json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 	N("esp_rx_held", st.esp_rx_held);
 	N("net_rx_calls", st.net_rx_calls);
 	N("net_rx_gro", st.net_rx_gro);
+	N("net_rx_copied", st.net_rx_copied);
 	N("ike_rx", st.ike_rx);
 	N("ike_tx", st.ike_tx);
 	N("keepalive_rx", st.keepalive_rx);

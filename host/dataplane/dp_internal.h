@@ -23,6 +23,7 @@
 #define DP_RX_VLEN 32           /* datagrams per recvmmsg */
 #define DP_RX_MAX 512           /* packets per decrypt burst */
 #define DP_RX_BIG 65536         /* a UDP GRO datagram is at most 64 KiB */
+#define DP_RX_SEG_MIN 512       /* smallest GRO segment received in place */
 #define DP_TUN_BUF (GSO_VNET_LEN + 65536)
 #define DP_MAX_IN_SAS 4         /* inbound SAs per child during rekeys */
 #define DP_UDP_SEGS 64          /* UDP GSO segments per send */
@@ -57,6 +58,7 @@ struct dp_sock {
 	uint16_t port;            /* UDP port (host order); 0 for raw */
 	struct ipx_addr bound;    /* family 0: the wildcard */
 	bool gso, gro;            /* UDP_SEGMENT / UDP_GRO in use */
+	uint32_t rx_seg;          /* NAT-T: GRO segment size last seen, 0: none */
 	struct event *ev;
 };
 
@@ -145,6 +147,9 @@ struct ipx_dp {
 	struct sockaddr_storage rname[DP_RX_VLEN];
 	uint8_t rctl[DP_RX_VLEN][64];
 	uint8_t *rawbuf[DP_RX_VLEN]; /* pool buffers lent to a raw recvmmsg */
+	/* pool buffers lent to a NAT-T recvmmsg, an iovec each (net.c) */
+	uint8_t *scbuf[DP_RX_MAX];
+	struct iovec sciov[DP_RX_MAX];
 	uint32_t txlen[DP_TX_MAX];  /* inner lengths, for the counters */
 	unsigned rxok[DP_RX_MAX];   /* decrypted packets that passed */
 	/* sendmmsg state */

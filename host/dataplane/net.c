@@ -599,16 +599,42 @@ static uint32_t put_outer(uint8_t *at_end, uint32_t len, uint8_t proto,
 	}
 }
 
+/* ESP of len bytes received into the pool buffer b at DP_HEADROOM: the UDP
+ * and IP headers the socket took off are written in front of it and the
+ * packet joins the decrypt burst, which now owns b. */
+static void rx_esp_place(struct ipx_dp *dp, const struct ipx_dp_endpoint *local,
+			 const struct ipx_dp_endpoint *remote, uint8_t *b,
+			 uint32_t len)
+{
+	uint8_t *data = b + DP_HEADROOM;
+	uint32_t hl;
+
+	if (dp->nrx == DP_RX_MAX)
+		dp_rx_flush(dp);
+	ipx_st16(data - 8, remote->port);
+	ipx_st16(data - 6, local->port);
+	ipx_st16(data - 4, (uint16_t)(len + 8));
+	ipx_st16(data - 2, 0);
+	hl = put_outer(data - 8, len + 8, IPPROTO_UDP, &remote->addr, &local->addr);
+	dp->rx[dp->nrx++] = (struct ipx_pkt){ .buf = b, .buf_len = dp->pool.buf_size,
+					      .off = DP_HEADROOM - 8 - hl,
+					      .len = len + 8 + hl };
+}
+
+/* The largest datagram a pool buffer takes at DP_HEADROOM. */
+static uint32_t rx_cap(const struct ipx_dp *dp)
+{
+	return dp->pool.buf_size - DP_HEADROOM - DP_TAILROOM;
+}
+
+/* ESP at p, elsewhere than a pool buffer: copied into one. */
 static void rx_esp_udp(struct ipx_dp *dp, const struct ipx_dp_endpoint *local,
 		       const struct ipx_dp_endpoint *remote, const uint8_t *p,
 		       uint32_t len)
 {
-	uint8_t *b, *data;
-	uint32_t hl;
-	struct ipx_pkt *pkt;
+	uint8_t *b;
 
-	if (len + DP_HEADROOM + DP_TAILROOM > dp->pool.buf_size ||
-	    len + 8 > 0xffff - 40) {
+	if (len > rx_cap(dp) || len + 8 > 0xffff - 40) {
 		dp->st.drops[IPX_DP_DROP_TOO_BIG]++;
 		return;
 	}
@@ -619,16 +645,207 @@ static void rx_esp_udp(struct ipx_dp *dp, const struct ipx_dp_endpoint *local,
 		dp->st.drops[IPX_DP_DROP_NO_BUFFER]++;
 		return;
 	}
-	data = b + DP_HEADROOM;
-	memcpy(data, p, len);
-	ipx_st16(data - 8, remote->port);
-	ipx_st16(data - 6, local->port);
-	ipx_st16(data - 4, (uint16_t)(len + 8));
-	ipx_st16(data - 2, 0);
-	hl = put_outer(data - 8, len + 8, IPPROTO_UDP, &remote->addr, &local->addr);
-	pkt = &dp->rx[dp->nrx++];
-	*pkt = (struct ipx_pkt){ .buf = b, .buf_len = dp->pool.buf_size,
-				 .off = DP_HEADROOM - 8 - hl, .len = len + 8 + hl };
+	memcpy(b + DP_HEADROOM, p, len);
+	rx_esp_place(dp, local, remote, b, len);
+}
+
+/* One datagram (or GRO segment) of l bytes at p from a UDP socket.  b is
+ * the pool buffer p lies in at DP_HEADROOM, or NULL when p is elsewhere.
+ * Returns true when the data plane kept b. */
+static bool rx_udp_one(struct ipx_dp *dp, const struct dp_sock *s,
+		       const struct ipx_dp_endpoint *local,
+		       const struct ipx_dp_endpoint *remote, uint8_t *b,
+		       const uint8_t *p, uint32_t l)
+{
+	if (s->kind == DP_SOCK_IKE) {
+		dp_ike_up(dp, p, l, local, remote, false);
+		return false;
+	}
+	switch (dp_natt_classify(p, l)) {
+	case DP_NATT_IKE:
+		dp_ike_up(dp, p + NON_ESP_MARKER_LEN, l - NON_ESP_MARKER_LEN, local,
+			  remote, true);
+		break;
+	case DP_NATT_KEEPALIVE:
+		dp->st.keepalive_rx++;
+		break;
+	case DP_NATT_BAD:
+		dp->st.drops[IPX_DP_DROP_NOT_ESP]++;
+		break;
+	case DP_NATT_ESP:
+		if (b) {
+			rx_esp_place(dp, local, remote, b, l);
+			return true;
+		}
+		rx_esp_udp(dp, local, remote, p, l);
+		break;
+	}
+	return false;
+}
+
+/* A datagram of len bytes at p, GRO segments of seg bytes (0: one), none
+ * of it in a pool buffer. */
+static void rx_udp_copy(struct ipx_dp *dp, const struct dp_sock *s,
+			const struct ipx_dp_endpoint *local,
+			const struct ipx_dp_endpoint *remote, const uint8_t *p,
+			uint32_t len, uint32_t seg)
+{
+	if (!seg || seg > len)
+		seg = len;
+	if (len == 0) {
+		rx_udp_one(dp, s, local, remote, NULL, p, 0);
+		return;
+	}
+	for (uint32_t off = 0; off < len; off += seg)
+		rx_udp_one(dp, s, local, remote, NULL, p + off,
+			   len - off < seg ? len - off : seg);
+}
+
+/* The UDP_GRO segment size in m's control data (0: none) and the local
+ * and remote endpoints. */
+static uint32_t rx_msg_addrs(struct ipx_dp *dp, const struct dp_sock *s,
+			     unsigned i, struct ipx_dp_endpoint *local,
+			     struct ipx_dp_endpoint *remote)
+{
+	struct msghdr *m = &dp->rmsg[i].msg_hdr;
+	uint16_t gro;
+
+	local_from_cmsg(m, s, local, &gro);
+	dp_sa_to_addr(&dp->rname[i], &remote->addr, &remote->port);
+	if (gro && gro < dp->rmsg[i].msg_len)
+		dp->st.net_rx_gro++;
+	return gro;
+}
+
+static void rx_msg_init(struct ipx_dp *dp, unsigned i, struct iovec *iov,
+			size_t niov)
+{
+	struct msghdr *m = &dp->rmsg[i].msg_hdr;
+
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &dp->rname[i];
+	m->msg_namelen = sizeof(dp->rname[i]);
+	m->msg_iov = iov;
+	m->msg_iovlen = niov;
+	m->msg_control = dp->rctl[i];
+	m->msg_controllen = sizeof(dp->rctl[i]);
+}
+
+/*
+ * One recvmmsg on a NAT-T socket straight into pool buffers.  Each message
+ * gets k iovecs of seg bytes, one per pool buffer at DP_HEADROOM, where seg
+ * is the GRO segment size this socket saw last (at first the buffer's
+ * capacity) and k * seg covers 64 KiB: GRO segment j of a datagram lands in
+ * buffer j, where the engine wants it, with room in front for the outer
+ * header, and is decrypted there.  A datagram whose segments have another
+ * size (or one bigger than seg without GRO) is gathered into rxbig and
+ * copied as before (counted in net_rx_copied), and its segment size is
+ * learnt for the next call.  *vlen: the most messages to take, then how
+ * many were asked for.  Returns what recvmmsg returned, or -2 when no
+ * buffers could be lent.
+ */
+static int rx_natt_round(struct ipx_dp *dp, struct dp_sock *s, unsigned *vlen)
+{
+	uint32_t seg = s->rx_seg ? s->rx_seg : rx_cap(dp);
+	uint32_t k = (DP_RX_BIG + seg - 1) / seg, nbuf;
+	unsigned v = *vlen;
+	int n;
+
+	if (v > DP_RX_MAX / k)
+		v = DP_RX_MAX / k;
+	if (v > dp->pool.nfree / k)
+		v = dp->pool.nfree / k;
+	if (!v)
+		return -2;
+	*vlen = v;
+	nbuf = v * k;
+	for (uint32_t j = 0; j < nbuf; j++) {
+		dp->scbuf[j] = dp_pool_get(&dp->pool);
+		dp->sciov[j] = (struct iovec){ dp->scbuf[j] + DP_HEADROOM, seg };
+	}
+	for (unsigned i = 0; i < v; i++)
+		rx_msg_init(dp, i, &dp->sciov[i * k], k);
+	n = recvmmsg(s->fd, dp->rmsg, v, MSG_DONTWAIT, NULL);
+	if (n > 0)
+		dp->st.net_rx_calls++;
+	for (int i = 0; i < n; i++) {
+		uint8_t **bufs = &dp->scbuf[(uint32_t)i * k];
+		uint32_t len = dp->rmsg[i].msg_len, gro;
+		struct ipx_dp_endpoint local, remote;
+
+		if (dp->rmsg[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			dp->st.drops[IPX_DP_DROP_TRUNCATED]++;
+			continue;
+		}
+		gro = rx_msg_addrs(dp, s, (unsigned)i, &local, &remote);
+		if (gro >= len)
+			gro = 0;          /* one segment */
+		if (len == 0) {
+			rx_udp_one(dp, s, &local, &remote, NULL, bufs[0] + DP_HEADROOM, 0);
+			continue;
+		}
+		if (gro ? gro == seg : len <= seg) {
+			uint32_t step = gro ? gro : len;
+
+			for (uint32_t off = 0, j = 0; off < len; off += step, j++) {
+				uint32_t l = len - off < step ? len - off : step;
+
+				if (rx_udp_one(dp, s, &local, &remote, bufs[j],
+					       bufs[j] + DP_HEADROOM, l))
+					bufs[j] = NULL;
+			}
+			continue;
+		}
+		/* another segment size: gather, copy, learn */
+		dp->st.net_rx_copied++;
+		for (uint32_t off = 0, j = 0; off < len; off += seg, j++)
+			memcpy(dp->rxbig + off, bufs[j] + DP_HEADROOM,
+			       len - off < seg ? len - off : seg);
+		rx_udp_copy(dp, s, &local, &remote, dp->rxbig, len, gro);
+		if (gro >= DP_RX_SEG_MIN && gro <= rx_cap(dp))
+			s->rx_seg = gro;
+	}
+	for (uint32_t j = 0; j < nbuf; j++)
+		if (dp->scbuf[j])
+			dp_pool_put(&dp->pool, dp->scbuf[j]);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		ipx_dbg("dataplane: %s socket: recvmmsg: %s", kind_name(s->kind),
+			strerror(errno));
+	return n;
+}
+
+/* One recvmmsg into rxbig, 64 KiB per message (the IKE socket, and a NAT-T
+ * socket when the pool is short). */
+static int rx_big_round(struct ipx_dp *dp, struct dp_sock *s, unsigned vlen)
+{
+	int n;
+
+	for (unsigned i = 0; i < vlen; i++) {
+		dp->riov[i].iov_base = dp->rxbig + (size_t)i * DP_RX_BIG;
+		dp->riov[i].iov_len = DP_RX_BIG;
+		rx_msg_init(dp, i, &dp->riov[i], 1);
+	}
+	n = recvmmsg(s->fd, dp->rmsg, vlen, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			ipx_dbg("dataplane: %s socket: recvmmsg: %s",
+				kind_name(s->kind), strerror(errno));
+		return n;
+	}
+	dp->st.net_rx_calls++;
+	for (int i = 0; i < n; i++) {
+		struct ipx_dp_endpoint local, remote;
+		uint32_t gro;
+
+		if (dp->rmsg[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			dp->st.drops[IPX_DP_DROP_TRUNCATED]++;
+			continue;
+		}
+		gro = rx_msg_addrs(dp, s, (unsigned)i, &local, &remote);
+		rx_udp_copy(dp, s, &local, &remote, dp->riov[i].iov_base,
+			    dp->rmsg[i].msg_len, gro);
+	}
+	return n;
 }
 
 static void udp_cb(evutil_socket_t fd, short what, void *arg)
@@ -637,76 +854,20 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 	struct ipx_dp *dp = s->dp;
 	unsigned vlen = dp->batch < DP_RX_VLEN ? dp->batch : DP_RX_VLEN;
 
+	(void)fd;
 	(void)what;
 	for (int round = 0; round < 8; round++) {
-		int n;
+		unsigned asked = vlen;
+		int n = -2;
 
-		for (unsigned i = 0; i < vlen; i++) {
-			struct msghdr *m = &dp->rmsg[i].msg_hdr;
-
-			dp->riov[i].iov_base = dp->rxbig + (size_t)i * DP_RX_BIG;
-			dp->riov[i].iov_len = DP_RX_BIG;
-			memset(m, 0, sizeof(*m));
-			m->msg_name = &dp->rname[i];
-			m->msg_namelen = sizeof(dp->rname[i]);
-			m->msg_iov = &dp->riov[i];
-			m->msg_iovlen = 1;
-			m->msg_control = dp->rctl[i];
-			m->msg_controllen = sizeof(dp->rctl[i]);
-		}
-		n = recvmmsg(fd, dp->rmsg, vlen, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				ipx_dbg("dataplane: %s socket: recvmmsg: %s",
-					kind_name(s->kind), strerror(errno));
-			break;
-		}
-		dp->st.net_rx_calls++;
-		for (int i = 0; i < n; i++) {
-			struct msghdr *m = &dp->rmsg[i].msg_hdr;
-			const uint8_t *p = dp->riov[i].iov_base;
-			uint32_t len = dp->rmsg[i].msg_len, seg;
-			struct ipx_dp_endpoint local, remote;
-			uint16_t gro;
-
-			if (m->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-				dp->st.drops[IPX_DP_DROP_TRUNCATED]++;
-				continue;
-			}
-			local_from_cmsg(m, s, &local, &gro);
-			dp_sa_to_addr(&dp->rname[i], &remote.addr, &remote.port);
-			seg = gro ? gro : len;
-			if (gro && gro < len)
-				dp->st.net_rx_gro++;
-			for (uint32_t off = 0; off < len || len == 0; off += seg) {
-				uint32_t l = len - off < seg ? len - off : seg;
-
-				if (s->kind == DP_SOCK_IKE) {
-					dp_ike_up(dp, p + off, l, &local, &remote, false);
-				} else {
-					switch (dp_natt_classify(p + off, l)) {
-					case DP_NATT_IKE:
-						dp_ike_up(dp, p + off + NON_ESP_MARKER_LEN,
-							  l - NON_ESP_MARKER_LEN, &local,
-							  &remote, true);
-						break;
-					case DP_NATT_KEEPALIVE:
-						dp->st.keepalive_rx++;
-						break;
-					case DP_NATT_BAD:
-						dp->st.drops[IPX_DP_DROP_NOT_ESP]++;
-						break;
-					case DP_NATT_ESP:
-						rx_esp_udp(dp, &local, &remote, p + off, l);
-						break;
-					}
-				}
-				if (len == 0)
-					break;
-			}
+		if (s->kind == DP_SOCK_NATT)
+			n = rx_natt_round(dp, s, &asked);
+		if (n == -2) {
+			asked = vlen;
+			n = rx_big_round(dp, s, vlen);
 		}
 		dp_rx_flush(dp);
-		if ((unsigned)n < vlen)
+		if (n < (int)asked)
 			break;
 	}
 	dp_deliver(dp);

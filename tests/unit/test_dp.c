@@ -13,12 +13,14 @@
  * added), keepalives both ways, junk on 4500; a NAT mapping change
  * (child_update PEER); a rekey, make-before-break, and retiring the old
  * inbound SA; engine events with the child; forged, truncated and replayed
- * ESP; the JSON stats; routes gone with the child; the TUN gone at close.
+ * ESP; NAT-T datagrams received in place or copied (GRO segment sizes);
+ * the JSON stats; routes gone with the child; the TUN gone at close.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,7 @@ static struct {
 	/* callbacks seen */
 	int n_ike;
 	uint8_t ike_msg[256];
-	size_t ike_len;
+	size_t ike_len, ike_full;
 	struct ipx_dp_endpoint ike_local, ike_remote;
 	bool ike_natt;
 	int n_acq;
@@ -74,6 +76,7 @@ static void on_ike(void *arg, const uint8_t *msg, size_t len,
 {
 	(void)arg;
 	T.n_ike++;
+	T.ike_full = len;
 	T.ike_len = len < sizeof(T.ike_msg) ? len : sizeof(T.ike_msg);
 	memcpy(T.ike_msg, msg, T.ike_len);
 	T.ike_local = *local;
@@ -616,6 +619,153 @@ static void test_bad_esp(void **state)
 	assert_true(app_got("after"));
 }
 
+/*
+ * NAT-T datagrams are received straight into pool buffers, a GRO segment
+ * per buffer, when their segment size is the one the socket saw last;
+ * other sizes are copied and their size learnt.  The peer sends several
+ * ESP packets as one UDP GSO send (UDP_SEGMENT), which loopback hands to
+ * the data plane's GRO socket as one datagram.
+ */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+/* Inner packet i of a run: "<tag><i>" then filler up to size bytes of
+ * payload. */
+static uint32_t run_inner(uint8_t *p, char tag, unsigned i, uint32_t size)
+{
+	char text[1500];
+
+	memset(text, 'x', size);
+	text[0] = tag;
+	text[1] = (char)('0' + i);
+	text[size] = 0;
+	return udp4(p, "10.2.0.1", 2222, "10.1.0.1", 1111, text);
+}
+
+/* n ESP packets of payload size each (the last one last_size) in one GSO
+ * send; returns the ESP size of the full ones. */
+static uint32_t peer_send_gso(char tag, unsigned n, uint32_t size, uint32_t last_size)
+{
+	static uint8_t all[32 * 1600], buf[2048];
+	uint32_t off = 0, seg = 0;
+	uint16_t gso;
+	char ctl[CMSG_SPACE(sizeof(uint16_t))] = { 0 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	struct iovec iov;
+	struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	assert_true(n <= 32);
+	for (unsigned i = 0; i < n; i++) {
+		struct ipx_pkt pkt = { .buf = buf, .buf_len = sizeof(buf), .off = 256,
+				       .sa = T.p_out };
+		uint32_t l;
+
+		pkt.len = run_inner(buf + 256, tag, i, i + 1 < n ? size : last_size);
+		assert_int_equal(ipx_encrypt_burst(T.peng, &pkt, 1), 1);
+		assert_int_equal(pkt.status, IPX_ST_OK);
+		l = pkt.len - pkt.esp_off;
+		if (!i)
+			seg = l;
+		memcpy(all + off, buf + pkt.off + pkt.esp_off, l);
+		off += l;
+	}
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	iov = (struct iovec){ all, off };
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	gso = (uint16_t)seg;
+	memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+	assert_int_equal(sendmsg(T.peer, &m, 0), (ssize_t)off);
+	return seg;
+}
+
+/* The app gets run packets 0..n-1 of tag, in order, with their sizes,
+ * and then nothing more. */
+static void app_got_run(char tag, unsigned n, uint32_t size, uint32_t last_size)
+{
+	char b[1600];
+
+	for (unsigned i = 0; i < n; i++) {
+		ssize_t got = recv(T.app, b, sizeof(b), MSG_DONTWAIT);
+
+		if (got < 0)
+			fail_msg("run %c: packet %u of %u missing", tag, i, n);
+		assert_int_equal(got, i + 1 < n ? size : last_size);
+		assert_int_equal(b[0], tag);
+		assert_int_equal(b[1], '0' + (int)i);
+		assert_int_equal(b[got - 1], 'x');
+	}
+	assert_false(app_got("-"));
+}
+
+static void test_udp_in_place(void **state)
+{
+	struct ipx_dp_stats st0, st;
+	uint8_t ike[3000];
+	bool gro;
+
+	(void)state;
+	NEED();
+	ipx_dp_stats(T.dp, &st0);
+	gro = st0.udp_gro;
+	/* a segment size not seen yet: copied, and learnt when GRO'd */
+	peer_send_gso('a', 4, 600, 600);
+	pump();
+	app_got_run('a', 4, 600, 600);
+	ipx_dp_stats(T.dp, &st);
+	if (gro) {
+		assert_int_equal(st.net_rx_gro, st0.net_rx_gro + 1);
+		assert_int_equal(st.net_rx_copied, st0.net_rx_copied + 1);
+	}
+	/* the same size, the last segment shorter: in place */
+	peer_send_gso('b', 6, 600, 100);
+	pump();
+	app_got_run('b', 6, 600, 100);
+	/* one small datagram, no GRO: in place too */
+	peer_send_gso('c', 1, 40, 40);
+	pump();
+	app_got_run('c', 1, 40, 40);
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.net_rx_copied, st0.net_rx_copied + (gro ? 1 : 0));
+	/* IKE bigger than a segment: gathered and copied, whole */
+	memset(ike, 0, 4);
+	for (unsigned i = 4; i < sizeof(ike); i++)
+		ike[i] = (uint8_t)(i * 7);
+	T.n_ike = 0;
+	assert_int_equal(send_to(T.peer, "127.0.0.1", 4500, ike, sizeof(ike)),
+			 (ssize_t)sizeof(ike));
+	pump();
+	assert_int_equal(T.n_ike, 1);
+	assert_true(T.ike_natt);
+	assert_int_equal(T.ike_full, sizeof(ike) - 4);
+	assert_memory_equal(T.ike_msg, ike + 4, T.ike_len);
+	/* another segment size: copied once, then in place */
+	peer_send_gso('d', 3, 900, 900);
+	pump();
+	app_got_run('d', 3, 900, 900);
+	peer_send_gso('e', 5, 900, 30);
+	pump();
+	app_got_run('e', 5, 900, 30);
+	/* a keepalive between them changes nothing */
+	assert_int_equal(send_to(T.peer, "127.0.0.1", 4500, "\xff", 1), 1);
+	peer_send_gso('f', 2, 900, 900);
+	pump();
+	app_got_run('f', 2, 900, 900);
+	ipx_dp_stats(T.dp, &st);
+	assert_int_equal(st.keepalive_rx, st0.keepalive_rx + 1);
+	assert_int_equal(st.net_rx_copied, st0.net_rx_copied + (gro ? 3 : 1));
+	if (gro)
+		assert_int_equal(st.net_rx_gro, st0.net_rx_gro + 5);
+	assert_int_equal(st.drops[IPX_DP_DROP_TRUNCATED], st0.drops[IPX_DP_DROP_TRUNCATED]);
+	assert_int_equal(st.drops[IPX_DP_DROP_NO_BUFFER], st0.drops[IPX_DP_DROP_NO_BUFFER]);
+	assert_int_equal(st.esp_rx_packets, st0.esp_rx_packets + 4 + 6 + 1 + 3 + 5 + 2);
+}
+
 /* The responder installs its SAs before it answers and may send on them at
  * once: ESP for an SPI we offered can come before our SA.  It is held and
  * decrypted, in order, once the SA is there; ESP for an SPI nobody
@@ -778,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_peer_moves),
 		cmocka_unit_test(test_rekey),
 		cmocka_unit_test(test_bad_esp),
+		cmocka_unit_test(test_udp_in_place),
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_early_esp),
 		cmocka_unit_test(test_delete_and_close),
