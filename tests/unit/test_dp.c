@@ -703,6 +703,14 @@ static void app_got_run(char tag, unsigned n, uint32_t size, uint32_t last_size)
 	assert_false(app_got("-"));
 }
 
+/* One run: sent as one GSO send, then all of it at the app, in order. */
+static void gso_run(char tag, unsigned n, uint32_t size, uint32_t last_size)
+{
+	peer_send_gso(tag, n, size, last_size);
+	pump();
+	app_got_run(tag, n, size, last_size);
+}
+
 static void test_udp_in_place(void **state)
 {
 	struct ipx_dp_stats st0, st;
@@ -714,22 +722,16 @@ static void test_udp_in_place(void **state)
 	ipx_dp_stats(T.dp, &st0);
 	gro = st0.udp_gro;
 	/* a segment size not seen yet: copied, and learnt when GRO'd */
-	peer_send_gso('a', 4, 600, 600);
-	pump();
-	app_got_run('a', 4, 600, 600);
+	gso_run('a', 4, 600, 600);
 	ipx_dp_stats(T.dp, &st);
 	if (gro) {
 		assert_int_equal(st.net_rx_gro, st0.net_rx_gro + 1);
 		assert_int_equal(st.net_rx_copied, st0.net_rx_copied + 1);
 	}
 	/* the same size, the last segment shorter: in place */
-	peer_send_gso('b', 6, 600, 100);
-	pump();
-	app_got_run('b', 6, 600, 100);
+	gso_run('b', 6, 600, 100);
 	/* one small datagram, no GRO: in place too */
-	peer_send_gso('c', 1, 40, 40);
-	pump();
-	app_got_run('c', 1, 40, 40);
+	gso_run('c', 1, 40, 40);
 	ipx_dp_stats(T.dp, &st);
 	assert_int_equal(st.net_rx_copied, st0.net_rx_copied + (gro ? 1 : 0));
 	/* IKE bigger than a segment: gathered and copied, whole */
@@ -745,17 +747,11 @@ static void test_udp_in_place(void **state)
 	assert_int_equal(T.ike_full, sizeof(ike) - 4);
 	assert_memory_equal(T.ike_msg, ike + 4, T.ike_len);
 	/* another segment size: copied once, then in place */
-	peer_send_gso('d', 3, 900, 900);
-	pump();
-	app_got_run('d', 3, 900, 900);
-	peer_send_gso('e', 5, 900, 30);
-	pump();
-	app_got_run('e', 5, 900, 30);
+	gso_run('d', 3, 900, 900);
+	gso_run('e', 5, 900, 30);
 	/* a keepalive between them changes nothing */
 	assert_int_equal(send_to(T.peer, "127.0.0.1", 4500, "\xff", 1), 1);
-	peer_send_gso('f', 2, 900, 900);
-	pump();
-	app_got_run('f', 2, 900, 900);
+	gso_run('f', 2, 900, 900);
 	ipx_dp_stats(T.dp, &st);
 	assert_int_equal(st.keepalive_rx, st0.keepalive_rx + 1);
 	assert_int_equal(st.net_rx_copied, st0.net_rx_copied + (gro ? 3 : 1));
