@@ -91,6 +91,7 @@ struct y_cfg {
 	char *retransmit_timeout;
 	uint32_t retransmit_tries;
 	char *retransmit_base;
+	char *retransmit_limit;
 	struct y_tun *tun;
 	struct y_conn *connections;
 	unsigned connections_count;
@@ -218,6 +219,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_UINT("retransmit_tries", OPT, struct y_cfg, retransmit_tries),
 	CYAML_FIELD_STRING_PTR("retransmit_base", PTR | OPT, struct y_cfg,
 			       retransmit_base, 1, 32),
+	CYAML_FIELD_STRING_PTR("retransmit_limit", PTR | OPT, struct y_cfg,
+			       retransmit_limit, 1, 32),
 	CYAML_FIELD_MAPPING_PTR("tun", PTR | OPT, struct y_cfg, tun, tun_fields),
 	CYAML_FIELD_SEQUENCE("connections", PTR | OPT, struct y_cfg, connections,
 			     &conn_value, 0, 100000),
@@ -1034,6 +1037,23 @@ int cfg_load(const char *file, struct cfg **out)
 				ret = -EINVAL;
 			} else {
 				c->retransmit_base = v;
+			}
+		}
+		c->retransmit_limit_ms = 0;
+		if (y->retransmit_limit) {
+			char *end;
+			double v = strtod(y->retransmit_limit, &end);
+
+			/* "0" = no cap; else seconds, at least the first wait */
+			if (end == y->retransmit_limit || (*end && strcmp(end, "s") != 0) ||
+			    v < 0 || v > 3600 ||
+			    (v > 0 && v * 1000 < c->retransmit_timeout_ms)) {
+				yamlpos_err(&yp, "retransmit_limit",
+					    "'%s': 0 (no limit) or seconds from retransmit_timeout (%.3gs) to 3600",
+					    y->retransmit_limit, c->retransmit_timeout_ms / 1000.0);
+				ret = -EINVAL;
+			} else {
+				c->retransmit_limit_ms = (uint32_t)(v * 1000);
 			}
 		}
 	}

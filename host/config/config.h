@@ -87,6 +87,7 @@ struct cfg {
 	uint32_t max_half_open;     /* beyond it, new IKE_SA_INITs are dropped */
 	uint32_t retransmit_timeout_ms, retransmit_tries;
 	double retransmit_base;
+	uint32_t retransmit_limit_ms;     /* longest single wait; 0 = no cap */
 	char tun_name[16];
 	uint32_t tun_mtu;
 	struct cfg_conn *conns;

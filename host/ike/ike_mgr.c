@@ -475,6 +475,21 @@ done:
 	return ret;
 }
 
+double ike_rtx_wait_ms(const struct ike_mgr *m, unsigned sent)
+{
+	double ms = m->rtx_ms;
+
+	/* 2.4: exponential back-off, capped where configured */
+	for (unsigned i = 1; i < sent; i++) {
+		ms *= m->rtx_base;
+		if (m->rtx_limit_ms && ms >= m->rtx_limit_ms)
+			break;
+	}
+	if (m->rtx_limit_ms && ms > m->rtx_limit_ms)
+		ms = m->rtx_limit_ms;
+	return ms;
+}
+
 static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ikesa *sa = arg;
@@ -515,10 +530,7 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 		 * interval x retries (docs/config.md) */
 		ms = c->liveness_interval * 1000.0;
 	} else {
-		/* 2.4: exponential back-off */
-		ms = m->rtx_ms;
-		for (unsigned i = 1; i < sa->out.tries; i++)
-			ms *= m->rtx_base;
+		ms = ike_rtx_wait_ms(m, sa->out.tries);
 	}
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
@@ -953,6 +965,14 @@ void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
 
 /* ---- operations ---- */
 
+static void set_rtx(struct ike_mgr *m, const struct cfg *cfg)
+{
+	m->rtx_ms = cfg->retransmit_timeout_ms ? cfg->retransmit_timeout_ms : 2000;
+	m->rtx_base = cfg->retransmit_base >= 1 ? cfg->retransmit_base : 1.8;
+	m->rtx_tries = cfg->retransmit_tries ? cfg->retransmit_tries : 5;
+	m->rtx_limit_ms = cfg->retransmit_limit_ms;
+}
+
 struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 			    const struct ike_io *io, const struct cfg *cfg)
 {
@@ -969,9 +989,7 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->buf = malloc(IKE_MSG_BUF);
 	m->msg = malloc(sizeof(*m->msg));
 	m->omsg = malloc(sizeof(*m->omsg));
-	m->rtx_ms = cfg->retransmit_timeout_ms ? cfg->retransmit_timeout_ms : 2000;
-	m->rtx_base = cfg->retransmit_base >= 1 ? cfg->retransmit_base : 1.8;
-	m->rtx_tries = cfg->retransmit_tries ? cfg->retransmit_tries : 5;
+	set_rtx(m, cfg);
 	m->half_open_s = 30;
 	if (!m->hash || !m->buf || !m->msg || !m->omsg || ike_cookie_init(&m->cookies) < 0) {
 		ike_mgr_free(m);
@@ -1020,6 +1038,9 @@ static const struct cfg_child *find_child(const struct cfg_conn *conn,
 void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 {
 	m->cfg = cfg;
+	/* requests in flight keep the wait already armed; the next one uses
+	 * the new settings */
+	set_rtx(m, cfg);
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
 		sa->conn = cfg_conn_find(cfg, sa->conn_name);
 		if (sa->want_child)

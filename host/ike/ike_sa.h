@@ -254,10 +254,12 @@ struct ike_mgr {
 	uint32_t next_unique;
 	struct ike_cookie_ctx cookies;
 	struct ike_mgr_stats st;
-	/* retransmission (2.4): first timeout, growth factor, attempts */
+	/* retransmission (2.4): first timeout, growth factor, attempts,
+	 * longest single wait (0: none) */
 	unsigned rtx_ms;
 	double rtx_base;
 	unsigned rtx_tries;
+	unsigned rtx_limit_ms;
 	unsigned half_open_s;
 	struct event *tick_ev;            /* once a second: timers of every SA */
 	uint64_t cookie_next;             /* when the cookie secret rotates */
@@ -275,6 +277,9 @@ void ike_mgr_free(struct ike_mgr *m);
  * their config (they are not rekeyed); start_action: start connections
  * not yet up are initiated. */
 void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg);
+/* How long to wait for an answer after a request's transmission number
+ * `sent` (1 = the first): rtx_ms x rtx_base^(sent-1), at most rtx_limit_ms. */
+double ike_rtx_wait_ms(const struct ike_mgr *m, unsigned sent);
 /* A received IKE datagram (non-ESP marker already removed). */
 void ike_mgr_input(struct ike_mgr *m, const uint8_t *buf, size_t len,
 		   const struct sockaddr_storage *local,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -273,6 +274,54 @@ static void test_loss_and_duplicates(void **state)
 	ikepair_free(pr);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* retransmit_limit caps each wait of the back-off: with 20 ms, x4 and
+ * 6 retransmissions the last wait alone would be 82 s; capped at 40 ms the
+ * set-up is given up after 20 + 40 x 6 = 260 ms, all 7 requests sent */
+static void test_retransmit_limit(void **state)
+{
+	struct ikepair *pr = ikepair_new(&ikepair_defaults);
+	struct ike_mgr *m = pr->a.mgr;
+	const char *why = "no answer to IKE_SA_INIT after 7 transmissions";
+	double t0, took;
+
+	(void)state;
+	m->rtx_ms = 20;
+	m->rtx_base = 4;
+	m->rtx_tries = 6;
+	m->rtx_limit_ms = 0;
+	assert_true(ike_rtx_wait_ms(m, 1) == 20);
+	assert_true(ike_rtx_wait_ms(m, 2) == 80);
+	assert_true(ike_rtx_wait_ms(m, 7) == 20 * 4096);
+	m->rtx_limit_ms = 40;
+	assert_true(ike_rtx_wait_ms(m, 1) == 20);
+	assert_true(ike_rtx_wait_ms(m, 2) == 40);
+	assert_true(ike_rtx_wait_ms(m, 7) == 40);
+	assert_true(ike_rtx_wait_ms(m, 100000) == 40);
+
+	pr->net.drop_pct = 100;
+	tlib_log_capture(1);
+	t0 = now_ms();
+	assert_int_equal(ike_mgr_initiate(m, "to-b", NULL), 0);
+	while (!strstr(tlib_log_text(), why) && now_ms() - t0 < 5000)
+		ikepair_pump(&pr->net, 1);
+	took = now_ms() - t0;
+	assert_non_null(strstr(tlib_log_text(), why));
+	tlib_log_capture(0);
+	assert_int_equal(pr->net.sent, 7);
+	assert_int_equal(m->st.retransmits, 6);
+	assert_true(took >= 250);
+	assert_null(ikepair_established(&pr->a));
+	ikepair_free(pr);
+}
+
 /* Every truncation and some bit flips of the real INIT and AUTH requests
  * thrown at an established responder: no crash, nothing established is
  * lost. */
@@ -325,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_child_no_proposal),
 		cmocka_unit_test(test_ts_unacceptable),
 		cmocka_unit_test(test_loss_and_duplicates),
+		cmocka_unit_test(test_retransmit_limit),
 		cmocka_unit_test(test_truncated_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
