@@ -241,7 +241,7 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	unsigned attempt = sa->attempt + 1, delay;
 	bool keep_up = sa->keep_up;
 	bool retry = sa->initiator && c && c->n_remote_addrs && !sa->reauth_of &&
-		     sa->state != IKE_ESTABLISHED &&
+		     (sa->state == IKE_CONNECTING || sa->state == IKE_AUTHENTICATING) &&
 		     (sa->timed_out || keep_up || c->start_action == CFG_START_START);
 
 	if (retry && c->keyingtries && attempt >= c->keyingtries) {
@@ -513,6 +513,13 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 			 ikev2_exchange_name(sa->out.exchange), sa->out.tries);
 		if (sa->state == IKE_ESTABLISHED) {
 			ike_sa_dead(sa, why);
+		} else if (sa->state == IKE_DELETING) {
+			/* our Delete: the IKE SA goes all the same (the peer
+			 * may have dropped it already, say for an
+			 * INITIAL_CONTACT); whatever replaces it is not ours
+			 * to start here */
+			ike_sa_log(sa, IPX_LOG_WARN, "%s; IKE SA removed", why);
+			ike_sa_destroy(sa);
 		} else {
 			sa->timed_out = true;
 			ike_sa_fail(sa, why);

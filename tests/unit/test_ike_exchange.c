@@ -282,6 +282,36 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* ipsecfx terminate with the peer gone: our Delete goes unanswered, the
+ * IKE SA is removed after the last retransmission, and the connection
+ * stays down (it is not "tried again" like a set-up that timed out) */
+static void test_terminate_unanswered(void **state)
+{
+	struct ikepair *pr = ikepair_new(&ikepair_defaults);
+	const char *why = "no answer to INFORMATIONAL after 4 transmissions; IKE SA removed";
+
+	(void)state;
+	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+	ikepair_pump(&pr->net, 50);
+	assert_non_null(ikepair_established(&pr->a));
+	pr->a.mgr->rtx_tries = 3;
+	pr->net.drop_pct = 100;
+	tlib_log_capture(1);
+	assert_int_equal(ike_mgr_terminate(pr->a.mgr, "to-b"), 1);
+	for (int i = 0; i < 1000 && !strstr(tlib_log_text(), why); i++)
+		ikepair_pump(&pr->net, 5);
+	assert_non_null(strstr(tlib_log_text(), why));
+	assert_null(strstr(tlib_log_text(), "trying again"));
+	assert_null(pr->a.mgr->all);
+	assert_int_equal(pr->a.children_down, 1);
+	ikepair_advance(pr, 3, 50);
+	ikepair_advance(pr, 10, 50);
+	assert_null(strstr(tlib_log_text(), "initiating"));
+	tlib_log_capture(0);
+	assert_null(pr->a.mgr->all);
+	ikepair_free(pr);
+}
+
 /* retransmit_limit caps each wait of the back-off: with 20 ms, x4 and
  * 6 retransmissions the last wait alone would be 82 s; capped at 40 ms the
  * set-up is given up after 20 + 40 x 6 = 260 ms, all 7 requests sent */
@@ -375,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_ts_unacceptable),
 		cmocka_unit_test(test_loss_and_duplicates),
 		cmocka_unit_test(test_retransmit_limit),
+		cmocka_unit_test(test_terminate_unanswered),
 		cmocka_unit_test(test_truncated_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
