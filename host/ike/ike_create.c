@@ -696,6 +696,17 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 	if (sap->u.sa.n_props && sap->u.sa.props[0].proto == IKEV2_PROTO_IKE)
 		return respond_rekey_ike(sa, m);
+	if (sa->conn && sa->state == IKE_AUTHENTICATING) {
+		/* the peer answered our IKE_AUTH and holds the IKE SA as
+		 * established, but its answer has not reached us (lost; our
+		 * retransmission will fetch it).  NO_ADDITIONAL_SAS would say
+		 * we take no more Child SAs on this IKE SA at all, and
+		 * strongSwan answers that, for a rekey, by reauthenticating:
+		 * the whole tunnel goes down.  Ask it to try again (2.25) */
+		ike_sa_log(sa, IPX_LOG_INFO,
+			   "CREATE_CHILD_SA request before the answer to our IKE_AUTH: TEMPORARY_FAILURE");
+		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+	}
 	if (!sa->conn || sa->state != IKE_ESTABLISHED)
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 	if (sa->rekeying || sa->rekeyed_by) {

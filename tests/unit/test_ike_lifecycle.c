@@ -225,6 +225,66 @@ static void test_child_rekey_answer_lost(void **state)
 	ikepair_free(pr);
 }
 
+/*
+ * B answers A's IKE_AUTH and the answer is lost.  B holds the IKE SA as
+ * established and rekeys its new Child SA at once (strongSwan does, its
+ * rekey time less a random share).  A, still waiting, answers
+ * TEMPORARY_FAILURE, not NO_ADDITIONAL_SAS (on which strongSwan
+ * reauthenticates and the tunnel goes down); A's retransmission fetches
+ * the answer, and B's rekey goes through when it tries again.
+ */
+static void test_rekey_before_auth_answer(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct ikesa *sb;
+	struct child_sa *xb;
+	uint32_t x_in;
+
+	(void)state;
+	s.child_a = "        rekey_time: 300s\n        rand_time: 0\n";
+	s.child_b = "        rekey_time: 300s\n        rand_time: 0\n";
+	pr = ikepair_new(&s);
+	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+	step(pr, false);                  /* B answers IKE_SA_INIT */
+	step(pr, false);                  /* A sends IKE_AUTH */
+	step(pr, false);                  /* B answers it: established */
+	assert_int_equal(pr->net.n, 1);
+	step(pr, true);                   /* and the answer is lost */
+	sb = ikepair_established(&pr->b);
+	assert_non_null(sb);
+	assert_null(ikepair_established(&pr->a));
+	xb = pr->b.last_child;
+	assert_non_null(xb);
+	x_in = xb->spi_in;
+	tlib_log_capture(1);
+	assert_int_equal(ike_rekey_child_start(sb, xb), 0);
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);                  /* A answers */
+	assert_int_equal(pr->net.n, 1);
+	step(pr, false);                  /* B reads the answer */
+	assert_non_null(strstr(tlib_log_text(),
+				"CREATE_CHILD_SA request before the answer to our IKE_AUTH: TEMPORARY_FAILURE"));
+	assert_non_null(strstr(tlib_log_text(), "Child SA lan rekey refused: TEMPORARY_FAILURE"));
+	assert_null(strstr(tlib_log_text(), "NO_ADDITIONAL_SAS"));
+	tlib_log_capture(0);
+	/* B keeps the IKE SA and the Child SA */
+	assert_ptr_equal(ikepair_established(&pr->b), sb);
+	assert_non_null(child_of(&pr->b, x_in));
+	assert_int_equal(pr->b.children_down, 0);
+	/* A's retransmission fetches the answer */
+	ikepair_pump(&pr->net, 400);
+	assert_non_null(ikepair_established(&pr->a));
+	assert_int_equal(pr->a.children_up, 1);
+	assert_int_equal(pr->a.last_child->spi_out, x_in);
+	/* B tries its rekey again, and it goes through */
+	ikepair_advance(pr, 3, 200);
+	assert_int_equal(pr->b.mgr->st.child_rekeys, 1);
+	settled(pr, 1);
+	assert_int_not_equal(pr->a.last_child->spi_out, x_in);
+	ikepair_free(pr);
+}
+
 /* B lost X without telling A (its Delete lost for good): A's rekey of X
  * is answered CHILD_SA_NOT_FOUND, and a new Child SA replaces X at once
  * instead of A retrying the rekey until X's lifetime runs out. */
@@ -701,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_child_rekey_pfs),
 		cmocka_unit_test(test_child_rekey_collision),
 		cmocka_unit_test(test_child_rekey_answer_lost),
+		cmocka_unit_test(test_rekey_before_auth_answer),
 		cmocka_unit_test(test_child_rekey_not_found),
 		cmocka_unit_test(test_ike_rekey),
 		cmocka_unit_test(test_ike_rekey_collision),
