@@ -966,11 +966,16 @@ section_loss() {
         rekey_time: 4s
         life_time: 20s" '' "\
 retransmit_timeout: 0.5s
-retransmit_tries: 8"
+retransmit_limit: 1s
+retransmit_tries: 12"
 	swan_site B aes256gcm16 "\
                    rekey_time = 8s
                    life_time = 40s"
-	start_swan "$IX_NS_B" B
+	# both ends retransmit at least every 1-2 s, for 10-12 tries: a lost
+	# exchange neither stalls the IKE SA (one request at a time) until a
+	# Child SA's lifetime runs out, nor ends it as dead
+	EXTRA_CHARON="retransmit_tries = 10
+  retransmit_limit = 2" start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	ix_ike_loss "$IX_NS_B" 20
 	local up=0
