@@ -21,6 +21,9 @@
 #   BENCH_CC=cubic: iperf3's TCP congestion control for every variant (default:
 #     the system's, net.ipv4.tcp_congestion_control; docs/dataplane.md has what
 #     was seen here with BBR and with cubic)
+#   BENCH_RTT=1: in the tunnel variants between A and B, capture 2 s in the
+#     middle of each measurement on both TUN devices and both veths (dumpcap)
+#     and print where the stream's round trip goes (bench/tunnel/rtt_split.py)
 #
 #   ns A  10.1.0.1 -- ipx0 -- ipsecfxd  -- vA 192.0.2.1 == vB 192.0.2.2 -- ipsecfxd  -- ipx0 -- 10.2.0.1  ns B
 #   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
@@ -117,12 +120,27 @@ iperf() {
 	ip netns exec $y nice -n 10 iperf3 -s -1 -B $srv >/dev/null 2>&1 &
 	spid=$!
 	sleep 0.3
+	[ -n "${RTT_TAG:-}" ] && [ $x = $A ] && [ "${3:-}" != veth ] && rtt_capture "$RTT_TAG" &
 	out=$(ip netns exec $x timeout $((SECS + 20)) nice -n 10 iperf3 -c $srv -B $cli -t $SECS -P $STREAMS -J \
 		${BENCH_CC:+-C "$BENCH_CC"} 2>&1)
 	reap $spid
 	$PY -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' \
 		<<<"$out" 2>/dev/null || echo 0
 }
+
+# rtt_capture TAG: 2 s of captures from the middle of a measurement, for
+# rtt_split.py; TAG names the files in $T
+rtt_capture() {
+	local TAG=$1 esp="src host 192.0.2.2 and (udp port 4500 or ip proto 50)" c
+	sleep $(( SECS > 3 ? SECS / 2 - 1 : 0 ))
+	for c in "$A ipx0 a_tun tcp" "$B ipx0 b_tun tcp" "$A vA a_in" "$B vB b_out"; do
+		set -- $c
+		ip netns exec $1 dumpcap -q -P -i $2 -s 96 -B 64 -a duration:2 \
+			-f "${4:-$esp}" -w "$T/$TAG.$3.pcap" >/dev/null 2>&1 &
+	done
+	wait
+}
+RTT_TAG=
 
 # tunnel NAME: start both data planes, measure, stop; prints bits/s
 tunnel() {
@@ -293,6 +311,7 @@ CC=${BENCH_CC:-$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null) (system 
 echo "bench/tunnel: iperf3, $STR, congestion control $CC, ${SECS}s x $ROUNDS rounds, AES-256-GCM, $(nproc) CPUs shared"
 for r in $(seq "$ROUNDS"); do
 	for v in "${VARIANTS[@]}"; do
+		[ "${BENCH_RTT:-0}" = 1 ] && [ $v != veth ] && [ $v != strongswan ] && RTT_TAG=rtt.$v.$r
 		case $v in
 		veth) b=$(iperf $A $B veth) ;;
 		strongswan) b=$(iperf $C $D) ;;
@@ -301,6 +320,11 @@ for r in $(seq "$ROUNDS"); do
 		esac
 		RES[$v]+="$b "
 		awk -v r="$r" -v l="${LABEL[$v]}" -v b="$b" 'BEGIN { printf "  round %d  %-44s %6.2f Gbit/s\n", r, l, b / 1e9 }'
+		if [ -n "$RTT_TAG" ]; then
+			[ -s "$T/$RTT_TAG.a_tun.pcap" ] && $PY bench/tunnel/rtt_split.py \
+				"$T/$RTT_TAG".{a_tun,b_tun,a_in,b_out}.pcap 2>&1 | sed 's/^/      /'
+			RTT_TAG=
+		fi
 	done
 done
 
