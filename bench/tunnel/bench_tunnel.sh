@@ -141,6 +141,10 @@ rtt_capture() {
 	wait
 }
 RTT_TAG=
+if [ "${BENCH_RTT:-0}" = 1 ] && ! { command -v dumpcap && command -v tshark; } >/dev/null; then
+	echo "bench/tunnel: BENCH_RTT: dumpcap and tshark needed (scripts/deps.sh); no round-trip split"
+	BENCH_RTT=0
+fi
 
 # tunnel NAME: start both data planes, measure, stop; prints bits/s
 tunnel() {
