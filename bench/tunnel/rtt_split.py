@@ -33,10 +33,23 @@ SRC, DST = "10.1.0.1", "10.2.0.1"
 
 
 def fields(pcap, *names):
-    out = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t"]
-                         + [a for n in names for a in ("-e", n)],
-                         capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
+    """tshark's fields of every packet in pcap.  A capture cut short (the
+    last packet half written) gives the packets before the cut, with a
+    warning; a file tshark cannot read ends the script with its reason."""
+    try:
+        r = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t"]
+                           + [a for n in names for a in ("-e", n)],
+                           capture_output=True, text=True)
+    except OSError as e:
+        sys.exit("rtt_split: cannot run tshark: %s" % e)
+    if r.returncode != 0:
+        why = next((l for l in r.stderr.splitlines() if l and not l.startswith("Running as")),
+                   "tshark exit status %d" % r.returncode)
+        if "cut short" not in why or not r.stdout:
+            sys.exit("rtt_split: %s: %s" % (pcap, why))
+        print("rtt_split: %s: %s (the packets before the cut are used)" % (pcap, why),
+              file=sys.stderr)
+    for line in r.stdout.splitlines():
         v = line.split("\t")
         if len(v) == len(names) and all(v):
             yield v

@@ -4,7 +4,8 @@
 # Checks that the script runs, the tunnel comes up and carries traffic, the
 # summary and the target line are printed, the round-trip split
 # (BENCH_RTT=1, rtt_split.py) finds the stream in its captures, and the
-# daemons leave no sanitizer report.  No figure is judged here: that is `make bench`'s job.
+# daemons leave no sanitizer report.  No figure is judged here: that is
+# `make bench`'s job.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
