@@ -33,11 +33,14 @@ SRC, DST = "10.1.0.1", "10.2.0.1"
 
 
 def fields(pcap, *names):
-    """tshark's fields of every packet in pcap.  A capture cut short (the
-    last packet half written) gives the packets before the cut, with a
-    warning; a file tshark cannot read ends the script with its reason."""
+    """tshark's fields of every packet in pcap that has them all, each field's
+    first occurrence (an ICMP error quoting a packet has two IP headers).  A
+    capture cut short (the last packet half written) gives the packets before
+    the cut, with a warning; a file tshark cannot read ends the script with
+    its reason."""
     try:
-        r = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t"]
+        r = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-E", "separator=\t",
+                            "-E", "occurrence=f"]
                            + [a for n in names for a in ("-e", n)],
                            capture_output=True, text=True)
     except OSError as e:
@@ -55,6 +58,16 @@ def fields(pcap, *names):
             yield v
 
 
+def numeric(t, *ints):
+    """True if t is a time and every other value an integer, as tshark
+    prints them (anything else is a packet the script does not follow)."""
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return all(x.isdigit() for x in ints)
+
+
 def tcp(pcap, port=None, base=None):
     """The stream's data segments (t, start, end) and ACKs (t, ack), in
     capture order, sequence numbers unwrapped against base (by default just
@@ -65,7 +78,8 @@ def tcp(pcap, port=None, base=None):
     rows = [(float(t), src, int(sp), int(dp), int(seq), int(ln), int(ack))
             for t, src, sp, dp, seq, ln, ack in
             fields(pcap, "frame.time_epoch", "ip.src", "tcp.srcport", "tcp.dstport",
-                   "tcp.seq_raw", "tcp.len", "tcp.ack_raw")]
+                   "tcp.seq_raw", "tcp.len", "tcp.ack_raw")
+            if numeric(t, sp, dp, seq, ln, ack)]
     if port is None:
         sent = {}
         for t, src, sp, dp, seq, ln, ack in rows:
@@ -90,7 +104,8 @@ def tcp(pcap, port=None, base=None):
 
 def esp(pcap):
     """ESP sequence number -> capture time."""
-    pk = [(float(t), int(s)) for t, s in fields(pcap, "frame.time_epoch", "esp.sequence")]
+    pk = [(float(t), int(s)) for t, s in fields(pcap, "frame.time_epoch", "esp.sequence")
+          if numeric(t, s)]
     out = {}
     for i, (t, s) in enumerate(pk):
         nxt = pk[i + 1][1] if i + 1 < len(pk) else s + 1
