@@ -19,8 +19,8 @@
 #   BENCH_STREAMS=N: N parallel TCP streams (iperf3 -P N) in every variant; the
 #     targets are about one stream, so with N > 1 they are not judged
 #   BENCH_CC=cubic: iperf3's TCP congestion control for every variant (default:
-#     the system's, net.ipv4.tcp_congestion_control; docs/dataplane.md has what
-#     was seen here with BBR and with cubic)
+#     the system's, net.ipv4.tcp_congestion_control; docs/tunnel-performance.md
+#     has what was seen here with BBR and with cubic)
 #   BENCH_RTT=1: in the tunnel variants between A and B, capture 2 s in the
 #     middle of each measurement on both TUN devices and both veths (dumpcap)
 #     and print where the stream's round trip goes (bench/tunnel/rtt_split.py)
