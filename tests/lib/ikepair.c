@@ -26,6 +26,7 @@ const struct ikepair_setup ikepair_defaults = {
 };
 
 static const char *cfg_fmt =
+	"%s"
 	"connections:\n"
 	"  - name: %s\n"
 	"    local_addrs: [%s]\n"
@@ -60,6 +61,20 @@ static int net_send(void *ctx, const struct sockaddr_storage *local,
 		d->natt = natt;
 		d->len = len;
 		memcpy(d->buf, buf, len);
+	}
+	if (n->drop) {
+		struct ikepair_dgram t;
+
+		t.from = *local;
+		t.to = *remote;
+		t.natt = natt;
+		t.len = len < sizeof(t.buf) ? len : sizeof(t.buf);
+		memcpy(t.buf, buf, t.len);
+		if (n->drop(&t, n->drop_arg)) {
+			n->filtered++;
+			n->dropped++;
+			return 0;
+		}
 	}
 	if (n->blackhole[to_b]) {
 		/* as the kernel says when a firewall drops it on the way out */
@@ -171,22 +186,19 @@ static void event(void *ctx, struct ikesa *sa, struct child_sa *c, const char *w
 	note(ctx, what);
 }
 
-static void peer_init(struct ikepair_peer *p, struct ikepair_net *n, struct event_base *base,
-		      const struct ikepair_setup *s, bool is_a)
+/* p's configuration from s, loaded as the daemon would load it */
+static struct cfg *peer_cfg(const struct ikepair_setup *s, bool is_a)
 {
-	char body[4096], path[64];
-	struct ike_io io = { .ctx = p, .send = net_send, .child_up = child_up,
-			     .child_down = child_down, .child_rekeyed = child_rekeyed,
-			     .child_retire = child_retire, .child_moved = child_moved,
-			     .keepalive = keepalive, .event = event };
-	struct sockaddr_in *in = (struct sockaddr_in *)&p->addr;
+	char body[8192], path[64];
+	struct cfg *cfg = NULL;
+	const char *name = is_a ? s->name_a : s->name_b;
+	const char *top = is_a ? s->top_a : s->top_b;
 	FILE *f;
 
-	memset(p, 0, sizeof(*p));
-	p->net = n;
-	p->base = base;
-	snprintf(body, sizeof(body), cfg_fmt, is_a ? "to-b" : "from-a",
-		 is_a ? "192.0.2.1" : "192.0.2.2", is_a ? "192.0.2.2" : "192.0.2.1",
+	snprintf(body, sizeof(body), cfg_fmt, top ? top : "",
+		 name ? name : is_a ? "to-b" : "from-a",
+		 is_a ? "192.0.2.1" : "192.0.2.2",
+		 is_a ? "192.0.2.2" : s->raddr_b ? s->raddr_b : "192.0.2.1",
 		 is_a ? "a.example" : "b.example", is_a ? "b.example" : "a.example",
 		 is_a ? s->psk_a : s->psk_b, is_a ? s->ike_a : s->ike_b,
 		 is_a ? s->encap_a : "false", is_a ? s->conn_a : s->conn_b,
@@ -197,8 +209,24 @@ static void peer_init(struct ikepair_peer *p, struct ikepair_net *n, struct even
 	assert_non_null(f);
 	fputs(body, f);
 	fclose(f);
-	assert_int_equal(cfg_load(path, &p->cfg), 0);
+	assert_int_equal(cfg_load(path, &cfg), 0);
 	unlink(path);
+	return cfg;
+}
+
+static void peer_init(struct ikepair_peer *p, struct ikepair_net *n, struct event_base *base,
+		      const struct ikepair_setup *s, bool is_a)
+{
+	struct ike_io io = { .ctx = p, .send = net_send, .child_up = child_up,
+			     .child_down = child_down, .child_rekeyed = child_rekeyed,
+			     .child_retire = child_retire, .child_moved = child_moved,
+			     .keepalive = keepalive, .event = event };
+	struct sockaddr_in *in = (struct sockaddr_in *)&p->addr;
+
+	memset(p, 0, sizeof(*p));
+	p->net = n;
+	p->base = base;
+	p->cfg = peer_cfg(s, is_a);
 	p->eng = te_open_named("soft", false);
 	p->mgr = ike_mgr_new(base, p->eng, &io, p->cfg);
 	assert_non_null(p->mgr);
@@ -208,6 +236,47 @@ static void peer_init(struct ikepair_peer *p, struct ikepair_net *n, struct even
 	in->sin_family = AF_INET;
 	inet_pton(AF_INET, is_a ? "192.0.2.1" : "192.0.2.2", &in->sin_addr);
 	in->sin_port = htons(500);
+}
+
+void ikepair_reload(struct ikepair *pr, struct ikepair_peer *p, const struct ikepair_setup *s)
+{
+	struct cfg *old = p->cfg;
+	unsigned ms = p->mgr->rtx_ms, tries = p->mgr->rtx_tries;
+	double base = p->mgr->rtx_base;
+
+	p->cfg = peer_cfg(s, p == &pr->a);
+	ike_mgr_set_config(p->mgr, p->cfg);
+	/* the test's fast retransmission stays */
+	p->mgr->rtx_ms = ms;
+	p->mgr->rtx_base = base;
+	p->mgr->rtx_tries = tries;
+	cfg_free(old);
+}
+
+size_t ikepair_forge(struct ikesa *sa, const struct ike_msg *m, uint8_t *out, size_t cap)
+{
+	size_t len = 0, sk_off = 0;
+
+	assert_int_equal(ike_msg_build(m, out, cap, &len, &sk_off), 0);
+	if (sk_off)
+		assert_int_equal(ike_sk_encrypt(&sa->keys, sa->initiator, out, cap, &len, sk_off), 0);
+	return len;
+}
+
+/* (the fake network carries IKE messages without the non-ESP marker) */
+uint8_t ikepair_exchange(const struct ikepair_dgram *d)
+{
+	return d->len >= 28 ? d->buf[18] : 0;
+}
+
+bool ikepair_is_response(const struct ikepair_dgram *d)
+{
+	return d->len >= 28 && (d->buf[19] & IKEV2_FLAG_RESPONSE);
+}
+
+bool ikepair_from(const struct ikepair_dgram *d, const struct ikepair_peer *p)
+{
+	return ikepair_same_addr(&d->from, &p->addr);
 }
 
 struct ikepair *ikepair_new(const struct ikepair_setup *s)
@@ -279,7 +348,7 @@ void ikepair_advance(struct ikepair *pr, unsigned secs, int rounds)
 struct ikesa *ikepair_established(struct ikepair_peer *p)
 {
 	for (struct ikesa *sa = p->mgr->all; sa; sa = sa->next)
-		if (sa->state == IKE_ESTABLISHED && !sa->rekeyed_by)
+		if (sa->state == IKE_ESTABLISHED && !sa->replaced_at)
 			return sa;
 	return NULL;
 }

@@ -36,6 +36,11 @@ struct ikepair_net {
 	struct ikepair_dgram log[64];  /* the first datagrams seen, for replays */
 	unsigned n_log;
 	struct ikepair_peer *peers[2];
+	/* drop what this says to drop (an attacker or a lossy path that
+	 * picks its packets); the rest is delivered as usual */
+	bool (*drop)(const struct ikepair_dgram *d, void *arg);
+	void *drop_arg;
+	unsigned filtered;
 };
 
 struct ikepair_peer {
@@ -59,6 +64,9 @@ struct ikepair_setup {
 	const char *encap_a;
 	const char *conn_a, *conn_b;     /* extra YAML lines of the connection */
 	const char *child_a, *child_b;   /* extra YAML lines of the child */
+	const char *top_a, *top_b;       /* top-level YAML lines (NULL: none) */
+	const char *name_a, *name_b;     /* connection names (NULL: to-b, from-a) */
+	const char *raddr_b;             /* B's remote_addrs (NULL: A's address) */
 };
 
 extern const struct ikepair_setup ikepair_defaults;
@@ -82,5 +90,15 @@ unsigned ikepair_count_children(struct ikepair_peer *p);
 /* A packet from's protected side through its out SA into to's in SA. */
 void ikepair_check_traffic(struct ikepair_peer *from, struct ikepair_peer *to);
 bool ikepair_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* A reload of p's configuration from s, as the daemon does it: the new
+ * one handed to the manager, then the old one freed. */
+void ikepair_reload(struct ikepair *pr, struct ikepair_peer *p, const struct ikepair_setup *s);
+/* m built as sa's end would send it (SK encrypted with sa's keys) into
+ * out; its length. */
+size_t ikepair_forge(struct ikesa *sa, const struct ike_msg *m, uint8_t *out, size_t cap);
+/* A datagram's IKE header fields, for drop filters. */
+uint8_t ikepair_exchange(const struct ikepair_dgram *d);
+bool ikepair_is_response(const struct ikepair_dgram *d);
+bool ikepair_from(const struct ikepair_dgram *d, const struct ikepair_peer *p);
 
 #endif
