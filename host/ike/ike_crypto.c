@@ -515,18 +515,29 @@ void ike_cookie_wipe(struct ike_cookie_ctx *c)
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 
+/*
+ * HMAC-SHA-256 keyed with the secret over  len(IP) | IP | len(Ni) | Ni |
+ * SPIi  (lengths as 1 and 2 octets).  The lengths frame the fields: without
+ * them Ni | IPv6 and Ni' | IPv4 (Ni' = Ni | the first 12 octets of the
+ * IPv6 address) hash the same octets, and a cookie earned at an IPv6
+ * address would open the door to a spoofed IPv4 one.
+ */
 static int cookie_hash(const uint8_t *secret, const uint8_t *ni, size_t ni_len,
 		       const uint8_t *ip, size_t ip_len,
 		       const uint8_t spi_i[IKEV2_SPI_LEN], uint8_t out[32])
 {
-	struct ike_chunk c[4] = { { ni, ni_len },
+	uint8_t al = (uint8_t)ip_len, nl[2];
+	struct ike_chunk c[5] = { { &al, 1 },
 				  { ip, ip_len },
-				  { spi_i, IKEV2_SPI_LEN },
-				  { secret, 32 } };
+				  { nl, 2 },
+				  { ni, ni_len },
+				  { spi_i, IKEV2_SPI_LEN } };
+	size_t n;
 
-	if (ip_len != 4 && ip_len != 16)
+	if ((ip_len != 4 && ip_len != 16) || ni_len > 0xffff)
 		return -EINVAL;
-	return digest("SHA2-256", c, 4, out);
+	ipx_st16(nl, (uint16_t)ni_len);
+	return ike_hmac("SHA2-256", secret, 32, c, 5, out, 32, &n);
 }
 
 int ike_cookie_make(const struct ike_cookie_ctx *c, const uint8_t *ni,

@@ -234,9 +234,11 @@ int ike_natd_hash(const uint8_t spi_i[IKEV2_SPI_LEN],
 		  size_t ip_len, uint16_t port, uint8_t out[IKEV2_NATD_LEN]);
 
 /* ---- Cookies (2.6) ----
- * Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>) with a
- * 4-octet version and SHA-256: IKE_COOKIE_LEN octets.  Rotate the secret
- * now and then; cookies made with the previous one still verify. */
+ * Cookie = <VersionIDofSecret> | HMAC-SHA-256(<secret>, len(IPi) | IPi |
+ * len(Ni) | Ni | SPIi) with a 4-octet version: IKE_COOKIE_LEN octets (2.6
+ * suggests Hash(Ni | IPi | SPIi | <secret>); the lengths keep an IPv6
+ * cookie from verifying for an IPv4 address).  Rotate the secret now and
+ * then; cookies made with the previous one still verify. */
 #define IKE_COOKIE_LEN (4 + 32)
 
 struct ike_cookie_ctx {
