@@ -67,6 +67,8 @@ struct y_conn {
 	char *reauth_interval;
 	int *fragmentation;
 	uint32_t fragment_size;
+	uint32_t *max_child_sas;
+	uint32_t *max_ike_sas_per_peer;
 	struct y_child *children;
 	unsigned children_count;
 };
@@ -88,6 +90,7 @@ struct y_cfg {
 	int key_export;
 	uint32_t *cookie_threshold;
 	uint32_t max_half_open;
+	uint32_t *max_half_open_per_source;
 	char *retransmit_timeout;
 	uint32_t retransmit_tries;
 	char *retransmit_base;
@@ -184,6 +187,9 @@ static const cyaml_schema_field_t conn_fields[] = {
 	CYAML_FIELD_ENUM_PTR("fragmentation", PTR | OPT | CYAML_FLAG_STRICT, struct y_conn,
 			     fragmentation, cfg_bool_strings, CFG_BOOL_STRINGS),
 	CYAML_FIELD_UINT("fragment_size", OPT, struct y_conn, fragment_size),
+	CYAML_FIELD_UINT_PTR("max_child_sas", PTR | OPT, struct y_conn, max_child_sas),
+	CYAML_FIELD_UINT_PTR("max_ike_sas_per_peer", PTR | OPT, struct y_conn,
+			     max_ike_sas_per_peer),
 	CYAML_FIELD_SEQUENCE("children", PTR | OPT, struct y_conn, children,
 			     &child_value, 0, 64),
 	CYAML_FIELD_END
@@ -214,6 +220,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CFG_FIELD_BOOL("key_export", OPT, struct y_cfg, key_export),
 	CYAML_FIELD_UINT_PTR("cookie_threshold", PTR | OPT, struct y_cfg, cookie_threshold),
 	CYAML_FIELD_UINT("max_half_open", OPT, struct y_cfg, max_half_open),
+	CYAML_FIELD_UINT_PTR("max_half_open_per_source", PTR | OPT, struct y_cfg,
+			     max_half_open_per_source),
 	CYAML_FIELD_STRING_PTR("retransmit_timeout", PTR | OPT, struct y_cfg,
 			       retransmit_timeout, 1, 32),
 	CYAML_FIELD_UINT("retransmit_tries", OPT, struct y_cfg, retransmit_tries),
@@ -886,6 +894,14 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 			    c->fragment_size);
 		bad = -EINVAL;
 	}
+	c->max_child_sas = y->max_child_sas ? *y->max_child_sas : 64;
+	if (c->max_child_sas && c->max_child_sas < y->children_count) {
+		yamlpos_err(yp, P("%s.max_child_sas", base),
+			     "%u is below the %u children configured (0 = no limit)",
+			     c->max_child_sas, y->children_count);
+		bad = -EINVAL;
+	}
+	c->max_ike_sas_per_peer = y->max_ike_sas_per_peer ? *y->max_ike_sas_per_peer : 8;
 	if (c->ike_lifetime && c->ike_lifetime < 30) {
 		yamlpos_err(yp, P("%s.ike_lifetime", base), "at least 30s (or 0 = none)");
 		bad = -EINVAL;
@@ -1009,6 +1025,8 @@ int cfg_load(const char *file, struct cfg **out)
 	c->key_export = y->key_export;
 	c->cookie_threshold = y->cookie_threshold ? *y->cookie_threshold : 500;
 	c->max_half_open = y->max_half_open ? y->max_half_open : 65535;
+	c->max_half_open_per_source = y->max_half_open_per_source ?
+				      *y->max_half_open_per_source : 5;
 	c->retransmit_tries = y->retransmit_tries ? y->retransmit_tries : 5;
 	{
 		c->retransmit_timeout_ms = 2000;
@@ -1097,6 +1115,14 @@ done:
 	}
 	*out = c;
 	return 0;
+}
+
+const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *name)
+{
+	for (unsigned i = 0; conn && i < conn->n_children; i++)
+		if (strcmp(conn->children[i].name, name) == 0)
+			return &conn->children[i];
+	return NULL;
 }
 
 const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name)

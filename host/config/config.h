@@ -68,6 +68,10 @@ struct cfg_conn {
 	uint32_t reauth_interval;   /* seconds, 0 = off */
 	bool fragmentation;      /* RFC 7383 */
 	uint32_t fragment_size;  /* largest IKE datagram we send unfragmented */
+	/* what an authenticated peer may hold (0 = no limit): Child SAs per
+	 * IKE SA (a rekey's replaced SA not counted), and IKE SAs per peer
+	 * (one identity at one address) */
+	uint32_t max_child_sas, max_ike_sas_per_peer;
 	struct cfg_child *children;
 	unsigned n_children;
 };
@@ -85,6 +89,7 @@ struct cfg {
 	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */
 	uint32_t cookie_threshold;  /* half-open SAs above which cookies are required */
 	uint32_t max_half_open;     /* beyond it, new IKE_SA_INITs are dropped */
+	uint32_t max_half_open_per_source;  /* ... and beyond this from one address (0: none) */
 	uint32_t retransmit_timeout_ms, retransmit_tries;
 	double retransmit_base;
 	uint32_t retransmit_limit_ms;     /* longest single wait; 0 = no cap */
@@ -100,6 +105,8 @@ int cfg_load(const char *file, struct cfg **out);
 void cfg_free(struct cfg *c);
 
 const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);
+/* conn's child of that name; NULL when conn is NULL or has none. */
+const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *name);
 
 /* Traffic selector syntax, shared with tests: "10.1.0.0/16",
  * "2001:db8::/32", "10.0.0.1-10.0.0.9", "0.0.0.0/0[tcp/80]",

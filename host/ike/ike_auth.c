@@ -111,6 +111,7 @@ int ike_auth_start(struct ikesa *sa)
 {
 	struct ike_msg *m = sa->mgr->omsg;
 	const struct cfg_conn *c = sa->conn;
+	const struct cfg_child *want;
 	uint8_t auth[IKE_PRF_MAX];
 	size_t auth_len;
 	struct ike_pld *p;
@@ -145,8 +146,9 @@ int ike_auth_start(struct ikesa *sa)
 	if (!sa->reauth_of && !ike_mgr_find_conn_established(sa->mgr, sa->conn_name, sa))
 		ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0,
 				   IKEV2_N_INITIAL_CONTACT, NULL, 0);
-	if (sa->want_child) {
-		sa->new_child = ike_child_new(sa, sa->want_child);
+	want = cfg_child_find(c, sa->want_child);
+	if (want) {
+		sa->new_child = ike_child_new(sa, want);
 		if (!sa->new_child)
 			return -ENOMEM;
 		ret = ike_child_add_request(sa, sa->new_child, m, false);
@@ -205,7 +207,7 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 	if (!c)
 		return 0;
 	sa->new_child = NULL;
-	cerr = ike_child_check_reply(sa, c, m, false);
+	cerr = ike_child_check_reply(sa, c, m);
 	if (cerr) {
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
 			   ikev2_notify_name(cerr));
@@ -223,27 +225,90 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 
 /* ---- responder ---- */
 
-/* The connection for this peer: the one INIT chose, or a sibling with the
- * same addresses whose identities fit better. */
+static bool id_is(const struct cfg_id *ours, const struct ike_id *named)
+{
+	return ours->type == named->type && ours->len == named->len &&
+	       memcmp(ours->data, named->data, named->len) == 0;
+}
+
+/* Why connection c may not take this IKE SA over (NULL: it may): its
+ * addresses must admit the SA as IKE_SA_INIT's choice did, and its IKE
+ * proposals must contain the one negotiated. */
+static const char *conn_refuses(const struct ikesa *sa, const struct cfg_conn *c)
+{
+	struct ike_proposal p;
+	struct ike_sa one = { &p, 1 };
+	struct ike_prop_choice again;
+
+	if (!ike_conn_admits(c, &sa->local, &sa->remote))
+		return "its local_addrs/remote_addrs do not admit this IKE SA";
+	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
+	if (ike_prop_select(&one, c->ike, c->n_ike, &again) < 0)
+		return "its proposals do not contain the one negotiated";
+	return NULL;
+}
+
+/*
+ * The responder's connection for this IKE SA, now that the identities
+ * are known.  IKE_SA_INIT chose one by addresses alone (sa->conn; NULL
+ * when a reload has removed or renamed it since); the identities may
+ * belong to another.  A connection qualifies when its remote identity
+ * matches IDi, its local identity is IDr when the peer named us, its
+ * addresses admit the SA and its proposals contain the negotiated one: a
+ * peer admitted under one connection cannot present another's identity to
+ * escape that one's remote_addrs or proposals.  IKE_SA_INIT's choice wins
+ * when it qualifies.  NULL with *why set (for the log) when none does.
+ */
 static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *idi,
-					const struct ike_id *idr)
+					const struct ike_id *idr, char *why, size_t whylen)
 {
 	const struct cfg *cfg = sa->mgr->cfg;
-	const struct cfg_conn *first = sa->conn;
+	const struct cfg_conn *first = sa->conn, *found = NULL;
 
-	for (unsigned i = 0; i < cfg->n_conns; i++) {
+	snprintf(why, whylen, "no connection for peer identity %s%s%s", sa->peer_id.text,
+		 first ? "" : " (a reload removed ", first ? "" : sa->conn_name);
+	if (!first)
+		snprintf(why + strlen(why), whylen - strlen(why), ")");
+	if (first && id_matches(&first->remote_id, idi) && (!idr || id_is(&first->local_id, idr)))
+		return first;
+	for (unsigned i = 0; i < cfg->n_conns && !found; i++) {
 		const struct cfg_conn *c = &cfg->conns[i];
+		const char *no;
 
-		if (c->n_ike != first->n_ike && c != first)
+		if (c == first || !id_matches(&c->remote_id, idi) ||
+		    (idr && !id_is(&c->local_id, idr)))
 			continue;
-		if (!id_matches(&c->remote_id, idi))
-			continue;
-		if (idr && !(c->local_id.type == idr->type && c->local_id.len == idr->len &&
-			     memcmp(c->local_id.data, idr->data, idr->len) == 0))
-			continue;
-		return c;
+		no = conn_refuses(sa, c);
+		if (!no) {
+			found = c;
+			break;
+		}
+		if (first)
+			snprintf(why, whylen, "peer identity %s belongs to connection %s, not %s, and %s may not take this IKE SA: %s",
+				 sa->peer_id.text, c->name, first->name, c->name, no);
+		else
+			snprintf(why, whylen, "peer identity %s belongs to connection %s (after a reload removed %s), which may not take this IKE SA: %s",
+				 sa->peer_id.text, c->name, sa->conn_name, no);
 	}
-	return NULL;
+	if (found && first)
+		ike_sa_log(sa, IPX_LOG_INFO, "peer identity %s: connection %s instead of %s",
+			   sa->peer_id.text, found->name, first->name);
+	return found;
+}
+
+/* Established IKE SAs (not replaced by a rekey) of sa's connection with
+ * the same peer: its identity, at its address. */
+static unsigned peer_ike_sas(const struct ikesa *sa)
+{
+	unsigned n = 0;
+
+	for (const struct ikesa *o = sa->mgr->all; o; o = o->next)
+		n += o != sa && o->state == IKE_ESTABLISHED && !o->replaced_at &&
+		     strcmp(o->conn_name, sa->conn_name) == 0 &&
+		     o->peer_id.type == sa->peer_id.type && o->peer_id.len == sa->peer_id.len &&
+		     memcmp(o->peer_id.data, sa->peer_id.data, sa->peer_id.len) == 0 &&
+		     ike_same_ip(&o->remote, &sa->remote);
+	return n;
 }
 
 static int send_auth_failed(struct ikesa *sa, uint32_t id)
@@ -269,6 +334,8 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	size_t auth_len;
 	uint16_t cerr = 0;
 	struct ike_pld *p;
+	char why[CFG_ID_MAX + 3 * CFG_NAME_MAX + 160];
+	unsigned held;
 	int ret;
 
 	if (sa->state != IKE_CONNECTING || sa->initiator) {
@@ -282,11 +349,9 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		return -EBADMSG;
 	}
 	id_text(&idi->u.id, &sa->peer_id);
-	c = pick_conn(sa, &idi->u.id, idr ? &idr->u.id : NULL);
+	c = pick_conn(sa, &idi->u.id, idr ? &idr->u.id : NULL, why, sizeof(why));
 	if (!c) {
-		ike_sa_log(sa, IPX_LOG_WARN,
-			   "no connection for peer identity %s: AUTHENTICATION_FAILED",
-			   sa->peer_id.text);
+		ike_sa_log(sa, IPX_LOG_WARN, "%s: AUTHENTICATION_FAILED", why);
 		sa->mgr->st.rx_auth_failed++;
 		send_auth_failed(sa, m->hdr.msg_id);
 		ike_sa_destroy(sa);
@@ -299,6 +364,18 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 			   "peer identity %s: AUTH does not verify (wrong PSK?): AUTHENTICATION_FAILED",
 			   sa->peer_id.text);
 		sa->mgr->st.rx_auth_failed++;
+		send_auth_failed(sa, m->hdr.msg_id);
+		ike_sa_destroy(sa);
+		return -EACCES;
+	}
+	/* authenticated: within what one peer may hold?  (A peer that says
+	 * INITIAL_CONTACT replaces what it held: not counted.) */
+	held = ike_msg_notify(m, IKEV2_N_INITIAL_CONTACT) ? 0 : peer_ike_sas(sa);
+	if (c->max_ike_sas_per_peer && held >= c->max_ike_sas_per_peer) {
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "peer identity %s holds %u IKE SAs from this address already (max_ike_sas_per_peer): AUTHENTICATION_FAILED",
+			   sa->peer_id.text, held);
+		sa->mgr->st.ike_sa_limit++;
 		send_auth_failed(sa, m->hdr.msg_id);
 		ike_sa_destroy(sa);
 		return -EACCES;

@@ -50,7 +50,6 @@ struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg)
 	if (!c)
 		return NULL;
 	c->ike = sa;
-	c->cfg = cfg;
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name);
 	c->mode = cfg->mode;
 	c->unique_id = ++next_child_id;
@@ -80,11 +79,17 @@ static void child_unexpect(struct child_sa *c)
 		m->io.spi_expect(m->io.ctx, c->spi_in, false);
 }
 
+const struct cfg_child *ike_child_cfg(const struct child_sa *c)
+{
+	return c->ike ? cfg_child_find(c->ike->conn, c->name) : NULL;
+}
+
 void ike_child_free(struct child_sa *c)
 {
 	if (!c)
 		return;
 	child_unexpect(c);
+	free(c->offered);
 	if (c->keys) {
 		ike_child_keys_wipe(c->keys);
 		free(c->keys);
@@ -189,19 +194,27 @@ int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
 			  struct ike_msg *m, bool pfs)
 {
 	/* kept in static storage: the message points at them until sent */
-	static struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
 	static struct ike_proposal props[IKE_MSG_MAX_PROPS];
 	static uint8_t spi[4];
-	unsigned n;
-
-	if (!c->cfg)
-		return -ENOENT;
-	n = esp_props(c->cfg, pfs, cfgs);
+	const struct cfg_child *cfg = ike_child_cfg(c);
 	struct ike_pld *p;
+	unsigned n;
 	int ret;
 
+	if (!cfg)
+		return -ENOENT;
+	static struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
+
+	n = esp_props(cfg, pfs, cfgs);
+	free(c->offered);
+	c->n_offered = 0;
+	c->offered = malloc(n * sizeof(*c->offered) + 1);
+	if (!c->offered)
+		return -ENOMEM;
+	memcpy(c->offered, cfgs, n * sizeof(*c->offered));
+	c->n_offered = n;
 	ipx_st32(spi, c->spi_in);
-	ret = ike_prop_to_sa(cfgs, n, spi, 4, props);
+	ret = ike_prop_to_sa(c->offered, n, spi, 4, props);
 	if (ret < 0)
 		return ret;
 	p = ike_msg_add(m, IKEV2_PL_SA, true);
@@ -210,8 +223,8 @@ int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
 	p->u.sa.props = props;
 	p->u.sa.n_props = n;
 	if (!c->n_ts_l || !c->n_ts_r) {
-		c->n_ts_l = resolve(c->cfg->local_ts, c->cfg->n_local_ts, &sa->local, c->ts_l);
-		c->n_ts_r = resolve(c->cfg->remote_ts, c->cfg->n_remote_ts, &sa->remote,
+		c->n_ts_l = resolve(cfg->local_ts, cfg->n_local_ts, &sa->local, c->ts_l);
+		c->n_ts_r = resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote,
 				    c->ts_r);
 	}
 	p = ike_msg_add(m, IKEV2_PL_TSI, true);
@@ -272,7 +285,7 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 	for (unsigned i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *cfg = &sa->conn->children[i];
 
-		if (rekey_of && cfg != rekey_of->cfg)
+		if (rekey_of && strcmp(cfg->name, rekey_of->name) != 0)
 			continue;  /* a rekey keeps the child's configuration */
 		{
 		struct ike_ts ours_l[IKE_CHILD_TS_MAX], ours_r[IKE_CHILD_TS_MAX];
@@ -366,17 +379,15 @@ static bool subset(const struct ike_tsp *got, const struct ike_ts *ours, unsigne
 }
 
 uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
-			       const struct ike_msg *m, bool pfs)
+			       const struct ike_msg *m)
 {
 	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
 	const struct ike_pld *tsi = ike_msg_get(m, IKEV2_PL_TSI, 0);
 	const struct ike_pld *tsr = ike_msg_get(m, IKEV2_PL_TSR, 0);
-	struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
 	struct ike_proposal props[IKE_MSG_MAX_PROPS];
 	struct ike_sa offered;
 	const char *why = NULL;
 	uint8_t spi[4];
-	unsigned n;
 
 	for (unsigned i = 0; i < m->n_pld; i++) {
 		const struct ike_pld *p = &m->pld[i];
@@ -384,16 +395,16 @@ uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
 		if (p->type == IKEV2_PL_NOTIFY && p->inner && p->u.n.type < 16384)
 			return p->u.n.type;
 	}
-	if (!c->cfg)
-		return IKEV2_N_NO_PROPOSAL_CHOSEN;  /* removed by a reload */
+	if (!c->offered)
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;  /* nothing was offered */
 	if (!sap || !tsi || !tsr)
 		return IKEV2_N_INVALID_SYNTAX;
-	n = esp_props(c->cfg, pfs, cfgs);
+	/* what we offered, whatever a reload has changed since */
 	ipx_st32(spi, c->spi_in);
-	if (ike_prop_to_sa(cfgs, n, spi, 4, props) < 0)
+	if (ike_prop_to_sa(c->offered, c->n_offered, spi, 4, props) < 0)
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	offered.props = props;
-	offered.n_props = n;
+	offered.n_props = c->n_offered;
 	if (ike_prop_check_reply(&offered, &sap->u.sa, &c->prop, &why) < 0 ||
 	    c->prop.spi_size != 4) {
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: bad proposal in the answer: %s",
@@ -418,6 +429,9 @@ uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
 			   c->name);
 		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	}
+	free(c->offered);
+	c->offered = NULL;
+	c->n_offered = 0;
 	return 0;
 }
 
@@ -474,7 +488,7 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 	struct ipx_sa_params out, in;
 	uint8_t cipher = ike_child_engine_cipher(&c->prop);
 	const struct ipx_cipher_info *ci = ipx_cipher_info(cipher);
-	const struct cfg_child *cfg = c->cfg;
+	const struct cfg_child *cfg = ike_child_cfg(c);
 	int ret;
 
 	if (!ci) {

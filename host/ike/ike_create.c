@@ -117,7 +117,7 @@ static int child_request(struct ikesa *sa, const struct cfg_child *cfg,
 	uint16_t group = pfs_group(cfg);
 	int ret;
 
-	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->rekeyed_by)
+	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->replaced_at)
 		return -EBUSY;
 	c = ike_child_new(sa, cfg);
 	if (!c)
@@ -183,9 +183,11 @@ int ike_create_child_start(struct ikesa *sa, const struct cfg_child *cfg)
 
 int ike_rekey_child_start(struct ikesa *sa, struct child_sa *old)
 {
-	if (!old->cfg)
+	const struct cfg_child *cfg = ike_child_cfg(old);
+
+	if (!cfg)
 		return -ENOENT;  /* its configuration is gone: let it expire */
-	return child_request(sa, old->cfg, old);
+	return child_request(sa, cfg, old);
 }
 
 /* The answer's KE and Nonce: the PFS secret into *dh.  0 or a notify. */
@@ -249,14 +251,14 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 			 * shortly (2.25); if the peer's rekey of it won, its
 			 * new SA takes over when old is deleted */
 			old->rekey_at = ike_now() + 2;
-		} else if (sa->cc.kind == CC_NEW_CHILD && err->type == IKEV2_N_TEMPORARY_FAILURE &&
-			   c->cfg) {
-			ike_retry_schedule(sa->mgr, sa->conn_name, c->cfg->name, 5);
+		} else if (sa->cc.kind == CC_NEW_CHILD && err->type == IKEV2_N_TEMPORARY_FAILURE) {
+			/* (dropped by then if a reload removed it) */
+			ike_retry_schedule(sa->mgr, sa->conn_name, c->name, 5);
 		}
 		ike_child_free(c);
 		goto out;
 	}
-	n = ike_child_check_reply(sa, c, m, true);
+	n = ike_child_check_reply(sa, c, m);
 	pfs_chosen = c->prop.dh != IKEV2_DH_NONE;
 	if (!n)
 		n = answer_nonce_ke(sa, m, pfs_chosen ? sa->cc.dh : NULL, &nr, &nr_len);
@@ -350,7 +352,7 @@ int ike_rekey_ike_start(struct ikesa *sa)
 	uint16_t group = sa->dh_group ? sa->dh_group : sa->prop.dh;
 	int ret;
 
-	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->rekeyed_by || !sa->conn)
+	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->replaced_at || !sa->conn)
 		return -EBUSY;
 	/* the rekey initiator is the new SA's original initiator (2.18) */
 	n = ike_sa_new(sa->mgr, true);
@@ -465,7 +467,7 @@ static void ike_rekeyed(struct ikesa *old, struct ikesa *n)
 	ike_sa_set_timers(n);
 	/* a rekey is not a reauthentication: that stays due when it was */
 	n->reauth_at = old->reauth_at;
-	old->rekeyed_by = n;
+	ike_sa_replaced(old, n);
 	old->mgr->st.ike_rekeys++;
 	ike_sa_log(n, IPX_LOG_INFO, "IKE SA rekeyed: SPIs %02x%02x%02x%02x..._i %02x%02x%02x%02x..._r replace IKE SA %u",
 		   n->spi_i[0], n->spi_i[1], n->spi_i[2], n->spi_i[3],
@@ -537,14 +539,14 @@ static int ike_rekey_response(struct ikesa *sa, struct ike_msg *m)
 		if (ike_nonce_cmp(ours, ol, sa->coll_nonce, sa->coll_nonce_len) < 0) {
 			ike_sa_log(n, IPX_LOG_INFO,
 				   "simultaneous IKE rekey, ours is redundant (lower nonce): deleting it");
-			sa->rekeyed_by = theirs;
-			n->rekeyed_by = theirs;
+			ike_sa_replaced(sa, theirs);
+			ike_sa_replaced(n, theirs);
 			ike_info_delete_ike(n);
 		} else {
 			ike_sa_log(n, IPX_LOG_INFO,
 				   "simultaneous IKE rekey, theirs is redundant: keeping ours");
 			move_children(theirs, n);
-			theirs->rekeyed_by = n;
+			ike_sa_replaced(theirs, n);
 			ike_info_delete_ike(sa);
 		}
 		goto out;
@@ -615,7 +617,7 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 	struct ike_pld *p;
 	uint16_t e;
 
-	if (!sa->conn || sa->rekeyed_by || sa->state != IKE_ESTABLISHED)
+	if (!sa->conn || sa->replaced_at || sa->state != IKE_ESTABLISHED)
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 	if (sa->out.w.buf && sa->cc.kind != CC_REKEY_IKE && !sa->out.liveness) {
 		/* 2.25.2: we are creating, rekeying or deleting a Child SA
@@ -678,6 +680,18 @@ fail:
 	return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 }
 
+/* Child SAs of sa that count against max_child_sas: not replaced by a
+ * rekey, not being deleted. */
+static unsigned live_children(const struct ikesa *sa)
+{
+	unsigned n = 0;
+
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		n += !c->replaced_at && !c->rekeyed && !c->deleting && !c->want_delete &&
+		     !c->linger_until;
+	return n;
+}
+
 int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 {
 	static uint8_t ke[KE_BUF];
@@ -709,7 +723,7 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	if (!sa->conn || sa->state != IKE_ESTABLISHED)
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
-	if (sa->rekeying || sa->rekeyed_by) {
+	if (sa->rekeying || sa->replaced_at) {
 		/* 2.25.2: the IKE SA is being rekeyed: ask again on the new one */
 		ike_sa_log(sa, IPX_LOG_INFO, "Child SA request while the IKE SA is rekeyed: TEMPORARY_FAILURE");
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
@@ -738,6 +752,14 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 			/* already replaced: the peer lost our Delete race */
 			return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		}
+	}
+	if (!old && sa->conn->max_child_sas && live_children(sa) >= sa->conn->max_child_sas) {
+		/* what one authenticated peer may hold in the engine */
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "the peer asks for a Child SA beyond max_child_sas (%u): NO_ADDITIONAL_SAS",
+			   sa->conn->max_child_sas);
+		sa->mgr->st.child_sa_limit++;
+		return respond_error(sa, m->hdr.msg_id, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 	}
 	ike_msg_start(sa, r, IKEV2_EXCH_CREATE_CHILD_SA, true, m->hdr.msg_id);
 	ike_msg_add(r, IKEV2_PL_SK, false);

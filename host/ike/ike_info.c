@@ -43,6 +43,9 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 	uint8_t del_spis[MAX_DEL_SPIS * 4];
 	unsigned n_del = 0;
 	bool delete_ike = false;
+	/* an IKE SA that was never up (ours still waits for its IKE_AUTH
+	 * answer) does not go "down" */
+	bool was_up = sa->state == IKE_ESTABLISHED || sa->state == IKE_DELETING;
 
 	for (unsigned i = 0; i < m->n_pld; i++) {
 		const struct ike_pld *p = &m->pld[i];
@@ -97,11 +100,11 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	ike_send_response(sa, r);
 	if (delete_ike) {
-		if (sa->rekeyed_by)
+		if (sa->replaced_at)
 			ike_sa_log(sa, IPX_LOG_INFO, "peer deletes the rekeyed IKE SA");
 		else
 			ike_sa_log(sa, IPX_LOG_INFO, "peer deletes the IKE SA");
-		if (!sa->rekeyed_by && sa->mgr->io.event)
+		if (!sa->replaced_at && was_up && sa->mgr->io.event)
 			sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-down");
 		destroy_soon(sa);
 	}
@@ -122,7 +125,7 @@ int ike_info_delete_ike(struct ikesa *sa)
 	struct ike_pld *d;
 	int ret;
 
-	if (!sa->rekeyed_by && sa->mgr->io.event)
+	if (!sa->replaced_at && sa->mgr->io.event)
 		sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-down");
 	/* the children stop now: no traffic on an SA being deleted (after a
 	 * rekey they live on in the new IKE SA already).  After a

@@ -401,47 +401,28 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 
 /* ---- responder ---- */
 
-static bool addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool ike_conn_admits(const struct cfg_conn *c, const struct sockaddr_storage *local,
+		     const struct sockaddr_storage *remote)
 {
-	size_t la, lb;
-	const uint8_t *pa, *pb;
+	bool lok = c->n_local_addrs == 0, rok = c->remote_any;
 
-	if (a->ss_family != b->ss_family)
-		return false;
-	pa = addr_bytes(a, &la);
-	pb = addr_bytes(b, &lb);
-	return memcmp(pa, pb, la) == 0;
+	for (unsigned k = 0; k < c->n_local_addrs && !lok; k++)
+		lok = ike_same_ip(&c->local_addrs[k], local);
+	for (unsigned k = 0; k < c->n_remote_addrs && !rok; k++)
+		rok = ike_same_ip(&c->remote_addrs[k], remote);
+	return lok && rok;
 }
 
 /* The first connection whose addresses fit; IDs are only known in IKE_AUTH,
- * where the choice may move to a sibling with the same addresses. */
+ * where the choice may move to another that admits the SA as well
+ * (ike_auth.c, pick_conn). */
 static const struct cfg_conn *match_conn(const struct cfg *cfg,
 					 const struct sockaddr_storage *local,
 					 const struct sockaddr_storage *remote)
 {
-	for (unsigned i = 0; i < cfg->n_conns; i++) {
-		const struct cfg_conn *c = &cfg->conns[i];
-		bool lok = c->n_local_addrs == 0, rok = c->remote_any;
-
-		for (unsigned k = 0; k < c->n_local_addrs && !lok; k++)
-			lok = addr_eq(&c->local_addrs[k], local);
-		for (unsigned k = 0; k < c->n_remote_addrs && !rok; k++)
-			rok = addr_eq(&c->remote_addrs[k], remote);
-		if (lok && rok)
-			return c;
-	}
-	return NULL;
-}
-
-/* A retransmitted IKE_SA_INIT request: the half-open SA of that SPIi and
- * address answers with its cached response. */
-static struct ikesa *find_half_open(struct ike_mgr *mgr, const uint8_t *spi_i,
-				     const struct sockaddr_storage *remote)
-{
-	for (struct ikesa *sa = mgr->all; sa; sa = sa->next)
-		if (!sa->initiator && memcmp(sa->spi_i, spi_i, 8) == 0 &&
-		    addr_eq(&sa->remote, remote) && ike_port(&sa->remote) == ike_port(remote))
-			return sa;
+	for (unsigned i = 0; i < cfg->n_conns; i++)
+		if (ike_conn_admits(&cfg->conns[i], local, remote))
+			return &cfg->conns[i];
 	return NULL;
 }
 
@@ -459,27 +440,32 @@ static void half_open_expired(evutil_socket_t fd, short what, void *arg)
 
 /*
  * 2.6: with cookie_threshold half-open SAs or more (0: always; or with
- * strict_cookies on the connection), an
- * IKE_SA_INIT request must echo a cookie we made from its Ni, address and
- * SPIi before we spend a Diffie-Hellman computation or any state on it.
- * The answer to one without (or with a stale one) is a stateless
- * N(COOKIE).  True when the request may proceed.
+ * strict_cookies on the connection), or when this source address holds
+ * half its max_half_open_per_source already, an IKE_SA_INIT request must
+ * echo a cookie we made from its Ni, address and SPIi before we spend a
+ * Diffie-Hellman computation or any state on it.  The answer to one
+ * without (or with a stale one) is a stateless N(COOKIE).  True when the
+ * request may proceed.
  */
 static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
 		      const struct ike_msg *m, const struct ike_hdr *h,
 		      const struct sockaddr_storage *local,
-		      const struct sockaddr_storage *remote, bool natt)
+		      const struct sockaddr_storage *remote, bool natt,
+		      unsigned from_src)
 {
 	const struct ike_pld *np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
 	const struct ike_notify *ck = ike_msg_notify(m, IKEV2_N_COOKIE);
 	uint32_t thr = mgr->cfg->cookie_threshold;
+	uint32_t src_thr = (mgr->cfg->max_half_open_per_source + 1) / 2;
+	bool need = c->strict_cookies || mgr->n_half_open >= thr ||
+		    (src_thr && from_src >= src_thr);
 	uint8_t cookie[IKE_COOKIE_LEN];
 	size_t ip_len;
 	const uint8_t *ip = addr_bytes(remote, &ip_len);
 	char peer[80];
 
 	/* cookie_threshold 0: always */
-	if (!c->strict_cookies && mgr->n_half_open < thr && !ck)
+	if (!need && !ck)
 		return true;
 	if (ck) {
 		if (ike_cookie_verify(&mgr->cookies, ck->data, ck->len, np->u.nonce.data,
@@ -488,7 +474,7 @@ static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
 			return true;
 		}
 		mgr->st.cookies_bad++;
-		if (!c->strict_cookies && mgr->n_half_open < thr)
+		if (!need)
 			return true;  /* a stale cookie we no longer need */
 		ipx_dbg("IKE_SA_INIT from %s with a wrong cookie: a new one sent",
 			ike_addr_str(remote, peer, sizeof(peer)));
@@ -513,9 +499,10 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 	const struct cfg_conn *c;
 	struct ike_prop_choice choice;
 	struct ikesa *sa;
+	unsigned from_src;
 	char peer[80];
 
-	sa = find_half_open(mgr, h->spi_i, remote);
+	sa = ike_sa_lookup_init(mgr, h->spi_i, remote);
 	if (sa) {
 		/* 2.1: a retransmission gets the same answer; anything else
 		 * with that SPI and address is ignored */
@@ -565,8 +552,19 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	if (!cookie_ok(mgr, c, m, h, local, remote, natt))
+	from_src = ike_half_open_from(mgr, remote);
+	if (!cookie_ok(mgr, c, m, h, local, remote, natt, from_src))
 		return;
+	/* one address (its cookies returned: it is there) holds at most
+	 * max_half_open_per_source of the max_half_open */
+	if (mgr->cfg->max_half_open_per_source && from_src >= mgr->cfg->max_half_open_per_source) {
+		mgr->st.half_open_source_dropped++;
+		if ((mgr->st.half_open_source_dropped & 1023) == 1)
+			ipx_warn("%s holds %u half-open IKE SAs: its IKE_SA_INIT dropped "
+				 "(max_half_open_per_source; logged once per 1024)",
+				 ike_addr_str(remote, peer, sizeof(peer)), from_src);
+		return;
+	}
 	if (ike_prop_select(&sap->u.sa, c->ike, c->n_ike, &choice) < 0) {
 		char offer[160];
 		struct ike_proposal first = sap->u.sa.n_props ? sap->u.sa.props[0] : (struct ike_proposal){ 0 };
@@ -622,9 +620,11 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 	sa->remote = *remote;
 	sa->natt = natt;
 	sa->state = IKE_CONNECTING;
-	sa->half_open = true;
-	mgr->n_half_open++;
+	sa->half_open_src = *remote;
 	memcpy(sa->spi_i, h->spi_i, 8);
+	ike_sa_hash_init(sa);
+	if (ike_sa_half_open(sa, true) < 0)
+		goto fail;
 	sa->prop = choice;
 	sa->dh_group = choice.dh;
 	sa->resp_next = 1;

@@ -45,6 +45,17 @@ const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t le
 	return buf;
 }
 
+bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
 uint16_t ike_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -76,50 +87,6 @@ void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 		sa->unique_id, ike_addr_str(&sa->remote, peer, sizeof(peer)), msg);
 }
 
-/* Our SPI: SPIi when we initiated, SPIr when we responded. */
-static const uint8_t *our_spi(const struct ikesa *sa)
-{
-	return sa->initiator ? sa->spi_i : sa->spi_r;
-}
-
-static unsigned spi_hash(const struct ike_mgr *m, const uint8_t *spi)
-{
-	uint64_t v;
-
-	memcpy(&v, spi, 8);
-	return (unsigned)((v * 0x9e3779b97f4a7c15ull) >> 40) & m->hash_mask;
-}
-
-static void unhash(struct ikesa *sa)
-{
-	struct ikesa **p = &sa->mgr->hash[spi_hash(sa->mgr, our_spi(sa))];
-
-	while (*p && *p != sa)
-		p = &(*p)->hnext;
-	if (*p)
-		*p = sa->hnext;
-	sa->hnext = NULL;
-}
-
-void ike_sa_rehash(struct ikesa *sa)
-{
-	unsigned h = spi_hash(sa->mgr, our_spi(sa));
-
-	unhash(sa);
-	sa->hnext = sa->mgr->hash[h];
-	sa->mgr->hash[h] = sa;
-}
-
-static struct ikesa *lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initiated)
-{
-	struct ikesa *sa = m->hash[spi_hash(m, spi)];
-
-	for (; sa; sa = sa->hnext)
-		if (sa->initiator == we_initiated && memcmp(our_spi(sa), spi, 8) == 0)
-			return sa;
-	return NULL;
-}
-
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 {
 	struct ikesa *sa = calloc(1, sizeof(*sa));
@@ -140,15 +107,6 @@ static void wire_free(struct ike_wire *w)
 {
 	free(w->buf);
 	memset(w, 0, sizeof(*w));
-}
-
-static void frags_reset(struct ike_frags *f)
-{
-	for (unsigned i = 0; i < IKE_MAX_FRAGS; i++) {
-		if (f->part[i])
-			OPENSSL_clear_free(f->part[i], f->part_len[i]);
-	}
-	memset(f, 0, sizeof(*f));
 }
 
 static void free_out(struct ikesa *sa)
@@ -189,7 +147,8 @@ void ike_sa_destroy(struct ikesa *sa)
 		sa->reauth_of->reauthing = false;
 		sa->reauth_of->reauth_at = ike_now() + 30;
 	}
-	frags_reset(&sa->rx_frags);
+	ike_frags_reset(&sa->rx_frags[0]);
+	ike_frags_reset(&sa->rx_frags[1]);
 	/* nothing may keep pointing at this SA */
 	for (struct ikesa *o = m->all; o; o = o->next) {
 		if (o->rekeyed_by == sa)
@@ -201,10 +160,7 @@ void ike_sa_destroy(struct ikesa *sa)
 		if (o->cc.new_ike == sa)
 			o->cc.new_ike = NULL;
 	}
-	if (sa->half_open && m->n_half_open)
-		m->n_half_open--;
-	sa->half_open = false;
-	unhash(sa);
+	ike_table_remove(sa);
 	for (p = &m->all; *p; p = &(*p)->next)
 		if (*p == sa) {
 			*p = sa->next;
@@ -252,8 +208,7 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	if (delay > 60)
 		delay = 60;
 	snprintf(conn, sizeof(conn), "%s", sa->conn_name);
-	if (sa->want_child)
-		snprintf(child, sizeof(child), "%s", sa->want_child->name);
+	snprintf(child, sizeof(child), "%s", sa->want_child);
 	if (retry)
 		ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted, trying again in %us", why, delay);
 	else
@@ -302,8 +257,8 @@ void ike_sa_dead(struct ikesa *sa, const char *why)
 	snprintf(conn, sizeof(conn), "%s", sa->conn_name);
 	if (sa->children)
 		snprintf(child, sizeof(child), "%s", sa->children->name);
-	else if (sa->want_child)
-		snprintf(child, sizeof(child), "%s", sa->want_child->name);
+	else
+		snprintf(child, sizeof(child), "%s", sa->want_child);
 	ike_sa_log(sa, IPX_LOG_WARN, "peer dead: %s; IKE SA and its Child SAs deleted%s", why,
 		   c && c->liveness_action == CFG_LIVENESS_RESTART && c->n_remote_addrs
 		   ? ", restarting" : "");
@@ -325,9 +280,7 @@ void ike_sa_established(struct ikesa *sa)
 	char prop[160];
 	struct ike_proposal p;
 
-	if (sa->half_open && sa->mgr->n_half_open)
-		sa->mgr->n_half_open--;
-	sa->half_open = false;
+	ike_sa_half_open(sa, false);
 	sa->state = IKE_ESTABLISHED;
 	sa->established = ike_now();
 	sa->mgr->st.established++;
@@ -342,6 +295,13 @@ void ike_sa_established(struct ikesa *sa)
 	ike_sa_set_timers(sa);
 	if (sa->mgr->io.event)
 		sa->mgr->io.event(sa->mgr->io.ctx, sa, NULL, "ike-up");
+}
+
+void ike_sa_replaced(struct ikesa *old, struct ikesa *n)
+{
+	old->rekeyed_by = n;
+	if (!old->replaced_at)
+		old->replaced_at = ike_now();
 }
 
 /* ---- sending ---- */
@@ -375,70 +335,6 @@ static int send_wire(struct ikesa *sa, const struct ike_wire *w)
 	return ret;
 }
 
-/* Largest IKE message that fits fragment_size (an IP datagram, RFC 7383
- * 2.5.1): minus IP, UDP and, on the NAT-T port, the non-ESP marker. */
-static size_t max_message(const struct ikesa *sa)
-{
-	size_t ip = sa->remote.ss_family == AF_INET6 ? 40 : 20;
-	size_t fs = sa->conn ? sa->conn->fragment_size : 1280;
-
-	return fs - ip - 8 - (sa->natt ? 4 : 0);
-}
-
-/* RFC 7383: the SK plaintext cut into SKF fragments, each encrypted. */
-static int fragment(struct ikesa *sa, const struct ike_msg *msg,
-		    struct ike_wire *w)
-{
-	uint8_t *inner = malloc(IKE_MSG_BUF), *f = sa->mgr->buf;
-	size_t inner_len, chunk, maxm = max_message(sa), ovh;
-	unsigned total;
-	uint8_t first;
-	int ret;
-
-	if (!inner)
-		return -ENOMEM;
-	ret = ike_msg_build_inner(msg, inner, IKE_MSG_BUF, &inner_len, &first);
-	if (ret < 0)
-		goto out;
-	/* worst case of the encryption overhead at this size */
-	ovh = ike_sk_overhead(&sa->keys, maxm) + 16;
-	if (maxm <= IKE_HDR_LEN + 8 + ovh + 64) {
-		ret = -EMSGSIZE;
-		goto out;
-	}
-	chunk = maxm - IKE_HDR_LEN - 8 - ovh;
-	total = (unsigned)((inner_len + chunk - 1) / chunk);
-	if (total > IKE_MAX_FRAGS) {
-		ret = -EMSGSIZE;
-		goto out;
-	}
-	w->buf = malloc(total * maxm + 64);
-	if (!w->buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	w->n_frags = total;
-	for (unsigned i = 0; i < total; i++) {
-		size_t n = i + 1 < total ? chunk : inner_len - i * chunk, flen, skf_off;
-
-		ret = ike_frag_build(&msg->hdr, first, (uint16_t)(i + 1), (uint16_t)total,
-				     inner + i * chunk, n, f, IKE_MSG_BUF, &flen, &skf_off);
-		if (ret == 0)
-			ret = ike_sk_encrypt(&sa->keys, sa->initiator, f, IKE_MSG_BUF,
-					     &flen, skf_off);
-		if (ret < 0)
-			goto out;
-		memcpy(w->buf + w->len, f, flen);
-		w->len += flen;
-		w->frag_len[i] = flen;
-	}
-out:
-	OPENSSL_clear_free(inner, IKE_MSG_BUF);
-	if (ret < 0)
-		wire_free(w);
-	return ret;
-}
-
 /* Serialise and, past IKE_SA_INIT, encrypt (fragmented when too big and
  * the peer said it can reassemble). */
 static int build(struct ikesa *sa, struct ike_msg *msg, struct ike_wire *w)
@@ -451,8 +347,8 @@ static int build(struct ikesa *sa, struct ike_msg *msg, struct ike_wire *w)
 	ret = ike_msg_build(msg, buf, IKE_MSG_BUF, &len, &sk_off);
 	if (ret == 0 && msg->sk >= 0 && sa->frag_ok && sa->conn &&
 	    sa->conn->fragmentation &&
-	    len + ike_sk_overhead(&sa->keys, len) > max_message(sa)) {
-		ret = fragment(sa, msg, w);
+	    len + ike_sk_overhead(&sa->keys, len) > ike_frag_max_message(sa)) {
+		ret = ike_frag_split(sa, msg, w);
 		if (ret == 0)
 			ike_sa_log(sa, IPX_LOG_DEBUG, "%s sent in %u fragments",
 				   ikev2_exchange_name(msg->hdr.exchange), w->n_frags);
@@ -658,92 +554,57 @@ void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
 /* ---- receiving ---- */
 
 /*
- * Decrypt the SK payload of m (parsed from buf) and parse what it holds.
- * An SKF fragment (RFC 7383 2.6) is verified and decrypted on its own and
- * stored; the message is only parsed once the last fragment is in.
- * Returns 0, 1 (a fragment stored, more to come), -EACCES (integrity), or
- * -EBADMSG with *notify set.
+ * Verify and decrypt the SK payload of m (parsed from buf) and parse what
+ * it holds.  An SKF fragment (RFC 7383 2.6) is verified and decrypted on
+ * its own and stored (ike_frag.c); the message is only parsed once the
+ * last fragment is in, from a buffer of its own that *whole returns (the
+ * caller frees it with *whole_len when done with m).
+ * Returns 0; 1 (a fragment stored, more to come); -EACCES when the message
+ * is not proven to come from the peer (no keys yet, no SK payload, the
+ * integrity check failed): nothing may be answered or changed for it;
+ * or, after it verified, -EBADMSG with *notify set (may be none) to
+ * answer.
  */
 static int open_sk(struct ikesa *sa, struct ike_msg *m, uint8_t *buf,
-		   uint16_t *notify)
+		   uint16_t *notify, uint8_t **whole, size_t *whole_len)
 {
-	struct ike_frags *f = &sa->rx_frags;
 	const uint8_t *plain;
 	size_t plain_len;
 	struct ike_perr e = { 0 };
 	bool from_init = m->hdr.flags & IKEV2_FLAG_INITIATOR;
-	bool response = m->hdr.flags & IKEV2_FLAG_RESPONSE;
-	const struct ike_sk *sk;
 	uint8_t first;
 	int ret;
 
 	*notify = IKEV2_N_NONE;
-	if (m->sk < 0 || !sa->keys_ok) {
-		*notify = IKEV2_N_INVALID_SYNTAX;
-		return -EBADMSG;
-	}
+	*whole = NULL;
+	*whole_len = 0;
+	if (m->sk < 0 || !sa->keys_ok)
+		return -EACCES;
 	ret = ike_sk_decrypt(&sa->keys, from_init, m, buf, &plain, &plain_len);
 	if (ret < 0)
-		return ret;
-	sk = &m->pld[m->sk].u.sk;
-	first = sk->first;
+		return ret == -EACCES ? -EACCES : -EBADMSG;
+	first = m->pld[m->sk].u.sk.first;
 	if (m->pld[m->sk].type == IKEV2_PL_SKF) {
-		unsigned num = sk->frag_num, total = sk->frag_total;
-
-		if (f->total && (f->id != m->hdr.msg_id || f->response != response))
-			frags_reset(f);  /* a new message: older fragments are stale */
-		if (!total || total > IKE_MAX_FRAGS || num < 1 || num > total ||
-		    (f->total && f->total != total) ||
-		    f->len + plain_len > IKE_MSG_BUF) {
-			ike_sa_log(sa, IPX_LOG_WARN, "IKE fragment %u/%u refused", num, total);
-			frags_reset(f);
-			return -EBADMSG;
-		}
-		sa->mgr->st.fragments_rx++;
-		f->id = m->hdr.msg_id;
-		f->response = response;
-		f->total = (uint16_t)total;
-		if (f->part[num - 1])
-			return 1;  /* a duplicate */
-		f->part[num - 1] = malloc(plain_len ? plain_len : 1);
-		if (!f->part[num - 1])
-			return -ENOMEM;
-		memcpy(f->part[num - 1], plain, plain_len);
-		f->part_len[num - 1] = plain_len;
-		f->len += plain_len;
-		if (num == 1)
-			f->first = first;
-		if (++f->have < total)
-			return 1;
-		/* complete: the plaintext of the whole message, in order */
-		{
-			uint8_t *all = malloc(f->len ? f->len : 1);
-			size_t off = 0;
-
-			if (!all)
-				return -ENOMEM;
-			for (unsigned i = 0; i < total; i++) {
-				memcpy(all + off, f->part[i], f->part_len[i]);
-				off += f->part_len[i];
-			}
-			first = f->first;
-			plain_len = f->len;
-			frags_reset(f);
-			/* kept until the next message on this SA */
-			f->part[0] = all;
-			f->part_len[0] = plain_len;
-			plain = all;
-			sa->mgr->st.reassembled++;
-		}
+		ret = ike_frag_add(sa, m, plain, plain_len, whole, whole_len, &first);
+		if (ret != 0)
+			return ret;
+		plain = *whole;
+		plain_len = *whole_len;
 	}
 	ret = ike_msg_parse_inner(m, first, plain, plain_len, &e);
 	if (ret < 0) {
 		ike_sa_log(sa, IPX_LOG_WARN, "bad %s: %s", ikev2_exchange_name(m->hdr.exchange),
 			   e.reason ? e.reason : "malformed");
 		*notify = e.notify;
-		return ret;
+		return -EBADMSG;
 	}
 	return 0;
+}
+
+static void whole_free(uint8_t *whole, size_t len)
+{
+	if (whole)
+		OPENSSL_clear_free(whole, len ? len : 1);
 }
 
 /* 2.23: behind a NAT, the peer's address and port are those of its latest
@@ -776,6 +637,8 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
 	struct ike_mgr *mgr = sa->mgr;
 	struct ike_msg *m = mgr->msg;
 	struct ike_perr e = { 0 };
+	uint8_t *whole = NULL;
+	size_t whole_len = 0;
 	uint16_t notify;
 	int (*cb)(struct ikesa *, struct ike_msg *);
 	int ret;
@@ -793,7 +656,7 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
 		return;
 	}
 	if (m->hdr.exchange != IKEV2_EXCH_IKE_SA_INIT) {
-		ret = open_sk(sa, m, buf, &notify);
+		ret = open_sk(sa, m, buf, &notify, &whole, &whole_len);
 		if (ret == 1)
 			return;  /* more fragments to come */
 		if (ret == -EACCES) {
@@ -814,6 +677,30 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
 	/* the callback may destroy sa */
 	if (cb)
 		cb(sa, m);
+	whole_free(whole, whole_len);
+}
+
+/* 2.21: a request that verified but cannot be processed is answered with
+ * notify (it moves the window like any answered request). */
+static void answer_error(struct ikesa *sa, const struct ike_hdr *h, uint16_t notify)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+
+	ike_msg_start(sa, r, h->exchange, true, h->msg_id);
+	ike_msg_add(r, IKEV2_PL_SK, false);
+	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, NULL, 0);
+	sa->resp_next++;
+	ike_send_response(sa, r);
+}
+
+/* A request this SA cannot take in its state: before IKE_AUTH, a
+ * responder's half-open SA takes IKE_AUTH only (whoever did IKE_SA_INIT
+ * holds the keys, but is not authenticated). */
+static bool request_in_state(const struct ikesa *sa, uint8_t exchange)
+{
+	if (!sa->initiator && sa->state == IKE_CONNECTING)
+		return exchange == IKEV2_EXCH_IKE_AUTH;
+	return true;
 }
 
 static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
@@ -823,6 +710,8 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 	struct ike_mgr *mgr = sa->mgr;
 	struct ike_msg *m = mgr->msg;
 	struct ike_perr e = { 0 };
+	uint8_t *whole = NULL;
+	size_t whole_len = 0;
 	struct ike_hdr h;
 	uint16_t notify;
 	int ret;
@@ -846,32 +735,33 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 			   h.msg_id, sa->resp_next);
 		return;
 	}
+	if (!request_in_state(sa, h.exchange)) {
+		mgr->st.rx_out_of_state++;
+		ike_sa_log(sa, IPX_LOG_WARN, "%s request on a half-open IKE SA (before IKE_AUTH): dropped",
+			   ikev2_exchange_name(h.exchange));
+		return;
+	}
 	if (ike_msg_parse(m, buf, len, &e) < 0) {
 		mgr->st.rx_bad++;
 		ike_sa_log(sa, IPX_LOG_WARN, "malformed %s request dropped: %s",
 			   ikev2_exchange_name(h.exchange), e.reason);
 		return;
 	}
-	ret = open_sk(sa, m, buf, &notify);
+	ret = open_sk(sa, m, buf, &notify, &whole, &whole_len);
 	if (ret == 1)
 		return;
 	if (ret == -EACCES) {
+		/* not from the peer: nothing is answered, the window stays */
 		mgr->st.rx_auth_failed++;
-		ike_sa_log(sa, IPX_LOG_WARN, "request failed its integrity check, dropped");
+		ike_sa_log(sa, IPX_LOG_WARN, "%s request %s, dropped",
+			   ikev2_exchange_name(h.exchange),
+			   sa->keys_ok ? "failed its integrity check" : "before we have keys");
 		return;
 	}
 	if (ret < 0) {
 		mgr->st.rx_bad++;
-		if (notify) {
-			/* 2.21: answer an authenticated but invalid request */
-			struct ike_msg *r = mgr->omsg;
-
-			ike_msg_start(sa, r, h.exchange, true, h.msg_id);
-			ike_msg_add(r, IKEV2_PL_SK, false);
-			ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, NULL, 0);
-			sa->resp_next++;
-			ike_send_response(sa, r);
-		}
+		if (notify)
+			answer_error(sa, &h, notify);
 		return;
 	}
 	/* authenticated from here on */
@@ -895,18 +785,13 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 	case IKEV2_EXCH_CREATE_CHILD_SA:
 		ike_create_child_respond(sa, m);
 		break;
-	default: {
-		struct ike_msg *r = mgr->omsg;
-
+	default:
 		ike_sa_log(sa, IPX_LOG_WARN, "%s request not supported",
 			   ikev2_exchange_name(h.exchange));
-		ike_msg_start(sa, r, h.exchange, true, h.msg_id);
-		ike_msg_add(r, IKEV2_PL_SK, false);
-		ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0,
-				   IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		ike_send_response(sa, r);
+		sa->resp_next--;
+		answer_error(sa, &h, IKEV2_N_INVALID_SYNTAX);
 	}
-	}
+	whole_free(whole, whole_len);
 }
 
 void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
@@ -947,7 +832,7 @@ void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
 		return;
 	}
 	/* the message's I flag says who sent it: our SPI is the other one */
-	sa = lookup(mgr, from_init ? h.spi_r : h.spi_i, !from_init);
+	sa = ike_sa_lookup(mgr, from_init ? h.spi_r : h.spi_i, !from_init);
 	if (!sa || (sa->keys_ok && memcmp(from_init ? h.spi_i : h.spi_r,
 					  from_init ? sa->spi_i : sa->spi_r, 8) != 0)) {
 		char a[80];
@@ -991,14 +876,13 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->eng = eng;
 	m->io = *io;
 	m->cfg = cfg;
-	m->hash = calloc(HASH_SIZE, sizeof(*m->hash));
-	m->hash_mask = HASH_SIZE - 1;
 	m->buf = malloc(IKE_MSG_BUF);
 	m->msg = malloc(sizeof(*m->msg));
 	m->omsg = malloc(sizeof(*m->omsg));
 	set_rtx(m, cfg);
 	m->half_open_s = 30;
-	if (!m->hash || !m->buf || !m->msg || !m->omsg || ike_cookie_init(&m->cookies) < 0) {
+	if (ike_table_init(m, HASH_SIZE) < 0 || !m->buf || !m->msg || !m->omsg ||
+	    ike_cookie_init(&m->cookies) < 0) {
 		ike_mgr_free(m);
 		return NULL;
 	}
@@ -1026,20 +910,11 @@ void ike_mgr_free(struct ike_mgr *m)
 	if (m->tick_ev)
 		event_free(m->tick_ev);
 	ike_cookie_wipe(&m->cookies);
-	free(m->hash);
+	ike_table_free(m);
 	free(m->buf);
 	free(m->msg);
 	free(m->omsg);
 	free(m);
-}
-
-static const struct cfg_child *find_child(const struct cfg_conn *conn,
-					  const char *name)
-{
-	for (unsigned i = 0; conn && i < conn->n_children; i++)
-		if (strcmp(conn->children[i].name, name) == 0)
-			return &conn->children[i];
-	return NULL;
 }
 
 void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
@@ -1048,15 +923,11 @@ void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 	/* requests in flight keep the wait already armed; the next one uses
 	 * the new settings */
 	set_rtx(m, cfg);
-	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+	/* the one pointer into the configuration an SA keeps (NULL once its
+	 * connection is gone); Child SAs look theirs up by name when they
+	 * need it (ike_child_cfg) */
+	for (struct ikesa *sa = m->all; sa; sa = sa->next)
 		sa->conn = cfg_conn_find(cfg, sa->conn_name);
-		if (sa->want_child)
-			sa->want_child = find_child(sa->conn, sa->want_child->name);
-		if (sa->new_child)
-			sa->new_child->cfg = find_child(sa->conn, sa->new_child->name);
-		for (struct child_sa *c = sa->children; c; c = c->next)
-			c->cfg = find_child(sa->conn, c->name);
-	}
 }
 
 struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn)
@@ -1072,7 +943,7 @@ struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
 {
 	for (struct ikesa *sa = m->all; sa; sa = sa->next)
 		if (sa != not && strcmp(sa->conn_name, conn) == 0 &&
-		    sa->state == IKE_ESTABLISHED && !sa->rekeyed_by)
+		    sa->state == IKE_ESTABLISHED && !sa->replaced_at)
 			return sa;
 	return NULL;
 }
@@ -1110,7 +981,7 @@ int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *ch
 		ipx_err("initiate %s: no remote address to initiate to", name);
 		return -EINVAL;
 	}
-	if (child && !find_child(c, child)) {
+	if (child && !cfg_child_find(c, child)) {
 		ipx_err("initiate %s: no child named '%s'", name, child);
 		return -ENOENT;
 	}
@@ -1148,10 +1019,9 @@ int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *name, const char *ch
 	sa->attempt = attempt;
 	sa->keep_up = keep_up;
 	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
-	sa->want_child = NULL;
 	for (unsigned i = 0; i < c->n_children; i++)
 		if (!child || strcmp(c->children[i].name, child) == 0) {
-			sa->want_child = &c->children[i];
+			snprintf(sa->want_child, sizeof(sa->want_child), "%s", c->children[i].name);
 			break;
 		}
 	ret = ike_init_start(sa);
@@ -1168,7 +1038,7 @@ int ike_mgr_rekey(struct ike_mgr *m, const char *name, const char *child,
 
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
 		if (strcmp(sa->conn_name, name) != 0 || sa->state != IKE_ESTABLISHED ||
-		    sa->rekeyed_by)
+		    sa->replaced_at)
 			continue;
 		if (reauth) {
 			if (!sa->conn || !sa->conn->n_remote_addrs)
@@ -1229,7 +1099,7 @@ void ike_mgr_shutdown(struct ike_mgr *m)
 
 	/* tell every peer, once, without waiting for answers */
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
-		if (sa->state != IKE_ESTABLISHED || sa->out.w.buf || sa->rekeyed_by)
+		if (sa->state != IKE_ESTABLISHED || sa->out.w.buf || sa->replaced_at)
 			continue;
 		ike_msg_start(sa, msg, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
 		ike_msg_add(msg, IKEV2_PL_SK, false);
@@ -1395,10 +1265,20 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 				 "fragments_tx", (json_int_t)s->fragments_tx,
 				 "fragments_rx", (json_int_t)s->fragments_rx,
 				 "reassembled", (json_int_t)s->reassembled);
+	json_t *limits = json_pack("{s:I, s:I, s:I, s:I, s:I}",
+				   "rx_out_of_state", (json_int_t)s->rx_out_of_state,
+				   "half_open_source_dropped",
+				   (json_int_t)s->half_open_source_dropped,
+				   "rekeyed_ike_deleted", (json_int_t)s->rekeyed_deleted,
+				   "child_sa_limit", (json_int_t)s->child_sa_limit,
+				   "ike_sa_limit", (json_int_t)s->ike_sa_limit);
 
 	if (o && more)
 		json_object_update(o, more);
+	if (o && limits)
+		json_object_update(o, limits);
 	json_decref(more);
+	json_decref(limits);
 	return o;
 }
 

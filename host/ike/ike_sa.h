@@ -52,12 +52,17 @@ enum ike_state {
 struct child_sa {
 	struct child_sa *next;
 	struct ikesa *ike;
-	const struct cfg_child *cfg;
+	/* its configuration is looked up by name when it is needed
+	 * (ike_child_cfg): a reload frees the old one */
 	char name[CFG_NAME_MAX];
 	uint32_t unique_id;
 	uint32_t spi_in, spi_out;         /* host byte order */
 	uint32_t eng_in, eng_out;         /* engine handles */
 	struct ike_prop_choice prop;
+	/* while our request for it is in flight: the proposals it offered,
+	 * which the answer is checked against */
+	struct ike_prop_cfg *offered;
+	unsigned n_offered;
 	struct ike_ts ts_l[IKE_CHILD_TS_MAX], ts_r[IKE_CHILD_TS_MAX];
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
@@ -106,10 +111,9 @@ struct ike_out {
 	int (*on_response)(struct ikesa *sa, struct ike_msg *m);
 };
 
-/* Reassembly of RFC 7383 fragments of one message. */
+/* Reassembly of RFC 7383 fragments of one message (ike_frag.c). */
 struct ike_frags {
 	uint32_t id;
-	bool response;
 	uint16_t total, have;
 	uint8_t first;                    /* first inner payload (fragment 1) */
 	size_t len;                       /* plaintext bytes so far */
@@ -131,6 +135,8 @@ struct ike_cc {
 
 struct ikesa {
 	struct ikesa *hnext, *next;
+	struct ikesa *inext;              /* ike_table.c: by SPIi (responder) */
+	bool in_init_hash;
 	struct ike_mgr *mgr;
 	const struct cfg_conn *conn;      /* NULL once a reload removed it */
 	char conn_name[CFG_NAME_MAX];
@@ -138,6 +144,7 @@ struct ikesa {
 	bool initiator;                   /* the original initiator (2.2) */
 	enum ike_state state;
 	bool half_open;                   /* counted in mgr->n_half_open */
+	struct sockaddr_storage half_open_src;  /* ... and for this source */
 	uint8_t spi_i[IKEV2_SPI_LEN], spi_r[IKEV2_SPI_LEN];
 	struct sockaddr_storage local, remote;   /* with ports */
 	bool natt;                        /* on the NAT-T port, with marker */
@@ -159,12 +166,15 @@ struct ikesa {
 	bool keep_up;                     /* a restart: retried after refusals too */
 	bool timed_out;                   /* failed for want of an answer */
 	struct cfg_id peer_id;            /* as authenticated */
-	const struct cfg_child *want_child;  /* initiator: to create in IKE_AUTH */
+	char want_child[CFG_NAME_MAX];    /* initiator: to create in IKE_AUTH ("": none) */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
 	struct ike_cc cc;                 /* our CREATE_CHILD_SA in flight */
-	struct ike_frags rx_frags;
-	/* IKE SA rekeying (2.8): the SA that replaced this one; and 2.8.1 */
+	struct ike_frags rx_frags[2];     /* [0] requests, [1] responses */
+	/* IKE SA rekeying (2.8): the SA that replaced this one (NULL once it
+	 * is gone) and since when (monotonic s; 0: not replaced, and it
+	 * stays set); and 2.8.1 */
 	struct ikesa *rekeyed_by;
+	uint64_t replaced_at;
 	struct ikesa *collision;
 	uint8_t coll_nonce[IKE_NONCE_MAX];
 	size_t coll_nonce_len;
@@ -230,6 +240,8 @@ struct ike_mgr_stats {
 	uint64_t cookies_sent, cookies_ok, cookies_bad, dropped_half_open;
 	uint64_t child_rekeys, ike_rekeys, reauths, collisions, dead_peers;
 	uint64_t fragments_tx, fragments_rx, reassembled;
+	uint64_t rx_out_of_state, half_open_source_dropped, rekeyed_deleted;
+	uint64_t child_sa_limit, ike_sa_limit;
 };
 
 /* A connection to (re)start: after a dead peer or a failed attempt. */
@@ -242,12 +254,18 @@ struct ike_retry {
 	bool keep_up;                     /* after a dead peer: keep trying */
 };
 
+struct ike_src;
+
 struct ike_mgr {
 	struct event_base *base;
 	struct ipx_engine *eng;
 	struct ike_io io;
 	const struct cfg *cfg;
+	/* the tables of ike_table.c */
 	struct ikesa **hash;             /* by our SPI */
+	struct ikesa **init_hash;        /* responder SAs by SPIi */
+	struct ike_src **src_hash;       /* half-open SAs per source address */
+	uint64_t src_salt;
 	unsigned hash_mask;
 	struct ikesa *all;
 	unsigned n_sas, n_half_open;
@@ -311,12 +329,30 @@ struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
 void ike_sa_destroy(struct ikesa *sa);
+
+/* ---- SA tables (ike_table.c) ---- */
+int ike_table_init(struct ike_mgr *m, unsigned size);   /* size: a power of 2 */
+void ike_table_free(struct ike_mgr *m);
+/* (Re)file sa under our SPI after it was set or changed. */
 void ike_sa_rehash(struct ikesa *sa);
+struct ikesa *ike_sa_lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initiated);
+/* A responder SA, filed by the initiator's SPI and address (once). */
+void ike_sa_hash_init(struct ikesa *sa);
+struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
+				 const struct sockaddr_storage *remote);
+/* sa becomes half-open (from sa->half_open_src) or stops being it:
+ * counted in mgr->n_half_open and for its source.  0 or -ENOMEM. */
+int ike_sa_half_open(struct ikesa *sa, bool on);
+unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
+/* Out of every table (destroy). */
+void ike_table_remove(struct ikesa *sa);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 uint16_t ike_port(const struct sockaddr_storage *ss);
+/* The same IP address (ports not compared). */
+bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* Build m (header already set), encrypt if it has SK, and send: as a
  * request (tracked, retransmitted; on_response called with the answer) or
@@ -335,14 +371,33 @@ void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
 void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
 		   bool response, uint32_t id);
 void ike_sa_established(struct ikesa *sa);
+/* old is replaced by n (a rekey or reauthentication): it carries nothing
+ * from now on and waits for its Delete. */
+void ike_sa_replaced(struct ikesa *old, struct ikesa *n);
 void ike_sa_fail(struct ikesa *sa, const char *why);
 /* Monotonic seconds; the exchange tests move time forward with the
  * offset (always 0 in the daemon). */
 uint64_t ike_now(void);
 extern uint64_t ike_clock_offset;
 
+/* ---- RFC 7383 fragmentation (ike_frag.c) ---- */
+/* The largest message that goes unfragmented to this peer. */
+size_t ike_frag_max_message(const struct ikesa *sa);
+/* msg (with SK) cut into encrypted SKF fragments back to back in w. */
+int ike_frag_split(struct ikesa *sa, const struct ike_msg *msg, struct ike_wire *w);
+/* A verified, decrypted SKF fragment of m (plain): 1 while more are to
+ * come; 0 when the message is complete: *whole (malloc'd, the caller
+ * frees it) holds its inner payloads, *first the first one's type; or
+ * -EBADMSG / -ENOMEM. */
+int ike_frag_add(struct ikesa *sa, const struct ike_msg *m, const uint8_t *plain,
+		 size_t plain_len, uint8_t **whole, size_t *whole_len, uint8_t *first);
+void ike_frags_reset(struct ike_frags *f);
+
 /* ---- exchanges ---- */
 int ike_init_start(struct ikesa *sa);                      /* ike_init.c */
+/* Do c's local_addrs and remote_addrs admit an IKE SA between these? */
+bool ike_conn_admits(const struct cfg_conn *c, const struct sockaddr_storage *local,
+		     const struct sockaddr_storage *remote);
 void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		      const struct ike_hdr *h,
 		      const struct sockaddr_storage *local,
@@ -380,6 +435,9 @@ int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
 void ike_child_free(struct child_sa *c);
+/* c's configuration in the one running now: NULL once a reload removed
+ * it (or its connection). */
+const struct cfg_child *ike_child_cfg(const struct child_sa *c);
 /* Add the SA/TSi/TSr (and USE_TRANSPORT_MODE) payloads of a request.
  * pfs: keep the proposals' key exchange transforms (CREATE_CHILD_SA);
  * IKE_AUTH strips them (1.2).  Selectors already set on c (a rekey) are
@@ -396,7 +454,7 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 /* Initiator: check the responder's answer for c; 0 or the notify that
  * describes the failure. */
 uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
-			       const struct ike_msg *m, bool pfs);
+			       const struct ike_msg *m);
 /* Keys of a child (2.17) from the exchange that made it: we_init is our
  * role in THAT exchange, ni/nr its nonces, g_ir its PFS secret or NULL.
  * Both ESP SAs go into the engine and c is linked into sa; the data plane

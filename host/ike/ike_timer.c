@@ -21,6 +21,7 @@
 
 #define COOKIE_ROTATE_S 120   /* a cookie stays valid for one more period */
 #define REPLACED_GRACE_S 10   /* a replaced Child SA the peer did not delete */
+#define REKEYED_GRACE_S 10    /* ... and a replaced IKE SA */
 #define REAUTH_RETRY_S 30
 
 /* Up to max seconds earlier, at random (so both ends do not act at once). */
@@ -56,7 +57,7 @@ void ike_sa_set_timers(struct ikesa *sa)
 
 void ike_child_set_timers(struct child_sa *c)
 {
-	const struct cfg_child *cfg = c->cfg;
+	const struct cfg_child *cfg = ike_child_cfg(c);
 	uint64_t now = ike_now();
 
 	c->rekey_at = c->expire_at = 0;
@@ -117,8 +118,8 @@ static void start_reauth(struct ikesa *old)
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", old->conn_name);
 	n->reauth_of = old;
 	for (struct child_sa *c = old->children; c; c = c->next)
-		if (c->cfg && !child_busy(c)) {
-			n->want_child = c->cfg;
+		if (ike_child_cfg(c) && !child_busy(c)) {
+			snprintf(n->want_child, sizeof(n->want_child), "%s", c->name);
 			break;
 		}
 	old->reauthing = true;
@@ -138,17 +139,19 @@ static bool reauth_progress(struct ikesa *sa)
 	struct ikesa *old = sa->reauth_of;
 
 	for (struct child_sa *c = old->children; c; c = c->next) {
-		if (!c->cfg || c->replaced_at || c->deleting || c->want_delete ||
+		const struct cfg_child *cfg = ike_child_cfg(c);
+
+		if (!cfg || c->replaced_at || c->deleting || c->want_delete ||
 		    ike_sa_has_child(sa, c->name))
 			continue;
-		if (ike_create_child_start(sa, c->cfg) == 0)
+		if (ike_create_child_start(sa, cfg) == 0)
 			return true;
 		return false;
 	}
 	ike_sa_log(sa, IPX_LOG_INFO, "reauthenticated: deleting IKE SA %u", old->unique_id);
 	sa->mgr->st.reauths++;
 	sa->reauth_of = NULL;
-	old->rekeyed_by = sa;   /* replaced: no "down" event, no rekeys */
+	ike_sa_replaced(old, sa);   /* no "down" event, no rekeys */
 	ike_info_delete_ike(old);
 	return false;
 }
@@ -168,7 +171,7 @@ static bool create_missing(struct ikesa *sa)
 		bool elsewhere = false;
 
 		for (struct ikesa *o = sa->mgr->all; o && !elsewhere; o = o->next)
-			elsewhere = o != sa && o->state == IKE_ESTABLISHED && !o->rekeyed_by &&
+			elsewhere = o != sa && o->state == IKE_ESTABLISHED && !o->replaced_at &&
 				    strcmp(o->conn_name, sa->conn_name) == 0 &&
 				    ike_sa_has_child(o, c->children[i].name);
 		if (elsewhere)
@@ -197,8 +200,20 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		if (ch->linger_until && now >= ch->linger_until)
 			ike_child_remove(sa, ch);
 	}
-	if (sa->rekeyed_by)
-		return;  /* replaced: only its Delete is still to come */
+	if (sa->replaced_at) {
+		/* replaced: only its Delete is still to come, from the end
+		 * that made the replacement.  One that never comes (a peer
+		 * that rekeyed and forgot, or whose Delete was lost for good)
+		 * we send ourselves after a grace period */
+		if (now >= sa->replaced_at + REKEYED_GRACE_S && !sa->out.w.buf) {
+			ike_sa_log(sa, IPX_LOG_INFO,
+				   "replaced %us ago and not deleted by the peer: deleting it",
+				   (unsigned)(now - sa->replaced_at));
+			m->st.rekeyed_deleted++;
+			ike_info_delete_ike(sa);
+		}
+		return;
+	}
 	esp_activity(sa, now);
 	if (sa->expire_at && now >= sa->expire_at) {
 		char conn[CFG_NAME_MAX];
@@ -245,10 +260,10 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		if (child_busy(ch) || !ch->rekey_at || now < ch->rekey_at ||
 		    awaits_predecessor(sa, ch))
 			continue;
-		if (ch->gone_at_peer && ch->cfg) {
+		if (ch->gone_at_peer && ike_child_cfg(ch)) {
 			/* 2.25: a new Child SA takes over from it (takeover
 			 * in ike_child_activate), then it is deleted */
-			if (ike_create_child_start(sa, ch->cfg) == 0) {
+			if (ike_create_child_start(sa, ike_child_cfg(ch)) == 0) {
 				ike_sa_log(sa, IPX_LOG_INFO,
 					   "Child SA %s (SPI %08x) unknown to the peer: creating a new one to replace it",
 					   ch->name, ch->spi_in);
@@ -261,7 +276,7 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 		}
 		if (ike_rekey_child_start(sa, ch) == 0)
 			return;
-		if (!ch->cfg) {
+		if (!ike_child_cfg(ch)) {
 			ch->rekey_at = 0;  /* removed from the configuration: let it expire */
 			continue;
 		}
