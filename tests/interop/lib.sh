@@ -281,3 +281,144 @@ ix_swan_up() { # ix_swan_up NAME SECONDS: charon has an installed CHILD_SA
 	done
 	return 1
 }
+
+# ---- the suites' common helpers (t_gateway.sh, t_adversary.sh) --------------
+
+PSK=${PSK:-0123456789abcdef0123456789abcdef}
+PY=/usr/bin/python3
+
+# A section starts from nothing: daemons stopped, namespaces rebuilt.
+fresh() { # fresh plain|nat
+	local p
+	for p in "${IX_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${IX_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	IX_PIDS=()
+	for ns in "$IX_NS_A" "$IX_NS_B" "$IX_NS_R" "$IX_NS_C"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$IX_T"/*
+	if [ "$1" = nat ]; then ix_topology_nat; else ix_topology; fi
+}
+
+# ours NAME: the daemon's configuration from stdin (control socket added)
+ours() {
+	{ echo "control: $IX_T/$1.sock"; cat; } >"$IX_T/$1.yaml"
+}
+
+start_ours() { # start_ours NS NAME: LASTPID is its process
+	rm -f "$IX_T/$2.sock"
+	ix_ipsecfxd "$1" "$2" "$IX_T/$2.yaml"
+	LASTPID=${IX_PIDS[-1]}
+}
+
+# swan NAME: strongSwan's swanctl.conf from stdin; EXTRA_CHARON lines go
+# into strongswan.conf's charon section
+swan() {
+	mkdir -p "$IX_T/$1"
+	cat >"$IX_T/$1/swanctl.conf"
+}
+
+# The usual pair: ipsecfxd at 192.0.2.1 (connection sw, child lan) and
+# strongSwan at 192.0.2.2 (connection t, child c), PSK, one host on each
+# side (10.1.0.1 === 10.2.0.1), UDP-encapsulated ESP (kernel-libipsec).
+# ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
+ours_site() {
+	ours "$1" <<EOF
+${5:-}
+connections:
+  - name: sw
+    local_addrs: [192.0.2.1]
+    remote_addrs: [192.0.2.2]
+    psk: "$PSK"
+    proposals: [aes256gcm16-prfsha256-x25519]
+${4:-}
+    children:
+      - name: lan
+        local_ts: [10.1.0.1/32]
+        remote_ts: [10.2.0.1/32]
+        esp_proposals: [$2]
+${3:-}
+EOF
+}
+
+# swan_site NAME ESP [CHILD_LINES [CONN_LINES]]
+swan_site() {
+	local child=${3:+$'\n'$3}
+	swan "$1" <<EOF
+connections { t {
+    local_addrs = 192.0.2.2
+    remote_addrs = 192.0.2.1
+    version = 2
+    proposals = aes256gcm16-prfsha256-x25519
+    encap = yes
+${4:-}
+    local { auth = psk
+            id = 192.0.2.2 }
+    remote { auth = psk
+             id = 192.0.2.1 }
+    children { c { local_ts = 10.2.0.1/32
+                   remote_ts = 10.1.0.1/32
+                   esp_proposals = $2$child } } } }
+secrets { ike-1 { id-1 = 192.0.2.1
+                  id-2 = 192.0.2.2
+                  secret = "$PSK" } }
+EOF
+}
+
+start_swan() { # start_swan NS NAME
+	ix_charon "$1" "$2"
+	if ! grep -q "successfully loaded 1 connections\|loaded connection" "$IX_T/$2/load.out"; then
+		tap_diag <"$IX_T/$2/load.out"
+	fi
+}
+
+# J NAME EXPR: a Python expression over the daemon's stats (s) and SA list (l)
+J() {
+	local name=$1 expr=$2
+	$PY -c '
+import json, sys
+s = json.loads(sys.argv[1]); l = json.loads(sys.argv[2])
+print(eval(sys.argv[3]))' "$(ix_ctl "$name" stats 2>/dev/null || echo '{}')" \
+		"$(ix_ctl "$name" list-sas --json 2>/dev/null || echo '[]')" "$expr" 2>/dev/null
+}
+
+# pings NS SRC DST COUNT INTERVAL: "sent received"
+pings() {
+	ip netns exec "$1" ping -n -D -O -I "$2" -c "$4" -i "$5" -W 1 "$3" 2>/dev/null >"$IX_T/ping.raw"
+	# the unanswered ones, with the time of day to match the daemons' logs
+	grep -h "no answer yet" "$IX_T/ping.raw" | sed -n '1,3p;$p' | while read -r ts rest; do
+		ts=${ts#[}
+		echo "ping: $(date -d "@${ts%]}" +%T.%3N) $rest"
+	done >&2
+	awk '/packets transmitted/ {print $1, $4}' "$IX_T/ping.raw"
+}
+
+# back_within NS SRC DST SECONDS: a ping answered within that many seconds
+back_within() {
+	local end=$((SECONDS + $4))
+	while [ $SECONDS -lt $end ]; do
+		ip netns exec "$1" ping -n -q -c 1 -W 1 -I "$2" "$3" >/dev/null 2>&1 && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
+kill9() { kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; } # the shell stays quiet
+
+ok_if() { # ok_if TEXT COMMAND...: tap_ok when the command succeeds
+	local text=$1
+	shift
+	if "$@"; then tap_ok "$text"; else tap_fail "$text"; return 1; fi
+}
+
+diag_logs() { # diag_logs NAME...: the tail of each side's log
+	local n
+	for n in "$@"; do
+		if [ -f "$IX_T/$n.log" ]; then tail -15 "$IX_T/$n.log" | tap_diag
+		elif [ -f "$IX_T/$n/charon.log" ]; then tail -15 "$IX_T/$n/charon.log" | tap_diag; fi
+	done
+}
+
+swan_children() { # swan_children NAME: installed CHILD_SAs
+	ix_swanctl "$1" --list-sas 2>/dev/null | grep -c "INSTALLED"
+}
