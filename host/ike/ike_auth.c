@@ -263,37 +263,40 @@ static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *i
 					const struct ike_id *idr, char *why, size_t whylen)
 {
 	const struct cfg *cfg = sa->mgr->cfg;
-	const struct cfg_conn *first = sa->conn, *found = NULL;
+	const struct cfg_conn *first = sa->conn;
 
-	snprintf(why, whylen, "no connection for peer identity %s%s%s", sa->peer_id.text,
-		 first ? "" : " (a reload removed ", first ? "" : sa->conn_name);
-	if (!first)
-		snprintf(why + strlen(why), whylen - strlen(why), ")");
-	if (first && id_matches(&first->remote_id, idi) && (!idr || id_is(&first->local_id, idr)))
-		return first;
-	for (unsigned i = 0; i < cfg->n_conns && !found; i++) {
-		const struct cfg_conn *c = &cfg->conns[i];
+	if (first)
+		snprintf(why, whylen, "no connection for peer identity %s", sa->peer_id.text);
+	else
+		snprintf(why, whylen, "no connection for peer identity %s (a reload removed %s)",
+			 sa->peer_id.text, sa->conn_name);
+	/* IKE_SA_INIT's choice first, then the others in order */
+	for (int i = first ? -1 : 0; i < (int)cfg->n_conns; i++) {
+		const struct cfg_conn *c = i < 0 ? first : &cfg->conns[i];
 		const char *no;
 
-		if (c == first || !id_matches(&c->remote_id, idi) ||
+		if ((i >= 0 && c == first) || !id_matches(&c->remote_id, idi) ||
 		    (idr && !id_is(&c->local_id, idr)))
 			continue;
+		/* (IKE_SA_INIT's own may have changed in a reload since) */
 		no = conn_refuses(sa, c);
 		if (!no) {
-			found = c;
-			break;
+			if (c != first && first)
+				ike_sa_log(sa, IPX_LOG_INFO, "peer identity %s: connection %s instead of %s",
+					   sa->peer_id.text, c->name, first->name);
+			return c;
 		}
-		if (first)
+		if (c == first)
+			snprintf(why, whylen, "peer identity %s: connection %s, changed by a reload, may not take this IKE SA any more: %s",
+				 sa->peer_id.text, c->name, no);
+		else if (first)
 			snprintf(why, whylen, "peer identity %s belongs to connection %s, not %s, and %s may not take this IKE SA: %s",
 				 sa->peer_id.text, c->name, first->name, c->name, no);
 		else
 			snprintf(why, whylen, "peer identity %s belongs to connection %s (after a reload removed %s), which may not take this IKE SA: %s",
 				 sa->peer_id.text, c->name, sa->conn_name, no);
 	}
-	if (found && first)
-		ike_sa_log(sa, IPX_LOG_INFO, "peer identity %s: connection %s instead of %s",
-			   sa->peer_id.text, found->name, first->name);
-	return found;
+	return NULL;
 }
 
 /* Established IKE SAs (not replaced by a rekey) of sa's connection with
@@ -313,13 +316,8 @@ static unsigned peer_ike_sas(const struct ikesa *sa)
 
 static int send_auth_failed(struct ikesa *sa, uint32_t id)
 {
-	struct ike_msg *r = sa->mgr->omsg;
-
-	ike_msg_start(sa, r, IKEV2_EXCH_IKE_AUTH, true, id);
-	ike_msg_add(r, IKEV2_PL_SK, false);
-	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0,
-			   IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-	return ike_send_response(sa, r);
+	return ike_send_error_response(sa, IKEV2_EXCH_IKE_AUTH, id,
+				       IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
 }
 
 int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
@@ -339,7 +337,13 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	int ret;
 
 	if (sa->state != IKE_CONNECTING || sa->initiator) {
-		ike_sa_log(sa, IPX_LOG_WARN, "IKE_AUTH in state %d ignored", sa->state);
+		/* a second IKE_AUTH, or one sent to the initiator: answered
+		 * (the window has moved), not acted on */
+		ike_sa_log(sa, IPX_LOG_WARN, "IKE_AUTH request on an IKE SA that is %s: INVALID_SYNTAX",
+			   sa->initiator ? "ours (we initiated it)" : "past IKE_AUTH");
+		sa->mgr->st.rx_out_of_state++;
+		ike_send_error_response(sa, IKEV2_EXCH_IKE_AUTH, m->hdr.msg_id,
+					IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return -EINVAL;
 	}
 	if (!idi || !ap) {

@@ -571,12 +571,7 @@ static int cc_response(struct ikesa *sa, struct ike_msg *m)
 static int respond_error(struct ikesa *sa, uint32_t id, uint16_t notify,
 			 const uint8_t *data, size_t len)
 {
-	struct ike_msg *r = sa->mgr->omsg;
-
-	ike_msg_start(sa, r, IKEV2_EXCH_CREATE_CHILD_SA, true, id);
-	ike_msg_add(r, IKEV2_PL_SK, false);
-	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, data, len);
-	return ike_send_response(sa, r);
+	return ike_send_error_response(sa, IKEV2_EXCH_CREATE_CHILD_SA, id, notify, data, len);
 }
 
 /* The KE of a request for the chosen group: *dh made and computed, or the

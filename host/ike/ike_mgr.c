@@ -680,17 +680,23 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
 	whole_free(whole, whole_len);
 }
 
+int ike_send_error_response(struct ikesa *sa, uint8_t exchange, uint32_t id,
+			    uint16_t notify, const uint8_t *data, size_t len)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+
+	ike_msg_start(sa, r, exchange, true, id);
+	ike_msg_add(r, IKEV2_PL_SK, false);
+	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, data, len);
+	return ike_send_response(sa, r);
+}
+
 /* 2.21: a request that verified but cannot be processed is answered with
  * notify (it moves the window like any answered request). */
 static void answer_error(struct ikesa *sa, const struct ike_hdr *h, uint16_t notify)
 {
-	struct ike_msg *r = sa->mgr->omsg;
-
-	ike_msg_start(sa, r, h->exchange, true, h->msg_id);
-	ike_msg_add(r, IKEV2_PL_SK, false);
-	ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, notify, NULL, 0);
 	sa->resp_next++;
-	ike_send_response(sa, r);
+	ike_send_error_response(sa, h->exchange, h->msg_id, notify, NULL, 0);
 }
 
 /* A request this SA cannot take in its state: before IKE_AUTH, a
@@ -788,8 +794,7 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 	default:
 		ike_sa_log(sa, IPX_LOG_WARN, "%s request not supported",
 			   ikev2_exchange_name(h.exchange));
-		sa->resp_next--;
-		answer_error(sa, &h, IKEV2_N_INVALID_SYNTAX);
+		ike_send_error_response(sa, h.exchange, h.msg_id, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 	}
 	whole_free(whole, whole_len);
 }

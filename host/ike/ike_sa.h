@@ -1,15 +1,23 @@
 /*
  * IKE SAs, Child SAs and the manager that owns them.
  *
- *   ike_mgr.c     SA tables, datagram dispatch, message IDs (window 1),
- *                 retransmission with back-off and the response cache
- *                 (RFC 7296 2.1, 2.3, 2.4), sending, timers, listing
+ *   ike_mgr.c     datagram dispatch, message IDs (window 1), retransmission
+ *                 with back-off and the response cache (RFC 7296 2.1, 2.3,
+ *                 2.4), sending, the daemon-facing operations, listing
+ *   ike_table.c   the SA tables: by our SPI, by SPIi for IKE_SA_INIT
+ *                 retransmissions, half-open SAs per source address
+ *   ike_frag.c    RFC 7383 fragmentation and reassembly
  *   ike_init.c    IKE_SA_INIT, initiator and responder: proposals, KE and
  *                 INVALID_KE_PAYLOAD, nonces, NAT detection (2.23), cookies
- *   ike_auth.c    IKE_AUTH with PSK (2.15) and the first Child SA
+ *   ike_auth.c    IKE_AUTH with PSK (2.15), connection selection, and the
+ *                 first Child SA
  *   ike_child.c   Child SA selection, traffic selector narrowing (2.9), keys
  *                 (2.17) and installation into the ESP engine
+ *   ike_create.c  CREATE_CHILD_SA: new Child SAs, Child and IKE SA rekeys,
+ *                 collisions (2.8.1)
  *   ike_info.c    INFORMATIONAL: delete of IKE and Child SAs, empty requests
+ *   ike_timer.c   everything done by the clock: liveness, keepalives,
+ *                 lifetimes, reauthentication, retries
  *
  * The manager never touches sockets or the data plane: it calls the
  * struct ike_io it was given (the daemon wires it to host/dataplane; the
@@ -360,6 +368,9 @@ void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
 int ike_send_request(struct ikesa *sa, struct ike_msg *m,
 		     int (*on_response)(struct ikesa *, struct ike_msg *));
 int ike_send_response(struct ikesa *sa, struct ike_msg *m);
+/* The answer to request id of that exchange: one notify (with data) in SK. */
+int ike_send_error_response(struct ikesa *sa, uint8_t exchange, uint32_t id,
+			    uint16_t notify, const uint8_t *data, size_t len);
 /* The cached response again (a retransmitted request). */
 int ike_resend_response(struct ikesa *sa);
 /* An unprotected notify answering an IKE_SA_INIT request (no state). */

@@ -17,6 +17,9 @@
  *   cookie_framing      a cookie earned over IPv6 replayed over IPv4
  *   child_limit         max_child_sas per IKE SA
  *   ike_limit           max_ike_sas_per_peer
+ * and siblings of these found afterwards (docs/security.md):
+ *   second_auth         an IKE_AUTH on an established SA
+ *   orphaned_replaced   a replaced IKE SA whose successor goes away
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -560,6 +563,78 @@ static void test_ike_limit(void **state)
 	ikepair_free(pr);
 }
 
+/* ---- siblings ---- */
+
+static void test_second_auth(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct ike_msg *m = malloc(sizeof(*m));
+	struct ikesa *a, *b;
+	uint8_t buf[2048];
+	size_t len;
+
+	(void)state;
+	assert_non_null(m);
+	pr = up(&s);
+	a = ikepair_established(&pr->a);
+	b = ikepair_established(&pr->b);
+	/* the authenticated peer sends IKE_AUTH again, as its next request */
+	ike_msg_start(a, m, IKEV2_EXCH_IKE_AUTH, false, a->req_next);
+	ike_msg_add(m, IKEV2_PL_SK, false);
+	ike_msg_add_notify(m, true, IKEV2_PROTO_NONE, NULL, 0, IKEV2_N_INITIAL_CONTACT, NULL, 0);
+	len = ikepair_forge(a, m, buf, sizeof(buf));
+	a->req_next++;
+	ike_mgr_input(pr->b.mgr, buf, len, &pr->b.addr, &pr->a.addr, false);
+	/* answered (INVALID_SYNTAX), not acted on */
+	assert_int_equal(pr->net.n, 1);
+	assert_true(ikepair_is_response(&pr->net.q[0]));
+	assert_int_equal(pr->b.mgr->st.rx_out_of_state, 1);
+	assert_ptr_equal(ikepair_established(&pr->b), b);
+	pr->net.n = 0;
+	/* and the window goes on */
+	assert_int_equal(ike_info_liveness(a), 0);
+	ikepair_pump(&pr->net, 20);
+	assert_null(a->out.w.buf);
+	ikepair_check_traffic(&pr->a, &pr->b);
+	ikepair_free(pr);
+	free(m);
+}
+
+static void test_orphaned_replaced(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	struct ikesa *old, *n;
+
+	(void)state;
+	pr = up(&s);
+	pr->net.drop = drop_a_info_requests;   /* A's Delete of the old SA */
+	pr->net.drop_arg = pr;
+	old = ikepair_established(&pr->b);
+	assert_int_equal(ike_mgr_rekey(pr->a.mgr, "to-b", NULL, true, false), 1);
+	ikepair_pump(&pr->net, 20);
+	n = ikepair_established(&pr->b);
+	assert_ptr_not_equal(n, old);
+	assert_ptr_equal(old->rekeyed_by, n);
+	/* the successor goes (as after a failure): the old one must not
+	 * count as a live IKE SA again */
+	ipx_log_set_level(IPX_LOG_ERR);
+	ike_sa_destroy(n);
+	assert_null(old->rekeyed_by);
+	assert_null(ikepair_established(&pr->b));
+	assert_null(ike_mgr_find_conn_established(pr->b.mgr, "from-a", NULL));
+	/* and it is deleted like any replaced SA the peer did not delete */
+	pr->net.drop = NULL;
+	ikepair_advance(pr, 11, 50);
+	for (int i = 0; i < 50 && ikepair_count_sas(&pr->b) > 0; i++)
+		ikepair_pump(&pr->net, 100);
+	ipx_log_set_level(IPX_LOG_INFO);
+	assert_int_equal(ikepair_count_sas(&pr->b), 0);
+	assert_int_equal(pr->b.mgr->st.rekeyed_deleted, 1);
+	ikepair_free(pr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +648,8 @@ int main(void)
 		cmocka_unit_test(test_cookie_framing),
 		cmocka_unit_test(test_child_limit),
 		cmocka_unit_test(test_ike_limit),
+		cmocka_unit_test(test_second_auth),
+		cmocka_unit_test(test_orphaned_replaced),
 	};
 
 	ipx_log_set_level(IPX_LOG_INFO);
