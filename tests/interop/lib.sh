@@ -40,6 +40,18 @@ ix_need() {
 	return 0
 }
 
+# ix_begin SUITE: skip the suite (TAP SKIP with the reason) where it cannot
+# run, else clean up whatever it sets up when it exits
+ix_begin() {
+	local why
+	if ! why=$(ix_need); then
+		tap_skip "$1" "$why"
+		tap_done
+		exit 0
+	fi
+	trap ix_cleanup EXIT
+}
+
 ix_topology() {
 	ip netns add "$IX_NS_A"
 	ip netns add "$IX_NS_B"
@@ -338,6 +350,26 @@ ${4:-}
         remote_ts: [10.2.0.1/32]
         esp_proposals: [$2]
 ${3:-}
+EOF
+}
+
+# A responder for anyone (%any, PSK) with the usual child: ipsecfxd at
+# 192.0.2.1, connection any.  ours_any NAME [TOP_LINES]
+ours_any() {
+	ours "$1" <<EOF
+${2:-}
+connections:
+  - name: any
+    local_addrs: [192.0.2.1]
+    local: {id: 192.0.2.1}
+    remote: {id: "%any"}
+    psk: "$PSK"
+    proposals: [aes256gcm16-prfsha256-x25519]
+    children:
+      - name: lan
+        local_ts: [10.1.0.1/32]
+        remote_ts: [10.2.0.1/32]
+        esp_proposals: [aes256gcm16]
 EOF
 }
 

@@ -14,12 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/lib.sh"
 
-if ! why=$(ix_need); then
-	tap_skip "appliance to appliance" "$why"
-	tap_done
-	exit 0
-fi
-trap ix_cleanup EXIT
+ix_begin "appliance to appliance"
 ix_topology
 ip -n "$IX_NS_A" addr add 2001:db8::1/64 dev eth0 nodad
 ip -n "$IX_NS_B" addr add 2001:db8::2/64 dev eth0 nodad

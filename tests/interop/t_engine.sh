@@ -17,11 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/lib.sh"
 
-if ! why=$(ix_need); then
-	tap_skip "engine sim against strongSwan" "$why"
-	tap_done
-	exit 0
-fi
+ix_begin "engine sim against strongSwan"
 if ! "$IPSECFX_BUILD/ipsecfx" engines | grep -qx sim; then
 	tap_skip "engine sim against strongSwan" "no sim engine in $IPSECFX_BUILD"
 	tap_done
@@ -32,7 +28,6 @@ if ! command -v tshark >/dev/null; then
 	tap_done
 	exit 0
 fi
-trap ix_cleanup EXIT
 ix_topology
 ip -n "$IX_NS_A" addr add 10.1.0.2/32 dev lo
 ip -n "$IX_NS_B" addr add 10.2.0.2/32 dev lo

@@ -17,12 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
 . "$here/lib.sh"
 
-if ! why=$(ix_need); then
-	tap_skip "strongSwan interop" "$why"
-	tap_done
-	exit 0
-fi
-trap ix_cleanup EXIT
+ix_begin "strongSwan interop"
 ix_topology
 PSK="0123456789abcdef0123456789abcdef"
 APID=""

@@ -264,6 +264,22 @@ size_t ikepair_forge(struct ikesa *sa, const struct ike_msg *m, uint8_t *out, si
 }
 
 /* (the fake network carries IKE messages without the non-ESP marker) */
+static bool drop_request(const struct ikepair_dgram *d, void *arg)
+{
+	struct ikepair_net *n = arg;
+
+	return ikepair_from(d, n->drop_from) && ikepair_exchange(d) == n->drop_exchange &&
+	       !ikepair_is_response(d);
+}
+
+void ikepair_drop_requests(struct ikepair *pr, struct ikepair_peer *from, uint8_t exchange)
+{
+	pr->net.drop_from = from;
+	pr->net.drop_exchange = exchange;
+	pr->net.drop = exchange ? drop_request : NULL;
+	pr->net.drop_arg = &pr->net;
+}
+
 uint8_t ikepair_exchange(const struct ikepair_dgram *d)
 {
 	return d->len >= 28 ? d->buf[18] : 0;

@@ -41,6 +41,9 @@ struct ikepair_net {
 	bool (*drop)(const struct ikepair_dgram *d, void *arg);
 	void *drop_arg;
 	unsigned filtered;
+	/* ikepair_drop_requests() */
+	struct ikepair_peer *drop_from;
+	uint8_t drop_exchange;
 };
 
 struct ikepair_peer {
@@ -96,6 +99,9 @@ void ikepair_reload(struct ikepair *pr, struct ikepair_peer *p, const struct ike
 /* m built as sa's end would send it (SK encrypted with sa's keys) into
  * out; its length. */
 size_t ikepair_forge(struct ikesa *sa, const struct ike_msg *m, uint8_t *out, size_t cap);
+/* From now on every request of that exchange that from sends is lost
+ * (exchange 0: none again). */
+void ikepair_drop_requests(struct ikepair *pr, struct ikepair_peer *from, uint8_t exchange);
 /* A datagram's IKE header fields, for drop filters. */
 uint8_t ikepair_exchange(const struct ikepair_dgram *d);
 bool ikepair_is_response(const struct ikepair_dgram *d);

@@ -220,14 +220,6 @@ static void test_reload_rekey(void **state)
 
 /* ---- 4: requests on a half-open SA before IKE_AUTH ---- */
 
-static bool drop_a_auth(const struct ikepair_dgram *d, void *arg)
-{
-	struct ikepair *pr = arg;
-
-	return ikepair_from(d, &pr->a) && ikepair_exchange(d) == IKEV2_EXCH_IKE_AUTH &&
-	       !ikepair_is_response(d);
-}
-
 static void test_half_open_requests(void **state)
 {
 	struct ikepair_setup s = ikepair_defaults;
@@ -240,8 +232,7 @@ static void test_half_open_requests(void **state)
 	(void)state;
 	assert_non_null(m);
 	pr = ikepair_new(&s);
-	pr->net.drop = drop_a_auth;
-	pr->net.drop_arg = pr;
+	ikepair_drop_requests(pr, &pr->a, IKEV2_EXCH_IKE_AUTH);
 	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
 	ikepair_pump(&pr->net, 10);
 	assert_int_equal(pr->b.mgr->n_half_open, 1);
@@ -270,7 +261,7 @@ static void test_half_open_requests(void **state)
 	assert_int_equal(first_sa(&pr->b)->resp_next, 1);
 	assert_int_equal(pr->b.mgr->st.rx_out_of_state, 2);
 	/* the real IKE_AUTH, retransmitted, still gets in */
-	pr->net.drop = NULL;
+	ikepair_drop_requests(pr, NULL, 0);
 	ikepair_pump(&pr->net, 300);
 	assert_non_null(ikepair_established(&pr->a));
 	assert_non_null(ikepair_established(&pr->b));
@@ -421,14 +412,6 @@ static void test_forged_request(void **state)
 
 /* ---- 7: IKE SAs rekeyed away whose Delete never comes ---- */
 
-static bool drop_a_info_requests(const struct ikepair_dgram *d, void *arg)
-{
-	struct ikepair *pr = arg;
-
-	return ikepair_from(d, &pr->a) && ikepair_exchange(d) == IKEV2_EXCH_INFORMATIONAL &&
-	       !ikepair_is_response(d);
-}
-
 static void test_rekeyed_reaped(void **state)
 {
 	struct ikepair_setup s = ikepair_defaults;
@@ -440,8 +423,7 @@ static void test_rekeyed_reaped(void **state)
 	s.child_a = s.child_b = "        rekey_time: 0\n        life_time: 0\n";
 	pr = up(&s);
 	pr->a.mgr->rtx_tries = 2;
-	pr->net.drop = drop_a_info_requests;
-	pr->net.drop_arg = pr;
+	ikepair_drop_requests(pr, &pr->a, IKEV2_EXCH_INFORMATIONAL);
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(ike_mgr_rekey(pr->a.mgr, "to-b", NULL, true, false), 1);
 		ikepair_pump(&pr->net, 20);
@@ -449,7 +431,7 @@ static void test_rekeyed_reaped(void **state)
 	assert_int_equal(pr->b.mgr->st.ike_rekeys, 50);
 	/* A has given up on its Deletes; B holds 50 replaced IKE SAs */
 	ikepair_pump(&pr->net, 500);
-	pr->net.drop = NULL;
+	ikepair_drop_requests(pr, NULL, 0);
 	/* twenty hours, five minutes at a time (the periodic IKE rekeys
 	 * of those hours have time to finish between two steps) */
 	for (int i = 0; i < 20 * 12; i++)
@@ -609,8 +591,7 @@ static void test_orphaned_replaced(void **state)
 
 	(void)state;
 	pr = up(&s);
-	pr->net.drop = drop_a_info_requests;   /* A's Delete of the old SA */
-	pr->net.drop_arg = pr;
+	ikepair_drop_requests(pr, &pr->a, IKEV2_EXCH_INFORMATIONAL);   /* A's Delete of the old SA */
 	old = ikepair_established(&pr->b);
 	assert_int_equal(ike_mgr_rekey(pr->a.mgr, "to-b", NULL, true, false), 1);
 	ikepair_pump(&pr->net, 20);
@@ -625,7 +606,7 @@ static void test_orphaned_replaced(void **state)
 	assert_null(ikepair_established(&pr->b));
 	assert_null(ike_mgr_find_conn_established(pr->b.mgr, "from-a", NULL));
 	/* and it is deleted like any replaced SA the peer did not delete */
-	pr->net.drop = NULL;
+	ikepair_drop_requests(pr, NULL, 0);
 	ikepair_advance(pr, 11, 50);
 	for (int i = 0; i < 50 && ikepair_count_sas(&pr->b) > 0; i++)
 		ikepair_pump(&pr->net, 100);
