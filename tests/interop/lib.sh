@@ -332,7 +332,8 @@ swan() {
 
 # The usual pair: ipsecfxd at 192.0.2.1 (connection sw, child lan) and
 # strongSwan at 192.0.2.2 (connection t, child c), PSK, one host on each
-# side (10.1.0.1 === 10.2.0.1), UDP-encapsulated ESP (kernel-libipsec).
+# side (10.1.0.1 === 10.2.0.1, or the selectors in SITE_A_TS and
+# SITE_B_TS), UDP-encapsulated ESP (kernel-libipsec).
 # ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
 ours_site() {
 	ours "$1" <<EOF
@@ -346,8 +347,8 @@ connections:
 ${4:-}
     children:
       - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
+        local_ts: [${SITE_A_TS:-10.1.0.1/32}]
+        remote_ts: [${SITE_B_TS:-10.2.0.1/32}]
         esp_proposals: [$2]
 ${3:-}
 EOF
@@ -388,8 +389,8 @@ ${4:-}
             id = 192.0.2.2 }
     remote { auth = psk
              id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
+    children { c { local_ts = ${SITE_B_TS:-10.2.0.1/32}
+                   remote_ts = ${SITE_A_TS:-10.1.0.1/32}
                    esp_proposals = $2$child } } } }
 secrets { ike-1 { id-1 = 192.0.2.1
                   id-2 = 192.0.2.2

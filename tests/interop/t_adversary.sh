@@ -38,46 +38,15 @@ section_fragrekey() {
 		ours_r+=", fd00:2:$i::/64"
 		ip -n "$IX_NS_B" addr add "fd00:2:$i::1/128" dev lo
 	done
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    fragment_size: 576
-    children:
-      - name: lan
-        local_ts: [$ours_l]
-        remote_ts: [$ours_r]
-        esp_proposals: [aes256gcm16]
+	SITE_A_TS=$ours_l SITE_B_TS=$ours_r ours_site A aes256gcm16 "\
         rekey_time: 6s
         rand_time: 2s
-        life_time: 30s
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    fragmentation = yes
-    rekey_time = 0
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = $ours_r
-                   remote_ts = $ours_l
-                   esp_proposals = aes256gcm16
+        life_time: 30s" "    fragment_size: 576"
+	SITE_A_TS=$ours_l SITE_B_TS=$ours_r swan_site B aes256gcm16 "\
                    rekey_time = 6s
                    rand_time = 2s
-                   life_time = 30s } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+                   life_time = 30s" "    fragmentation = yes
+    rekey_time = 0"
 	EXTRA_CHARON="fragment_size = 576" start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ! { ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; }; then

@@ -741,39 +741,11 @@ section_frag() {
 	fresh plain
 	local many="10.1.0.1/32, 10.1.1.0/24, 10.1.2.0/24, 10.1.3.0/24, 10.1.4.0/24, 10.1.5.0/24"
 	local many6="fd00:1::/64, fd00:2::/64, fd00:3::/64, fd00:4::/64, fd00:5::/64, fd00:6::/64, fd00:7::/64, fd00:8::/64"
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    fragment_size: 576
-    children:
-      - name: lan
-        local_ts: [$many, $many6]
-        remote_ts: [10.2.0.0/16]
-        esp_proposals: [aes256gcm16, aes128gcm16, chacha20poly1305, aes256-sha256]
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    fragmentation = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = $many, $many6
-                   esp_proposals = aes256gcm16 } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+	SITE_A_TS="$many, $many6" SITE_B_TS=10.2.0.0/16 ours_site A \
+		"aes256gcm16, aes128gcm16, chacha20poly1305, aes256-sha256" "" "    fragment_size: 576"
+	# strongSwan narrows our 10.2.0.0/16 to its one host
+	SITE_A_TS="$many, $many6" SITE_B_TS=10.2.0.1/32 swan_site B aes256gcm16 "" \
+		"    fragmentation = yes"
 	EXTRA_CHARON="fragment_size = 576" start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5 && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1; then
