@@ -333,7 +333,8 @@ swan() {
 # The usual pair: ipsecfxd at 192.0.2.1 (connection sw, child lan) and
 # strongSwan at 192.0.2.2 (connection t, child c), PSK, one host on each
 # side (10.1.0.1 === 10.2.0.1, or the selectors in SITE_A_TS and
-# SITE_B_TS), UDP-encapsulated ESP (kernel-libipsec).
+# SITE_B_TS), UDP-encapsulated ESP (kernel-libipsec).  strongSwan's
+# identity is its address, or SITE_B_ID.
 # ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
 ours_site() {
 	ours "$1" <<EOF
@@ -386,14 +387,14 @@ connections { t {
     encap = yes
 ${4:-}
     local { auth = psk
-            id = 192.0.2.2 }
+            id = ${SITE_B_ID:-192.0.2.2} }
     remote { auth = psk
              id = 192.0.2.1 }
     children { c { local_ts = ${SITE_B_TS:-10.2.0.1/32}
                    remote_ts = ${SITE_A_TS:-10.1.0.1/32}
                    esp_proposals = $2$child } } } }
 secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
+                  id-2 = ${SITE_B_ID:-192.0.2.2}
                   secret = "$PSK" } }
 EOF
 }

@@ -8,6 +8,9 @@
 #   flood      400 IKE_SA_INITs from one other address (192.0.2.3) that
 #              returns every cookie, with max_half_open 100: strongSwan
 #              still sets up its tunnel meanwhile
+#   escape     strongSwan, admitted by its address under one connection,
+#              presents the identity of another connection that does not
+#              allow its address: refused (issue 15)
 #   reload     a reload renames the connection, then removes it, while
 #              strongSwan's IKE_SA_INIT is half-open (its IKE_AUTH held back
 #              by nftables): the renamed one comes up, the removed one is
@@ -20,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 ix_begin "IKE under an adversary"
-SECTIONS=${IX_SECTIONS:-fragrekey flood reload}
+SECTIONS=${IX_SECTIONS:-fragrekey flood escape reload}
 
 # ---- fragmented rekeys -----------------------------------------------------
 
@@ -161,6 +164,49 @@ EOF
 		tap_ok "flood: strongSwan sets up its tunnel from another address meanwhile (half-open $(J A 's["ike"]["half_open"]'))"
 	else
 		tap_fail "flood: strongSwan set up during the flood"
+		diag_logs A B
+	fi
+}
+
+# ---- another connection's identity ---------------------------------------------
+
+section_escape() {
+	fresh plain
+	# sw admits strongSwan's address; branch holds the identity
+	# branch.example, for a peer at 198.51.100.7 only
+	ours_site A aes256gcm16
+	cat >>"$IX_T/A.yaml" <<EOF
+  - name: branch
+    remote_addrs: [198.51.100.7]
+    local: {id: 192.0.2.1}
+    remote: {id: branch.example}
+    psk: "$PSK"
+    proposals: [aes256gcm16-prfsha256-x25519]
+    children:
+      - name: all
+        local_ts: [0.0.0.0/0]
+        remote_ts: [0.0.0.0/0]
+        esp_proposals: [aes256gcm16]
+EOF
+	SITE_B_ID=branch.example swan_site B aes256gcm16
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	ix_swanctl B --initiate --child c --timeout 10 >"$IX_T/B/initiate.out" 2>&1
+	if grep -q "belongs to connection branch, not sw, and branch may not take this IKE SA: its local_addrs/remote_addrs do not admit this IKE SA: AUTHENTICATION_FAILED" "$IX_T/A.log" &&
+	   grep -q "AUTHENTICATION_FAILED" "$IX_T/B/charon.log" && [ "$(J A 'len(l)')" = 0 ]; then
+		tap_ok "escape: strongSwan at 192.0.2.2 presenting branch's identity is refused: branch does not admit its address (the log names sw and branch)"
+	else
+		tap_fail "escape: another connection's identity"
+		diag_logs A B
+	fi
+	# the same peer with its own identity gets in
+	swan_site B aes256gcm16
+	ix_swanctl B --load-all --file "$IX_T/B/swanctl.conf" >/dev/null 2>&1
+	if ix_swanctl B --initiate --child c >/dev/null 2>&1 && ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1 &&
+	   [ "$(J A 'l[0]["conn"]')" = sw ]; then
+		tap_ok "escape: with its own identity it is up under sw"
+	else
+		tap_fail "escape: its own identity"
 		diag_logs A B
 	fi
 }

@@ -195,11 +195,14 @@ static struct cfg *peer_cfg(const struct ikepair_setup *s, bool is_a)
 	const char *top = is_a ? s->top_a : s->top_b;
 	FILE *f;
 
+	/* (B's child lines may go on with more connections: they come last) */
+
 	snprintf(body, sizeof(body), cfg_fmt, top ? top : "",
 		 name ? name : is_a ? "to-b" : "from-a",
 		 is_a ? "192.0.2.1" : "192.0.2.2",
 		 is_a ? "192.0.2.2" : s->raddr_b ? s->raddr_b : "192.0.2.1",
-		 is_a ? "a.example" : "b.example", is_a ? "b.example" : "a.example",
+		 is_a ? (s->id_a ? s->id_a : "a.example") : "b.example",
+		 is_a ? "b.example" : "a.example",
 		 is_a ? s->psk_a : s->psk_b, is_a ? s->ike_a : s->ike_b,
 		 is_a ? s->encap_a : "false", is_a ? s->conn_a : s->conn_b,
 		 is_a ? s->lts_a : s->lts_b, is_a ? s->rts_a : s->rts_b,

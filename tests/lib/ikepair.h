@@ -70,6 +70,7 @@ struct ikepair_setup {
 	const char *top_a, *top_b;       /* top-level YAML lines (NULL: none) */
 	const char *name_a, *name_b;     /* connection names (NULL: to-b, from-a) */
 	const char *raddr_b;             /* B's remote_addrs (NULL: A's address) */
+	const char *id_a;                /* A's identity (NULL: a.example) */
 };
 
 extern const struct ikepair_setup ikepair_defaults;

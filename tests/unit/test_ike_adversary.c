@@ -17,6 +17,8 @@
  *   cookie_framing      a cookie earned over IPv6 replayed over IPv4
  *   child_limit         max_child_sas per IKE SA
  *   ike_limit           max_ike_sas_per_peer
+ *   conn_escape         a peer admitted under one connection presents another
+ *                       one's identity (issue 15)
  * and siblings of these found afterwards (docs/security.md):
  *   second_auth         an IKE_AUTH on an established SA
  *   orphaned_replaced   a replaced IKE SA whose successor goes away
@@ -545,6 +547,87 @@ static void test_ike_limit(void **state)
 	ikepair_free(pr);
 }
 
+/* ---- connection selection in IKE_AUTH ---- */
+
+/* B: from-a (A's address, identity a.example) and after it the
+ * connections in more; A presents identity id. */
+static struct ikepair *escape_try(const char *id, const char *more)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+
+	s.id_a = id;
+	s.child_b = more;
+	pr = ikepair_new(&s);
+	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+	ikepair_pump(&pr->net, 60);
+	return pr;
+}
+
+static void test_conn_escape(void **state)
+{
+	static const char *other_addr =
+		"  - name: other\n"
+		"    remote_addrs: [192.0.2.99]\n"
+		"    local: {id: b.example}\n"
+		"    remote: {id: x.example}\n"
+		"    psk: \"0123456789abcdef0123456789abcdef\"\n"
+		"    proposals: [aes256gcm16-prfsha256-x25519]\n"
+		"    children:\n"
+		"      - name: all\n"
+		"        local_ts: [0.0.0.0/0]\n"
+		"        remote_ts: [0.0.0.0/0]\n";
+	static const char *other_prop =
+		"  - name: other\n"
+		"    local: {id: b.example}\n"
+		"    remote: {id: x.example}\n"
+		"    psk: \"0123456789abcdef0123456789abcdef\"\n"
+		"    proposals: [aes128gcm16-prfsha256-ecp256]\n"
+		"    children:\n"
+		"      - name: all\n"
+		"        local_ts: [0.0.0.0/0]\n"
+		"        remote_ts: [0.0.0.0/0]\n";
+	static const char *other_ok =
+		"  - name: other\n"
+		"    local: {id: b.example}\n"
+		"    remote: {id: x.example}\n"
+		"    psk: \"0123456789abcdef0123456789abcdef\"\n"
+		"    proposals: [aes128gcm16-prfsha256-ecp256, aes256gcm16-prfsha256-x25519]\n"
+		"    children:\n"
+		"      - name: all\n"
+		"        local_ts: [10.2.0.0/16]\n"
+		"        remote_ts: [10.1.0.0/16]\n";
+	struct ikepair *pr;
+	struct ikesa *b;
+
+	(void)state;
+	/* admitted by address under from-a, A claims other's identity:
+	 * other does not admit 192.0.2.1 */
+	pr = escape_try("x.example", other_addr);
+	assert_null(ikepair_established(&pr->b));
+	assert_null(ikepair_established(&pr->a));
+	assert_int_equal(pr->b.mgr->st.rx_auth_failed, 1);
+	ikepair_free(pr);
+	/* other admits any address but not the negotiated proposal */
+	pr = escape_try("x.example", other_prop);
+	assert_null(ikepair_established(&pr->b));
+	assert_int_equal(pr->b.mgr->st.rx_auth_failed, 1);
+	ikepair_free(pr);
+	/* one that admits both: the switch is allowed */
+	pr = escape_try("x.example", other_ok);
+	b = ikepair_established(&pr->b);
+	assert_non_null(b);
+	assert_string_equal(b->conn_name, "other");
+	ikepair_check_traffic(&pr->a, &pr->b);
+	ikepair_free(pr);
+	/* and with A's own identity nothing moves */
+	pr = escape_try("a.example", other_ok);
+	b = ikepair_established(&pr->b);
+	assert_non_null(b);
+	assert_string_equal(b->conn_name, "from-a");
+	ikepair_free(pr);
+}
+
 /* ---- siblings ---- */
 
 static void test_second_auth(void **state)
@@ -629,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_framing),
 		cmocka_unit_test(test_child_limit),
 		cmocka_unit_test(test_ike_limit),
+		cmocka_unit_test(test_conn_escape),
 		cmocka_unit_test(test_second_auth),
 		cmocka_unit_test(test_orphaned_replaced),
 	};
