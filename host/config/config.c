@@ -613,6 +613,25 @@ static int conv_props(const struct yamlpos *yp, const char *base, char **v,
 	return bad;
 }
 
+/*
+ * Only what the ESP engines implement may be offered (the software
+ * engine, which is also every card's fallback: driver/soft/xform.c): an
+ * offer the peer accepts and we then cannot install would leave the peer
+ * with a half tunnel.  NULL, or what is missing.
+ */
+static const char *esp_unsupported(const struct ike_prop_cfg *p)
+{
+	for (unsigned k = 0; k < p->n_xf; k++) {
+		const struct ike_transform *x = &p->xf[k];
+
+		if (x->type == IKEV2_XF_ENCR && x->id == IKEV2_ENCR_AES_CBC && x->key_len == 192)
+			return "AES-192-CBC (aes192) is not implemented by the ESP engines: use aes128 or aes256";
+		if (x->type == IKEV2_XF_INTEG && x->id != IKEV2_INTEG_HMAC_SHA2_256_128)
+			return "ESP integrity other than HMAC-SHA2-256-128 (sha256) is not implemented by the ESP engines";
+	}
+	return NULL;
+}
+
 static int conv_ts(const struct yamlpos *yp, const char *base, char **v,
 		   unsigned n, struct ike_ts **out, unsigned *nout)
 {
@@ -773,7 +792,22 @@ static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
 		       sizeof(default_esp) / sizeof(default_esp[0]),
 		       IKEV2_PROTO_ESP, &c->esp, &c->n_esp) < 0)
 		bad = -EINVAL;
+	for (unsigned k = 0; !bad && k < c->n_esp; k++) {
+		const char *no = esp_unsupported(&c->esp[k]);
+
+		if (no) {
+			yamlpos_err(yp, P("%s.esp_proposals[%u]", base, k), "'%s': %s",
+				    y->esp_proposals_count ? y->esp_proposals[k] : default_esp[k], no);
+			bad = -EINVAL;
+		}
+	}
 	c->mode = (uint8_t)y->mode;
+	if (c->mode == IPX_MODE_TRANSPORT) {
+		/* the data plane carries tunnel mode only (docs/dataplane.md) */
+		yamlpos_err(yp, P("%s.mode", base),
+			    "transport mode is not supported by the data plane: tunnel only");
+		bad = -EINVAL;
+	}
 	c->replay_window = y->replay_window ? *y->replay_window : DEFAULT_REPLAY;
 	if (c->replay_window && (c->replay_window < IPX_REPLAY_WINDOW_MIN ||
 				 c->replay_window > IPX_REPLAY_WINDOW_MAX)) {

@@ -392,6 +392,50 @@ static void test_truncated_messages(void **state)
 	ikepair_free(pr);
 }
 
+/* Every transform the configuration accepts is negotiated and carries
+ * traffic: each IKE keyword once (with PSK AUTH, the IKE SA's encryption
+ * and a Child SA over it), each ESP keyword once through the engine.
+ * The configuration refuses the rest (test_config.c). */
+static void test_every_transform(void **state)
+{
+	static const char *const ike[] = {
+		"aes128-sha1-prfsha1-modp2048", "aes192-sha256-modp3072",
+		"aes256-sha384-modp4096", "aes128-sha512-ecp256",
+		"aes128gcm16-prfsha256-ecp384", "aes192gcm16-prfsha384-ecp521",
+		"aes256gcm16-prfsha512-x25519", "chacha20poly1305-prfsha256-curve25519",
+	};
+	static const char *const esp[] = {
+		"aes128gcm16", "aes192gcm16", "aes256gcm16-esn", "chacha20poly1305",
+		"aes128-sha256", "aes256-sha256-noesn",
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(ike) / sizeof(ike[0]) + sizeof(esp) / sizeof(esp[0]); i++) {
+		struct ikepair_setup s = ikepair_defaults;
+		struct ikepair *pr;
+		bool is_ike = i < sizeof(ike) / sizeof(ike[0]);
+
+		if (is_ike)
+			s.ike_a = s.ike_b = ike[i];
+		else
+			s.esp_a = s.esp_b = esp[i - sizeof(ike) / sizeof(ike[0])];
+		pr = ikepair_new(&s);
+		assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+		ikepair_pump(&pr->net, 60);
+		if (!ikepair_established(&pr->a) || pr->a.children_up != 1)
+			fail_msg("%s %s: not up", is_ike ? "IKE" : "ESP", is_ike ? s.ike_a : s.esp_a);
+		ikepair_check_traffic(&pr->a, &pr->b);
+		ikepair_check_traffic(&pr->b, &pr->a);
+		/* and an exchange under the IKE SA's keys both ways */
+		assert_int_equal(ike_info_liveness(ikepair_established(&pr->a)), 0);
+		assert_int_equal(ike_info_liveness(ikepair_established(&pr->b)), 0);
+		ikepair_pump(&pr->net, 20);
+		assert_null(ikepair_established(&pr->a)->out.w.buf);
+		assert_null(ikepair_established(&pr->b)->out.w.buf);
+		ikepair_free(pr);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_retransmit_limit),
 		cmocka_unit_test(test_terminate_unanswered),
 		cmocka_unit_test(test_truncated_messages),
+		cmocka_unit_test(test_every_transform),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
