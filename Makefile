@@ -39,6 +39,7 @@ LIBS_PCAP := $(or $(call pc,--libs,libpcap),-lpcap)
 LIBS_JSON := $(or $(call pc,--libs,jansson),-ljansson)
 LIBS_CMOCKA := $(or $(call pc,--libs,cmocka),-lcmocka)
 LIBS_EVENT := $(or $(call pc,--libs,libevent),-levent)
+LIBS_CAP := $(or $(call pc,--libs,libcap),-lcap)
 
 # Each module adds to these.
 BINS :=

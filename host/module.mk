@@ -22,13 +22,13 @@ HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
 HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
 
 # the daemon
-IPSECFXD_SRCS := host/daemon/ipsecfxd.c
+IPSECFXD_SRCS := host/daemon/ipsecfxd.c host/daemon/privs.c
 IPSECFXD_OBJS := $(IPSECFXD_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFXD_OBJS)
 BINS += $(O)/ipsecfxd
 
 $(O)/ipsecfxd: $(IPSECFXD_OBJS) $(HOST_LIB_DEPS)
-	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFXD_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFXD_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS) $(LIBS_CAP)
 
 $(O)/ipsecfx: $(IPSECFX_OBJS) $(HOST_LIB_DEPS)
 	$(CC) $(IPX_LDFLAGS) -o $@ $(IPSECFX_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS)

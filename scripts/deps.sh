@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	build-essential make pkg-config git
 	libssl-dev libipsec-mb-dev libevent-dev libcyaml-dev libyaml-dev
-	libjansson-dev libpcap-dev libmnl-dev libcmocka-dev
+	libjansson-dev libpcap-dev libmnl-dev libcmocka-dev libcap-dev
 	# fuzzing (libFuzzer) and the sanitizer runtime
 	clang libclang-rt-14-dev
 	# RTL
@@ -25,18 +25,28 @@ for p in "${PKGS[@]}"; do
 		missing+=("$p")
 	fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# ipsecfxd runs as this account after start-up (docs/security.md)
+need_user=
+getent passwd ipsecfx >/dev/null || need_user=yes
+[ ${#missing[@]} -eq 0 ] && [ -z "$need_user" ] && exit 0
 
-echo "deps: installing ${missing[*]}"
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null; then
 		SUDO=sudo
 	else
-		echo "deps: missing packages and not root (no sudo): ${missing[*]}" >&2
+		echo "deps: not root (and no sudo): ${missing[*]:-}${need_user:+ (and the account ipsecfx)} missing" >&2
 		exit 1
 	fi
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q "${missing[@]}"
+fi
+if [ -n "$need_user" ]; then
+	echo "deps: creating the system account ipsecfx (the daemon runs as it)"
+	$SUDO useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin ipsecfx
+fi

@@ -85,6 +85,8 @@ struct y_cfg {
 	char *engine_auto_back;
 	uint32_t engine_deadline_ms;
 	char *control;
+	char *control_group;
+	char *user, *group;
 	int log_level;
 	uint16_t ike_port, natt_port;
 	int key_export;
@@ -213,6 +215,9 @@ static const cyaml_schema_field_t top_fields[] = {
 			       1, 32),
 	CYAML_FIELD_UINT("engine_deadline_ms", OPT, struct y_cfg, engine_deadline_ms),
 	CYAML_FIELD_STRING_PTR("control", PTR | OPT, struct y_cfg, control, 1, 107),
+	CYAML_FIELD_STRING_PTR("control_group", PTR | OPT, struct y_cfg, control_group, 1, 63),
+	CYAML_FIELD_STRING_PTR("user", PTR | OPT, struct y_cfg, user, 1, 63),
+	CYAML_FIELD_STRING_PTR("group", PTR | OPT, struct y_cfg, group, 1, 63),
 	CYAML_FIELD_ENUM("log_level", OPT | CYAML_FLAG_STRICT, struct y_cfg,
 			 log_level, level_strings, 4),
 	CYAML_FIELD_UINT("ike_port", OPT, struct y_cfg, ike_port),
@@ -250,6 +255,7 @@ static const char *const default_esp[] = {
 	"aes256-aes128-sha256",
 };
 #define DEFAULT_CONTROL "/run/ipsecfx/ipsecfx.sock"
+#define DEFAULT_USER "ipsecfx"
 #define DEFAULT_TUN "ipsecfx0"
 #define DEFAULT_MTU 1400
 #define DEFAULT_REPLAY 1024
@@ -668,8 +674,10 @@ static int read_psk_file(const struct yamlpos *yp, const char *path,
 		yamlpos_err(yp, path, "%s: %s", file, strerror(errno));
 		return -EINVAL;
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
-		ipx_warn("%s: %s is readable by others; chmod 600 it", yp->file, file);
+	/* the daemon reads it as its user or group (docs/security.md) */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0007))
+		ipx_warn("%s: %s is readable by others; chmod 640 it (owner root, the daemon's group)",
+			 yp->file, file);
 	n = read(fd, buf, cap - 1);
 	close(fd);
 	if (n <= 0) {
@@ -1053,6 +1061,12 @@ int cfg_load(const char *file, struct cfg **out)
 	}
 	snprintf(c->control, sizeof(c->control), "%s",
 		 y->control ? y->control : DEFAULT_CONTROL);
+	snprintf(c->control_group, sizeof(c->control_group), "%s",
+		 y->control_group ? y->control_group : "");
+	/* the accounts themselves are looked up by the daemon (ipsecfxd -t
+	 * too): the loader does not depend on this host's users */
+	snprintf(c->user, sizeof(c->user), "%s", y->user ? y->user : DEFAULT_USER);
+	snprintf(c->group, sizeof(c->group), "%s", y->group ? y->group : "");
 	c->log_level = y->log_level ? y->log_level : IPX_LOG_INFO;
 	c->ike_port = y->ike_port ? y->ike_port : IKEV2_PORT;
 	c->natt_port = y->natt_port ? y->natt_port : IKEV2_NATT_PORT;

@@ -84,6 +84,10 @@ struct cfg {
 	uint32_t engine_auto_back_s;  /* move back to the card after; 0 = manual */
 	uint32_t engine_deadline_ms;  /* a card burst slower than this is a stall */
 	char control[108];
+	char control_group[64];  /* may use the control socket; "" = none */
+	/* who the daemon becomes after start-up (docs/security.md); ""
+	 * group = the user's own */
+	char user[64], group[64];
 	int log_level;           /* IPX_LOG_* */
 	uint16_t ike_port, natt_port;
 	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct ctl {
 	struct event_base *base;
 	struct evconnlistener *lst;
 	char path[108];
+	dev_t dev;                /* the socket file we made: removed on exit */
+	ino_t ino;                /* only if the path still names it */
 	struct ctl_cmd cmds[MAX_CMDS];
 	unsigned n_cmds;
 };
@@ -145,10 +148,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
-/* mkdir -p of the socket's directory, 0700 for what we create */
-static int make_dir(const char *path)
+/*
+ * mkdir -p of the socket's directory.  The last one, when we make it, is
+ * the daemon's (it removes the socket there after dropping privileges):
+ * 0700, or 0750 for the operators' group.  One that exists keeps its
+ * owner and mode: it may be shared (/tmp); the log says when the group
+ * cannot reach the socket through it.
+ */
+static int make_dir(const char *path, const struct ctl_owner *own)
 {
 	char d[108], *s;
+	struct stat st;
 
 	snprintf(d, sizeof(d), "%s", path);
 	s = strrchr(d, '/');
@@ -163,14 +173,26 @@ static int make_dir(const char *path)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(d, 0700) < 0 && errno != EEXIST)
+	if (mkdir(d, own->group != (gid_t)-1 ? 0750 : 0700) == 0) {
+		if (chown(d, own->uid, own->group != (gid_t)-1 ? own->group : own->gid) < 0)
+			return -errno;
+		return 0;
+	}
+	if (errno != EEXIST)
 		return -errno;
+	if (own->group != (gid_t)-1 && stat(d, &st) == 0 && !(st.st_mode & S_IXOTH) &&
+	    !(st.st_gid == own->group && (st.st_mode & S_IXGRP)))
+		ipx_warn("control socket: the operators' group cannot enter %s (mode %04o): "
+			 "chgrp it to that group and chmod 0750", d, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
-int ctl_open(struct event_base *base, const char *path, struct ctl **out)
+int ctl_open(struct event_base *base, const char *path, const struct ctl_owner *own,
+	     struct ctl **out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	bool group = own->group != (gid_t)-1;
+	struct stat st;
 	struct ctl *c;
 	int fd, ret;
 
@@ -179,7 +201,7 @@ int ctl_open(struct event_base *base, const char *path, struct ctl **out)
 		ipx_err("control socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	ret = make_dir(path);
+	ret = make_dir(path, own);
 	if (ret < 0) {
 		ipx_err("control socket %s: cannot create its directory: %s", path,
 			strerror(-ret));
@@ -207,7 +229,9 @@ int ctl_open(struct event_base *base, const char *path, struct ctl **out)
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+	    chown(path, own->uid, group ? own->group : own->gid) < 0 ||
+	    chmod(path, group ? 0660 : 0600) < 0 || stat(path, &st) < 0 ||
+	    listen(fd, 16) < 0) {
 		ret = -errno;
 		ipx_err("control socket %s: %s", path, strerror(errno));
 		if (fd >= 0)
@@ -215,6 +239,8 @@ int ctl_open(struct event_base *base, const char *path, struct ctl **out)
 		free(c);
 		return ret;
 	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
 	c->lst = evconnlistener_new(base, accept_cb, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (!c->lst) {
 		close(fd);
@@ -227,10 +253,19 @@ int ctl_open(struct event_base *base, const char *path, struct ctl **out)
 
 void ctl_close(struct ctl *c)
 {
+	struct stat st;
+
 	if (!c)
 		return;
 	evconnlistener_free(c->lst);
-	unlink(c->path);
+	/* another daemon may have taken the path over (it found our socket
+	 * dead, or it was started with -f by hand): its socket stays */
+	if (stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) {
+		if (unlink(c->path) < 0)
+			ipx_warn("control socket %s: not removed: %s", c->path, strerror(errno));
+	} else {
+		ipx_info("control socket %s is no longer ours: left in place", c->path);
+	}
 	free(c);
 }
 

@@ -5,9 +5,10 @@
  *   request:  {"cmd": "list-sas"}            {"cmd": "initiate", "conn": "x"}
  *   response: {"ok": true, "result": ...}    {"ok": false, "error": "why"}
  *
- * Commands are registered by the daemon; docs/control.md lists them.  The
- * socket is created mode 0600 (root only): it can tear tunnels down and
- * export keys.
+ * Commands are registered by the daemon; docs/ipsecfx.md lists them.  The
+ * socket is mode 0600, or 0660 for an operators' group (control_group): it
+ * can tear tunnels down and export keys.  A second daemon on the same path
+ * is refused; on exit the socket is removed only if it is still ours.
  */
 #ifndef IPSECFX_CTL_H
 #define IPSECFX_CTL_H
@@ -22,7 +23,18 @@ struct ctl;
 typedef int (*ctl_cmd_fn)(void *arg, json_t *req, json_t **result,
 			  char *error, size_t error_len);
 
-int ctl_open(struct event_base *base, const char *path, struct ctl **out);
+#include <sys/types.h>
+
+/* Who owns the socket: the daemon's user (it stays there after dropping
+ * privileges) and, with group != (gid_t)-1, the operators' group. */
+struct ctl_owner {
+	uid_t uid;
+	gid_t gid;         /* the daemon's group */
+	gid_t group;       /* control_group, or (gid_t)-1 */
+};
+
+int ctl_open(struct event_base *base, const char *path, const struct ctl_owner *own,
+	     struct ctl **out);
 void ctl_close(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
 

@@ -34,6 +34,7 @@
 #include "../ctl/ctl.h"
 #include "../dataplane/dataplane.h"
 #include "../ike/ike_sa.h"
+#include "privs.h"
 
 #ifndef IPSECFX_VERSION
 #define IPSECFX_VERSION "0.1.0"
@@ -53,6 +54,7 @@ struct ipxd {
 	unsigned n_trap_routes;
 	bool fault_injection;           /* engine_fault_injection at start */
 	struct event *engine_tick;      /* card health without traffic */
+	struct ipxd_privs privs;        /* who we became after start-up */
 };
 
 /* ---- addresses between the layers ---- */
@@ -521,6 +523,10 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 			 d->cfg_path);
 		return -EINVAL;
 	}
+	if (strcmp(nc->user, old->user) || strcmp(nc->group, old->group) ||
+	    strcmp(nc->control_group, old->control_group) || strcmp(nc->control, old->control))
+		ipx_warn("reload: user, group, control and control_group take effect at the next "
+			 "start (running as %s:%s)", d->privs.user, d->privs.group);
 	ike_mgr_set_config(d->ike, nc);
 	d->cfg = nc;
 	cfg_free(old);
@@ -851,6 +857,10 @@ int main(int argc, char **argv)
 	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
 	if (cfg_load(file, &d.cfg) < 0)
 		return 1;
+	if (ipxd_privs_resolve(d.cfg, &d.privs) < 0) {
+		cfg_free(d.cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: OK, %u connections\n", file, d.cfg->n_conns);
 		cfg_free(d.cfg);
@@ -932,8 +942,16 @@ int main(int argc, char **argv)
 	cb.arg = &d;
 	ipx_dp_set_callbacks(d.dp, &cb);
 
-	if (ctl_open(d.base, d.cfg->control, &d.ctl) < 0)
-		goto out;
+	{
+		struct ctl_owner own = {
+			.uid = d.privs.keep_root ? 0 : d.privs.uid,
+			.gid = d.privs.keep_root ? 0 : d.privs.gid,
+			.group = d.privs.control_gid,
+		};
+
+		if (ctl_open(d.base, d.cfg->control, &own, &d.ctl) < 0)
+			goto out;
+	}
 	ctl_register(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
@@ -955,6 +973,10 @@ int main(int argc, char **argv)
 		 IPSECFX_VERSION, d.cfg->n_conns, file, ipx_dp_tun_name(d.dp),
 		 d.cfg->control);
 	trap_routes(&d);
+	/* everything that needs privileges is open: from here on the
+	 * daemon is its user, with CAP_NET_ADMIN for its routes */
+	if (ipxd_privs_drop(&d.privs) < 0)
+		goto out;
 	ike_mgr_start_all(d.ike);
 	event_base_dispatch(d.base);
 	ret = 0;

@@ -14,6 +14,10 @@ IX_NS_A=ipxA$$
 IX_NS_B=ipxB$$
 IX_NS_R=ipxR$$
 IX_T=${IX_T:-$(mktemp -d /tmp/ipsecfx-ix.XXXXXX)}
+# ipsecfxd drops to its account after start-up (docs/security.md): it
+# reads its configuration again on reload, runs updown scripts that write
+# here, and removes its control socket here on exit
+getent group ipsecfx >/dev/null 2>&1 && chgrp ipsecfx "$IX_T" && chmod 0770 "$IX_T"
 IX_PIDS=()
 
 ix_need() {
@@ -351,6 +355,34 @@ ${4:-}
         local_ts: [${SITE_A_TS:-10.1.0.1/32}]
         remote_ts: [${SITE_B_TS:-10.2.0.1/32}]
         esp_proposals: [$2]
+${3:-}
+EOF
+}
+
+# Two appliances: ipsecfxd at 192.0.2.1 (A) and 192.0.2.2 (B), connection
+# p, child lan between 10.1.0.1 and 10.2.0.1; A starts it.  The PSK line is
+# PEER_AUTH when set (psk_file: ...).
+# ours_peer A|B [CONN_LINES [CHILD_LINES [TOP_LINES]]]
+ours_peer() {
+	local me=192.0.2.1 peer=192.0.2.2 l=10.1.0.1 r=10.2.0.1 start=start
+	if [ "$1" = B ]; then
+		me=192.0.2.2 peer=192.0.2.1 l=10.2.0.1 r=10.1.0.1 start=none
+	fi
+	ours "$1" <<EOF
+${4:-}
+connections:
+  - name: p
+    local_addrs: [$me]
+    remote_addrs: [$peer]
+    ${PEER_AUTH:-psk: "$PSK"}
+    proposals: [aes256gcm16-prfsha384-ecp384]
+    start_action: $start
+${2:-}
+    children:
+      - name: lan
+        local_ts: [$l/32]
+        remote_ts: [$r/32]
+        esp_proposals: [aes128gcm16-x25519-esn]
 ${3:-}
 EOF
 }

@@ -518,33 +518,11 @@ section_rekey() {
 
 section_pair() {
 	fresh plain
-	for side in A B; do
-		local me peer l r start extra=""
-		if [ $side = A ]; then
-			me=192.0.2.1 peer=192.0.2.2 l=10.1.0.1 r=10.2.0.1 start=start
-			extra="    reauth_interval: 45s"
-		else
-			me=192.0.2.2 peer=192.0.2.1 l=10.2.0.1 r=10.1.0.1 start=none
-		fi
-		ours $side <<EOF
-connections:
-  - name: p
-    local_addrs: [$me]
-    remote_addrs: [$peer]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha384-ecp384]
-    start_action: $start
-    ike_lifetime: 10m
-$extra
-    children:
-      - name: lan
-        local_ts: [$l/32]
-        remote_ts: [$r/32]
-        esp_proposals: [aes128gcm16-x25519-esn]
-        rekey_time: 15s
-        life_time: 60s
-EOF
-	done
+	local child="        rekey_time: 15s
+        life_time: 60s"
+	ours_peer A "    ike_lifetime: 10m
+    reauth_interval: 45s" "$child"
+	ours_peer B "    ike_lifetime: 10m" "$child"
 	start_ours "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ! ix_wait_up A p 15; then
