@@ -857,7 +857,8 @@ void ike_mgr_input(struct ike_mgr *mgr, const uint8_t *dgram, size_t len,
 		handle_response(sa, buf, len, local, remote, natt);
 	else
 		handle_request(sa, buf, len, local, remote, natt);
-	free(buf);
+	/* it holds the decrypted payloads now */
+	OPENSSL_clear_free(buf, len);
 }
 
 /* ---- operations ---- */
