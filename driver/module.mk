@@ -1,5 +1,6 @@
 # driver/: the ESP engine API and its backends -> $(O)/libipsecfx-driver.a
-DRIVER_SRCS := driver/engine.c driver/place.c driver/log.c driver/sa_table.c driver/hw_pkt.c \
+DRIVER_SRCS := driver/engine.c driver/place.c driver/log.c driver/sa_table.c driver/card.c \
+	driver/hw_pkt.c \
 	driver/soft/soft.c driver/soft/esp.c driver/soft/xform.c \
 	driver/soft/replay.c driver/sim/sim.c driver/sim/sim_keys.c \
 	driver/fpga/fpga.c driver/bus/sim_bus.c driver/bus/xrt_bus.c

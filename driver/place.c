@@ -29,6 +29,7 @@
 #include <ipsecfx/place.h>
 
 #include "backend.h"
+#include "card.h"
 #include "place.h"
 #include "soft/soft.h"
 
@@ -42,7 +43,7 @@ struct pl_sa {
 	struct ipx_sa_params p;     /* incl. keys, to install elsewhere */
 	char why[112];              /* why it runs where it runs */
 	/* outbound on the card: this layer's own bound */
-	uint64_t seq_base, handed;
+	struct ipx_seq_bound seq;
 };
 
 struct pl_map {                 /* engine handle -> this layer's handle */
@@ -58,9 +59,7 @@ struct place {
 	struct pl_sa *sas;
 	uint32_t nsas, cap;
 	struct pl_map map[3];       /* indexed by enum ipx_where */
-	struct ipx_event evq[PL_EVQ_LEN];
-	uint32_t ev_head, ev_tail;
-	uint64_t ev_lost;
+	struct ipx_evring events;
 	uint64_t drops_bad_sa;
 	struct ipx_place_opts o;
 	uint64_t fallbacks, moves_back, last_fallback_us, last_fault_ms;
@@ -127,11 +126,7 @@ static struct pl_sa *get_sa(struct place *pl, uint32_t h)
 
 static void ev_push(struct place *pl, const struct ipx_event *ev)
 {
-	if (pl->ev_head - pl->ev_tail >= PL_EVQ_LEN) {
-		pl->ev_lost++;
-		return;
-	}
-	pl->evq[pl->ev_head++ % PL_EVQ_LEN] = *ev;
+	ipx_evring_push(&pl->events, ev);
 }
 
 static void ev_sa(struct place *pl, uint32_t h, enum ipx_event_type type)
@@ -239,10 +234,8 @@ static int install(struct place *pl, uint32_t h, uint8_t to, const struct ipx_sa
 	map_set(&pl->map[sa->where], sa->h, IPX_SA_NONE);
 	sa->where = to;
 	sa->h = nh;
-	if (to == IPX_ON_CARD) {
-		sa->seq_base = st->seq;
-		sa->handed = 0;
-	}
+	if (to == IPX_ON_CARD)
+		ipx_seq_bound_set(&sa->seq, st->seq);
 	return 0;
 }
 
@@ -278,18 +271,13 @@ static void fallback(struct place *pl, const char *trigger)
 			st.seq = sa->p.dir == IPX_DIR_OUT ? 0 : (sa->p.seq ? sa->p.seq - 1 : 0);
 		}
 		if (sa->p.dir == IPX_DIR_OUT) {
-			uint64_t bound = sa->seq_base + sa->handed, max = seq_max(&sa->p);
+			bool none, exhausted;
 
-			if (st.seq > bound)
-				bound = st.seq;
-			from = bound;
 			/* above everything the card could have used, plus the margin */
-			if (bound > max || max - bound < pl->o.seq_margin) {
-				st.seq = max;
-				st.seq_exhausted = true;
-			} else {
-				st.seq = bound + pl->o.seq_margin;
-			}
+			from = ipx_seq_bound_next(&sa->seq, st.seq, 0, sa->p.esn, &none);
+			st.seq = ipx_seq_bound_next(&sa->seq, st.seq, pl->o.seq_margin, sa->p.esn,
+						    &exhausted);
+			st.seq_exhausted |= exhausted;
 		}
 		ret = install(pl, h, IPX_ON_SOFT, &st, false);
 		if (ret < 0) {
@@ -378,9 +366,13 @@ static int move_sas(struct place *pl, uint8_t to, uint32_t spi, unsigned *moved)
 				first_err = ret;
 			continue;
 		}
-		if (sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT &&
-		    st.seq < sa->seq_base + sa->handed)
-			st.seq = sa->seq_base + sa->handed;  /* never below our bound */
+		if (sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT) {
+			bool exhausted;
+
+			/* never below our bound */
+			st.seq = ipx_seq_bound_next(&sa->seq, st.seq, 0, sa->p.esn, &exhausted);
+			st.seq_exhausted |= exhausted;
+		}
 		ret = install(pl, h, to, &st, true);
 		if (ret < 0) {
 			ipx_err("engine: SA %08x could not move to %s: %s", sa->p.spi,
@@ -424,11 +416,8 @@ static void housekeeping(struct place *pl)
 			struct ipx_sa_state st;
 
 			if (sa->used && sa->where == IPX_ON_CARD &&
-			    ipx_sa_query(pl->card, sa->h, &st) == 0 &&
-			    sa->p.dir == IPX_DIR_OUT && st.seq >= sa->seq_base) {
-				sa->seq_base = st.seq;  /* healthy read-back: exact */
-				sa->handed = 0;
-			}
+			    ipx_sa_query(pl->card, sa->h, &st) == 0 && sa->p.dir == IPX_DIR_OUT)
+				ipx_seq_bound_sync(&sa->seq, st.seq);  /* healthy read-back */
 		}
 	}
 	if (!pl->card_serving && pl->o.auto_back_s &&
@@ -461,6 +450,7 @@ static void place_close(void *priv)
 	free(pl->sub);
 	free(pl->idx);
 	free(pl->where);
+	ipx_evring_free(&pl->events);
 	free(pl);
 }
 
@@ -472,6 +462,10 @@ int place_open(const char *card, const struct ipx_engine_config *cfg, void **pri
 
 	if (!pl)
 		return -ENOMEM;
+	if (ipx_evring_init(&pl->events, PL_EVQ_LEN) < 0) {
+		free(pl);
+		return -ENOMEM;
+	}
 	snprintf(pl->card_name, sizeof(pl->card_name), "%s", card);
 	ret = ipx_engine_open_direct(card, cfg, &pl->card);
 	if (ret == 0) {
@@ -568,7 +562,7 @@ static int place_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out
 	sa->used = true;
 	sa->where = w;
 	sa->p = *p;
-	sa->seq_base = p->seq ? p->seq : 1;
+	ipx_seq_bound_set(&sa->seq, p->seq ? p->seq : 1);
 	snprintf(sa->why, sizeof(sa->why), "%s", why);
 	if (w == IPX_ON_SOFT)
 		ipx_info("engine: SA %08x (%s, %s) in software: %s", p->spi,
@@ -632,11 +626,8 @@ static int place_sa_query(void *priv, uint32_t h, struct ipx_sa_state *st)
 	if (!sa || sa->where == IPX_ON_NONE)
 		return -ENOENT;
 	ret = ipx_sa_query(eng_of(pl, sa->where), sa->h, st);
-	if (ret == 0 && sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT &&
-	    pl->card_serving && st->seq >= sa->seq_base) {
-		sa->seq_base = st->seq;
-		sa->handed = 0;
-	}
+	if (ret == 0 && sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT && pl->card_serving)
+		ipx_seq_bound_sync(&sa->seq, st->seq);
 	return ret;
 }
 
@@ -649,10 +640,8 @@ static int place_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state 
 	if (!sa || sa->where == IPX_ON_NONE)
 		return -ENOENT;
 	ret = ipx_sa_set_state(eng_of(pl, sa->where), sa->h, st);
-	if (ret == 0 && sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT) {
-		sa->seq_base = st->seq;
-		sa->handed = 0;
-	}
+	if (ret == 0 && sa->where == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT)
+		ipx_seq_bound_set(&sa->seq, st->seq);
 	return ret;
 }
 
@@ -733,7 +722,7 @@ static int run_part(struct place *pl, struct ipx_pkt *pkts, unsigned n, uint8_t 
 
 			pl->sub[m].sa = sa->h;
 			if (w == IPX_ON_CARD && sa->p.dir == IPX_DIR_OUT)
-				sa->handed++;
+				ipx_seq_bound_handed(&sa->seq, 1);
 		}
 		m++;
 	}
@@ -835,14 +824,11 @@ static int place_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 static unsigned place_events(void *priv, struct ipx_event *ev, unsigned max)
 {
 	struct place *pl = priv;
-	unsigned n = 0;
 
 	housekeeping(pl);
 	pull_events(pl, IPX_ON_SOFT);
 	pull_events(pl, IPX_ON_CARD);
-	while (n < max && pl->ev_tail != pl->ev_head)
-		ev[n++] = pl->evq[pl->ev_tail++ % PL_EVQ_LEN];
-	return n;
+	return ipx_evring_pop(&pl->events, ev, max);
 }
 
 static void place_drops(void *priv, uint64_t drops[IPX_ST__COUNT])

@@ -37,11 +37,12 @@
 
 #include "../backend.h"
 #include "../hw_pkt.h"
+#include "../card.h"
 #include "../sa_table.h"
 #include "bus.h"
 #include "fpga.h"
 
-#define SIM_EVQ_LEN 1024
+#define EVQ_LEN 1024
 #define RING_LOG2 6                  /* OUT and IN: 64 entries */
 #define RING_N (1u << RING_LOG2)
 #define CTL_LOG2 2
@@ -64,7 +65,7 @@ struct fpga_sa {
 	uint8_t bkt_w;
 	/* host knowledge for a faulted card */
 	struct ipx_sa_state known;     /* last state read back or set */
-	uint64_t handed;               /* outbound: packets given to the card since */
+	struct ipx_seq_bound seq;      /* outbound: the sequence-number bound */
 	uint32_t handle;
 };
 
@@ -93,9 +94,7 @@ struct fpga_engine {
 	struct fpga_sa *sas;           /* by handle, 2 * nsa (one handle space, as soft) */
 	uint32_t *hmap[2];             /* handle of each table entry, by direction */
 	uint64_t host_edrops[IPX_ST__COUNT];
-	struct ipx_event evq[SIM_EVQ_LEN];
-	uint32_t ev_head, ev_tail;
-	uint64_t ev_lost;
+	struct ipx_evring events;
 	/* staging shadow: what the next command writes, what it read */
 	uint32_t stg[IPX_STAGING_WORDS];
 	unsigned stg_from, stg_n;
@@ -106,10 +105,8 @@ struct fpga_engine {
 	size_t arena_cap;
 	/* health */
 	uint32_t deadline_ms;
-	bool faulted;
-	enum ipx_fault fault;
-	uint64_t faults, heartbeat;
-	char why[96];
+	struct ipx_card_fault fault;
+	uint64_t heartbeat;
 };
 
 /* ---- staging words and SA-table commands, over the control ring */
@@ -144,14 +141,8 @@ static uint64_t now_ms(void)
 
 static void set_fault(struct fpga_engine *e, enum ipx_fault kind, const char *why)
 {
-	if (e->faulted)
-		return;
-	e->faulted = true;
-	e->fault = kind;
-	e->faults++;
-	snprintf(e->why, sizeof(e->why), "%s", why);
-	ipx_err("%s: kernel fault: %s", e->name, why);
-	ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+	if (ipx_card_fault_set(&e->fault, e->name, kind, why))
+		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
 }
 
 /* What went wrong, from the kernel's registers; true when it found a fault. */
@@ -231,7 +222,7 @@ static int ctl_run(struct fpga_engine *e, const uint32_t *hdr, uint32_t *data, u
 	uint8_t *ent = mem_at(e, off);
 	int ret;
 
-	if (e->faulted)
+	if (e->fault.faulted)
 		return -EIO;
 	memset(ent, 0, IPX_CTL_BYTES);
 	for (unsigned w = 0; w < 16; w++)
@@ -395,21 +386,16 @@ static const struct sat_ops fpga_sat_ops = {
 
 static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_event_type type)
 {
-	struct ipx_event *ev;
+	struct ipx_event ev = {
+		.type = type,
+		.sa = sa ? sa->handle : IPX_SA_NONE,
+		.spi = sa ? sa->p.spi : 0,
+		.dir = sa ? sa->dir : 0,
+		.user = sa ? sa->p.user : 0,
+	};
 
-	if (e->ev_head - e->ev_tail >= SIM_EVQ_LEN) {
-		e->ev_lost++;
-		return;
-	}
-	ev = &e->evq[e->ev_head++ % SIM_EVQ_LEN];
-	ev->type = type;
-	ev->sa = sa ? sa->handle : IPX_SA_NONE;
-	ev->spi = sa ? sa->p.spi : 0;
-	ev->dir = sa ? sa->dir : 0;
-	ev->user = sa ? sa->p.user : 0;
+	ipx_evring_push(&e->events, &ev);
 }
-
-/* Move the pipeline's events into the engine's queue, in order. */
 
 /* Move the pipeline's events into the engine's queue, in order. */
 static int ev_collect(struct fpga_engine *e)
@@ -555,7 +541,7 @@ static void know_add(struct fpga_engine *e, struct fpga_sa *sa)
 
 	memset(k, 0, sizeof(*k));
 	k->seq = sa->p.seq ? sa->p.seq : 1;
-	sa->handed = 0;
+	ipx_seq_bound_set(&sa->seq, k->seq);
 	if (sa->dir == IPX_DIR_IN) {
 		uint64_t ring[IPX_STAGING_WORDS / 2];
 
@@ -571,7 +557,7 @@ static int fpga_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	struct fpga_engine *e = priv;
 	int ret;
 
-	if (e->faulted)
+	if (e->fault.faulted)
 		return -EIO;
 	ret = sa_add_hw(e, p, out);
 	if (ret == 0)
@@ -586,7 +572,7 @@ static int fpga_sa_delete(void *priv, uint32_t h)
 
 	if (!sa)
 		return -ENOENT;
-	if (!e->faulted)
+	if (!e->fault.faulted)
 		return sa_delete_hw(e, h);
 	if (sa->dir == IPX_DIR_IN)
 		e->sat.bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
@@ -599,7 +585,7 @@ static int fpga_sa_update(void *priv, uint32_t h, unsigned mask, const struct ip
 	struct fpga_engine *e = priv;
 	struct fpga_sa *sa = get_sa(e, h);
 
-	if (e->faulted)
+	if (e->fault.faulted)
 		return sa ? -EIO : -ENOENT;
 	if (!sa)
 		return -ENOENT;
@@ -614,34 +600,26 @@ static int fpga_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 
 	if (!sa)
 		return -ENOENT;
-	if (!e->faulted) {
+	if (!e->fault.faulted) {
 		ret = sat_query(&e->sat, sa->dir, sa->index, &sa->p, out);
 		if (ret == 0) {
 			/* a burst ends with the pipeline empty: all handed packets
 			 * are in this state */
 			sa->known = *out;
-			sa->handed = 0;
+			ipx_seq_bound_set(&sa->seq, out->seq);
 			for (unsigned s = 0; s < IPX_ST__COUNT; s++)
 				out->ctr.drops[s] += sa->host_drops[s];
 			return 0;
 		}
-		if (!e->faulted)
+		if (!e->fault.faulted)
 			return ret;
 	}
-	/* the card cannot have used a sequence number >= known + handed */
+	/* the card cannot have used a sequence number from the bound on */
 	*out = sa->known;
 	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
 		out->ctr.drops[s] += sa->host_drops[s];
-	if (sa->dir == IPX_DIR_OUT) {
-		uint64_t max = sa->p.esn ? UINT64_MAX : UINT32_MAX;
-
-		if (sa->handed > max - out->seq) {
-			out->seq = max;
-			out->seq_exhausted = true;
-		} else {
-			out->seq += sa->handed;
-		}
-	}
+	if (sa->dir == IPX_DIR_OUT)
+		out->seq = ipx_seq_bound_next(&sa->seq, 0, 0, sa->p.esn, &out->seq_exhausted);
 	return 0;
 }
 
@@ -653,13 +631,13 @@ static int fpga_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *
 
 	if (!sa)
 		return -ENOENT;
-	if (e->faulted)
+	if (e->fault.faulted)
 		return -EIO;
 	ret = sat_set_state(&e->sat, sa->dir, sa->index, &sa->p, in);
 	if (ret == 0) {
 		memset(sa->host_drops, 0, sizeof(sa->host_drops));
 		sa->known = *in;
-		sa->handed = 0;
+		ipx_seq_bound_set(&sa->seq, in->seq);
 	}
 	return ret;
 }
@@ -705,7 +683,7 @@ static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, uns
 		if (r == R_OUT) {
 			tuser = hwp_tuser_in(e->sas[pkt->sa].index, pkt);
 			/* the upper bound of the sequence numbers the card may use */
-			e->sas[pkt->sa].handed++;
+			ipx_seq_bound_handed(&e->sas[pkt->sa].seq, 1);
 		}
 		memcpy(mem_at(e, src), pkt->buf + pkt->off, pkt->len);
 		memset(d, 0, IPX_DESC_BYTES);
@@ -762,7 +740,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 	size_t used = 0;
 	int ret;
 
-	if (e->faulted)
+	if (e->fault.faulted)
 		return -EIO;
 	ret = grow(e, n ? n : 1, (size_t)(n < RING_N ? n : RING_N) * SLOT_BYTES);
 	if (ret < 0)
@@ -856,13 +834,10 @@ static int fpga_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 static unsigned fpga_events(void *priv, struct ipx_event *ev, unsigned max)
 {
 	struct fpga_engine *e = priv;
-	unsigned n = 0;
 
-	if (!e->faulted)
+	if (!e->fault.faulted)
 		ev_collect(e);
-	while (n < max && e->ev_tail != e->ev_head)
-		ev[n++] = e->evq[e->ev_tail++ % SIM_EVQ_LEN];
-	return n;
+	return ipx_evring_pop(&e->events, ev, max);
 }
 
 static void fpga_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
@@ -876,7 +851,7 @@ static void fpga_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
 		a[4 * s + 2] = IPX_REG_DROPS_IN + 8 * s;
 		a[4 * s + 3] = IPX_REG_DROPS_IN + 8 * s + 4;
 	}
-	if (e->faulted || regs(e, a, v, 4 * 16) < 0)
+	if (e->fault.faulted || regs(e, a, v, 4 * 16) < 0)
 		memset(v, 0, sizeof(v));   /* the card's counters are gone */
 	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
 		drops[s] = e->host_edrops[s] + ((uint64_t)v[4 * s + 1] << 32 | v[4 * s]) +
@@ -906,6 +881,7 @@ static void fpga_close(void *priv)
 	free(e->hmap[1]);
 	free(e->rs);
 	free(e->arena);
+	ipx_evring_free(&e->events);
 	free(e);
 }
 
@@ -967,9 +943,7 @@ static int start(struct fpga_engine *e)
 		ipx_err("%s: the kernel did not start (status %#x)", e->name, st);
 		return -EIO;
 	}
-	e->faulted = false;
-	e->fault = IPX_FAULT_NONE;
-	e->why[0] = 0;
+	ipx_card_fault_clear(&e->fault);
 	return 0;
 }
 
@@ -1002,10 +976,15 @@ static int fpga_open(const struct ipx_engine_config *cfg, void **priv, const cha
 
 	if (!e)
 		return -ENOMEM;
+	if (ipx_evring_init(&e->events, EVQ_LEN) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
 	e->name = name;
 	e->deadline_ms = cfg->deadline_ms ? cfg->deadline_ms : DEADLINE_MS;
 	ret = bus_open(cfg->device, &e->bus);
 	if (ret < 0) {
+		ipx_evring_free(&e->events);
 		free(e);
 		return ret;
 	}
@@ -1093,18 +1072,13 @@ static int fpga_health(void *priv, struct ipx_health *h)
 	struct fpga_engine *e = priv;
 	uint32_t hb = 0;
 
-	memset(h, 0, sizeof(*h));
-	if (!e->faulted) {
+	if (!e->fault.faulted) {
 		classify(e, false);   /* a reset or a DMA error shows without traffic */
-		if (!e->faulted && e->bus.ops->reg_rd(e->bus.priv, IPX_KREG_HEARTBEAT, &hb) == 0)
+		if (!e->fault.faulted &&
+		    e->bus.ops->reg_rd(e->bus.priv, IPX_KREG_HEARTBEAT, &hb) == 0)
 			e->heartbeat = hb;
 	}
-	h->hardware = true;
-	h->ok = !e->faulted;
-	h->fault = e->fault;
-	h->faults = e->faults;
-	h->heartbeat = e->heartbeat;
-	snprintf(h->why, sizeof(h->why), "%s", e->faulted ? e->why : "");
+	ipx_card_fault_health(&e->fault, e->heartbeat, h);
 	return 0;
 }
 
@@ -1142,7 +1116,7 @@ static int fpga_recover(void *priv)
 	if (ret == 0 && (nsa < e->nsa || wmax != e->wmax))
 		ret = -ENODEV;
 	if (ret < 0) {
-		e->faulted = true;
+		e->fault.faulted = true;
 		ipx_err("%s: recovery failed: %s", e->name, strerror(-ret));
 		return ret;
 	}

@@ -40,6 +40,7 @@
 
 #include "../backend.h"
 #include "../hw_pkt.h"
+#include "../card.h"
 #include "../sa_table.h"
 #include "sim.h"
 
@@ -57,8 +58,7 @@ struct sim_sa {
 	uint32_t bkt_b;
 	uint8_t bkt_w;
 	/* host knowledge for a faulted pipeline */
-	uint64_t seq_base;             /* outbound: next seq at the last sync */
-	uint64_t handed;               /* outbound: packets sent since then */
+	struct ipx_seq_bound seq;      /* outbound: the sequence-number bound */
 	struct ipx_sa_state last;      /* the state last read back (or at add) */
 };
 
@@ -69,15 +69,10 @@ struct sim_engine {
 	struct sat sat;                /* the SA table, through sim_sat_ops */
 	struct sim_sa *sas;            /* 2 * nsa: outbound, then inbound */
 	uint64_t host_edrops[IPX_ST__COUNT];
-	struct ipx_event evq[SIM_EVQ_LEN];
-	uint32_t ev_head, ev_tail;
-	uint64_t ev_lost;
+	struct ipx_evring events;
 	uint8_t *obuf;
 	uint32_t *sent;                /* packets of a burst on the port, in order */
-	bool faulted;
-	enum ipx_fault fault;          /* current or last fault */
-	uint64_t faults;
-	char why[96];
+	struct ipx_card_fault fault;
 	bool inj_stall, inj_dma, inj_reset;
 	uint32_t deadline_ms;
 	char *device;                  /* for a fresh model on recover */
@@ -173,18 +168,15 @@ static const struct sat_ops sim_sat_ops = {
 
 static void ev_push(struct sim_engine *e, const struct sim_sa *sa, enum ipx_event_type type)
 {
-	struct ipx_event *ev;
+	struct ipx_event ev = {
+		.type = type,
+		.sa = sa ? sa->dir * e->nsa + sa->index : IPX_SA_NONE,
+		.spi = sa ? sa->p.spi : 0,
+		.dir = sa ? sa->dir : 0,
+		.user = sa ? sa->p.user : 0,
+	};
 
-	if (e->ev_head - e->ev_tail >= SIM_EVQ_LEN) {
-		e->ev_lost++;
-		return;
-	}
-	ev = &e->evq[e->ev_head++ % SIM_EVQ_LEN];
-	ev->type = type;
-	ev->sa = sa ? sa->dir * e->nsa + sa->index : IPX_SA_NONE;
-	ev->spi = sa ? sa->p.spi : 0;
-	ev->dir = sa ? sa->dir : 0;
-	ev->user = sa ? sa->p.user : 0;
+	ipx_evring_push(&e->events, &ev);
 }
 
 /* Move the pipeline's events into the engine's queue, in order. */
@@ -222,6 +214,7 @@ static void sim_close(void *priv)
 	sat_free(&e->sat);
 	free(e->obuf);
 	free(e->sent);
+	ipx_evring_free(&e->events);
 	free(e);
 }
 
@@ -276,7 +269,7 @@ static int sim_open(const struct ipx_engine_config *cfg, void **priv)
 	ret = sat_init(&e->sat, &sim_sat_ops, e, nsa, e->nsa, wmax);
 	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
 	e->obuf = malloc(SIM_OBUF);
-	if (ret == 0 && (!e->sas || !e->obuf))
+	if (ret == 0 && (!e->sas || !e->obuf || ipx_evring_init(&e->events, SIM_EVQ_LEN) < 0))
 		ret = -ENOMEM;
 	if (ret < 0)
 		goto fail;
@@ -385,7 +378,7 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 		return ret;
 	}
 	sa->used = true;
-	sa->seq_base = seq;
+	ipx_seq_bound_set(&sa->seq, seq);
 	sa->last.seq = seq;
 	sa->last.replay_window = p->dir == IPX_DIR_IN ? p->replay_window : 0;
 	if (p->dir == IPX_DIR_IN)  /* nothing received yet: as ring_export says */
@@ -437,10 +430,12 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 	if (!sa)
 		return -ENOENT;
 	if (fault_noticed(e)) {
-		/* host knowledge: the pipeline cannot have used anything >= seq */
+		/* host knowledge: the pipeline cannot have used anything from
+		 * the bound on */
 		*out = sa->last;
 		if (sa->dir == IPX_DIR_OUT)
-			out->seq = sa->seq_base + sa->handed;
+			out->seq = ipx_seq_bound_next(&sa->seq, 0, 0, sa->p.esn,
+						      &out->seq_exhausted);
 		return 0;
 	}
 	ret = sat_query(&e->sat, sa->dir, sa->index, &sa->p, out);
@@ -450,8 +445,7 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 		out->ctr.drops[s] += sa->host_drops[s];
 	/* bursts are synchronous: nothing is inside the pipeline now */
 	sa->last = *out;
-	sa->seq_base = out->seq;
-	sa->handed = 0;
+	ipx_seq_bound_set(&sa->seq, out->seq);
 	return 0;
 }
 
@@ -469,39 +463,18 @@ static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *i
 	if (ret == 0) {
 		memset(sa->host_drops, 0, sizeof(sa->host_drops));
 		sa->last = *in;
-		sa->seq_base = in->seq;
-		sa->handed = 0;
+		ipx_seq_bound_set(&sa->seq, in->seq);
 	}
 	return ret;
 }
 
 /* ---- bursts */
 
-static const char *fault_words(enum ipx_fault f)
-{
-	switch (f) {
-	case IPX_FAULT_STALL:
-		return "no completion within the deadline";
-	case IPX_FAULT_DMA:
-		return "a DMA transfer reported an error";
-	case IPX_FAULT_RESET:
-		return "the pipeline was reset, its SA tables are lost";
-	default:
-		return "healthy";
-	}
-}
-
 /* One fault: one event, bursts refused until recover(). */
 static void fault(struct sim_engine *e, enum ipx_fault kind)
 {
-	if (e->faulted)
-		return;
-	e->faulted = true;
-	e->fault = kind;
-	e->faults++;
-	snprintf(e->why, sizeof(e->why), "%s", fault_words(kind));
-	ipx_err("sim: engine fault: %s", e->why);
-	ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+	if (ipx_card_fault_set(&e->fault, "pipe", kind, NULL))
+		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
 }
 
 /* A fault injected earlier that a card would notice now. */
@@ -511,7 +484,7 @@ static bool fault_noticed(struct sim_engine *e)
 		fault(e, IPX_FAULT_RESET);
 	else if (e->inj_dma)
 		fault(e, IPX_FAULT_DMA);
-	return e->faulted;
+	return e->fault.faulted;
 }
 
 static uint64_t now_ms(void)
@@ -595,7 +568,7 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 		if (ret < 0)
 			return ret;
 		if (port == ESPSIM_ENC && get_sa(e, pkt->sa))
-			get_sa(e, pkt->sa)->handed++;  /* may use a sequence number */
+			ipx_seq_bound_handed(&get_sa(e, pkt->sa)->seq, 1);  /* may use a number */
 		e->sent[nsent++] = i;
 		beats += (pkt->len + 15) / 16;
 	}
@@ -636,12 +609,9 @@ static int sim_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 static unsigned sim_events(void *priv, struct ipx_event *ev, unsigned max)
 {
 	struct sim_engine *e = priv;
-	unsigned n = 0;
 
 	ev_collect(e);
-	while (n < max && e->ev_tail != e->ev_head)
-		ev[n++] = e->evq[e->ev_tail++ % SIM_EVQ_LEN];
-	return n;
+	return ipx_evring_pop(&e->events, ev, max);
 }
 
 static void sim_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
@@ -665,13 +635,7 @@ static int sim_health(void *priv, struct ipx_health *h)
 	struct sim_engine *e = priv;
 
 	fault_noticed(e);
-	memset(h, 0, sizeof(*h));
-	h->hardware = true;
-	h->ok = !e->faulted;
-	h->fault = e->fault;
-	h->faults = e->faults;
-	h->heartbeat = espsim_cycles(e->hw);
-	snprintf(h->why, sizeof(h->why), "%s", e->faulted ? e->why : "healthy");
+	ipx_card_fault_health(&e->fault, espsim_cycles(e->hw), h);
 	return 0;
 }
 
@@ -718,10 +682,10 @@ static int sim_recover(void *priv)
 	parse_device(e->hw, e->device);
 	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
 	sat_clear(&e->sat);
-	e->faulted = false;
+	ipx_card_fault_clear(&e->fault);
 	e->inj_stall = e->inj_dma = e->inj_reset = false;
-	ipx_info("sim: recovered: a fresh pipeline, no SAs (%llu faults so far)",
-		 (unsigned long long)e->faults);
+	ipx_info("pipe: recovered: a fresh pipeline, no SAs (%llu faults so far)",
+		 (unsigned long long)e->fault.faults);
 	return 0;
 }
 

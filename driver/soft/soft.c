@@ -25,18 +25,12 @@
 static void ev_push(struct soft_engine *e, const struct soft_sa *sa,
 		    enum ipx_event_type type)
 {
-	struct ipx_event *ev;
+	struct ipx_event ev = {
+		.type = type, .sa = (uint32_t)(sa - e->sas), .spi = sa->spi,
+		.dir = sa->dir, .user = sa->user,
+	};
 
-	if (e->ev_head - e->ev_tail >= SOFT_EVQ_LEN) {
-		e->ev_lost++;
-		return;
-	}
-	ev = &e->evq[e->ev_head++ % SOFT_EVQ_LEN];
-	ev->type = type;
-	ev->sa = (uint32_t)(sa - e->sas);
-	ev->spi = sa->spi;
-	ev->dir = sa->dir;
-	ev->user = sa->user;
+	ipx_evring_push(&e->events, &ev);
 }
 
 static const char *arch_name(IMB_ARCH a)
@@ -79,6 +73,7 @@ static void soft_close(void *priv)
 	free(e->sas);
 	free(e->spi_hash);
 	free(e->scratch);
+	ipx_evring_free(&e->events);
 	if (e->imb)
 		free_mb_mgr(e->imb);
 	free(e);
@@ -99,7 +94,8 @@ static int soft_open(const struct ipx_engine_config *cfg, void **priv)
 	hsize = pow2_at_least(e->max_sas);
 	e->spi_hash = malloc(hsize * sizeof(uint32_t));
 	e->scratch = malloc(IPX_MAX_PKT_LEN + IPX_MAX_OVERHEAD);
-	if (!e->sas || !e->spi_hash || !e->scratch) {
+	if (!e->sas || !e->spi_hash || !e->scratch ||
+	    ipx_evring_init(&e->events, SOFT_EVQ_LEN) < 0) {
 		soft_close(e);
 		return -ENOMEM;
 	}
@@ -546,11 +542,8 @@ static int soft_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 static unsigned soft_events(void *priv, struct ipx_event *ev, unsigned max)
 {
 	struct soft_engine *e = priv;
-	unsigned n = 0;
 
-	while (n < max && e->ev_tail != e->ev_head)
-		ev[n++] = e->evq[e->ev_tail++ % SOFT_EVQ_LEN];
-	return n;
+	return ipx_evring_pop(&e->events, ev, max);
 }
 
 static void soft_drops(void *priv, uint64_t drops[IPX_ST__COUNT])

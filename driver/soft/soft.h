@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include <ipsecfx/engine.h>
+#include "../card.h"
 
 struct IMB_MGR;
 struct gcm_key_data;
@@ -122,9 +123,7 @@ struct soft_engine {
 	struct IMB_MGR *imb;     /* NULL when intel-ipsec-mb is not used */
 	char imb_arch[16];
 	uint8_t *scratch;        /* AES-GMAC with ESN: contiguous AAD */
-	struct ipx_event evq[SOFT_EVQ_LEN];
-	uint32_t ev_head, ev_tail;
-	uint64_t ev_lost;
+	struct ipx_evring events;
 	uint64_t drops[IPX_ST__COUNT];
 	struct soft_slot slot[SOFT_CHUNK];
 };
