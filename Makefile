@@ -28,7 +28,7 @@ AR := gcc-ar
 CFLAGS ?= -O2 -g -flto=auto
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-IPX_CPPFLAGS := -Idriver/include -Ihost/include -D_GNU_SOURCE -MMD -MP
+IPX_CPPFLAGS := -Idriver/include -D_GNU_SOURCE -MMD -MP
 IPX_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN)
 IPX_LDFLAGS := $(SAN) $(filter -flto%,$(CFLAGS)) $(LDFLAGS)
 

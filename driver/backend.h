@@ -35,7 +35,7 @@ struct ipx_backend {
 extern const struct ipx_backend ipx_backend_soft;
 extern const struct ipx_backend ipx_backend_sim;  /* the Verilated kernel, driver/fpga */
 extern const struct ipx_backend ipx_backend_xrt;  /* an Alveo card, driver/fpga */
-extern const struct ipx_backend ipx_backend_pipe; /* the bare pipeline, driver/sim (tests) */
+extern const struct ipx_backend ipx_backend_pipe; /* the bare pipeline, driver/pipe (tests) */
 
 /* The backend's private state if eng runs backend be, else NULL (tests). */
 void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be);

@@ -197,7 +197,7 @@ void ipx_engine_close(struct ipx_engine *eng)
 
 void *ipx_engine_priv(struct ipx_engine *eng, const struct ipx_backend *be)
 {
-	/* through the placement layer to its card (ipx_sim_cycles & co.) */
+	/* through the placement layer to its card (ipx_pipe_cycles & co.) */
 	if (eng->be == &ipx_backend_place && be != &ipx_backend_place)
 		return ipx_engine_priv(place_card_engine(eng->priv), be);
 	return eng->be == be ? eng->priv : NULL;

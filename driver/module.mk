@@ -2,10 +2,10 @@
 DRIVER_SRCS := driver/engine.c driver/place.c driver/log.c driver/sa_table.c driver/card.c \
 	driver/hw_pkt.c \
 	driver/soft/soft.c driver/soft/esp.c driver/soft/xform.c \
-	driver/soft/replay.c driver/sim/sim.c driver/sim/sim_keys.c \
+	driver/soft/replay.c driver/pipe/pipe.c driver/hw_keys.c \
 	driver/fpga/fpga.c driver/bus/sim_bus.c driver/bus/xrt_bus.c
 # the backends that need the Verilated models or XRT (the fuzz targets stub them)
-DRIVER_HW_SRCS := driver/sim/sim.c driver/fpga/fpga.c driver/bus/sim_bus.c driver/bus/xrt_bus.c
+DRIVER_HW_SRCS := driver/pipe/pipe.c driver/fpga/fpga.c driver/bus/sim_bus.c driver/bus/xrt_bus.c
 DRIVER_OBJS := $(DRIVER_SRCS:%.c=$(O)/%.o)
 DRIVER_LIB := $(O)/libipsecfx-driver.a
 DRIVER_LIBS := $(LIBS_CRYPTO)

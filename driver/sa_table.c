@@ -12,7 +12,7 @@
 #include <ipsecfx/log.h>
 
 #include "sa_table.h"
-#include "sim/sim_keys.h"
+#include "hw_keys.h"
 
 int sat_init(struct sat *s, const struct sat_ops *ops, void *ctx, uint32_t hw_nsa, uint32_t nsa,
 	     uint32_t wmax)
@@ -195,15 +195,15 @@ int sat_keys_write(const struct sat *s, unsigned dir, uint32_t index, const uint
 		   unsigned key_bytes)
 {
 	uint32_t stg[IPX_STAGING_WORDS] = { 0 };
-	struct simk k;
-	int ret = simk_prepare(key, key_bytes, &k);
+	struct hwk k;
+	int ret = hwk_prepare(key, key_bytes, &k);
 
 	for (unsigned slot = 0; ret == 0 && slot < IPX_KEY_SLOTS; slot++) {
 		for (unsigned i = 0; i < 4; i++)
 			stg[IPX_F_KEY_WORD + 3 - i] = ipx_ld32(k.slot[slot] + 4 * i);
 		ret = write_cmd(s, stg, IPX_F_KEY_WORD, 4, IPX_CMD_WRITE_KEY, dir, index, slot);
 	}
-	simk_wipe(&k);
+	hwk_wipe(&k);
 	OPENSSL_cleanse(stg, sizeof(stg));
 	/* no key material left in the staging registers either */
 	if (ret == 0)
@@ -283,7 +283,7 @@ uint32_t sat_lookup(const struct sat *s, uint32_t spi)
 	if (!spi)
 		return IPX_SA_NONE;
 	for (unsigned t = 0; t < 2; t++) {
-		uint32_t b = simk_spi_hash(spi, t, s->bkt_bits);
+		uint32_t b = hwk_spi_hash(spi, t, s->bkt_bits);
 
 		for (unsigned w = 0; w < IPX_SPI_WAYS; w++) {
 			if (s->bkt[t][b * IPX_SPI_WAYS + w] != spi)
@@ -302,7 +302,7 @@ int sat_bkt_place(const struct sat *s, uint32_t spi, unsigned *t, uint32_t *b, u
 	bool found = false;
 
 	for (unsigned tt = 0; tt < 2; tt++) {
-		uint32_t bb = simk_spi_hash(spi, tt, s->bkt_bits);
+		uint32_t bb = hwk_spi_hash(spi, tt, s->bkt_bits);
 		unsigned used = 0;
 		int free_w = -1;
 

@@ -35,7 +35,7 @@ VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
 CXX ?= g++
 IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
-	-Idriver/include -Idriver/sim -Ihw/sim -Ihw/sim/tb
+	-Idriver/include -Idriver -Idriver/pipe -Ihw/sim -Ihw/sim/tb
 
 # $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(O)/hw/vl_NAME holds
 # V<TOP>__ALL.a and the Verilator runtime objects; VL_NAME lists what to
@@ -60,7 +60,7 @@ $(O)/hw/sim/espsim.o: hw/sim/espsim.cpp $(VL_esp)
 OBJS += $(O)/hw/sim/espsim.o
 $(DRIVER_LIB): $(O)/hw/sim/espsim.o $(VL_esp)
 DRIVER_LIBS += -lstdc++ -lm -pthread
-$(O)/driver/sim/%.o: IPX_CPPFLAGS += -Ihw/sim
+$(O)/driver/pipe/%.o: IPX_CPPFLAGS += -Ihw/sim
 
 # the whole kernel (esp_kernel around esp_top), as the sim engine runs it
 $(eval $(call vl_model,kern,esp_kernel,,$(RTL_SRCS),$(RTL_DEPS)))
@@ -83,12 +83,12 @@ OBJS += $(O)/hw/sim/tb/tb_aes.o $(O)/hw/sim/tb/tb_gcm.o
 
 $(O)/hw/sim/tb/tb_aes.o: VL_DIR = $(VL_aes_DIR)
 $(O)/hw/sim/tb/tb_aes.o: $(VL_aes)
-$(O)/hw/tb_aes: $(O)/hw/sim/tb/tb_aes.o $(O)/driver/sim/sim_keys.o $(VL_aes)
+$(O)/hw/tb_aes: $(O)/hw/sim/tb/tb_aes.o $(O)/driver/hw_keys.o $(VL_aes)
 	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
 
 $(O)/hw/sim/tb/tb_gcm.o: VL_DIR = $(VL_gcm_DIR)
 $(O)/hw/sim/tb/tb_gcm.o: $(VL_gcm)
-$(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/sim/sim_keys.o $(VL_gcm)
+$(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/hw_keys.o $(VL_gcm)
 	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
 
 TEST_BINS += $(O)/hw/tb_aes
@@ -97,7 +97,7 @@ TEST_BINS += $(O)/hw/tb_gcm
 # cycle benchmark of the pipeline (make -C hw bench runs it)
 RTL_BENCH := $(O)/hw/rtl_bench
 OBJS += $(O)/hw/sim/rtl_bench.o
-$(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/pipe -Ihw/sim
 $(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
 BENCH_BINS += $(RTL_BENCH)
@@ -105,7 +105,7 @@ BENCH_BINS += $(RTL_BENCH)
 # the whole kernel against the bare pipeline (make -C hw bench runs it)
 KERN_BENCH := $(O)/hw/kern_bench
 OBJS += $(O)/hw/sim/kern_bench.o
-$(O)/hw/sim/kern_bench.o: IPX_CPPFLAGS += -Idriver/sim -Ihw/sim
+$(O)/hw/sim/kern_bench.o: IPX_CPPFLAGS += -Idriver/pipe -Ihw/sim
 $(KERN_BENCH): $(O)/hw/sim/kern_bench.o $(DRIVER_LIB)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
 BENCH_BINS += $(KERN_BENCH)

@@ -8,7 +8,7 @@
  * sa_table.c), carried by the control ring: the host stages words and a
  * command in one CTL entry, the kernel runs it against the pipeline's
  * register file and writes the words it read back into the entry.  Keys
- * are expanded on the host (sim_keys.c); the entry is wiped after each
+ * are expanded on the host (hw_keys.c); the entry is wiped after each
  * command.  A burst copies its packets into DMA slots, writes one
  * descriptor per packet, rings the doorbell and polls the completion ring
  * in host memory (no register reads on the hot path).  Results are applied

@@ -17,7 +17,7 @@
 #include <ipsecfx/engine.h>
 
 #include "../../driver/fpga/fpga.h"
-#include "sim.h"
+#include "pipe.h"
 
 #define BURST 32
 
@@ -34,7 +34,7 @@ static uint64_t cycles(struct ipx_engine *e, const char *name)
 	uint64_t c = 0;
 
 	if (strcmp(name, "pipe") == 0)
-		ipx_sim_cycles(e, &c);
+		ipx_pipe_cycles(e, &c);
 	else
 		c = ipx_fpga_ticks(e);
 	return c;

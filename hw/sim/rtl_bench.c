@@ -18,7 +18,7 @@
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/engine.h>
 
-#include "sim.h"
+#include "pipe.h"
 
 #define HEAD 128
 #define SLOT (HEAD + 9216 + 256)
@@ -92,13 +92,13 @@ static uint64_t run(struct rig *r, int decrypt, int imix, uint32_t size, unsigne
 			p->sa = r->sim_out;
 		}
 	}
-	ipx_sim_cycles(r->sim, &c0);
+	ipx_pipe_cycles(r->sim, &c0);
 	if ((decrypt ? ipx_decrypt_burst(r->sim, r->pk, n) : ipx_encrypt_burst(r->sim, r->pk, n)) !=
 	    (int)n) {
 		fprintf(stderr, "burst failed\n");
 		exit(2);
 	}
-	ipx_sim_cycles(r->sim, &c1);
+	ipx_pipe_cycles(r->sim, &c1);
 	for (unsigned i = 0; i < n; i++) {
 		if (r->pk[i].status != IPX_ST_OK) {
 			fprintf(stderr, "packet %u: %s\n", i, ipx_status_name(r->pk[i].status));
@@ -179,9 +179,9 @@ int main(void)
 	/* latency of one 64-byte packet, idle pipeline */
 	struct espsim_times te, td;
 	run(&r, 0, 0, 64, 1);
-	ipx_sim_times(r.sim, ESPSIM_ENC, &te);
+	ipx_pipe_times(r.sim, ESPSIM_ENC, &te);
 	run(&r, 1, 0, 64, 1);
-	ipx_sim_times(r.sim, ESPSIM_DEC, &td);
+	ipx_pipe_times(r.sim, ESPSIM_DEC, &td);
 	printf("\nlatency, 64-byte packet, idle pipeline (cycles from its first input beat):\n");
 	printf("  encrypt: first output beat %llu, last %llu\n",
 	       (unsigned long long)(te.first_out - te.first_in),

@@ -13,7 +13,7 @@
 
 #include "tlib.h"
 #include "sa_table.h"
-#include "sim/sim_keys.h"
+#include "hw_keys.h"
 
 #define LOG_MAX 32
 #define NSA 16
@@ -236,11 +236,11 @@ static void keys_case(const struct sat_ops *ops, unsigned flushes)
 	struct fake f;
 	struct sat s = fake_sat(&f, ops);
 	uint8_t key[32];
-	struct simk k;
+	struct hwk k;
 
 	for (unsigned i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)(0x40 + i);
-	assert_int_equal(simk_prepare(key, 32, &k), 0);
+	assert_int_equal(hwk_prepare(key, 32, &k), 0);
 	assert_int_equal(sat_keys_write(&s, IPX_DIR_IN, 9, key, 32), 0);
 	assert_int_equal(f.n, IPX_KEY_SLOTS);
 	for (unsigned slot = 0; slot < IPX_KEY_SLOTS; slot++) {
@@ -255,7 +255,7 @@ static void keys_case(const struct sat_ops *ops, unsigned flushes)
 						 (uint32_t)k.slot[slot][4 * i + 2] << 8 |
 						 k.slot[slot][4 * i + 3]);
 	}
-	simk_wipe(&k);
+	hwk_wipe(&k);
 	/* no key material left in the staging registers */
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(f.regs[IPX_F_KEY_WORD + i], 0);
@@ -326,7 +326,7 @@ static void test_place_lookup(void **state)
 		assert_int_equal(sat_bkt_place(&s, spi, &t, &b, &w), 0);
 		assert_int_equal(t, i % 2);
 		assert_int_equal(w, i / 2);
-		assert_int_equal(b, simk_spi_hash(spi, t, s.bkt_bits));
+		assert_int_equal(b, hwk_spi_hash(spi, t, s.bkt_bits));
 		f.at[i].used = true;
 		f.at[i].t = t;
 		f.at[i].b = b;

@@ -2,7 +2,8 @@
  * The ESP pipeline's host interface as C constants: register offsets,
  * SA-table commands, bit fields and layout numbers, all expanded from the
  * tables of contract.h (docs/hw-interface.md explains them).  Used by the
- * backends that program the pipeline (sim now, the card later).
+ * backends that program the pipeline (driver/pipe, driver/fpga) and the
+ * host-side tables (driver/sa_table.c).
  */
 #ifndef IPSECFX_HWIF_H
 #define IPSECFX_HWIF_H

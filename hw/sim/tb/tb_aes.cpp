@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "Vaes_enc_pipe.h"
-#include "sim_keys.h"
+#include "hw_keys.h"
 #include "tb_util.h"
 
 namespace {
@@ -47,9 +47,9 @@ struct bench {
 
 	void load_key(unsigned sa, const tb::bytes &key)
 	{
-		struct simk k;
+		struct hwk k;
 
-		if (simk_prepare(key.data(), (unsigned)key.size(), &k)) {
+		if (hwk_prepare(key.data(), (unsigned)key.size(), &k)) {
 			fprintf(stderr, "bad key size\n");
 			exit(2);
 		}
@@ -62,7 +62,7 @@ struct bench {
 		}
 		m->kw_en = 0;
 		nr[sa] = k.nr_code;
-		simk_wipe(&k);
+		hwk_wipe(&k);
 	}
 
 	/* Send the blocks (gaps at random when rnd), collect every output

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "Vgcm_pipe.h"
-#include "sim_keys.h"
+#include "hw_keys.h"
 #include "tb_util.h"
 
 namespace {
@@ -65,9 +65,9 @@ struct bench {
 
 	void load_key(unsigned sa, const tb::bytes &key)
 	{
-		struct simk k;
+		struct hwk k;
 
-		if (simk_prepare(key.data(), (unsigned)key.size(), &k)) {
+		if (hwk_prepare(key.data(), (unsigned)key.size(), &k)) {
 			fprintf(stderr, "bad key size %zu\n", key.size());
 			exit(2);
 		}
@@ -80,7 +80,7 @@ struct bench {
 		}
 		m->kw_en = 0;
 		nr[sa] = k.nr_code;
-		simk_wipe(&k);
+		hwk_wipe(&k);
 	}
 
 	static void ctr_block(uint8_t *c, const tb::bytes &nonce, uint32_t i)

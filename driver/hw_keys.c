@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "sim_keys.h"
+#include "hw_keys.h"
 
 #define AES_STAGES 15  /* stage 0: AddRoundKey, 1..14: rounds */
 
@@ -49,7 +49,7 @@ static void sbox_init(void)
 	sbox_ready = 1;
 }
 
-uint8_t simk_sbox(uint8_t x)
+uint8_t hwk_sbox(uint8_t x)
 {
 	if (!sbox_ready)
 		sbox_init();
@@ -71,21 +71,21 @@ static void expand(const uint8_t *key, unsigned nk, unsigned nr,
 		if (i % nk == 0) {
 			uint8_t t0 = t[0];
 
-			t[0] = (uint8_t)(simk_sbox(t[1]) ^ rcon);
-			t[1] = simk_sbox(t[2]);
-			t[2] = simk_sbox(t[3]);
-			t[3] = simk_sbox(t0);
+			t[0] = (uint8_t)(hwk_sbox(t[1]) ^ rcon);
+			t[1] = hwk_sbox(t[2]);
+			t[2] = hwk_sbox(t[3]);
+			t[3] = hwk_sbox(t0);
 			rcon = gf8_mul(rcon, 2);
 		} else if (nk > 6 && i % nk == 4) {
 			for (int j = 0; j < 4; j++)
-				t[j] = simk_sbox(t[j]);
+				t[j] = hwk_sbox(t[j]);
 		}
 		for (int j = 0; j < 4; j++)
 			w[i][j] = w[i - nk][j] ^ t[j];
 	}
 }
 
-void simk_gf128_mul(const uint8_t x[16], const uint8_t y[16], uint8_t out[16])
+void hwk_gf128_mul(const uint8_t x[16], const uint8_t y[16], uint8_t out[16])
 {
 	uint8_t z[16] = { 0 }, v[16];
 
@@ -106,7 +106,7 @@ void simk_gf128_mul(const uint8_t x[16], const uint8_t y[16], uint8_t out[16])
 	memcpy(out, z, 16);
 }
 
-int simk_prepare(const uint8_t *key, unsigned key_bytes, struct simk *out)
+int hwk_prepare(const uint8_t *key, unsigned key_bytes, struct hwk *out)
 {
 	uint8_t w[60][4];
 	unsigned nk = key_bytes / 4, nr = nk + 6;
@@ -147,29 +147,29 @@ int simk_prepare(const uint8_t *key, unsigned key_bytes, struct simk *out)
 	     len == 16;
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok) {
-		simk_wipe(out);
+		hwk_wipe(out);
 		return -EIO;
 	}
 	for (unsigned p = 1; p < IPX_GHASH_POWERS; p++)
-		simk_gf128_mul(out->slot[IPX_KEY_SLOT_H1 + p - 1],
+		hwk_gf128_mul(out->slot[IPX_KEY_SLOT_H1 + p - 1],
 			       out->slot[IPX_KEY_SLOT_H1],
 			       out->slot[IPX_KEY_SLOT_H1 + p]);
 	return 0;
 }
 
-void simk_wipe(struct simk *k)
+void hwk_wipe(struct hwk *k)
 {
 	OPENSSL_cleanse(k, sizeof(*k));
 }
 
 /* docs/hw-interface.md "Inbound SA lookup": y = S-box applied to each byte
  * of spi ^ key_t, folded to `bits` bits by XOR. */
-uint32_t simk_spi_hash(uint32_t spi, unsigned t, unsigned bits)
+uint32_t hwk_spi_hash(uint32_t spi, unsigned t, unsigned bits)
 {
 	uint32_t x = spi ^ (t ? IPX_SPI_HASH_KEY1 : IPX_SPI_HASH_KEY0), y = 0, h = 0;
 
 	for (int i = 0; i < 4; i++)
-		y |= (uint32_t)simk_sbox((uint8_t)(x >> (8 * i))) << (8 * i);
+		y |= (uint32_t)hwk_sbox((uint8_t)(x >> (8 * i))) << (8 * i);
 	for (unsigned s = 0; s < 32; s += bits)
 		h ^= y >> s;
 	return h & ((1u << bits) - 1);

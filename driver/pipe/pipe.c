@@ -2,7 +2,7 @@
  * The pipe backend: the ESP engine API over the bare Verilated RTL pipeline
  * (a test fixture: engine "sim" runs the whole kernel, driver/fpga).
  *
- * SA installation expands keys on the host (sim_keys.c) and programs the
+ * SA installation expands keys on the host (hw_keys.c) and programs the
  * pipeline's SA tables through the AXI-Lite SA-table commands
  * (docs/hw-interface.md; the records are sa_table.c's, which this file
  * gives register accesses); inbound SPIs go into one of their two hash
@@ -42,13 +42,13 @@
 #include "../hw_pkt.h"
 #include "../card.h"
 #include "../sa_table.h"
-#include "sim.h"
+#include "pipe.h"
 
-#define SIM_EVQ_LEN 1024
-#define SIM_CMD_BUDGET 100000   /* cycles for one SA-table command */
-#define SIM_OBUF (IPX_MAX_PKT_LEN + 2 * IPX_MAX_OVERHEAD)
+#define PIPE_EVQ_LEN 1024
+#define PIPE_CMD_BUDGET 100000   /* cycles for one SA-table command */
+#define PIPE_OBUF (IPX_MAX_PKT_LEN + 2 * IPX_MAX_OVERHEAD)
 
-struct sim_sa {
+struct pipe_sa {
 	bool used;
 	uint8_t dir;
 	uint32_t index;
@@ -62,12 +62,12 @@ struct sim_sa {
 	struct ipx_sa_state last;      /* the state last read back (or at add) */
 };
 
-struct sim_engine {
+struct pipe_engine {
 	struct espsim *hw;
 	uint32_t nsa;                  /* per direction */
 	uint32_t wmax;                 /* window max */
-	struct sat sat;                /* the SA table, through sim_sat_ops */
-	struct sim_sa *sas;            /* 2 * nsa: outbound, then inbound */
+	struct sat sat;                /* the SA table, through pipe_sat_ops */
+	struct pipe_sa *sas;            /* 2 * nsa: outbound, then inbound */
 	uint64_t host_edrops[IPX_ST__COUNT];
 	struct ipx_evring events;
 	uint8_t *obuf;
@@ -78,17 +78,17 @@ struct sim_engine {
 	char *device;                  /* for a fresh model on recover */
 };
 
-static bool fault_noticed(struct sim_engine *e);
-static void ev_push(struct sim_engine *e, const struct sim_sa *sa, enum ipx_event_type type);
+static bool fault_noticed(struct pipe_engine *e);
+static void ev_push(struct pipe_engine *e, const struct pipe_sa *sa, enum ipx_event_type type);
 
 /* ---- registers and SA-table commands */
 
-static int reg_wr(struct sim_engine *e, uint32_t a, uint32_t v)
+static int reg_wr(struct pipe_engine *e, uint32_t a, uint32_t v)
 {
 	return espsim_reg_write(e->hw, a, v);
 }
 
-static int reg_rd(struct sim_engine *e, uint32_t a, uint32_t *v)
+static int reg_rd(struct pipe_engine *e, uint32_t a, uint32_t *v)
 {
 	return espsim_reg_read(e->hw, a, v);
 }
@@ -97,7 +97,7 @@ static int reg_rd(struct sim_engine *e, uint32_t a, uint32_t *v)
 
 static int stg_write(void *ctx, const uint32_t *stg, unsigned from, unsigned n)
 {
-	struct sim_engine *e = ctx;
+	struct pipe_engine *e = ctx;
 
 	for (unsigned w = from; w < from + n; w++) {
 		int ret = reg_wr(e, IPX_REG_STAGING + 4 * w, stg[w]);
@@ -110,7 +110,7 @@ static int stg_write(void *ctx, const uint32_t *stg, unsigned from, unsigned n)
 
 static int stg_read(void *ctx, uint32_t *stg, unsigned from, unsigned n)
 {
-	struct sim_engine *e = ctx;
+	struct pipe_engine *e = ctx;
 
 	for (unsigned w = from; w < from + n; w++) {
 		int ret = reg_rd(e, IPX_REG_STAGING + 4 * w, &stg[w]);
@@ -124,7 +124,7 @@ static int stg_read(void *ctx, uint32_t *stg, unsigned from, unsigned n)
 /* Run one command; 0, -EIO when the pipeline refused it, -ETIMEDOUT. */
 static int cmd(void *ctx, unsigned op, unsigned dir, uint32_t index, unsigned slot)
 {
-	struct sim_engine *e = ctx;
+	struct pipe_engine *e = ctx;
 	uint32_t st = 0;
 	uint64_t until;
 	int ret;
@@ -132,7 +132,7 @@ static int cmd(void *ctx, unsigned op, unsigned dir, uint32_t index, unsigned sl
 	ret = reg_wr(e, IPX_REG_SA_CMD, sat_cmd_word(op, dir, index, slot));
 	if (ret < 0)
 		return ret;
-	until = espsim_cycles(e->hw) + SIM_CMD_BUDGET;
+	until = espsim_cycles(e->hw) + PIPE_CMD_BUDGET;
 	do {
 		ret = reg_rd(e, IPX_REG_SA_STATUS, &st);
 		if (ret < 0)
@@ -146,27 +146,27 @@ static int cmd(void *ctx, unsigned op, unsigned dir, uint32_t index, unsigned sl
 
 static bool bkt_holds(void *ctx, uint32_t i, unsigned t, uint32_t b, unsigned w)
 {
-	struct sim_engine *e = ctx;
-	struct sim_sa *sa = &e->sas[e->nsa + i];
+	struct pipe_engine *e = ctx;
+	struct pipe_sa *sa = &e->sas[e->nsa + i];
 
 	return sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w;
 }
 
 static void sa_event(void *ctx, unsigned dir, uint32_t index, enum ipx_event_type type)
 {
-	struct sim_engine *e = ctx;
+	struct pipe_engine *e = ctx;
 
 	ev_push(e, &e->sas[dir * e->nsa + index], type);
 }
 
-static const struct sat_ops sim_sat_ops = {
+static const struct sat_ops pipe_sat_ops = {
 	.stg_write = stg_write, .stg_read = stg_read, .cmd = cmd,
 	.bkt_holds = bkt_holds, .event = sa_event,
 };
 
 /* ---- events */
 
-static void ev_push(struct sim_engine *e, const struct sim_sa *sa, enum ipx_event_type type)
+static void ev_push(struct pipe_engine *e, const struct pipe_sa *sa, enum ipx_event_type type)
 {
 	struct ipx_event ev = {
 		.type = type,
@@ -180,7 +180,7 @@ static void ev_push(struct sim_engine *e, const struct sim_sa *sa, enum ipx_even
 }
 
 /* Move the pipeline's events into the engine's queue, in order. */
-static void ev_collect(struct sim_engine *e)
+static void ev_collect(struct pipe_engine *e)
 {
 	for (unsigned d = 0; d < 2; d++) {
 		for (;;) {
@@ -190,7 +190,7 @@ static void ev_collect(struct sim_engine *e)
 			    !sat_get(&v, 0, IPX_F_EV_VALID_LSB, 1))
 				break;
 			uint32_t idx = (uint32_t)sat_get(&v, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
-			struct sim_sa *sa = idx < e->nsa ? &e->sas[d * e->nsa + idx] : NULL;
+			struct pipe_sa *sa = idx < e->nsa ? &e->sas[d * e->nsa + idx] : NULL;
 
 			ev_push(e, sa && sa->used ? sa : NULL,
 				(enum ipx_event_type)sat_get(&v, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
@@ -200,9 +200,9 @@ static void ev_collect(struct sim_engine *e)
 
 /* ---- open, close, caps */
 
-static void sim_close(void *priv)
+static void pipe_close(void *priv)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	if (!e)
 		return;
@@ -235,9 +235,9 @@ static void parse_device(struct espsim *hw, const char *dev)
 	espsim_stalls(hw, seed, in, out);
 }
 
-static int sim_open(const struct ipx_engine_config *cfg, void **priv)
+static int pipe_open(const struct ipx_engine_config *cfg, void **priv)
 {
-	struct sim_engine *e = calloc(1, sizeof(*e));
+	struct pipe_engine *e = calloc(1, sizeof(*e));
 	uint32_t id = 0, ver = 0, nsa = 0, wmax = 0;
 	int ret = -ENOMEM;
 
@@ -266,10 +266,10 @@ static int sim_open(const struct ipx_engine_config *cfg, void **priv)
 	if (cfg->max_sas && cfg->max_sas < e->nsa)
 		e->nsa = cfg->max_sas;  /* use fewer, never more */
 	e->wmax = wmax;
-	ret = sat_init(&e->sat, &sim_sat_ops, e, nsa, e->nsa, wmax);
+	ret = sat_init(&e->sat, &pipe_sat_ops, e, nsa, e->nsa, wmax);
 	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
-	e->obuf = malloc(SIM_OBUF);
-	if (ret == 0 && (!e->sas || !e->obuf || ipx_evring_init(&e->events, SIM_EVQ_LEN) < 0))
+	e->obuf = malloc(PIPE_OBUF);
+	if (ret == 0 && (!e->sas || !e->obuf || ipx_evring_init(&e->events, PIPE_EVQ_LEN) < 0))
 		ret = -ENOMEM;
 	if (ret < 0)
 		goto fail;
@@ -280,13 +280,13 @@ static int sim_open(const struct ipx_engine_config *cfg, void **priv)
 	*priv = e;
 	return 0;
 fail:
-	sim_close(e);
+	pipe_close(e);
 	return ret;
 }
 
-static void sim_caps(void *priv, struct ipx_caps *c)
+static void pipe_caps(void *priv, struct ipx_caps *c)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	memset(c, 0, sizeof(*c));
 	c->backend = "pipe";
@@ -307,30 +307,30 @@ static void sim_caps(void *priv, struct ipx_caps *c)
 
 /* ---- SA table */
 
-static struct sim_sa *get_sa(struct sim_engine *e, uint32_t h)
+static struct pipe_sa *get_sa(struct pipe_engine *e, uint32_t h)
 {
 	if (h >= 2 * e->nsa || !e->sas[h].used)
 		return NULL;
 	return &e->sas[h];
 }
 
-static uint32_t sim_lookup(void *priv, uint32_t spi)
+static uint32_t pipe_lookup(void *priv, uint32_t spi)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 	uint32_t i = sat_lookup(&e->sat, spi);
 
 	return i == IPX_SA_NONE ? IPX_SA_NONE : e->nsa + i;
 }
 
-static void forget(struct sim_sa *sa)
+static void forget(struct pipe_sa *sa)
 {
 	OPENSSL_cleanse(sa, sizeof(*sa));
 }
 
-static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
+static int pipe_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 {
-	struct sim_engine *e = priv;
-	struct sim_sa *sa = NULL;
+	struct pipe_engine *e = priv;
+	struct pipe_sa *sa = NULL;
 	uint32_t base = p->dir == IPX_DIR_IN ? e->nsa : 0, i, b = 0;
 	unsigned t = 0, w = 0;
 	uint64_t seq;
@@ -339,7 +339,7 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	if (fault_noticed(e))
 		return -EIO;
 	if (p->dir == IPX_DIR_IN) {
-		if (sim_lookup(e, p->spi) != IPX_SA_NONE) {
+		if (pipe_lookup(e, p->spi) != IPX_SA_NONE) {
 			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
 			return -EEXIST;
 		}
@@ -389,10 +389,10 @@ static int sim_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 	return 0;
 }
 
-static int sim_sa_delete(void *priv, uint32_t h)
+static int pipe_sa_delete(void *priv, uint32_t h)
 {
-	struct sim_engine *e = priv;
-	struct sim_sa *sa = get_sa(e, h);
+	struct pipe_engine *e = priv;
+	struct pipe_sa *sa = get_sa(e, h);
 	int ret;
 
 	if (!sa)
@@ -409,10 +409,10 @@ static int sim_sa_delete(void *priv, uint32_t h)
 	return ret;
 }
 
-static int sim_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
+static int pipe_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
 {
-	struct sim_engine *e = priv;
-	struct sim_sa *sa = get_sa(e, h);
+	struct pipe_engine *e = priv;
+	struct pipe_sa *sa = get_sa(e, h);
 
 	if (!sa)
 		return -ENOENT;
@@ -421,10 +421,10 @@ static int sim_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx
 	return sat_update(&e->sat, sa->dir, sa->index, &sa->p, mask, p);
 }
 
-static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
+static int pipe_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 {
-	struct sim_engine *e = priv;
-	struct sim_sa *sa = get_sa(e, h);
+	struct pipe_engine *e = priv;
+	struct pipe_sa *sa = get_sa(e, h);
 	int ret;
 
 	if (!sa)
@@ -449,10 +449,10 @@ static int sim_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 	return 0;
 }
 
-static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *in)
+static int pipe_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *in)
 {
-	struct sim_engine *e = priv;
-	struct sim_sa *sa = get_sa(e, h);
+	struct pipe_engine *e = priv;
+	struct pipe_sa *sa = get_sa(e, h);
 	int ret;
 
 	if (!sa)
@@ -471,14 +471,14 @@ static int sim_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *i
 /* ---- bursts */
 
 /* One fault: one event, bursts refused until recover(). */
-static void fault(struct sim_engine *e, enum ipx_fault kind)
+static void fault(struct pipe_engine *e, enum ipx_fault kind)
 {
 	if (ipx_card_fault_set(&e->fault, "pipe", kind, NULL))
 		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
 }
 
 /* A fault injected earlier that a card would notice now. */
-static bool fault_noticed(struct sim_engine *e)
+static bool fault_noticed(struct pipe_engine *e)
 {
 	if (e->inj_reset)
 		fault(e, IPX_FAULT_RESET);
@@ -499,7 +499,7 @@ static uint64_t now_ms(void)
  * declared when both the cycle budget and the wall-clock deadline have
  * passed (a slow host alone never faults the pipeline); an injected stall
  * stops collecting completions and so always ends at the deadline. */
-static int drain(struct sim_engine *e, int port, uint64_t beats, unsigned n)
+static int drain(struct pipe_engine *e, int port, uint64_t beats, unsigned n)
 {
 	uint64_t until = espsim_cycles(e->hw) + 20000 + 64 * (beats + n);
 	uint64_t deadline = now_ms() + e->deadline_ms;
@@ -520,7 +520,7 @@ static int drain(struct sim_engine *e, int port, uint64_t beats, unsigned n)
 	return 0;
 }
 
-static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int port)
+static int burst(struct pipe_engine *e, struct ipx_pkt *pkts, unsigned n, int port)
 {
 	unsigned nsent = 0;
 	uint64_t beats = 0;
@@ -537,7 +537,7 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 		uint64_t tuser = 0;
 
 		if (port == ESPSIM_ENC) {
-			struct sim_sa *sa = get_sa(e, pkt->sa);
+			struct pipe_sa *sa = get_sa(e, pkt->sa);
 
 			if (pkt->sa >= e->nsa) {   /* names no outbound table entry */
 				pkt->status = IPX_ST_BAD_SA;
@@ -581,7 +581,7 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 		struct ipx_pkt *pkt = &pkts[e->sent[k]];
 		uint32_t len = 0, sai;
 		uint64_t tuser = 0;
-		int r = espsim_recv(e->hw, port, e->obuf, SIM_OBUF, &len, &tuser);
+		int r = espsim_recv(e->hw, port, e->obuf, PIPE_OBUF, &len, &tuser);
 
 		if (r < 0) {
 			pkt->status = IPX_ST_ENGINE_FAULT;
@@ -596,27 +596,27 @@ static int burst(struct sim_engine *e, struct ipx_pkt *pkts, unsigned n, int por
 	return (int)n;
 }
 
-static int sim_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+static int pipe_encrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 {
 	return burst(priv, pkts, n, ESPSIM_ENC);
 }
 
-static int sim_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
+static int pipe_decrypt(void *priv, struct ipx_pkt *pkts, unsigned n)
 {
 	return burst(priv, pkts, n, ESPSIM_DEC);
 }
 
-static unsigned sim_events(void *priv, struct ipx_event *ev, unsigned max)
+static unsigned pipe_events(void *priv, struct ipx_event *ev, unsigned max)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	ev_collect(e);
 	return ipx_evring_pop(&e->events, ev, max);
 }
 
-static void sim_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
+static void pipe_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	for (unsigned s = 0; s < IPX_ST__COUNT; s++) {
 		uint32_t lo[4] = { 0, 0, 0, 0 };
@@ -630,18 +630,18 @@ static void sim_drops(void *priv, uint64_t drops[IPX_ST__COUNT])
 	}
 }
 
-static int sim_health(void *priv, struct ipx_health *h)
+static int pipe_health(void *priv, struct ipx_health *h)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	fault_noticed(e);
 	ipx_card_fault_health(&e->fault, espsim_cycles(e->hw), h);
 	return 0;
 }
 
-static int sim_inject_fault(void *priv, enum ipx_fault kind)
+static int pipe_inject_fault(void *priv, enum ipx_fault kind)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 
 	switch (kind) {
 	case IPX_FAULT_STALL:
@@ -670,9 +670,9 @@ static int sim_inject_fault(void *priv, enum ipx_fault kind)
 	return 0;
 }
 
-static int sim_recover(void *priv)
+static int pipe_recover(void *priv)
 {
-	struct sim_engine *e = priv;
+	struct pipe_engine *e = priv;
 	struct espsim *fresh = espsim_open();
 
 	if (!fresh)
@@ -691,27 +691,27 @@ static int sim_recover(void *priv)
 
 const struct ipx_backend ipx_backend_pipe = {
 	.name = "pipe",
-	.open = sim_open,
-	.close = sim_close,
-	.caps = sim_caps,
-	.sa_add = sim_sa_add,
-	.sa_update = sim_sa_update,
-	.sa_delete = sim_sa_delete,
-	.sa_query = sim_sa_query,
-	.sa_set_state = sim_sa_set_state,
-	.sa_lookup = sim_lookup,
-	.encrypt = sim_encrypt,
-	.decrypt = sim_decrypt,
-	.events = sim_events,
-	.drops = sim_drops,
-	.health = sim_health,
-	.inject_fault = sim_inject_fault,
-	.recover = sim_recover,
+	.open = pipe_open,
+	.close = pipe_close,
+	.caps = pipe_caps,
+	.sa_add = pipe_sa_add,
+	.sa_update = pipe_sa_update,
+	.sa_delete = pipe_sa_delete,
+	.sa_query = pipe_sa_query,
+	.sa_set_state = pipe_sa_set_state,
+	.sa_lookup = pipe_lookup,
+	.encrypt = pipe_encrypt,
+	.decrypt = pipe_decrypt,
+	.events = pipe_events,
+	.drops = pipe_drops,
+	.health = pipe_health,
+	.inject_fault = pipe_inject_fault,
+	.recover = pipe_recover,
 };
 
-int ipx_sim_cycles(struct ipx_engine *eng, uint64_t *cycles)
+int ipx_pipe_cycles(struct ipx_engine *eng, uint64_t *cycles)
 {
-	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
+	struct pipe_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
 
 	if (!e)
 		return -EINVAL;
@@ -719,9 +719,9 @@ int ipx_sim_cycles(struct ipx_engine *eng, uint64_t *cycles)
 	return 0;
 }
 
-int ipx_sim_times(struct ipx_engine *eng, int port, struct espsim_times *t)
+int ipx_pipe_times(struct ipx_engine *eng, int port, struct espsim_times *t)
 {
-	struct sim_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
+	struct pipe_engine *e = ipx_engine_priv(eng, &ipx_backend_pipe);
 
 	if (!e)
 		return -EINVAL;
