@@ -786,7 +786,11 @@ retransmit_tries: 12"
 	n=$(J A 'len(l[0]["children"]) if l else 0')
 	[ "${cr:-0}" -ge 4 ] && [ "${rcvd:-0}" -ge $(( ${sent:-1} * 95 / 100 )) ] \
 		&& tap_ok "loss: $cr Child SA rekeys in 30 s through the loss, $rcvd of $sent pings back, $n Child SA now" \
-		|| { tap_fail "loss: rekeys through the loss ($cr rekeys, $rcvd of ${sent:-?} pings)"; diag_logs A B; }
+		|| { tap_fail "loss: rekeys through the loss ($cr rekeys, $rcvd of ${sent:-?} pings)"
+		     # where the pings stopped: our drops, and what both ends did then
+		     J A 's["dataplane"]["drops"]' | tap_diag
+		     grep -E "rekey|delet|retransmit|dataplane: child" "$IX_T/A.log" | tail -60 | tap_diag
+		     grep -E "CHILD_SA|rekey|DELETE|retransmit" "$IX_T/B/charon.log" | tail -60 | tap_diag; }
 	ix_ike_loss "$IX_NS_B" 0
 	ix_swanctl B --terminate --ike t >/dev/null 2>&1
 	sleep 1
