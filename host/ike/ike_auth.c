@@ -155,7 +155,7 @@ int ike_auth_start(struct ikesa *sa)
 		if (ret < 0)
 			return ret;
 	}
-	sa->state = IKE_AUTHENTICATING;
+	ike_sa_state(sa, IKE_AUTHENTICATING);
 	ret = ike_send_request(sa, m, auth_response);
 	OPENSSL_cleanse(auth, sizeof(auth));
 	return ret;
@@ -306,7 +306,7 @@ static unsigned peer_ike_sas(const struct ikesa *sa)
 	unsigned n = 0;
 
 	for (const struct ikesa *o = sa->mgr->all; o; o = o->next)
-		n += o != sa && o->state == IKE_ESTABLISHED && !o->replaced_at &&
+		n += o != sa && o->state == IKE_ESTABLISHED &&
 		     strcmp(o->conn_name, sa->conn_name) == 0 &&
 		     o->peer_id.type == sa->peer_id.type && o->peer_id.len == sa->peer_id.len &&
 		     memcmp(o->peer_id.data, sa->peer_id.data, sa->peer_id.len) == 0 &&
@@ -427,7 +427,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 			if (o != sa && !o->initiator &&
 			    strcmp(o->conn_name, sa->conn_name) == 0 &&
 			    strcmp(o->peer_id.text, sa->peer_id.text) == 0 &&
-			    o->state == IKE_ESTABLISHED) {
+			    (o->state == IKE_ESTABLISHED || o->state == IKE_REKEYED)) {
 				ike_sa_log(o, IPX_LOG_INFO, "replaced after INITIAL_CONTACT");
 				ike_sa_destroy(o);
 			}

@@ -79,6 +79,49 @@ static void child_unexpect(struct child_sa *c)
 		m->io.spi_expect(m->io.ctx, c->spi_in, false);
 }
 
+const char *ike_child_state_name(enum child_state s)
+{
+	switch (s) {
+	case CHILD_NEW:
+		return "new";
+	case CHILD_INSTALLED:
+		return "installed";
+	case CHILD_DELETE_QUEUED:
+		return "delete-queued";
+	case CHILD_DELETING:
+		return "deleting";
+	case CHILD_LINGERING:
+		return "lingering";
+	}
+	return "?";
+}
+
+/* The changes enum child_state allows: from (row) to (bit). */
+static const uint8_t child_moves[] = {
+	[CHILD_NEW] = 1u << CHILD_INSTALLED,
+	[CHILD_INSTALLED] = 1u << CHILD_DELETE_QUEUED | 1u << CHILD_DELETING | 1u << CHILD_LINGERING,
+	[CHILD_DELETE_QUEUED] = 1u << CHILD_DELETE_QUEUED | 1u << CHILD_DELETING |
+				1u << CHILD_LINGERING,
+	[CHILD_DELETING] = 1u << CHILD_LINGERING,
+	[CHILD_LINGERING] = 1u << CHILD_LINGERING,
+};
+
+void ike_child_state(struct child_sa *c, enum child_state to)
+{
+	enum child_state from = c->state;
+
+	if (!(child_moves[from] & (1u << to))) {
+		ike_state_errors++;
+		ike_sa_log(c->ike, IPX_LOG_ERR,
+			   "Child SA %s (SPI %08x) state %s -> %s is not a transition (a bug)",
+			   c->name, c->spi_in, ike_child_state_name(from), ike_child_state_name(to));
+	} else if (from != to) {
+		ike_sa_log(c->ike, IPX_LOG_DEBUG, "Child SA %s (SPI %08x) %s -> %s", c->name,
+			   c->spi_in, ike_child_state_name(from), ike_child_state_name(to));
+	}
+	c->state = to;
+}
+
 const struct cfg_child *ike_child_cfg(const struct child_sa *c)
 {
 	return c->ike ? cfg_child_find(c->ike->conn, c->name) : NULL;
@@ -605,7 +648,7 @@ static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
 		    strcmp(o->peer_id.text, sa->peer_id.text) != 0)
 			continue;
 		for (struct child_sa *k = o->children; k; k = k->next)
-			if (k != c && k->dp_owner && k->installed &&
+			if (k != c && k->dp_owner && k->state != CHILD_NEW &&
 			    strcmp(k->name, c->name) == 0 &&
 			    same_ts(k->ts_l, k->n_ts_l, c->ts_l, c->n_ts_l) &&
 			    same_ts(k->ts_r, k->n_ts_r, c->ts_r, c->n_ts_r)) {
@@ -666,7 +709,7 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		ike_child_remove(sa, c);
 		return -EIO;
 	}
-	c->installed = true;
+	ike_child_state(c, CHILD_INSTALLED);
 	child_unexpect(c);
 	ike_prop_choice_to_sa(&c->prop, NULL, 0, &pp);
 	ike_sa_log(sa, IPX_LOG_INFO,
@@ -686,9 +729,9 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
  * the peer's new SA). */
 static void hand_over(struct ike_mgr *m, struct child_sa *c)
 {
-	if (!c->successor && c->collision && c->collision->installed)
+	if (!c->successor && c->collision && c->collision->state != CHILD_NEW)
 		c->successor = c->collision;
-	if (c->dp_owner && c->successor && c->successor->installed &&
+	if (c->dp_owner && c->successor && c->successor->state != CHILD_NEW &&
 	    m->io.child_rekeyed &&
 	    m->io.child_rekeyed(m->io.ctx, c, c->successor, true) == 0) {
 		c->dp_owner = false;
@@ -699,10 +742,9 @@ static void hand_over(struct ike_mgr *m, struct child_sa *c)
 bool ike_child_linger(struct ikesa *sa, struct child_sa *c)
 {
 	hand_over(sa->mgr, c);
-	if (!c->installed || !c->replaced_at || c->dp_owner)
+	if (c->state == CHILD_NEW || !c->replaced_at || c->dp_owner)
 		return false;
-	c->want_delete = false;
-	c->deleting = true;
+	ike_child_state(c, CHILD_LINGERING);
 	c->rekeying = false;
 	if (!c->linger_until)
 		c->linger_until = ike_now() + IKE_CHILD_LINGER_S;
@@ -720,7 +762,7 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 			m->io.child_down(m->io.ctx, c);
 		if (m->io.event)
 			m->io.event(m->io.ctx, sa, c, "down");
-	} else if (c->installed && m->io.child_retire) {
+	} else if (c->state != CHILD_NEW && m->io.child_retire) {
 		m->io.child_retire(m->io.ctx, c);
 	}
 	if (c->eng_out != IPX_SA_NONE)
@@ -743,7 +785,7 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 		}
 	if (sa->cc.old == c)
 		sa->cc.old = NULL;
-	if (c->installed)
+	if (c->state != CHILD_NEW)
 		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s deleted (SPIs %08x in, %08x out)",
 			   c->name, c->spi_in, c->spi_out);
 	ike_child_free(c);

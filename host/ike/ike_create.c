@@ -117,7 +117,7 @@ static int child_request(struct ikesa *sa, const struct cfg_child *cfg,
 	uint16_t group = pfs_group(cfg);
 	int ret;
 
-	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->replaced_at)
+	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED)
 		return -EBUSY;
 	c = ike_child_new(sa, cfg);
 	if (!c)
@@ -352,7 +352,7 @@ int ike_rekey_ike_start(struct ikesa *sa)
 	uint16_t group = sa->dh_group ? sa->dh_group : sa->prop.dh;
 	int ret;
 
-	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || sa->replaced_at || !sa->conn)
+	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED || !sa->conn)
 		return -EBUSY;
 	/* the rekey initiator is the new SA's original initiator (2.18) */
 	n = ike_sa_new(sa->mgr, true);
@@ -360,7 +360,7 @@ int ike_rekey_ike_start(struct ikesa *sa)
 		return -ENOMEM;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
-	n->state = IKE_CONNECTING;
+	ike_sa_state(n, IKE_CONNECTING);
 	ret = ike_spi_new(n->spi_i);
 	sa->cc.kind = CC_REKEY_IKE;
 	sa->cc.new_ike = n;
@@ -462,7 +462,7 @@ static void move_children(struct ikesa *from, struct ikesa *to)
 
 static void ike_rekeyed(struct ikesa *old, struct ikesa *n)
 {
-	n->state = IKE_ESTABLISHED;
+	ike_sa_state(n, IKE_ESTABLISHED);
 	n->established = n->last_activity = ike_now();
 	ike_sa_set_timers(n);
 	/* a rekey is not a reauthentication: that stays due when it was */
@@ -612,7 +612,7 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 	struct ike_pld *p;
 	uint16_t e;
 
-	if (!sa->conn || sa->replaced_at || sa->state != IKE_ESTABLISHED)
+	if (!sa->conn || sa->state != IKE_ESTABLISHED)
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 	if (sa->out.w.buf && sa->cc.kind != CC_REKEY_IKE && !sa->out.liveness) {
 		/* 2.25.2: we are creating, rekeying or deleting a Child SA
@@ -639,6 +639,7 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		goto fail;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
+	ike_sa_state(n, IKE_CONNECTING);   /* until our answer is out */
 	memcpy(n->spi_i, choice.spi, 8);
 	if (ike_successor(sa, n, &choice, dh, np->u.nonce.data, np->u.nonce.len,
 			  nonce, sizeof(nonce)) < 0)
@@ -682,8 +683,7 @@ static unsigned live_children(const struct ikesa *sa)
 	unsigned n = 0;
 
 	for (const struct child_sa *c = sa->children; c; c = c->next)
-		n += !c->replaced_at && !c->rekeyed && !c->deleting && !c->want_delete &&
-		     !c->linger_until;
+		n += !c->replaced_at && !c->rekeyed && !ike_child_going(c);
 	return n;
 }
 
@@ -716,13 +716,13 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 			   "CREATE_CHILD_SA request before the answer to our IKE_AUTH: TEMPORARY_FAILURE");
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 	}
-	if (!sa->conn || sa->state != IKE_ESTABLISHED)
-		return respond_error(sa, m->hdr.msg_id, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
-	if (sa->rekeying || sa->replaced_at) {
+	if (sa->rekeying || sa->state == IKE_REKEYED) {
 		/* 2.25.2: the IKE SA is being rekeyed: ask again on the new one */
 		ike_sa_log(sa, IPX_LOG_INFO, "Child SA request while the IKE SA is rekeyed: TEMPORARY_FAILURE");
 		return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 	}
+	if (!sa->conn || sa->state != IKE_ESTABLISHED)
+		return respond_error(sa, m->hdr.msg_id, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 	if (rk) {
 		uint32_t spi = rk->spi_size == 4 ? ipx_ld32(rk->spi) : 0;
 
@@ -738,7 +738,7 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 				   spi);
 			return respond_error(sa, m->hdr.msg_id, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		}
-		if (!old || old->deleting) {
+		if (!old || ike_child_deleted(old)) {
 			ike_sa_log(sa, IPX_LOG_INFO, "rekey of unknown Child SA %08x: CHILD_SA_NOT_FOUND",
 				   spi);
 			return respond_error(sa, m->hdr.msg_id, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);

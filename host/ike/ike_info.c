@@ -34,7 +34,7 @@ static void destroy_soon(struct ikesa *sa)
 		event_assign(sa->timer_ev, sa->mgr->base, -1, 0, deferred_destroy, sa);
 		event_add(sa->timer_ev, &now);
 	}
-	sa->state = IKE_DELETING;
+	ike_sa_state(sa, IKE_DELETING);
 }
 
 int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
@@ -45,7 +45,8 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 	bool delete_ike = false;
 	/* an IKE SA that was never up (ours still waits for its IKE_AUTH
 	 * answer) does not go "down" */
-	bool was_up = sa->state == IKE_ESTABLISHED || sa->state == IKE_DELETING;
+	bool was_up = sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED ||
+		      sa->state == IKE_DELETING;
 
 	for (unsigned i = 0; i < m->n_pld; i++) {
 		const struct ike_pld *p = &m->pld[i];
@@ -71,7 +72,7 @@ int ike_info_respond(struct ikesa *sa, struct ike_msg *m)
 				/* 1.4.1: answer with the paired inbound SPIs,
 				 * except for SAs we are deleting ourselves (the
 				 * two requests crossed) */
-				if (!c->deleting && n_del < MAX_DEL_SPIS)
+				if (!ike_child_deleted(c) && n_del < MAX_DEL_SPIS)
 					ipx_st32(del_spis + 4 * n_del++, c->spi_in);
 				ike_sa_log(sa, IPX_LOG_INFO, "peer deletes Child SA %s (SPI %08x)%s",
 					   c->name, c->spi_in,
@@ -160,7 +161,7 @@ int ike_info_delete_ike(struct ikesa *sa)
 		return -ENOSPC;
 	}
 	d->u.del.proto = IKEV2_PROTO_IKE;
-	sa->state = IKE_DELETING;
+	ike_sa_state(sa, IKE_DELETING);
 	ret = ike_send_request(sa, r, delete_response);
 	if (ret < 0)
 		destroy_soon(sa);
@@ -178,7 +179,7 @@ static int delete_child_response(struct ikesa *sa, struct ike_msg *m)
 	(void)m;
 	for (c = sa->children; c; c = next) {
 		next = c->next;
-		if (!c->deleting || c->linger_until)
+		if (c->state != CHILD_DELETING)
 			continue;
 		if (!ike_child_linger(sa, c))
 			ike_child_remove(sa, c);
@@ -200,14 +201,14 @@ int ike_info_delete_child(struct ikesa *sa, struct child_sa *c)
 	int ret;
 
 	if (c) {
-		if (c->deleting)
+		if (ike_child_deleted(c))
 			return 0;
-		c->want_delete = true;
+		ike_child_state(c, CHILD_DELETE_QUEUED);
 	}
-	if (sa->out.w.buf || sa->state != IKE_ESTABLISHED)
+	if (sa->out.w.buf || (sa->state != IKE_ESTABLISHED && sa->state != IKE_REKEYED))
 		return 0;
 	for (struct child_sa *o = sa->children; o && n < MAX_DEL_SPIS; o = o->next)
-		if (o->want_delete && !o->deleting)
+		if (o->state == CHILD_DELETE_QUEUED)
 			ipx_st32(spis + 4 * n++, o->spi_in);
 	if (!n)
 		return 0;
@@ -225,9 +226,8 @@ int ike_info_delete_child(struct ikesa *sa, struct child_sa *c)
 		return ret;
 	n = 0;
 	for (struct child_sa *o = sa->children; o && n < MAX_DEL_SPIS; o = o->next)
-		if (o->want_delete && !o->deleting) {
-			o->want_delete = false;
-			o->deleting = true;
+		if (o->state == CHILD_DELETE_QUEUED) {
+			ike_child_state(o, CHILD_DELETING);
 			n++;
 			ike_sa_log(sa, IPX_LOG_INFO, "deleting Child SA %s (SPI %08x)%s",
 				   o->name, o->spi_in, o->replaced_at ? ", rekeyed" : "");

@@ -179,7 +179,7 @@ int ike_init_start(struct ikesa *sa)
 	if (ret < 0)
 		return ret;
 	ike_sa_rehash(sa);
-	sa->state = IKE_CONNECTING;
+	ike_sa_state(sa, IKE_CONNECTING);
 	ike_sa_log(sa, IPX_LOG_INFO, "initiating IKE SA");
 	return send_init(sa);
 }
@@ -619,7 +619,7 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->natt = natt;
-	sa->state = IKE_CONNECTING;
+	ike_sa_state(sa, IKE_CONNECTING);
 	sa->half_open_src = *remote;
 	memcpy(sa->spi_i, h->spi_i, 8);
 	ike_sa_hash_init(sa);

@@ -24,6 +24,7 @@
 #define HASH_SIZE 4096
 
 uint64_t ike_clock_offset;
+unsigned ike_state_errors;
 
 uint64_t ike_now(void)
 {
@@ -275,13 +276,57 @@ void ike_sa_dead(struct ikesa *sa, const char *why)
 	}
 }
 
+const char *ike_state_name(enum ike_state s)
+{
+	switch (s) {
+	case IKE_NEW:
+		return "new";
+	case IKE_CONNECTING:
+		return "connecting";
+	case IKE_AUTHENTICATING:
+		return "authenticating";
+	case IKE_ESTABLISHED:
+		return "established";
+	case IKE_REKEYED:
+		return "rekeyed";
+	case IKE_DELETING:
+		return "deleting";
+	}
+	return "?";
+}
+
+/* The changes enum ike_state allows: from (row) to (bit). */
+static const uint8_t ike_moves[] = {
+	[IKE_NEW] = 1u << IKE_CONNECTING,
+	[IKE_CONNECTING] = 1u << IKE_AUTHENTICATING | 1u << IKE_ESTABLISHED | 1u << IKE_DELETING,
+	[IKE_AUTHENTICATING] = 1u << IKE_ESTABLISHED | 1u << IKE_DELETING,
+	[IKE_ESTABLISHED] = 1u << IKE_REKEYED | 1u << IKE_DELETING,
+	[IKE_REKEYED] = 1u << IKE_DELETING,
+	[IKE_DELETING] = 1u << IKE_DELETING,
+};
+
+void ike_sa_state(struct ikesa *sa, enum ike_state to)
+{
+	enum ike_state from = sa->state;
+
+	if (!(ike_moves[from] & (1u << to))) {
+		ike_state_errors++;
+		ike_sa_log(sa, IPX_LOG_ERR, "IKE SA state %s -> %s is not a transition (a bug)",
+			   ike_state_name(from), ike_state_name(to));
+	} else if (from != to) {
+		ike_sa_log(sa, IPX_LOG_DEBUG, "IKE SA %s -> %s", ike_state_name(from),
+			   ike_state_name(to));
+	}
+	sa->state = to;
+}
+
 void ike_sa_established(struct ikesa *sa)
 {
 	char prop[160];
 	struct ike_proposal p;
 
 	ike_sa_half_open(sa, false);
-	sa->state = IKE_ESTABLISHED;
+	ike_sa_state(sa, IKE_ESTABLISHED);
 	sa->established = ike_now();
 	sa->mgr->st.established++;
 	if (sa->timer_ev)
@@ -302,6 +347,8 @@ void ike_sa_replaced(struct ikesa *old, struct ikesa *n)
 	old->rekeyed_by = n;
 	if (!old->replaced_at)
 		old->replaced_at = ike_now();
+	if (old->state == IKE_ESTABLISHED)
+		ike_sa_state(old, IKE_REKEYED);
 }
 
 /* ---- sending ---- */
@@ -409,7 +456,7 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 			 ikev2_exchange_name(sa->out.exchange), sa->out.tries);
 		if (sa->state == IKE_ESTABLISHED) {
 			ike_sa_dead(sa, why);
-		} else if (sa->state == IKE_DELETING) {
+		} else if (sa->state == IKE_DELETING || sa->state == IKE_REKEYED) {
 			/* our Delete: the IKE SA goes all the same (the peer
 			 * may have dropped it already, say for an
 			 * INITIAL_CONTACT); whatever replaces it is not ours
@@ -938,8 +985,10 @@ void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 
 struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn)
 {
+	/* (a replaced SA is on its way out: it does not hold the connection) */
 	for (struct ikesa *sa = m->all; sa; sa = sa->next)
-		if (strcmp(sa->conn_name, conn) == 0 && sa->state != IKE_DELETING)
+		if (strcmp(sa->conn_name, conn) == 0 && sa->state != IKE_DELETING &&
+		    sa->state != IKE_REKEYED)
 			return sa;
 	return NULL;
 }
@@ -949,7 +998,7 @@ struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
 {
 	for (struct ikesa *sa = m->all; sa; sa = sa->next)
 		if (sa != not && strcmp(sa->conn_name, conn) == 0 &&
-		    sa->state == IKE_ESTABLISHED && !sa->replaced_at)
+		    sa->state == IKE_ESTABLISHED)
 			return sa;
 	return NULL;
 }
@@ -961,7 +1010,7 @@ bool ike_sa_has_child(const struct ikesa *sa, const char *name)
 	if (sa->new_child && strcmp(sa->new_child->name, name) == 0)
 		return true;
 	for (const struct child_sa *c = sa->children; c; c = c->next)
-		if (strcmp(c->name, name) == 0 && !c->deleting && !c->want_delete &&
+		if (strcmp(c->name, name) == 0 && !ike_child_going(c) &&
 		    !c->replaced_at)
 			return true;
 	return false;
@@ -1043,8 +1092,7 @@ int ike_mgr_rekey(struct ike_mgr *m, const char *name, const char *child,
 	int n = 0;
 
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
-		if (strcmp(sa->conn_name, name) != 0 || sa->state != IKE_ESTABLISHED ||
-		    sa->replaced_at)
+		if (strcmp(sa->conn_name, name) != 0 || sa->state != IKE_ESTABLISHED)
 			continue;
 		if (reauth) {
 			if (!sa->conn || !sa->conn->n_remote_addrs)
@@ -1058,7 +1106,7 @@ int ike_mgr_rekey(struct ike_mgr *m, const char *name, const char *child,
 		} else {
 			for (struct child_sa *c = sa->children; c; c = c->next)
 				if ((!child || strcmp(c->name, child) == 0) && !c->replaced_at &&
-				    !c->deleting && !c->want_delete) {
+				    !ike_child_going(c)) {
 					c->rekey_at = now;
 					n++;
 				}
@@ -1081,7 +1129,7 @@ int ike_mgr_terminate(struct ike_mgr *m, const char *name)
 		if (strcmp(sa->conn_name, name) != 0)
 			continue;
 		n++;
-		if (sa->state == IKE_ESTABLISHED)
+		if (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED)
 			ike_info_delete_ike(sa);
 		else
 			ike_sa_destroy(sa);
@@ -1105,7 +1153,7 @@ void ike_mgr_shutdown(struct ike_mgr *m)
 
 	/* tell every peer, once, without waiting for answers */
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
-		if (sa->state != IKE_ESTABLISHED || sa->out.w.buf || sa->replaced_at)
+		if (sa->state != IKE_ESTABLISHED || sa->out.w.buf)
 			continue;
 		ike_msg_start(sa, msg, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
 		ike_msg_add(msg, IKEV2_PL_SK, false);
@@ -1126,21 +1174,6 @@ void ike_mgr_shutdown(struct ike_mgr *m)
 	}
 	while (m->all)
 		ike_sa_destroy(m->all);
-}
-
-static const char *state_name(enum ike_state s)
-{
-	switch (s) {
-	case IKE_CONNECTING:
-		return "connecting";
-	case IKE_AUTHENTICATING:
-		return "authenticating";
-	case IKE_ESTABLISHED:
-		return "established";
-	case IKE_DELETING:
-		return "deleting";
-	}
-	return "?";
 }
 
 static void hex8(const uint8_t *spi, char *out)
@@ -1193,7 +1226,7 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 			/* the proposal string was consumed by json_pack */
 			{
 				json_t *k = json_array_get(kids, json_array_size(kids) - 1);
-				const char *st = c->deleting || c->want_delete ? "deleting" :
+				const char *st = ike_child_going(c) ? "deleting" :
 						 c->replaced_at ? "rekeyed" :
 						 c->rekeying ? "rekeying" : "installed";
 
@@ -1208,14 +1241,14 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 		}
 		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
 			      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
-			      "state", state_name(sa->state),
+			      "state", ike_state_name(sa->state),
 			      "role", sa->initiator ? "initiator" : "responder",
 			      "local", ike_addr_str(&sa->local, l, sizeof(l)),
 			      "remote", ike_addr_str(&sa->remote, r, sizeof(r)),
 			      "spi_i", si, "spi_r", sr,
 			      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
 			      "children", kids);
-		if (sa->state == IKE_ESTABLISHED) {
+		if (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED) {
 			json_object_set_new(o, "proposal",
 					    json_string(ike_prop_str(&p, prop, sizeof(prop))));
 			json_object_set_new(o, "established_s",

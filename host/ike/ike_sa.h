@@ -50,15 +50,48 @@
 struct ike_mgr;
 struct ikesa;
 
+/*
+ * An IKE SA's life (docs/ike.md draws it); ike_sa_state() makes every
+ * change, checks it against this and logs it:
+ *
+ *   NEW ---> CONNECTING ---> AUTHENTICATING ---> ESTABLISHED ---> REKEYED
+ *                 \_____________________________/^   (initiator)      |
+ *                   (responder, and a rekey's new SA)                   v
+ *   any state but NEW ---------------------------------------------> DELETING
+ */
 enum ike_state {
+	IKE_NEW = 0,          /* made, nothing sent or answered yet */
 	IKE_CONNECTING,       /* IKE_SA_INIT sent, or answered (half-open) */
-	IKE_AUTHENTICATING,   /* IKE_AUTH sent */
+	IKE_AUTHENTICATING,   /* our IKE_AUTH sent (initiator) */
 	IKE_ESTABLISHED,
-	IKE_DELETING,         /* our Delete sent */
+	IKE_REKEYED,          /* replaced by a rekey or reauthentication: its
+			       * Child SAs have moved, only its Delete is to come */
+	IKE_DELETING,         /* its Delete sent, or it is about to go */
+};
+
+/*
+ * A Child SA's life; ike_child_state() makes every change, checks it and
+ * logs it:
+ *
+ *   NEW ---> INSTALLED ---> DELETE_QUEUED ---> DELETING ---> LINGERING
+ *                 \________________\___________________________^
+ *
+ * Beside the state, what a rekey relates it to (RFC 7296 2.8): rekeying
+ * (our rekey of it is in flight), replaced_at (a successor took over),
+ * rekeyed (we made that successor: we delete it), successor and collision.
+ */
+enum child_state {
+	CHILD_NEW = 0,        /* negotiated, not in the engine yet */
+	CHILD_INSTALLED,      /* both ESP SAs in the engine */
+	CHILD_DELETE_QUEUED,  /* to be deleted when the window is free */
+	CHILD_DELETING,       /* our Delete for it is in flight */
+	CHILD_LINGERING,      /* deleted at both ends: its inbound SA stays
+			       * until linger_until for packets on their way */
 };
 
 struct child_sa {
 	struct child_sa *next;
+	enum child_state state;
 	struct ikesa *ike;
 	/* its configuration is looked up by name when it is needed
 	 * (ike_child_cfg): a reload frees the old one */
@@ -74,18 +107,13 @@ struct child_sa {
 	struct ike_ts ts_l[IKE_CHILD_TS_MAX], ts_r[IKE_CHILD_TS_MAX];
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
-	bool installed;
 	bool spi_settled;                 /* spi_in no longer expected (io.spi_expect) */
 	bool dp_owner;                    /* carries dp_child's outbound traffic */
 	bool rekeying;                    /* our CREATE_CHILD_SA rekey is in flight */
 	bool rekeyed;                     /* replaced: waiting for its Delete */
-	bool deleting;                    /* our Delete for it is in flight */
-	bool want_delete;                 /* to be deleted when the window is free */
 	bool gone_at_peer;                /* the peer answered our rekey CHILD_SA_NOT_FOUND */
 	uint64_t replaced_at;             /* when a successor took over (monotonic s) */
-	/* a rekeyed SA both ends have deleted: its inbound SA stays until then
-	 * for the packets the peer sent on it before it switched (monotonic s) */
-	uint64_t linger_until;
+	uint64_t linger_until;            /* LINGERING until then (monotonic s) */
 	uint64_t created;                 /* monotonic seconds */
 	uint64_t rekey_at, expire_at;     /* monotonic seconds, 0 = never */
 	uint32_t dp_child;                /* the data plane's handle */
@@ -381,6 +409,9 @@ void ike_send_init_error(struct ike_mgr *mgr, const struct ike_hdr *req,
 /* Start message m for sa: header with SPIs, flags for our role. */
 void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,
 		   bool response, uint32_t id);
+/* Every state change of an IKE SA: checked, logged at debug level. */
+void ike_sa_state(struct ikesa *sa, enum ike_state to);
+const char *ike_state_name(enum ike_state s);
 void ike_sa_established(struct ikesa *sa);
 /* old is replaced by n (a rekey or reauthentication): it carries nothing
  * from now on and waits for its Delete. */
@@ -390,6 +421,9 @@ void ike_sa_fail(struct ikesa *sa, const char *why);
  * offset (always 0 in the daemon). */
 uint64_t ike_now(void);
 extern uint64_t ike_clock_offset;
+/* State changes refused by ike_sa_state()/ike_child_state() (bugs; the
+ * exchange tests check that there are none) */
+extern unsigned ike_state_errors;
 
 /* ---- RFC 7383 fragmentation (ike_frag.c) ---- */
 /* The largest message that goes unfragmented to this peer. */
@@ -446,6 +480,19 @@ int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
 void ike_child_free(struct child_sa *c);
+/* Every state change of a Child SA: checked, logged at debug level. */
+void ike_child_state(struct child_sa *c, enum child_state to);
+const char *ike_child_state_name(enum child_state s);
+/* Queued for deletion, being deleted or lingering: on its way out. */
+static inline bool ike_child_going(const struct child_sa *c)
+{
+	return c->state >= CHILD_DELETE_QUEUED;
+}
+/* Our Delete for it is out, or both ends have deleted it. */
+static inline bool ike_child_deleted(const struct child_sa *c)
+{
+	return c->state >= CHILD_DELETING;
+}
 /* c's configuration in the one running now: NULL once a reload removed
  * it (or its connection). */
 const struct cfg_child *ike_child_cfg(const struct child_sa *c);

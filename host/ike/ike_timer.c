@@ -87,7 +87,7 @@ static void esp_activity(struct ikesa *sa, uint64_t now)
 
 static bool child_busy(const struct child_sa *c)
 {
-	return c->rekeying || c->deleting || c->want_delete || c->replaced_at ||
+	return c->rekeying || ike_child_going(c) || c->replaced_at ||
 	       c->successor || c->collision;
 }
 
@@ -141,7 +141,7 @@ static bool reauth_progress(struct ikesa *sa)
 	for (struct child_sa *c = old->children; c; c = c->next) {
 		const struct cfg_child *cfg = ike_child_cfg(c);
 
-		if (!cfg || c->replaced_at || c->deleting || c->want_delete ||
+		if (!cfg || c->replaced_at || ike_child_going(c) ||
 		    ike_sa_has_child(sa, c->name))
 			continue;
 		if (ike_create_child_start(sa, cfg) == 0)
@@ -171,7 +171,7 @@ static bool create_missing(struct ikesa *sa)
 		bool elsewhere = false;
 
 		for (struct ikesa *o = sa->mgr->all; o && !elsewhere; o = o->next)
-			elsewhere = o != sa && o->state == IKE_ESTABLISHED && !o->replaced_at &&
+			elsewhere = o != sa && o->state == IKE_ESTABLISHED &&
 				    strcmp(o->conn_name, sa->conn_name) == 0 &&
 				    ike_sa_has_child(o, c->children[i].name);
 		if (elsewhere)
@@ -187,7 +187,7 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 	const struct cfg_conn *c = sa->conn;
 	struct child_sa *ch, *next;
 
-	if (sa->state != IKE_ESTABLISHED)
+	if (sa->state != IKE_ESTABLISHED && sa->state != IKE_REKEYED)
 		return;
 	/* RFC 3948 4: the end behind a NAT keeps its mapping open */
 	if (c && c->nat_keepalive && sa->natt && sa->nat_here && now >= sa->next_keepalive) {
@@ -197,10 +197,10 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 	}
 	for (ch = sa->children; ch; ch = next) {
 		next = ch->next;
-		if (ch->linger_until && now >= ch->linger_until)
+		if (ch->state == CHILD_LINGERING && now >= ch->linger_until)
 			ike_child_remove(sa, ch);
 	}
-	if (sa->replaced_at) {
+	if (sa->state == IKE_REKEYED) {
 		/* replaced: only its Delete is still to come, from the end
 		 * that made the replacement.  One that never comes (a peer
 		 * that rekeyed and forgot, or whose Delete was lost for good)
@@ -232,18 +232,18 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 	/* Child SAs past their lifetime, or replaced and not deleted by the
 	 * peer in time, are deleted */
 	for (ch = sa->children; ch; ch = ch->next) {
-		if (ch->deleting || ch->want_delete)
+		if (ike_child_going(ch))
 			continue;
 		if (ch->expire_at && now >= ch->expire_at) {
 			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s (SPI %08x): lifetime expired",
 				   ch->name, ch->spi_in);
-			ch->want_delete = true;
+			ike_child_state(ch, CHILD_DELETE_QUEUED);
 		} else if (ch->replaced_at && now >= ch->replaced_at + REPLACED_GRACE_S) {
-			ch->want_delete = true;
+			ike_child_state(ch, CHILD_DELETE_QUEUED);
 		}
 	}
 	for (ch = sa->children; ch; ch = ch->next)
-		if (ch->want_delete && !ch->deleting) {
+		if (ch->state == CHILD_DELETE_QUEUED) {
 			ike_info_delete_child(sa, NULL);
 			return;
 		}

@@ -176,6 +176,24 @@ table inet ikeloss {
 EOF
 }
 
+# ix_state_check: one TAP line: no daemon of this suite logged an IKE or
+# Child SA state change that its state machine does not allow (docs/ike.md)
+IX_BAD_STATES=""
+ix_state_collect() { # before a section's logs go
+	IX_BAD_STATES+=$(cat "$IX_T"/*.log 2>/dev/null | grep "is not a transition" | head -5)
+}
+ix_state_check() {
+	local bad
+	ix_state_collect
+	bad=$IX_BAD_STATES
+	if [ -z "$bad" ]; then
+		tap_ok "every IKE and Child SA state change in the daemons' logs was a transition"
+	else
+		tap_fail "state changes outside the state machines"
+		printf '%s\n' "$bad" | tap_diag
+	fi
+}
+
 ix_cleanup() {
 	local p
 	for p in "${IX_PIDS[@]}"; do
@@ -312,6 +330,7 @@ fresh() { # fresh plain|nat
 	for ns in "$IX_NS_A" "$IX_NS_B" "$IX_NS_R" "$IX_NS_C"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	ix_state_collect
 	rm -rf "$IX_T"/*
 	if [ "$1" = nat ]; then ix_topology_nat; else ix_topology; fi
 }

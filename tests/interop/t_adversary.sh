@@ -293,4 +293,5 @@ section_reload() {
 for s in $SECTIONS; do
 	"section_$s"
 done
+ix_state_check
 tap_done

@@ -137,4 +137,5 @@ cfg A 192.0.2.1 192.0.2.2 10.1.0.0/16 10.2.0.0/16 trap false
 out=$(ix_ctl A reload 2>&1)
 grep -q "reloaded: 1 connections" <<<"$out" && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 \
 	&& tap_ok "reload of a good file keeps the running SAs" || tap_fail "reload of a good file ($out)"
+ix_state_check
 tap_done

@@ -282,4 +282,5 @@ if grep -q "fault injection is off" <<<"$out" && [ "$(engine_field 'e["card"]["f
 else
 	tap_fail "engine fault refused without the opt-in ($out)"
 fi
+ix_state_check
 tap_done

@@ -875,4 +875,5 @@ for seq in range(1, 6):
 for s in $SECTIONS; do
 	"section_$s"
 done
+ix_state_check
 tap_done

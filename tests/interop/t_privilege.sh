@@ -160,4 +160,5 @@ section_control() {
 for s in $SECTIONS; do
 	"section_$s"
 done
+ix_state_check
 tap_done

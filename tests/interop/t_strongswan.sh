@@ -288,4 +288,5 @@ reload_b
 ix_swanctl B --initiate --child c >/dev/null 2>&1 && ix_wait_up A sw 10 \
 	&& tap_ok "the same daemon then serves a matching proposal" \
 	|| tap_fail "the same daemon then serves a matching proposal"
+ix_state_check
 tap_done

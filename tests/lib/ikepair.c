@@ -315,6 +315,8 @@ struct ikepair *ikepair_new(const struct ikepair_setup *s)
 
 void ikepair_free(struct ikepair *pr)
 {
+	/* every IKE and Child SA state change a test made was a transition */
+	assert_int_equal(ike_state_errors, 0);
 	for (int i = 0; i < 2; i++) {
 		struct ikepair_peer *p = i ? &pr->b : &pr->a;
 
@@ -367,7 +369,7 @@ void ikepair_advance(struct ikepair *pr, unsigned secs, int rounds)
 struct ikesa *ikepair_established(struct ikepair_peer *p)
 {
 	for (struct ikesa *sa = p->mgr->all; sa; sa = sa->next)
-		if (sa->state == IKE_ESTABLISHED && !sa->replaced_at)
+		if (sa->state == IKE_ESTABLISHED)
 			return sa;
 	return NULL;
 }

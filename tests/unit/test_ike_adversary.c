@@ -61,7 +61,7 @@ static unsigned count_installed(struct ikepair_peer *p)
 
 	for (struct ikesa *sa = p->mgr->all; sa; sa = sa->next)
 		for (struct child_sa *c = sa->children; c; c = c->next)
-			n += !c->replaced_at && !c->deleting && !c->want_delete;
+			n += !c->replaced_at && !ike_child_going(c);
 	return n;
 }
 

@@ -86,7 +86,7 @@ static void child_rekey(bool pfs)
 			if (k->spi_in == old_in)
 				o = k;
 		assert_non_null(o);
-		assert_true(o->deleting && o->linger_until > 0);
+		assert_true(o->state == CHILD_LINGERING && o->linger_until > 0);
 		assert_true(o->eng_in != IPX_SA_NONE);
 		ikepair_advance(pr, IKE_CHILD_LINGER_S, 50);
 		for (struct child_sa *k = ikepair_established(&pr->a)->children; k; k = k->next)
