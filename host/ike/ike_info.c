@@ -120,6 +120,16 @@ static int delete_response(struct ikesa *sa, struct ike_msg *m)
 	return 0;
 }
 
+/* An empty INFORMATIONAL request: are you there? (2.4) */
+int ike_info_liveness(struct ikesa *sa)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+
+	ike_msg_start(sa, r, IKEV2_EXCH_INFORMATIONAL, false, sa->req_next);
+	ike_msg_add(r, IKEV2_PL_SK, false);
+	return ike_send_liveness(sa, r);
+}
+
 int ike_info_delete_ike(struct ikesa *sa)
 {
 	struct ike_msg *r = sa->mgr->omsg;

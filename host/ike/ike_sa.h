@@ -390,11 +390,20 @@ uint16_t ike_port(const struct sockaddr_storage *ss);
 /* The same IP address (ports not compared). */
 bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* ---- sending (ike_send.c) ---- */
 /* Build m (header already set), encrypt if it has SK, and send: as a
  * request (tracked, retransmitted; on_response called with the answer) or
  * as a response (cached for retransmitted requests). */
 int ike_send_request(struct ikesa *sa, struct ike_msg *m,
 		     int (*on_response)(struct ikesa *, struct ike_msg *));
+/* The liveness check's request: retransmitted every liveness_interval,
+ * liveness_retries times. */
+int ike_send_liveness(struct ikesa *sa, struct ike_msg *m);
+/* m once, neither tracked nor cached (the Deletes of a shutdown). */
+int ike_send_once(struct ikesa *sa, struct ike_msg *m);
+/* Our request in flight, given up (answered, or the SA goes). */
+void ike_out_cancel(struct ikesa *sa);
+void ike_wire_free(struct ike_wire *w);
 int ike_send_response(struct ikesa *sa, struct ike_msg *m);
 /* The answer to request id of that exchange: one notify (with data) in SK. */
 int ike_send_error_response(struct ikesa *sa, uint8_t exchange, uint32_t id,

@@ -1,0 +1,289 @@
+/*
+ * What the daemon shows: the SA list (ipsecfx list-sas), the counters
+ * (ipsecfx stats) and, with key_export on, Wireshark's decryption tables
+ * (ipsecfx export-keys).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <ipsecfx/log.h>
+
+#include "ike_sa.h"
+
+static void hex8(const uint8_t *spi, char *out)
+{
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", spi[i]);
+}
+
+json_t *ike_mgr_list(struct ike_mgr *m)
+{
+	json_t *arr = json_array();
+	uint64_t now = ike_now();
+
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		char l[80], r[80], si[17], sr[17], prop[160];
+		struct ike_proposal p;
+		json_t *o, *kids = json_array();
+
+		hex8(sa->spi_i, si);
+		hex8(sa->spi_r, sr);
+		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
+		for (struct child_sa *c = sa->children; c; c = c->next) {
+			struct ipx_sa_state in, out;
+			json_t *tl = json_array(), *tr = json_array();
+			char ts[96], cp[160];
+			struct ike_proposal cpp;
+
+			memset(&in, 0, sizeof(in));
+			memset(&out, 0, sizeof(out));
+			ipx_sa_query(m->eng, c->eng_in, &in);
+			ipx_sa_query(m->eng, c->eng_out, &out);
+			for (unsigned i = 0; i < c->n_ts_l; i++)
+				json_array_append_new(tl, json_string(cfg_ts_str(&c->ts_l[i], ts, sizeof(ts))));
+			for (unsigned i = 0; i < c->n_ts_r; i++)
+				json_array_append_new(tr, json_string(cfg_ts_str(&c->ts_r[i], ts, sizeof(ts))));
+			ike_prop_choice_to_sa(&c->prop, NULL, 0, &cpp);
+			json_array_append_new(kids, json_pack(
+				"{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+				"name", c->name, "unique_id", (json_int_t)c->unique_id,
+				"spi_in", (snprintf(ts, sizeof(ts), "%08x", c->spi_in), ts),
+				"spi_out", (snprintf(cp, sizeof(cp), "%08x", c->spi_out), cp),
+				"mode", c->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
+				"proposal", ike_prop_str(&cpp, prop, sizeof(prop)),
+				"local_ts", tl, "remote_ts", tr,
+				"bytes_in", (json_int_t)in.ctr.bytes,
+				"packets_in", (json_int_t)in.ctr.packets,
+				"bytes_out", (json_int_t)out.ctr.bytes,
+				"packets_out", (json_int_t)out.ctr.packets,
+				"installed_s", (json_int_t)(now - c->created)));
+			/* the proposal string was consumed by json_pack */
+			{
+				json_t *k = json_array_get(kids, json_array_size(kids) - 1);
+				const char *st = ike_child_going(c) ? "deleting" :
+						 c->replaced_at ? "rekeyed" :
+						 c->rekeying ? "rekeying" : "installed";
+
+				json_object_set_new(k, "state", json_string(st));
+				if (c->rekey_at)
+					json_object_set_new(k, "rekey_in_s", json_integer(
+						(json_int_t)(c->rekey_at > now ? c->rekey_at - now : 0)));
+				if (c->expire_at)
+					json_object_set_new(k, "expires_in_s", json_integer(
+						(json_int_t)(c->expire_at > now ? c->expire_at - now : 0)));
+			}
+		}
+		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
+			      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
+			      "state", ike_state_name(sa->state),
+			      "role", sa->initiator ? "initiator" : "responder",
+			      "local", ike_addr_str(&sa->local, l, sizeof(l)),
+			      "remote", ike_addr_str(&sa->remote, r, sizeof(r)),
+			      "spi_i", si, "spi_r", sr,
+			      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
+			      "children", kids);
+		if (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED) {
+			json_object_set_new(o, "proposal",
+					    json_string(ike_prop_str(&p, prop, sizeof(prop))));
+			json_object_set_new(o, "established_s",
+					    json_integer((json_int_t)(now - sa->established)));
+			if (sa->rekey_at)
+				json_object_set_new(o, "rekey_in_s", json_integer(
+					(json_int_t)(sa->rekey_at > now ? sa->rekey_at - now : 0)));
+			if (sa->reauth_at)
+				json_object_set_new(o, "reauth_in_s", json_integer(
+					(json_int_t)(sa->reauth_at > now ? sa->reauth_at - now : 0)));
+			if (sa->expire_at)
+				json_object_set_new(o, "expires_in_s", json_integer(
+					(json_int_t)(sa->expire_at > now ? sa->expire_at - now : 0)));
+			json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
+			json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));
+			json_object_set_new(o, "last_heard_s", json_integer(
+				(json_int_t)(now - sa->last_activity)));
+			if (sa->rekeyed_by)
+				json_object_set_new(o, "rekeyed_by", json_integer(
+					(json_int_t)sa->rekeyed_by->unique_id));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+json_t *ike_mgr_stats_json(struct ike_mgr *m)
+{
+	const struct ike_mgr_stats *s = &m->st;
+
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "ike_sas", (json_int_t)m->n_sas,
+			      "half_open", (json_int_t)m->n_half_open,
+			      "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx,
+			      "rx_malformed", (json_int_t)s->rx_bad,
+			      "rx_unknown_spi", (json_int_t)s->rx_unknown_spi,
+			      "rx_bad_message_id", (json_int_t)s->rx_bad_msgid,
+			      "rx_integrity_failed", (json_int_t)s->rx_auth_failed,
+			      "retransmits", (json_int_t)s->retransmits,
+			      "responses_resent", (json_int_t)s->responses_resent,
+			      "established", (json_int_t)s->established,
+			      "failed", (json_int_t)s->failed);
+	json_t *more = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				 "cookies_sent", (json_int_t)s->cookies_sent,
+				 "cookies_accepted", (json_int_t)s->cookies_ok,
+				 "cookies_rejected", (json_int_t)s->cookies_bad,
+				 "half_open_dropped", (json_int_t)s->dropped_half_open,
+				 "child_rekeys", (json_int_t)s->child_rekeys,
+				 "ike_rekeys", (json_int_t)s->ike_rekeys,
+				 "reauths", (json_int_t)s->reauths,
+				 "rekey_collisions", (json_int_t)s->collisions,
+				 "dead_peers", (json_int_t)s->dead_peers,
+				 "fragments_tx", (json_int_t)s->fragments_tx,
+				 "fragments_rx", (json_int_t)s->fragments_rx,
+				 "reassembled", (json_int_t)s->reassembled);
+	json_t *limits = json_pack("{s:I, s:I, s:I, s:I, s:I}",
+				   "rx_out_of_state", (json_int_t)s->rx_out_of_state,
+				   "half_open_source_dropped",
+				   (json_int_t)s->half_open_source_dropped,
+				   "rekeyed_ike_deleted", (json_int_t)s->rekeyed_deleted,
+				   "child_sa_limit", (json_int_t)s->child_sa_limit,
+				   "ike_sa_limit", (json_int_t)s->ike_sa_limit);
+
+	if (o && more)
+		json_object_update(o, more);
+	if (o && limits)
+		json_object_update(o, limits);
+	json_decref(more);
+	json_decref(limits);
+	return o;
+}
+
+/* ---- key export for Wireshark (opt-in: key_export) ---- */
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+	out[2 * n] = 0;
+}
+
+/* Wireshark's names (packet-ipsec.c, packet-isakmp.c), 0 when it has none */
+static const char *ws_esp_encr(uint8_t cipher)
+{
+	switch (cipher) {
+	case IPX_CIPHER_AES128GCM16:
+	case IPX_CIPHER_AES192GCM16:
+	case IPX_CIPHER_AES256GCM16:
+		return "AES-GCM with 16 octet ICV [RFC4106]";
+	case IPX_CIPHER_CHACHA20POLY1305:
+		return "ChaCha20 with Poly1305 [RFC7634]";
+	case IPX_CIPHER_AES128_SHA256:
+	case IPX_CIPHER_AES256_SHA256:
+		return "AES-CBC [RFC3602]";
+	default:
+		return NULL;
+	}
+}
+
+static const char *ws_ike_encr(uint16_t encr, uint16_t bits)
+{
+	if (encr == IKEV2_ENCR_AES_GCM_16)
+		return bits == 128 ? "AES-GCM-128 with 16 octet ICV [RFC5282]" :
+		       bits == 192 ? "AES-GCM-192 with 16 octet ICV [RFC5282]" :
+				     "AES-GCM-256 with 16 octet ICV [RFC5282]";
+	if (encr == IKEV2_ENCR_AES_CBC)
+		return bits == 128 ? "AES-CBC-128 [RFC3602]" :
+		       bits == 192 ? "AES-CBC-192 [RFC3602]" : "AES-CBC-256 [RFC3602]";
+	return NULL;
+}
+
+static const char *ws_ike_integ(uint16_t integ)
+{
+	switch (integ) {
+	case IKEV2_INTEG_NONE:
+		return "NONE [RFC4306]";
+	case IKEV2_INTEG_HMAC_SHA2_256_128:
+		return "HMAC_SHA2_256_128 [RFC4868]";
+	case IKEV2_INTEG_HMAC_SHA2_384_192:
+		return "HMAC_SHA2_384_192 [RFC4868]";
+	case IKEV2_INTEG_HMAC_SHA2_512_256:
+		return "HMAC_SHA2_512_256 [RFC4868]";
+	default:
+		return NULL;
+	}
+}
+
+static void esp_line(json_t *arr, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, uint32_t spi,
+		     uint8_t cipher, const uint8_t *key, const uint8_t *ikey)
+{
+	const struct ipx_cipher_info *ci = ipx_cipher_info(cipher);
+	const char *encr = ws_esp_encr(cipher);
+	char s[64], d[64], k[2 * IKE_ENCR_KEY_MAX + 1], ik[2 * IKE_INTEG_KEY_MAX + 1];
+	char line[512];
+
+	if (!ci || !encr)
+		return;
+	ike_addr_str(src, s, sizeof(s));
+	ike_addr_str(dst, d, sizeof(d));
+	*strchr(s, '[') = 0;
+	*strchr(d, '[') = 0;
+	hex(key, ci->key_len, k);
+	hex(ikey, ci->integ_len, ik);
+	snprintf(line, sizeof(line), "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"0x%s\",\"%s\",\"%s%s\"",
+		 src->ss_family == AF_INET ? "IPv4" : "IPv6", s, d, spi, encr, k,
+		 ci->integ_len ? "HMAC-SHA-256-128 [RFC4868]" : "NULL",
+		 ci->integ_len ? "0x" : "", ci->integ_len ? ik : "");
+	json_array_append_new(arr, json_string(line));
+}
+
+json_t *ike_mgr_export_keys(struct ike_mgr *m)
+{
+	json_t *ike = json_array(), *esp = json_array();
+
+	if (!m->cfg->key_export) {
+		json_decref(ike);
+		json_decref(esp);
+		return NULL;
+	}
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		const struct ike_sa_keys *k = &sa->keys;
+		const char *encr = ws_ike_encr(k->encr, k->encr_bits);
+		const char *integ = ws_ike_integ(k->integ);
+		char si[17], sr[17], ei[2 * IKE_ENCR_KEY_MAX + 1], er[2 * IKE_ENCR_KEY_MAX + 1];
+		char ai[2 * IKE_INTEG_KEY_MAX + 1], ar[2 * IKE_INTEG_KEY_MAX + 1], line[1024];
+
+		if (!sa->keys_ok)
+			continue;
+		if (encr && integ) {
+			hex(sa->spi_i, 8, si);
+			hex(sa->spi_r, 8, sr);
+			hex(k->sk_ei, k->encr_len, ei);
+			hex(k->sk_er, k->encr_len, er);
+			hex(k->sk_ai, k->integ_len, ai);
+			hex(k->sk_ar, k->integ_len, ar);
+			/* UAT: hex byte fields bare, strings quoted */
+			snprintf(line, sizeof(line), "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"",
+				 si, sr, ei, er, encr, ai, ar, integ);
+			json_array_append_new(ike, json_string(line));
+			OPENSSL_cleanse(line, sizeof(line));
+		}
+		for (struct child_sa *c = sa->children; c; c = c->next) {
+			uint8_t cipher = ike_child_engine_cipher(&c->prop);
+
+			if (!c->keys)
+				continue;
+			/* initiator->responder keys first (2.17) */
+			esp_line(esp, &sa->local, &sa->remote, c->spi_out, cipher,
+				 sa->initiator ? c->keys->ei : c->keys->er,
+				 sa->initiator ? c->keys->ai : c->keys->ar);
+			esp_line(esp, &sa->remote, &sa->local, c->spi_in, cipher,
+				 sa->initiator ? c->keys->er : c->keys->ei,
+				 sa->initiator ? c->keys->ar : c->keys->ai);
+		}
+		OPENSSL_cleanse(ei, sizeof(ei));
+		OPENSSL_cleanse(er, sizeof(er));
+		OPENSSL_cleanse(ai, sizeof(ai));
+		OPENSSL_cleanse(ar, sizeof(ar));
+	}
+	return json_pack("{s:o, s:o}", "ikev2_decryption_table", ike, "esp_sa", esp);
+}
