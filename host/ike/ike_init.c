@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
@@ -159,6 +161,30 @@ static int pick_local(struct ikesa *sa)
 	return 0;
 }
 
+/* SKEYSEED and the IKE SA's keys (2.14) from the exchange's nonces, SPIs
+ * and the DH secret in sa->dh; both roles. */
+static int derive_keys(struct ikesa *sa)
+{
+	struct ike_kdf_in kin;
+	int ret;
+
+	memset(&kin, 0, sizeof(kin));
+	kin.prf = sa->prop.prf;
+	kin.encr = sa->prop.encr;
+	kin.encr_bits = sa->prop.encr_bits;
+	kin.integ = sa->prop.integ;
+	kin.g_ir = ike_dh_secret(sa->dh, &kin.g_ir_len);
+	kin.ni = sa->ni;
+	kin.ni_len = sa->ni_len;
+	kin.nr = sa->nr;
+	kin.nr_len = sa->nr_len;
+	kin.spi_i = sa->spi_i;
+	kin.spi_r = sa->spi_r;
+	ret = ike_sa_keys_derive(&kin, &sa->keys);
+	OPENSSL_cleanse(&kin, sizeof(kin));
+	return ret;
+}
+
 /* Build and send our IKE_SA_INIT request (again, on a cookie or a new
  * group). */
 static int send_init(struct ikesa *sa);
@@ -278,7 +304,6 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 	const struct ike_notify *n;
 	struct ike_proposal offered[IKE_MSG_MAX_PROPS];
 	struct ike_sa offered_sa = { offered, sa->conn ? sa->conn->n_ike : 0 };
-	struct ike_kdf_in kin;
 	const char *why = NULL;
 	int ret;
 
@@ -364,19 +389,7 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 	memcpy(sa->init_resp, m->raw, m->raw_len);
 	sa->init_resp_len = m->raw_len;
 
-	memset(&kin, 0, sizeof(kin));
-	kin.prf = sa->prop.prf;
-	kin.encr = sa->prop.encr;
-	kin.encr_bits = sa->prop.encr_bits;
-	kin.integ = sa->prop.integ;
-	kin.g_ir = ike_dh_secret(sa->dh, &kin.g_ir_len);
-	kin.ni = sa->ni;
-	kin.ni_len = sa->ni_len;
-	kin.nr = sa->nr;
-	kin.nr_len = sa->nr_len;
-	kin.spi_i = sa->spi_i;
-	kin.spi_r = sa->spi_r;
-	ret = ike_sa_keys_derive(&kin, &sa->keys);
+	ret = derive_keys(sa);
 	ike_dh_free(sa->dh);  /* the secret is in the keys now */
 	sa->dh = NULL;
 	if (ret < 0) {
@@ -488,245 +501,257 @@ static bool cookie_ok(struct ike_mgr *mgr, const struct cfg_conn *c,
 	return false;
 }
 
-void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
-		      const struct ike_hdr *h,
-		      const struct sockaddr_storage *local,
-		      const struct sockaddr_storage *remote, bool natt)
-{
-	struct ike_msg *m = mgr->msg;
-	struct ike_perr e = { 0 };
+/* An IKE_SA_INIT request while it is checked, before any state exists. */
+struct init_req {
+	struct ike_mgr *mgr;
+	struct ike_msg *m;                 /* parsed, once parse() has run */
+	const uint8_t *buf;
+	size_t len;
+	const struct ike_hdr *h;
+	const struct sockaddr_storage *local, *remote;
+	bool natt;
 	const struct ike_pld *sap, *kep, *np;
-	const struct cfg_conn *c;
+	const struct cfg_conn *conn;
 	struct ike_prop_choice choice;
-	struct ikesa *sa;
-	unsigned from_src;
 	char peer[80];
+};
 
-	sa = ike_sa_lookup_init(mgr, h->spi_i, remote);
+/* Parse the request and find its SA, KE and Nonce; a malformed one gets a
+ * stateless INVALID_SYNTAX (or UNSUPPORTED_CRITICAL_PAYLOAD).  True when it
+ * may go on. */
+static bool parse(struct init_req *q)
+{
+	struct ike_mgr *mgr = q->mgr;
+	struct ike_perr e = { 0 };
+
+	if (ike_msg_parse(q->m, q->buf, q->len, &e) < 0) {
+		mgr->st.rx_bad++;
+		ipx_info("IKE_SA_INIT from %s dropped: %s", q->peer, e.reason);
+		if (e.notify == IKEV2_N_INVALID_SYNTAX ||
+		    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
+			uint8_t t = e.pld_type;
+
+			ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt, e.notify,
+					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? &t : NULL,
+					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? 1 : 0);
+		}
+		return false;
+	}
+	q->sap = ike_msg_get(q->m, IKEV2_PL_SA, 0);
+	q->kep = ike_msg_get(q->m, IKEV2_PL_KE, 0);
+	q->np = ike_msg_get(q->m, IKEV2_PL_NONCE, 0);
+	if (!q->sap || !q->kep || !q->np || q->np->u.nonce.len < 16 ||
+	    q->np->u.nonce.len > IKE_NONCE_MAX) {
+		mgr->st.rx_bad++;
+		ipx_info("IKE_SA_INIT from %s lacks SA, KE or a valid Nonce: INVALID_SYNTAX", q->peer);
+		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
+				    IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return false;
+	}
+	return true;
+}
+
+/* 2.7: the initiator guessed the group of its KE; another of the chosen
+ * proposal's groups is asked for with INVALID_KE_PAYLOAD (stateless).
+ * True when the KE's group is the one we go on with. */
+static bool ke_group(struct init_req *q)
+{
+	const struct ike_sa *offer = &q->sap->u.sa;
+	uint16_t g = q->kep->u.ke.group;
+	bool ok = false;
+	uint8_t want[2];
+
+	if (g == q->choice.dh)
+		return true;
+	/* prefer the group the initiator guessed when the chosen proposal
+	 * also carries it and we accept it */
+	for (unsigned i = 0; i < offer->n_props && !ok; i++) {
+		const struct ike_proposal *pr = &offer->props[i];
+
+		if (pr->num != q->choice.num)
+			continue;
+		for (unsigned k = 0; k < pr->n_xf; k++)
+			if (pr->xf[k].type == IKEV2_XF_DH && pr->xf[k].id == g &&
+			    group_offered(q->conn, g))
+				ok = true;
+	}
+	if (ok) {
+		q->choice.dh = g;
+		for (unsigned k = 0; k < q->choice.n_xf; k++)
+			if (q->choice.xf[k].type == IKEV2_XF_DH)
+				q->choice.xf[k].id = g;
+		return true;
+	}
+	ipx_st16(want, q->choice.dh);
+	ipx_info("%s: IKE_SA_INIT from %s with KE group %s, we want %s: INVALID_KE_PAYLOAD",
+		 q->conn->name, q->peer, ikev2_xf_name(IKEV2_XF_DH, g),
+		 ikev2_xf_name(IKEV2_XF_DH, q->choice.dh));
+	ike_send_init_error(q->mgr, q->h, q->local, q->remote, q->natt,
+			    IKEV2_N_INVALID_KE_PAYLOAD, want, 2);
+	return false;
+}
+
+/*
+ * Everything checked before a request may have state (docs/security.md
+ * lists the order and what each costs): a retransmission of one answered
+ * already, max_half_open, the message, a connection for the addresses,
+ * cookies (2.6), max_half_open_per_source, a proposal, the KE group.
+ * Each refusal is counted and answered statelessly or not at all.  True
+ * when the request may have an IKE SA.
+ */
+static bool admit(struct init_req *q)
+{
+	struct ike_mgr *mgr = q->mgr;
+	struct ikesa *sa = ike_sa_lookup_init(mgr, q->h->spi_i, q->remote);
+	unsigned from_src;
+
 	if (sa) {
 		/* 2.1: a retransmission gets the same answer; anything else
 		 * with that SPI and address is ignored */
-		if (sa->state == IKE_CONNECTING && sa->init_req_len == len &&
-		    memcmp(sa->init_req, buf, len) == 0)
+		if (sa->state == IKE_CONNECTING && sa->init_req_len == q->len &&
+		    memcmp(sa->init_req, q->buf, q->len) == 0)
 			ike_resend_response(sa);
-		return;
+		return false;
 	}
 	/* 2.6: past max_half_open nothing new is started at all */
 	if (mgr->n_half_open >= (mgr->cfg->max_half_open ? mgr->cfg->max_half_open : 65535)) {
 		mgr->st.dropped_half_open++;
 		if ((mgr->st.dropped_half_open & 1023) == 1)
 			ipx_warn("%u half-open IKE SAs: IKE_SA_INIT from %s dropped "
-				 "(max_half_open; logged once per 1024)", mgr->n_half_open,
-				 ike_addr_str(remote, peer, sizeof(peer)));
-		return;
+				 "(max_half_open; logged once per 1024)", mgr->n_half_open, q->peer);
+		return false;
 	}
-	if (ike_msg_parse(m, buf, len, &e) < 0) {
-		mgr->st.rx_bad++;
-		ipx_info("IKE_SA_INIT from %s dropped: %s",
-			 ike_addr_str(remote, peer, sizeof(peer)), e.reason);
-		if (e.notify == IKEV2_N_INVALID_SYNTAX ||
-		    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
-			uint8_t t = e.pld_type;
-
-			ike_send_init_error(mgr, h, local, remote, natt, e.notify,
-					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? &t : NULL,
-					    e.notify == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD ? 1 : 0);
-		}
-		return;
-	}
-	sap = ike_msg_get(m, IKEV2_PL_SA, 0);
-	kep = ike_msg_get(m, IKEV2_PL_KE, 0);
-	np = ike_msg_get(m, IKEV2_PL_NONCE, 0);
-	if (!sap || !kep || !np || np->u.nonce.len < 16 ||
-	    np->u.nonce.len > IKE_NONCE_MAX) {
-		mgr->st.rx_bad++;
-		ipx_info("IKE_SA_INIT from %s lacks SA, KE or a valid Nonce: INVALID_SYNTAX",
-			 ike_addr_str(remote, peer, sizeof(peer)));
-		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		return;
-	}
-	c = match_conn(mgr->cfg, local, remote);
-	if (!c) {
+	if (!parse(q))
+		return false;
+	q->conn = match_conn(mgr->cfg, q->local, q->remote);
+	if (!q->conn) {
 		ipx_info("IKE_SA_INIT from %s: no connection for this address: NO_PROPOSAL_CHOSEN",
-			 ike_addr_str(remote, peer, sizeof(peer)));
-		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
+			 q->peer);
+		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
+				    IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return false;
 	}
-	from_src = ike_half_open_from(mgr, remote);
-	if (!cookie_ok(mgr, c, m, h, local, remote, natt, from_src))
-		return;
+	from_src = ike_half_open_from(mgr, q->remote);
+	if (!cookie_ok(mgr, q->conn, q->m, q->h, q->local, q->remote, q->natt, from_src))
+		return false;
 	/* one address (its cookies returned: it is there) holds at most
 	 * max_half_open_per_source of the max_half_open */
 	if (mgr->cfg->max_half_open_per_source && from_src >= mgr->cfg->max_half_open_per_source) {
 		mgr->st.half_open_source_dropped++;
 		if ((mgr->st.half_open_source_dropped & 1023) == 1)
 			ipx_warn("%s holds %u half-open IKE SAs: its IKE_SA_INIT dropped "
-				 "(max_half_open_per_source; logged once per 1024)",
-				 ike_addr_str(remote, peer, sizeof(peer)), from_src);
-		return;
+				 "(max_half_open_per_source; logged once per 1024)", q->peer, from_src);
+		return false;
 	}
-	if (ike_prop_select(&sap->u.sa, c->ike, c->n_ike, &choice) < 0) {
+	if (ike_prop_select(&q->sap->u.sa, q->conn->ike, q->conn->n_ike, &q->choice) < 0) {
 		char offer[160];
-		struct ike_proposal first = sap->u.sa.n_props ? sap->u.sa.props[0] : (struct ike_proposal){ 0 };
+		struct ike_proposal first = q->sap->u.sa.n_props ? q->sap->u.sa.props[0]
+								  : (struct ike_proposal){ 0 };
 
 		ipx_info("%s: IKE_SA_INIT from %s: no acceptable proposal (first offered %s): NO_PROPOSAL_CHOSEN",
-			 c->name, ike_addr_str(remote, peer, sizeof(peer)),
-			 ike_prop_str(&first, offer, sizeof(offer)));
-		ike_send_init_error(mgr, h, local, remote, natt, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
+			 q->conn->name, q->peer, ike_prop_str(&first, offer, sizeof(offer)));
+		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
+				    IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return false;
 	}
-	if (kep->u.ke.group != choice.dh) {
-		/* 2.7: prefer the group the initiator guessed when the chosen
-		 * proposal also carries it and we accept it */
-		bool ok = false;
+	return ke_group(q);
+}
 
-		for (unsigned i = 0; i < sap->u.sa.n_props && !ok; i++) {
-			const struct ike_proposal *pr = &sap->u.sa.props[i];
+/* Our IKE_SA_INIT answer for sa: SA, KE, Nonce, NAT detection, and what we
+ * support. */
+static int answer(struct ikesa *sa)
+{
+	struct ike_msg *r = sa->mgr->omsg;
+	uint8_t ke[KE_BUF], src[IKEV2_NATD_LEN], dst[IKEV2_NATD_LEN];
+	struct ike_proposal prop;
+	struct ike_pld *p;
+	size_t ke_len;
 
-			if (pr->num != choice.num)
-				continue;
-			for (unsigned k = 0; k < pr->n_xf; k++)
-				if (pr->xf[k].type == IKEV2_XF_DH &&
-				    pr->xf[k].id == kep->u.ke.group &&
-				    group_offered(c, kep->u.ke.group))
-					ok = true;
-		}
-		if (ok) {
-			choice.dh = kep->u.ke.group;
-			for (unsigned k = 0; k < choice.n_xf; k++)
-				if (choice.xf[k].type == IKEV2_XF_DH)
-					choice.xf[k].id = kep->u.ke.group;
-		} else {
-			uint8_t g[2];
+	if (ike_dh_public(sa->dh, ke, sizeof(ke), &ke_len) < 0)
+		return -EIO;
+	ike_dh_free(sa->dh);
+	sa->dh = NULL;
+	ike_msg_start(sa, r, IKEV2_EXCH_IKE_SA_INIT, true, 0);
+	p = ike_msg_add(r, IKEV2_PL_SA, false);
+	if (!p)
+		return -ENOSPC;
+	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &prop);
+	p->u.sa.props = &prop;
+	p->u.sa.n_props = 1;
+	p = ike_msg_add(r, IKEV2_PL_KE, false);
+	if (!p)
+		return -ENOSPC;
+	p->u.ke.group = sa->dh_group;
+	p->u.ke.data = ke;
+	p->u.ke.len = ke_len;
+	p = ike_msg_add(r, IKEV2_PL_NONCE, false);
+	if (!p)
+		return -ENOSPC;
+	p->u.nonce.data = sa->nr;
+	p->u.nonce.len = sa->nr_len;
+	if (add_natd(sa, r, sa->spi_r, sa->conn->encap, src, dst) < 0)
+		return -ENOSPC;
+	if (sa->frag_ok)
+		ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
+				   IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
+			   IKEV2_N_SIGNATURE_HASH_ALGORITHMS, sig_hashes, sizeof(sig_hashes));
+	return ike_send_response(sa, r);
+}
 
-			ipx_st16(g, choice.dh);
-			ipx_info("%s: IKE_SA_INIT from %s with KE group %s, we want %s: INVALID_KE_PAYLOAD",
-				 c->name, ike_addr_str(remote, peer, sizeof(peer)),
-				 ikev2_xf_name(IKEV2_XF_DH, kep->u.ke.group),
-				 ikev2_xf_name(IKEV2_XF_DH, choice.dh));
-			ike_send_init_error(mgr, h, local, remote, natt,
-					    IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-			return;
-		}
-	}
+/* The SA of an admitted request: half-open, keys derived, answered, and
+ * expiring after half_open_s without IKE_AUTH. */
+static void create(struct init_req *q)
+{
+	static const uint8_t zero[IKEV2_SPI_LEN];
+	struct ike_mgr *mgr = q->mgr;
+	struct ikesa *sa = ike_sa_new(mgr, false);
+	struct timeval tv = { mgr->half_open_s, 0 };
+	const char *why = NULL;
 
-	/* state from here on */
-	sa = ike_sa_new(mgr, false);
 	if (!sa)
 		return;
-	sa->conn = c;
-	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
-	sa->local = *local;
-	sa->remote = *remote;
-	sa->natt = natt;
+	sa->conn = q->conn;
+	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", q->conn->name);
+	sa->local = *q->local;
+	sa->remote = *q->remote;
+	sa->natt = q->natt;
 	ike_sa_state(sa, IKE_CONNECTING);
-	sa->half_open_src = *remote;
-	memcpy(sa->spi_i, h->spi_i, 8);
+	sa->half_open_src = *q->remote;
+	memcpy(sa->spi_i, q->h->spi_i, 8);
 	ike_sa_hash_init(sa);
-	if (ike_sa_half_open(sa, true) < 0)
-		goto fail;
-	sa->prop = choice;
-	sa->dh_group = choice.dh;
+	sa->prop = q->choice;
+	sa->dh_group = q->choice.dh;
 	sa->resp_next = 1;
-	if (ike_spi_new(sa->spi_r) < 0)
+	sa->init_req = malloc(q->len);
+	if (ike_sa_half_open(sa, true) < 0 || ike_spi_new(sa->spi_r) < 0 || !sa->init_req)
 		goto fail;
 	ike_sa_rehash(sa);
-	sa->init_req = malloc(len);
-	if (!sa->init_req)
-		goto fail;
-	memcpy(sa->init_req, buf, len);
-	sa->init_req_len = len;
-	memcpy(sa->ni, np->u.nonce.data, np->u.nonce.len);
-	sa->ni_len = np->u.nonce.len;
+	memcpy(sa->init_req, q->buf, q->len);
+	sa->init_req_len = q->len;
+	memcpy(sa->ni, q->np->u.nonce.data, q->np->u.nonce.len);
+	sa->ni_len = q->np->u.nonce.len;
 	sa->nr_len = IKE_NONCE_LEN;
-	if (ike_random(sa->nr, sa->nr_len) < 0)
+	if (ike_random(sa->nr, sa->nr_len) < 0 || ike_dh_new(sa->dh_group, &sa->dh) < 0)
 		goto fail;
-	{
-		const char *why = NULL;
-		struct ike_kdf_in kin;
-		int ret;
-
-		if (ike_dh_new(sa->dh_group, &sa->dh) < 0)
-			goto fail;
-		ret = ike_dh_compute(sa->dh, kep->u.ke.data, kep->u.ke.len, &why);
-		if (ret < 0) {
-			ike_sa_log(sa, IPX_LOG_WARN, "initiator's KE rejected: %s: INVALID_SYNTAX",
-				   why ? why : "?");
-			ike_send_init_error(mgr, h, local, remote, natt,
-					    IKEV2_N_INVALID_SYNTAX, NULL, 0);
-			ike_sa_destroy(sa);
-			return;
-		}
-		memset(&kin, 0, sizeof(kin));
-		kin.prf = choice.prf;
-		kin.encr = choice.encr;
-		kin.encr_bits = choice.encr_bits;
-		kin.integ = choice.integ;
-		kin.g_ir = ike_dh_secret(sa->dh, &kin.g_ir_len);
-		kin.ni = sa->ni;
-		kin.ni_len = sa->ni_len;
-		kin.nr = sa->nr;
-		kin.nr_len = sa->nr_len;
-		kin.spi_i = sa->spi_i;
-		kin.spi_r = sa->spi_r;
-		if (ike_sa_keys_derive(&kin, &sa->keys) < 0)
-			goto fail;
-		sa->keys_ok = true;
+	if (ike_dh_compute(sa->dh, q->kep->u.ke.data, q->kep->u.ke.len, &why) < 0) {
+		ike_sa_log(sa, IPX_LOG_WARN, "initiator's KE rejected: %s: INVALID_SYNTAX",
+			   why ? why : "?");
+		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
+				    IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ike_sa_destroy(sa);
+		return;
 	}
-	{
-		static const uint8_t zero[IKEV2_SPI_LEN];
-
-		check_natd(sa, m, zero);
-	}
-	sa->frag_ok = ike_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
-
-	{
-		struct ike_msg *r = mgr->omsg;
-		uint8_t ke[KE_BUF], src[IKEV2_NATD_LEN], dst[IKEV2_NATD_LEN];
-		struct ike_proposal prop;
-		struct ike_pld *p;
-		size_t ke_len;
-
-		if (ike_dh_public(sa->dh, ke, sizeof(ke), &ke_len) < 0)
-			goto fail;
-		ike_dh_free(sa->dh);
-		sa->dh = NULL;
-		ike_msg_start(sa, r, IKEV2_EXCH_IKE_SA_INIT, true, 0);
-		p = ike_msg_add(r, IKEV2_PL_SA, false);
-		if (!p)
-			goto fail;
-		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &prop);
-		p->u.sa.props = &prop;
-		p->u.sa.n_props = 1;
-		p = ike_msg_add(r, IKEV2_PL_KE, false);
-		if (!p)
-			goto fail;
-		p->u.ke.group = sa->dh_group;
-		p->u.ke.data = ke;
-		p->u.ke.len = ke_len;
-		p = ike_msg_add(r, IKEV2_PL_NONCE, false);
-		if (!p)
-			goto fail;
-		p->u.nonce.data = sa->nr;
-		p->u.nonce.len = sa->nr_len;
-		if (add_natd(sa, r, sa->spi_r, c->encap, src, dst) < 0)
-			goto fail;
-		if (sa->frag_ok)
-			ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
-					   IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-		ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
-				   IKEV2_N_SIGNATURE_HASH_ALGORITHMS, sig_hashes,
-				   sizeof(sig_hashes));
-		if (ike_send_response(sa, r) < 0)
-			goto fail;
-	}
-	{
-		struct timeval tv = { mgr->half_open_s, 0 };
-
-		sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
-		if (sa->timer_ev)
-			event_add(sa->timer_ev, &tv);
-	}
+	if (derive_keys(sa) < 0)
+		goto fail;
+	sa->keys_ok = true;
+	check_natd(sa, q->m, zero);
+	sa->frag_ok = ike_msg_notify(q->m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	if (answer(sa) < 0)
+		goto fail;
+	sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
+	if (sa->timer_ev)
+		event_add(sa->timer_ev, &tv);
 	ike_sa_log(sa, IPX_LOG_INFO, "IKE_SA_INIT answered (%s)%s",
 		   ikev2_xf_name(IKEV2_XF_DH, sa->dh_group),
 		   sa->nat_here || sa->nat_there ? ", NAT detected" : "");
@@ -734,4 +759,19 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 fail:
 	ike_sa_log(sa, IPX_LOG_ERR, "cannot answer IKE_SA_INIT");
 	ike_sa_destroy(sa);
+}
+
+void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
+		      const struct ike_hdr *h,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool natt)
+{
+	struct init_req q = {
+		.mgr = mgr, .m = mgr->msg, .buf = buf, .len = len, .h = h,
+		.local = local, .remote = remote, .natt = natt,
+	};
+
+	ike_addr_str(remote, q.peer, sizeof(q.peer));
+	if (admit(&q))
+		create(&q);
 }
