@@ -1,4 +1,18 @@
-# host/: the appliance -> $(O)/ipsecfx (the command); ipsecfxd joins later.
+# host/: the appliance -> $(O)/ipsecfx (the command) and $(O)/ipsecfxd.
+
+# host/proto/: the IKEv2 vocabulary that the configuration and IKE share
+# (protocol constants and names, proposals, traffic selectors): neither
+# includes the other, both include this.  libc only (the fuzz targets link
+# it as is).
+PROTO_SRCS := host/proto/ikev2_names.c host/proto/proposal.c host/proto/ts.c
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(O)/%.o)
+PROTO_LIB := $(O)/libipsecfx-proto.a
+OBJS += $(PROTO_OBJS)
+
+$(PROTO_LIB): $(PROTO_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
 HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
 	host/config/config.c host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
@@ -17,7 +31,7 @@ BINS += $(O)/ipsecfx
 include host/ike/module.mk
 
 # The host libraries refer to each other (config <-> ike): link as a group.
-HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(DP_LIB) $(DRIVER_LIB)
+HOST_LIB_DEPS = $(IKE_LIB) $(HOSTCFG_LIB) $(PROTO_LIB) $(DP_LIB) $(DRIVER_LIB)
 HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
 HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
 

@@ -18,7 +18,7 @@
 #include <ipsecfx/engine.h>
 #include <ipsecfx/log.h>
 
-#include "../ike/ikev2.h"
+#include "../proto/ikev2.h"
 #include "cfgutil.h"
 #include "config.h"
 
@@ -260,195 +260,7 @@ static const char *const default_esp[] = {
 #define DEFAULT_MTU 1400
 #define DEFAULT_REPLAY 1024
 
-/* ---- selectors and identities ---- */
-
-static int parse_proto(const char *s, uint8_t *proto)
-{
-	static const struct { const char *name; uint8_t num; } names[] = {
-		{ "any", 0 }, { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 },
-		{ "gre", 47 }, { "esp", 50 }, { "icmp6", 58 }, { "ipv6-icmp", 58 },
-		{ "sctp", 132 },
-	};
-	char *end;
-	unsigned long v;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i].name) == 0) {
-			*proto = names[i].num;
-			return 0;
-		}
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || v > 255)
-		return -EINVAL;
-	*proto = (uint8_t)v;
-	return 0;
-}
-
-static int parse_port(const char *s, uint16_t *lo, uint16_t *hi)
-{
-	char *end;
-	unsigned long a, b;
-
-	if (strcmp(s, "any") == 0 || strcmp(s, "%any") == 0) {
-		*lo = 0;
-		*hi = 65535;
-		return 0;
-	}
-	a = strtoul(s, &end, 10);
-	if (end == s || a > 65535)
-		return -EINVAL;
-	if (*end == '-') {
-		const char *t = end + 1;
-
-		b = strtoul(t, &end, 10);
-		if (end == t || *end || b > 65535 || b < a)
-			return -EINVAL;
-	} else if (*end) {
-		return -EINVAL;
-	} else {
-		b = a;
-	}
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return 0;
-}
-
-/* first..last of a prefix */
-static void prefix_range(uint8_t *start, uint8_t *end, int bytes, int plen)
-{
-	for (int i = 0; i < bytes; i++) {
-		int bits = plen - i * 8;
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-
-		end[i] = (uint8_t)(start[i] | ~mask);
-		start[i] &= mask;
-	}
-}
-
-int cfg_parse_ts(const char *s, struct ike_ts *ts, const char **why)
-{
-	char buf[160], *br, *slash, *dash;
-	int fam;
-
-	memset(ts, 0, sizeof(*ts));
-	ts->end_port = 65535;
-	if (strlen(s) >= sizeof(buf)) {
-		*why = "too long";
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", s);
-	br = strchr(buf, '[');
-	if (br) {
-		char *close = strchr(br, ']'), *pslash;
-
-		if (!close || close[1]) {
-			*why = "expected [protocol] or [protocol/port] at the end";
-			return -EINVAL;
-		}
-		*close = 0;
-		*br = 0;
-		pslash = strchr(br + 1, '/');
-		if (pslash)
-			*pslash = 0;
-		if (parse_proto(br + 1, &ts->proto) < 0) {
-			*why = "unknown protocol";
-			return -EINVAL;
-		}
-		if (pslash) {
-			if (parse_port(pslash + 1, &ts->start_port, &ts->end_port) < 0) {
-				*why = "bad port or port range";
-				return -EINVAL;
-			}
-			if (ts->proto == 0 && !(ts->start_port == 0 && ts->end_port == 65535)) {
-				*why = "ports need a protocol";
-				return -EINVAL;
-			}
-		}
-	}
-	fam = strchr(buf, ':') ? AF_INET6 : AF_INET;
-	ts->type = fam == AF_INET ? IKEV2_TS_IPV4_ADDR_RANGE : IKEV2_TS_IPV6_ADDR_RANGE;
-	slash = strchr(buf, '/');
-	dash = strchr(buf, '-');
-	if (slash) {
-		char *end;
-		long plen;
-
-		*slash = 0;
-		plen = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || plen < 0 ||
-		    plen > (fam == AF_INET ? 32 : 128)) {
-			*why = "bad prefix length";
-			return -EINVAL;
-		}
-		if (inet_pton(fam, buf, ts->start) != 1) {
-			*why = "bad address";
-			return -EINVAL;
-		}
-		prefix_range(ts->start, ts->end, fam == AF_INET ? 4 : 16, (int)plen);
-	} else if (dash) {
-		*dash = 0;
-		if (inet_pton(fam, buf, ts->start) != 1 ||
-		    inet_pton(fam, dash + 1, ts->end) != 1) {
-			*why = "bad address range";
-			return -EINVAL;
-		}
-		if (memcmp(ts->start, ts->end, fam == AF_INET ? 4 : 16) > 0) {
-			*why = "range start above its end";
-			return -EINVAL;
-		}
-	} else {
-		if (inet_pton(fam, buf, ts->start) != 1) {
-			*why = "bad address";
-			return -EINVAL;
-		}
-		memcpy(ts->end, ts->start, 16);
-	}
-	return 0;
-}
-
-const char *cfg_ts_str(const struct ike_ts *ts, char *buf, size_t len)
-{
-	int fam = ts->type == IKEV2_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET;
-	int bytes = fam == AF_INET ? 4 : 16, plen = -1;
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	size_t n;
-
-	inet_ntop(fam, ts->start, a, sizeof(a));
-	inet_ntop(fam, ts->end, b, sizeof(b));
-	/* a prefix when start..end is one */
-	for (int p = 0; p <= bytes * 8 && plen < 0; p++) {
-		uint8_t s[16], e[16];
-
-		memcpy(s, ts->start, 16);
-		prefix_range(s, e, bytes, p);
-		if (memcmp(s, ts->start, bytes) == 0 && memcmp(e, ts->end, bytes) == 0)
-			plen = p;
-	}
-	if (plen >= 0)
-		n = (size_t)snprintf(buf, len, "%s/%d", a, plen);
-	else
-		n = (size_t)snprintf(buf, len, "%s-%s", a, b);
-	if (n < len && (ts->proto || ts->start_port || ts->end_port != 65535)) {
-		/* the names parse_proto() reads, numbers otherwise */
-		char pn[8];
-		const char *name = ts->proto == 1 ? "icmp" : ts->proto == 6 ? "tcp" :
-				   ts->proto == 17 ? "udp" : ts->proto == 47 ? "gre" :
-				   ts->proto == 58 ? "icmp6" : ts->proto == 132 ? "sctp" : NULL;
-
-		if (!name) {
-			snprintf(pn, sizeof(pn), "%u", ts->proto);
-			name = pn;
-		}
-		if (ts->start_port == 0 && ts->end_port == 65535)
-			snprintf(buf + n, len - n, "[%s]", name);
-		else if (ts->start_port == ts->end_port)
-			snprintf(buf + n, len - n, "[%s/%u]", name, ts->start_port);
-		else
-			snprintf(buf + n, len - n, "[%s/%u-%u]", name,
-				 ts->start_port, ts->end_port);
-	}
-	return buf;
-}
+/* ---- identities ---- */
 
 int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
 		 const char **why)
@@ -655,7 +467,7 @@ static int conv_ts(const struct yamlpos *yp, const char *base, char **v,
 			(*out)[i].type = 0;  /* resolved to the IKE address */
 			continue;
 		}
-		if (cfg_parse_ts(v[i], &(*out)[i], &why) < 0) {
+		if (ike_ts_parse(v[i], &(*out)[i], &why) < 0) {
 			yamlpos_err(yp, P("%s[%u]", base, i), "'%s': %s", v[i], why);
 			bad = -EINVAL;
 		}

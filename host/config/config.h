@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../ike/ike_msg.h"
-#include "../ike/proposal.h"
+#include "../proto/proposal.h"
+#include "../proto/ts.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_ID_MAX 256
@@ -112,12 +112,6 @@ const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);
 /* conn's child of that name; NULL when conn is NULL or has none. */
 const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *name);
 
-/* Traffic selector syntax, shared with tests: "10.1.0.0/16",
- * "2001:db8::/32", "10.0.0.1-10.0.0.9", "0.0.0.0/0[tcp/80]",
- * "10.1.0.0/16[udp/1000-2000]", "::/0[icmp6]".  0 or -EINVAL, *why set. */
-int cfg_parse_ts(const char *s, struct ike_ts *ts, const char **why);
-/* "10.1.0.0/16[tcp/80]" style text of a selector. */
-const char *cfg_ts_str(const struct ike_ts *ts, char *buf, size_t len);
 /* "30s", "5m", "8h", "1d" or plain seconds.  0 or -EINVAL. */
 int cfg_parse_duration(const char *s, uint32_t *secs);
 /* "1500", "64k", "10M", "2G" (powers of 1024).  0 or -EINVAL. */

@@ -261,7 +261,7 @@ static void ts_list(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
 		char t[96];
 
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "",
-					cfg_ts_str(&ts[i], t, sizeof(t)));
+					ike_ts_str(&ts[i], t, sizeof(t)));
 	}
 }
 

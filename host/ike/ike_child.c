@@ -141,53 +141,12 @@ void ike_child_free(struct child_sa *c)
 	free(c);
 }
 
-void ike_ts_from_addr(const struct sockaddr_storage *ss, struct ike_ts *ts)
-{
-	memset(ts, 0, sizeof(*ts));
-	ts->end_port = 65535;
-	if (ss->ss_family == AF_INET) {
-		ts->type = IKEV2_TS_IPV4_ADDR_RANGE;
-		memcpy(ts->start, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-		memcpy(ts->end, ts->start, 4);
-	} else {
-		ts->type = IKEV2_TS_IPV6_ADDR_RANGE;
-		memcpy(ts->start, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-		memcpy(ts->end, ts->start, 16);
-	}
-}
-
-static unsigned ts_alen(const struct ike_ts *t)
-{
-	return t->type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
-}
-
-bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b,
-		      struct ike_ts *out)
-{
-	unsigned n = ts_alen(a);
-
-	if (a->type != b->type)
-		return false;
-	if (a->proto && b->proto && a->proto != b->proto)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->type = a->type;
-	out->proto = a->proto ? a->proto : b->proto;
-	out->start_port = a->start_port > b->start_port ? a->start_port : b->start_port;
-	out->end_port = a->end_port < b->end_port ? a->end_port : b->end_port;
-	if (out->start_port > out->end_port)
-		return false;
-	memcpy(out->start, memcmp(a->start, b->start, n) > 0 ? a->start : b->start, n);
-	memcpy(out->end, memcmp(a->end, b->end, n) < 0 ? a->end : b->end, n);
-	return memcmp(out->start, out->end, n) <= 0;
-}
-
 static bool ts_equal(const struct ike_ts *a, const struct ike_ts *b)
 {
 	return a->type == b->type && a->proto == b->proto &&
 	       a->start_port == b->start_port && a->end_port == b->end_port &&
-	       memcmp(a->start, b->start, ts_alen(a)) == 0 &&
-	       memcmp(a->end, b->end, ts_alen(a)) == 0;
+	       memcmp(a->start, b->start, ike_ts_alen(a)) == 0 &&
+	       memcmp(a->end, b->end, ike_ts_alen(a)) == 0;
 }
 
 /* Configured selectors with "dynamic" replaced by the IKE address. */
@@ -369,8 +328,8 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 		char a[96], b[96];
 
 		ike_sa_log(sa, IPX_LOG_WARN, "no child for TSi %s... TSr %s...: %s",
-			   tsi->u.ts.n_ts ? cfg_ts_str(&tsi->u.ts.ts[0], a, sizeof(a)) : "-",
-			   tsr->u.ts.n_ts ? cfg_ts_str(&tsr->u.ts.ts[0], b, sizeof(b)) : "-",
+			   tsi->u.ts.n_ts ? ike_ts_str(&tsi->u.ts.ts[0], a, sizeof(a)) : "-",
+			   tsr->u.ts.n_ts ? ike_ts_str(&tsr->u.ts.ts[0], b, sizeof(b)) : "-",
 			   ikev2_notify_name(err));
 		return err;
 	}
@@ -716,8 +675,8 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 		   "Child SA %s %s: SPIs %08x in, %08x out, %s%s, %s%s === %s%s%s",
 		   c->name, old ? "rekeyed" : "established", c->spi_in, c->spi_out,
 		   ike_prop_str(&pp, pstr, sizeof(pstr)), c->prop.esn ? " ESN" : "",
-		   cfg_ts_str(&c->ts_l[0], tl, sizeof(tl)), c->n_ts_l > 1 ? " ..." : "",
-		   cfg_ts_str(&c->ts_r[0], tr, sizeof(tr)), c->n_ts_r > 1 ? " ..." : "",
+		   ike_ts_str(&c->ts_l[0], tl, sizeof(tl)), c->n_ts_l > 1 ? " ..." : "",
+		   ike_ts_str(&c->ts_r[0], tr, sizeof(tr)), c->n_ts_r > 1 ? " ..." : "",
 		   sa->natt ? " (UDP-encapsulated)" : "");
 	if (m->io.event)
 		m->io.event(m->io.ctx, sa, c, old ? "rekeyed" : "up");

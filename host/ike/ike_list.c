@@ -42,9 +42,9 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 			ipx_sa_query(m->eng, c->eng_in, &in);
 			ipx_sa_query(m->eng, c->eng_out, &out);
 			for (unsigned i = 0; i < c->n_ts_l; i++)
-				json_array_append_new(tl, json_string(cfg_ts_str(&c->ts_l[i], ts, sizeof(ts))));
+				json_array_append_new(tl, json_string(ike_ts_str(&c->ts_l[i], ts, sizeof(ts))));
 			for (unsigned i = 0; i < c->n_ts_r; i++)
-				json_array_append_new(tr, json_string(cfg_ts_str(&c->ts_r[i], ts, sizeof(ts))));
+				json_array_append_new(tr, json_string(ike_ts_str(&c->ts_r[i], ts, sizeof(ts))));
 			ike_prop_choice_to_sa(&c->prop, NULL, 0, &cpp);
 			json_array_append_new(kids, json_pack(
 				"{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",

@@ -41,7 +41,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ikev2.h"
+#include "../proto/ikev2.h"
+#include "../proto/proposal.h"
+#include "../proto/ts.h"
 
 #define IKE_MSG_MAX_PLD 64
 #define IKE_MSG_MAX_PROPS 32
@@ -61,26 +63,6 @@ struct ike_hdr {
 	uint8_t flags;	   /* IKEV2_FLAG_* */
 	uint32_t msg_id;
 	uint32_t length;   /* parse: as received; build: computed */
-};
-
-/* SA payload (3.3): proposals, each with its transforms. */
-struct ike_transform {
-	uint8_t type;	   /* enum ikev2_xf_type */
-	uint16_t id;	   /* transform ID */
-	uint16_t key_len;  /* Key Length attribute in bits, 0 = absent */
-	bool unknown_attr; /* parse: carried an attribute we do not know */
-};
-struct ike_proposal {
-	uint8_t num;	  /* proposal number */
-	uint8_t proto;	  /* enum ikev2_proto */
-	uint8_t spi_size; /* 0, 4 or 8 */
-	uint8_t spi[8];
-	uint8_t n_xf;
-	const struct ike_transform *xf;
-};
-struct ike_sa {
-	const struct ike_proposal *props;
-	unsigned n_props;
 };
 
 struct ike_ke { /* 3.4 */
@@ -134,12 +116,6 @@ struct ike_delete { /* 3.11 */
 	const uint8_t *spis; /* n_spi * spi_size octets */
 };
 
-struct ike_ts { /* one selector (3.13.1) */
-	uint8_t type;  /* enum ikev2_ts_type */
-	uint8_t proto; /* IP protocol, 0 = any */
-	uint16_t start_port, end_port;
-	uint8_t start[16], end[16]; /* IPv4 uses the first 4 octets */
-};
 struct ike_tsp { /* TSi, TSr (3.13) */
 	const struct ike_ts *ts;
 	unsigned n_ts;

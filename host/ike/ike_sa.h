@@ -38,7 +38,7 @@
 #include "../config/config.h"
 #include "ike_crypto.h"
 #include "ike_msg.h"
-#include "proposal.h"
+#include "../proto/proposal.h"
 
 #define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
 #define IKE_NONCE_MAX 256
@@ -546,9 +546,5 @@ bool ike_child_linger(struct ikesa *sa, struct child_sa *c);
 struct child_sa *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi);
 /* The engine transform for a negotiated ESP choice, 0 when none. */
 uint8_t ike_child_engine_cipher(const struct ike_prop_choice *p);
-/* Narrowing (2.9): the part of a that lies inside b, if any. */
-bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b,
-		      struct ike_ts *out);
-void ike_ts_from_addr(const struct sockaddr_storage *ss, struct ike_ts *ts);
 
 #endif

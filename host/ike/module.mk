@@ -1,10 +1,11 @@
-# host/ike/: the IKEv2 wire codec and the IKE crypto -> $(O)/libipsecfx-ike.a
-# Neither knows sockets, the event loop or the ESP engine.  The codec alone
-# (IKE_CODEC_SRCS) needs nothing but libc, which is what the fuzz target
-# links; the crypto needs OpenSSL 3 and ipx_log (driver/log.c).
-IKE_CODEC_SRCS := host/ike/ikev2_names.c host/ike/ike_pld.c host/ike/ike_build.c
+# host/ike/: IKEv2 -> $(O)/libipsecfx-ike.a: the wire codec, the IKE crypto
+# and the manager (docs/ike.md).  Nothing here knows sockets or the data
+# plane: the daemon wires the manager to them (struct ike_io).  The codec
+# alone (IKE_CODEC_SRCS, with host/proto) needs nothing but libc, which is
+# what the fuzz target links; the crypto needs OpenSSL 3 and ipx_log.
+IKE_CODEC_SRCS := host/ike/ike_pld.c host/ike/ike_build.c
 IKE_SRCS := $(IKE_CODEC_SRCS) host/ike/ike_crypto.c host/ike/ike_dh.c \
-	host/ike/ike_sk.c host/ike/proposal.c \
+	host/ike/ike_sk.c \
 	host/ike/ike_mgr.c host/ike/ike_init.c host/ike/ike_auth.c \
 	host/ike/ike_child.c host/ike/ike_info.c host/ike/ike_create.c \
 	host/ike/ike_timer.c host/ike/ike_frag.c host/ike/ike_table.c host/ike/ike_send.c \

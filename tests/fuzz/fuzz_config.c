@@ -111,10 +111,10 @@ static void check_cfg(const struct cfg *c)
 				abort();
 			for (unsigned t = 0; t < ch->n_local_ts; t++)
 				if (ch->local_ts[t].type)
-					cfg_ts_str(&ch->local_ts[t], buf, sizeof(buf));
+					ike_ts_str(&ch->local_ts[t], buf, sizeof(buf));
 			for (unsigned t = 0; t < ch->n_remote_ts; t++)
 				if (ch->remote_ts[t].type)
-					cfg_ts_str(&ch->remote_ts[t], buf, sizeof(buf));
+					ike_ts_str(&ch->remote_ts[t], buf, sizeof(buf));
 		}
 	}
 	if (c->tun_mtu < 576 || c->tun_mtu > IPX_MAX_PKT_LEN ||

@@ -29,7 +29,7 @@ $(O)/fuzz/$(1): $(2) $$(FUZZ_HDRS)
 endef
 
 $(eval $(call fuzz_target,fuzz_ike_parse,tests/fuzz/fuzz_ike_parse.c \
-	tests/fuzz/stub_log.c $(IKE_CODEC_SRCS),tests/fuzz/corpus/ike))
+	tests/fuzz/stub_log.c $(IKE_CODEC_SRCS) $(PROTO_SRCS),tests/fuzz/corpus/ike))
 
 # ESP decapsulation: the engine front and the software engine
 FUZZ_ESP_SRCS := tests/fuzz/fuzz_esp_decap.c tests/fuzz/stub_log.c tests/fuzz/stub_hw.c \
@@ -42,7 +42,7 @@ $(eval $(call fuzz_target,fuzz_esp_decap,$(FUZZ_ESP_SRCS),tests/fuzz/corpus/esp,
 FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/stub_hw.c \
 	$(filter-out $(DRIVER_HW_SRCS),$(DRIVER_SRCS)) \
 	host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c host/ike/proposal.c $(IKE_CODEC_SRCS)
+	host/config/config.c $(PROTO_SRCS)
 FUZZ_CONFIG_LIBS := -Wl,--wrap=open $(LIBS_CYAML) $(LIBS_CRYPTO)
 $(eval $(call fuzz_target,fuzz_config,$(FUZZ_CONFIG_SRCS),tests/fuzz/corpus/config,$(FUZZ_CONFIG_LIBS)))
 

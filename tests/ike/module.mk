@@ -6,6 +6,6 @@ TEST_BINS += $(IKE_PCAPGEN)
 
 $(O)/tests/ike/%.o: IPX_CPPFLAGS += -Ihost
 
-$(IKE_PCAPGEN): $(O)/tests/ike/ike_pcapgen.o $(IKE_LIB) $(DRIVER_LIB)
+$(IKE_PCAPGEN): $(O)/tests/ike/ike_pcapgen.o $(IKE_LIB) $(PROTO_LIB) $(DRIVER_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_PCAP) $(IKE_LIBS) $(DRIVER_LIBS)

@@ -137,7 +137,7 @@ static void test_cbc_and_narrowing(void **state)
 	assert_non_null(ikepair_established(&pr->a));
 	assert_non_null(pr->a.last_child);
 	assert_int_equal(pr->a.last_child->n_ts_r, 1);
-	assert_string_equal(cfg_ts_str(&pr->a.last_child->ts_r[0], t, sizeof(t)), "10.2.0.0/16");
+	assert_string_equal(ike_ts_str(&pr->a.last_child->ts_r[0], t, sizeof(t)), "10.2.0.0/16");
 	assert_int_equal(ike_child_engine_cipher(&pr->a.last_child->prop), IPX_CIPHER_AES128_SHA256);
 	ikepair_check_traffic(&pr->a, &pr->b);
 	ikepair_free(pr);

@@ -746,7 +746,7 @@ static void test_additional_child(void **state)
 	{
 		char t[96];
 
-		assert_string_equal(cfg_ts_str(&pr->a.last_child->ts_r[0], t, sizeof(t)),
+		assert_string_equal(ike_ts_str(&pr->a.last_child->ts_r[0], t, sizeof(t)),
 				    "10.9.1.0/24[tcp/443]");
 	}
 	assert_int_equal(pr->a.last_child->prop.dh, IKEV2_DH_ECP256);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ike/ike_msg.h"
-#include "ike/proposal.h"
+#include "proto/proposal.h"
 #include "tlib.h"
 
 /* Transform lists written compactly: "E12/128 P5 I12 D31 S0". */

@@ -15,7 +15,7 @@
 
 #include "ike/ike_crypto.h"
 #include "ike/ike_msg.h"
-#include "ike/proposal.h"
+#include "proto/proposal.h"
 #include "tlib.h"
 
 struct dgram {

@@ -12,14 +12,34 @@
  * PRF; an ESP proposal without esn/noesn gets noesn; AEAD and non-AEAD
  * ciphers do not mix in one proposal.
  */
-#ifndef IPSECFX_IKE_PROPOSAL_H
-#define IPSECFX_IKE_PROPOSAL_H
+#ifndef IPSECFX_PROTO_PROPOSAL_H
+#define IPSECFX_PROTO_PROPOSAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike_msg.h"
+#include "ikev2.h"
+
+/* SA payload (3.3): proposals, each with its transforms. */
+struct ike_transform {
+	uint8_t type;	   /* enum ikev2_xf_type */
+	uint16_t id;	   /* transform ID */
+	uint16_t key_len;  /* Key Length attribute in bits, 0 = absent */
+	bool unknown_attr; /* parse: carried an attribute we do not know */
+};
+struct ike_proposal {
+	uint8_t num;	  /* proposal number */
+	uint8_t proto;	  /* enum ikev2_proto */
+	uint8_t spi_size; /* 0, 4 or 8 */
+	uint8_t spi[8];
+	uint8_t n_xf;
+	const struct ike_transform *xf;
+};
+struct ike_sa {
+	const struct ike_proposal *props;
+	unsigned n_props;
+};
 
 #define IKE_PROP_MAX_XF 32 /* transforms in one configured proposal */
 
