@@ -33,7 +33,7 @@
 #include "../config/config.h"
 #include "../ctl/ctl.h"
 #include "../dataplane/dataplane.h"
-#include "../ike/ike_sa.h"
+#include "../ike/ike.h"
 #include "privs.h"
 
 #ifndef IPSECFX_VERSION
@@ -122,56 +122,55 @@ static int io_send(void *ctx, const struct sockaddr_storage *local,
 	return ipx_dp_ike_send(d->dp, &l, &r, buf, len);
 }
 
+/* A Child SA's SAs and addresses as the data plane takes them. */
+static void child_params(const struct child_sa *c, struct ipx_dp_child_params *p)
+{
+	struct ike_child_info ci;
+
+	ike_child_get(c, &ci);
+	memset(p, 0, sizeof(*p));
+	p->sa_out = ci.eng_out;
+	p->sa_in = ci.eng_in;
+	p->spi_out = ci.spi_out;
+	p->spi_in = ci.spi_in;
+	ss_to_ep(ci.local, &p->local);
+	ss_to_ep(ci.remote, &p->peer);
+	p->encap = ci.encap;
+	p->mode = ci.mode;
+	p->user = ci.unique_id;
+}
+
 static int io_child_up(void *ctx, struct child_sa *c)
 {
 	struct ipxd *d = ctx;
 	struct ipx_ts lts[IKE_CHILD_TS_MAX], rts[IKE_CHILD_TS_MAX];
 	struct ipx_dp_child_params p;
+	struct ike_child_info ci;
+	uint32_t h = IPX_DP_CHILD_NONE;
+	int ret;
 
-	memset(&p, 0, sizeof(p));
-	for (unsigned i = 0; i < c->n_ts_l; i++)
-		ts_to_dp(&c->ts_l[i], &lts[i]);
-	for (unsigned i = 0; i < c->n_ts_r; i++)
-		ts_to_dp(&c->ts_r[i], &rts[i]);
+	ike_child_get(c, &ci);
+	child_params(c, &p);
+	for (unsigned i = 0; i < ci.n_ts_l; i++)
+		ts_to_dp(&ci.ts_l[i], &lts[i]);
+	for (unsigned i = 0; i < ci.n_ts_r; i++)
+		ts_to_dp(&ci.ts_r[i], &rts[i]);
 	p.local_ts = lts;
-	p.n_local_ts = c->n_ts_l;
+	p.n_local_ts = ci.n_ts_l;
 	p.remote_ts = rts;
-	p.n_remote_ts = c->n_ts_r;
-	p.sa_out = c->eng_out;
-	p.sa_in = c->eng_in;
-	p.spi_out = c->spi_out;
-	p.spi_in = c->spi_in;
-	ss_to_ep(&c->ike->local, &p.local);
-	ss_to_ep(&c->ike->remote, &p.peer);
-	p.encap = c->ike->natt;
-	p.mode = c->mode;
-	p.user = c->unique_id;
-	return ipx_dp_child_add(d->dp, &p, &c->dp_child);
+	p.n_remote_ts = ci.n_ts_r;
+	ret = ipx_dp_child_add(d->dp, &p, &h);
+	ike_child_set_dp(c, h);
+	return ret;
 }
 
 static void io_child_down(void *ctx, struct child_sa *c)
 {
 	struct ipxd *d = ctx;
 
-	if (c->dp_child != IPX_DP_CHILD_NONE)
-		ipx_dp_child_delete(d->dp, c->dp_child);
-	c->dp_child = IPX_DP_CHILD_NONE;
-}
-
-static void child_params(struct ipxd *d, const struct child_sa *c,
-			 struct ipx_dp_child_params *p)
-{
-	(void)d;
-	memset(p, 0, sizeof(*p));
-	p->sa_out = c->eng_out;
-	p->sa_in = c->eng_in;
-	p->spi_out = c->spi_out;
-	p->spi_in = c->spi_in;
-	ss_to_ep(&c->ike->local, &p->local);
-	ss_to_ep(&c->ike->remote, &p->peer);
-	p->encap = c->ike->natt;
-	p->mode = c->mode;
-	p->user = c->unique_id;
+	if (ike_child_dp(c) != IPX_DP_CHILD_NONE)
+		ipx_dp_child_delete(d->dp, ike_child_dp(c));
+	ike_child_set_dp(c, IPX_DP_CHILD_NONE);
 }
 
 /* A rekeyed (or reauthenticated) Child SA joins its predecessor's policy:
@@ -182,21 +181,25 @@ static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
 {
 	struct ipxd *d = ctx;
 	struct ipx_dp_child_params p;
+	uint32_t h = ike_child_dp(old);
 	int ret;
 
-	if (old->dp_child == IPX_DP_CHILD_NONE)
+	if (h == IPX_DP_CHILD_NONE)
 		return -ENOENT;
-	child_params(d, c, &p);
+	child_params(c, &p);
 	if (!switch_out) {
 		/* keep sending on the old SA until the peer deletes it */
-		p.sa_out = old->eng_out;
-		p.spi_out = old->spi_out;
+		struct ike_child_info oi;
+
+		ike_child_get(old, &oi);
+		p.sa_out = oi.eng_out;
+		p.spi_out = oi.spi_out;
 	}
-	ret = ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_SAS, &p);
+	ret = ipx_dp_child_update(d->dp, h, IPX_DP_UPD_SAS, &p);
 	if (ret == 0 && switch_out) {
 		/* the new outbound SA gets the peer's current address (it may
 		 * have moved since the SA was made) */
-		ipx_dp_child_update(d->dp, old->dp_child, IPX_DP_UPD_PEER, &p);
+		ipx_dp_child_update(d->dp, h, IPX_DP_UPD_PEER, &p);
 	}
 	return ret;
 }
@@ -204,10 +207,12 @@ static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
 static void io_child_retire(void *ctx, struct child_sa *c)
 {
 	struct ipxd *d = ctx;
+	struct ike_child_info ci;
 
-	if (c->dp_child != IPX_DP_CHILD_NONE)
-		ipx_dp_child_retire_in(d->dp, c->dp_child, c->eng_in);
-	c->dp_child = IPX_DP_CHILD_NONE;
+	ike_child_get(c, &ci);
+	if (ike_child_dp(c) != IPX_DP_CHILD_NONE)
+		ipx_dp_child_retire_in(d->dp, ike_child_dp(c), ci.eng_in);
+	ike_child_set_dp(c, IPX_DP_CHILD_NONE);
 }
 
 /* 2.23: the peer's NAT mapping changed; the data plane sends there now. */
@@ -215,11 +220,13 @@ static void io_child_moved(void *ctx, struct child_sa *c)
 {
 	struct ipxd *d = ctx;
 	struct ipx_dp_child_params p;
+	struct ike_child_info ci;
 
-	if (!c->dp_owner || c->dp_child == IPX_DP_CHILD_NONE)
+	ike_child_get(c, &ci);
+	if (!ci.dp_owner || ike_child_dp(c) == IPX_DP_CHILD_NONE)
 		return;
-	child_params(d, c, &p);
-	ipx_dp_child_update(d->dp, c->dp_child, IPX_DP_UPD_PEER, &p);
+	child_params(c, &p);
+	ipx_dp_child_update(d->dp, ike_child_dp(c), IPX_DP_UPD_PEER, &p);
 }
 
 static void io_spi_expect(void *ctx, uint32_t spi, bool on)
@@ -272,48 +279,51 @@ static void ts_list(const struct ike_ts *ts, unsigned n, char *buf, size_t len)
 static void io_event(void *ctx, struct ikesa *sa, struct child_sa *c, const char *what)
 {
 	struct ipxd *d = ctx;
-	const struct cfg_conn *conn = sa->conn;
+	struct ike_sa_info si;
+	struct ike_child_info ci;
 	char env[16][320], *envp[17], loc[64], rem[64], lts[256], rts[256];
 	char *argv[3];
 	unsigned n = 0;
 	pid_t pid;
 	int ret;
 
-	if (!conn || !conn->updown[0])
+	ike_sa_get(sa, &si);
+	if (!si.updown[0])
 		return;
-	addr_only(&sa->local, loc, sizeof(loc));
-	addr_only(&sa->remote, rem, sizeof(rem));
+	addr_only(si.local, loc, sizeof(loc));
+	addr_only(si.remote, rem, sizeof(rem));
 #define ENV(...) snprintf(env[n], sizeof(env[n]), __VA_ARGS__), envp[n] = env[n], n++
 	ENV("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	ENV("IPSECFX_EVENT=%s", what);
-	ENV("IPSECFX_CONN=%s", sa->conn_name);
-	ENV("IPSECFX_IKE_SA=%u", sa->unique_id);
+	ENV("IPSECFX_CONN=%s", si.conn);
+	ENV("IPSECFX_IKE_SA=%u", si.unique_id);
 	ENV("IPSECFX_LOCAL=%s", loc);
 	ENV("IPSECFX_REMOTE=%s", rem);
-	ENV("IPSECFX_REMOTE_PORT=%u", ike_port(&sa->remote));
-	ENV("IPSECFX_PEER_ID=%s", sa->peer_id.text);
-	ENV("IPSECFX_NAT=%s", sa->nat_here || sa->nat_there ? "yes" : "no");
+	ENV("IPSECFX_REMOTE_PORT=%u", ike_port(si.remote));
+	ENV("IPSECFX_PEER_ID=%s", si.peer_id);
+	ENV("IPSECFX_NAT=%s", si.nat ? "yes" : "no");
 	ENV("IPSECFX_TUN=%s", ipx_dp_tun_name(d->dp));
 	if (c) {
-		ts_list(c->ts_l, c->n_ts_l, lts, sizeof(lts));
-		ts_list(c->ts_r, c->n_ts_r, rts, sizeof(rts));
-		ENV("IPSECFX_CHILD=%s", c->name);
-		ENV("IPSECFX_CHILD_SA=%u", c->unique_id);
-		ENV("IPSECFX_SPI_IN=%08x", c->spi_in);
-		ENV("IPSECFX_SPI_OUT=%08x", c->spi_out);
+		ike_child_get(c, &ci);
+		ts_list(ci.ts_l, ci.n_ts_l, lts, sizeof(lts));
+		ts_list(ci.ts_r, ci.n_ts_r, rts, sizeof(rts));
+		ENV("IPSECFX_CHILD=%s", ci.name);
+		ENV("IPSECFX_CHILD_SA=%u", ci.unique_id);
+		ENV("IPSECFX_SPI_IN=%08x", ci.spi_in);
+		ENV("IPSECFX_SPI_OUT=%08x", ci.spi_out);
 		ENV("IPSECFX_LOCAL_TS=%s", lts);
 		ENV("IPSECFX_REMOTE_TS=%s", rts);
 	}
 #undef ENV
 	envp[n] = NULL;
-	argv[0] = (char *)conn->updown;
+	argv[0] = (char *)si.updown;
 	argv[1] = (char *)what;
 	argv[2] = NULL;
-	ret = posix_spawn(&pid, conn->updown, NULL, NULL, argv, envp);
+	ret = posix_spawn(&pid, si.updown, NULL, NULL, argv, envp);
 	if (ret)
-		ipx_err("%s: updown %s %s: %s", sa->conn_name, conn->updown, what, strerror(ret));
+		ipx_err("%s: updown %s %s: %s", si.conn, si.updown, what, strerror(ret));
 	else
-		ipx_dbg("%s: updown %s %s: pid %d", sa->conn_name, conn->updown, what, (int)pid);
+		ipx_dbg("%s: updown %s %s: pid %d", si.conn, si.updown, what, (int)pid);
 }
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)

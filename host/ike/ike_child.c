@@ -122,6 +122,36 @@ void ike_child_state(struct child_sa *c, enum child_state to)
 	c->state = to;
 }
 
+void ike_child_get(const struct child_sa *c, struct ike_child_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = c->name;
+	out->unique_id = c->unique_id;
+	out->spi_in = c->spi_in;
+	out->spi_out = c->spi_out;
+	out->eng_in = c->eng_in;
+	out->eng_out = c->eng_out;
+	out->mode = c->mode;
+	out->dp_owner = c->dp_owner;
+	out->ts_l = c->ts_l;
+	out->ts_r = c->ts_r;
+	out->n_ts_l = c->n_ts_l;
+	out->n_ts_r = c->n_ts_r;
+	out->local = &c->ike->local;
+	out->remote = &c->ike->remote;
+	out->encap = c->ike->natt;
+}
+
+uint32_t ike_child_dp(const struct child_sa *c)
+{
+	return c->dp_child;
+}
+
+void ike_child_set_dp(struct child_sa *c, uint32_t dp_child)
+{
+	c->dp_child = dp_child;
+}
+
 const struct cfg_child *ike_child_cfg(const struct child_sa *c)
 {
 	return c->ike ? cfg_child_find(c->ike->conn, c->name) : NULL;

@@ -89,6 +89,18 @@ void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 		sa->unique_id, ike_addr_str(&sa->remote, peer, sizeof(peer)), msg);
 }
 
+void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->conn = sa->conn_name;
+	out->unique_id = sa->unique_id;
+	out->local = &sa->local;
+	out->remote = &sa->remote;
+	out->peer_id = sa->peer_id.text;
+	out->nat = sa->nat_here || sa->nat_there;
+	out->updown = sa->conn ? sa->conn->updown : "";
+}
+
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 {
 	struct ikesa *sa = calloc(1, sizeof(*sa));

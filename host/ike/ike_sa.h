@@ -36,19 +36,17 @@
 #include <ipsecfx/engine.h>
 
 #include "../config/config.h"
+#include "ike.h"
 #include "ike_crypto.h"
 #include "ike_msg.h"
 #include "../proto/proposal.h"
 
 #define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
 #define IKE_NONCE_MAX 256
-#define IKE_CHILD_TS_MAX 16
 #define IKE_MSG_BUF 65536
 #define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
 #define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
 
-struct ike_mgr;
-struct ikesa;
 
 /*
  * An IKE SA's life (docs/ike.md draws it); ike_sa_state() makes every
@@ -232,43 +230,6 @@ struct ikesa {
 	uint64_t created, established, last_in;
 };
 
-/* What the manager needs from its surroundings. */
-struct ike_io {
-	void *ctx;
-	/* Send an IKE datagram from local to remote (ports included); natt:
-	 * on the NAT-T port, the non-ESP marker is prepended by the sender. */
-	int (*send)(void *ctx, const struct sockaddr_storage *local,
-		    const struct sockaddr_storage *remote, bool natt,
-		    const uint8_t *buf, size_t len);
-	/* A Child SA's ESP SAs are in the engine: start forwarding. */
-	int (*child_up)(void *ctx, struct child_sa *c);
-	/* About to remove a Child SA's ESP SAs from the engine. */
-	void (*child_down)(void *ctx, struct child_sa *c);
-	/* Local address the kernel would use towards remote (may be NULL:
-	 * then connect() on a UDP socket finds it). */
-	int (*route_src)(void *ctx, const struct sockaddr_storage *remote,
-			 struct sockaddr_storage *local);
-	/* c joins old's policy: its inbound SA is accepted from now on and,
-	 * with switch_out, its outbound SA carries the traffic. */
-	int (*child_rekeyed)(void *ctx, struct child_sa *old, struct child_sa *c,
-			     bool switch_out);
-	/* c leaves its policy without taking the policy away: its inbound SA
-	 * is no longer accepted (a rekeyed-away or redundant SA). */
-	void (*child_retire)(void *ctx, struct child_sa *c);
-	/* The peer moved (NAT mapping change): c's outer addresses changed. */
-	void (*child_moved)(void *ctx, struct child_sa *c);
-	/* on: spi is an inbound SPI we offered and whose SA is not installed
-	 * yet (the peer may send on it before its answer reaches us); off:
-	 * installed, or given up. */
-	void (*spi_expect)(void *ctx, uint32_t spi, bool on);
-	/* One NAT-keepalive datagram (RFC 3948 2.3). */
-	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
-			  const struct sockaddr_storage *remote);
-	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
-	 * c is NULL for IKE SA events. */
-	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,
-		      const char *what);
-};
 
 struct ike_mgr_stats {
 	uint64_t rx, tx, rx_bad, rx_unknown_spi, rx_bad_msgid, rx_auth_failed,
@@ -323,45 +284,6 @@ struct ike_mgr {
 	struct ike_msg *omsg;             /* the message being built */
 };
 
-/* ---- manager (ike_mgr.c) ---- */
-struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
-			    const struct ike_io *io, const struct cfg *cfg);
-void ike_mgr_free(struct ike_mgr *m);
-/* A new configuration: SAs of removed connections keep running but lose
- * their config (they are not rekeyed); start_action: start connections
- * not yet up are initiated. */
-void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg);
-/* How long to wait for an answer after a request's transmission number
- * `sent` (1 = the first): rtx_ms x rtx_base^(sent-1), at most rtx_limit_ms. */
-double ike_rtx_wait_ms(const struct ike_mgr *m, unsigned sent);
-/* A received IKE datagram (non-ESP marker already removed). */
-void ike_mgr_input(struct ike_mgr *m, const uint8_t *buf, size_t len,
-		   const struct sockaddr_storage *local,
-		   const struct sockaddr_storage *remote, bool natt);
-int ike_mgr_initiate(struct ike_mgr *m, const char *conn, const char *child);
-/* Rekey now (on the next tick): the Child SAs named child (NULL: all of
- * them), or with ike the IKE SA, or with reauth a reauthentication.
- * Returns how many SAs were scheduled, or -ENOENT with none up. */
-int ike_mgr_rekey(struct ike_mgr *m, const char *conn, const char *child,
-		  bool ike, bool reauth);
-/* Delete every IKE SA of conn (sends Delete).  Returns how many. */
-int ike_mgr_terminate(struct ike_mgr *m, const char *conn);
-/* Start every connection with start_action: start. */
-void ike_mgr_start_all(struct ike_mgr *m);
-/* Delete every SA (shutdown): sends Deletes, removes ESP SAs. */
-void ike_mgr_shutdown(struct ike_mgr *m);
-json_t *ike_mgr_list(struct ike_mgr *m);
-json_t *ike_mgr_stats_json(struct ike_mgr *m);
-/* Wireshark's ESP SA and IKEv2 decryption tables (UAT file lines) for
- * every SA, or NULL with key_export off. */
-json_t *ike_mgr_export_keys(struct ike_mgr *m);
-struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn);
-/* sa holds (or is negotiating) a live Child SA of that configuration. */
-bool ike_sa_has_child(const struct ikesa *sa, const char *name);
-/* An established IKE SA of conn other than not, or NULL. */
-struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
-					    const struct ikesa *not);
-
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
 void ike_sa_destroy(struct ikesa *sa);
@@ -385,8 +307,6 @@ void ike_table_remove(struct ikesa *sa);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
-uint16_t ike_port(const struct sockaddr_storage *ss);
 /* The same IP address (ports not compared). */
 bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
@@ -473,8 +393,6 @@ int ike_rekey_ike_start(struct ikesa *sa);
 void ike_timer_tick(evutil_socket_t fd, short what, void *arg);
 void ike_sa_set_timers(struct ikesa *sa);
 void ike_child_set_timers(struct child_sa *c);
-/* An engine event (soft/hard lifetime, sequence numbers) for a child. */
-void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev);
 /* Peer dead or gone: act on liveness_action. */
 void ike_sa_dead(struct ikesa *sa, const char *why);
 struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,

@@ -1,0 +1,142 @@
+/*
+ * IKEv2 as the daemon sees it: a manager that it feeds datagrams, engine
+ * events and commands, and that calls back (struct ike_io) to send, and to
+ * bring Child SAs into the data plane and out again.  IKE SAs and Child SAs
+ * are opaque here; what the daemon needs of them it reads with
+ * ike_sa_get() and ike_child_get().  The manager's inside is ike_sa.h
+ * (docs/ike.md).
+ */
+#ifndef IPSECFX_IKE_H
+#define IPSECFX_IKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include <ipsecfx/engine.h>
+
+#include "../config/config.h"
+#include "../proto/ts.h"
+
+#define IKE_CHILD_TS_MAX 16    /* selectors on each side of a Child SA */
+
+struct ike_mgr;
+struct ikesa;
+struct child_sa;
+
+/* What the manager needs from its surroundings. */
+struct ike_io {
+	void *ctx;
+	/* Send an IKE datagram from local to remote (ports included); natt:
+	 * on the NAT-T port, the non-ESP marker is prepended by the sender. */
+	int (*send)(void *ctx, const struct sockaddr_storage *local,
+		    const struct sockaddr_storage *remote, bool natt,
+		    const uint8_t *buf, size_t len);
+	/* A Child SA's ESP SAs are in the engine: start forwarding. */
+	int (*child_up)(void *ctx, struct child_sa *c);
+	/* About to remove a Child SA's ESP SAs from the engine. */
+	void (*child_down)(void *ctx, struct child_sa *c);
+	/* Local address the kernel would use towards remote (may be NULL:
+	 * then connect() on a UDP socket finds it). */
+	int (*route_src)(void *ctx, const struct sockaddr_storage *remote,
+			 struct sockaddr_storage *local);
+	/* c joins old's policy: its inbound SA is accepted from now on and,
+	 * with switch_out, its outbound SA carries the traffic. */
+	int (*child_rekeyed)(void *ctx, struct child_sa *old, struct child_sa *c,
+			     bool switch_out);
+	/* c leaves its policy without taking the policy away: its inbound SA
+	 * is no longer accepted (a rekeyed-away or redundant SA). */
+	void (*child_retire)(void *ctx, struct child_sa *c);
+	/* The peer moved (NAT mapping change): c's outer addresses changed. */
+	void (*child_moved)(void *ctx, struct child_sa *c);
+	/* on: spi is an inbound SPI we offered and whose SA is not installed
+	 * yet (the peer may send on it before its answer reaches us); off:
+	 * installed, or given up. */
+	void (*spi_expect)(void *ctx, uint32_t spi, bool on);
+	/* One NAT-keepalive datagram (RFC 3948 2.3). */
+	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *remote);
+	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
+	 * c is NULL for IKE SA events. */
+	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,
+		      const char *what);
+};
+
+/* What the daemon reads of a Child SA (valid while the SA lives). */
+struct ike_child_info {
+	const char *name;
+	uint32_t unique_id;
+	uint32_t spi_in, spi_out;          /* host byte order */
+	uint32_t eng_in, eng_out;          /* engine handles */
+	uint8_t mode;                      /* IPX_MODE_* */
+	bool dp_owner;                     /* carries its policy's outbound traffic */
+	const struct ike_ts *ts_l, *ts_r;
+	unsigned n_ts_l, n_ts_r;
+	const struct sockaddr_storage *local, *remote;  /* its IKE SA's, with ports */
+	bool encap;                        /* ESP in UDP (NAT-T) */
+};
+void ike_child_get(const struct child_sa *c, struct ike_child_info *out);
+/* The data plane's handle of the policy the Child SA belongs to: set by
+ * the daemon in child_up, passed on by a rekey. */
+uint32_t ike_child_dp(const struct child_sa *c);
+void ike_child_set_dp(struct child_sa *c, uint32_t dp_child);
+
+/* What the daemon reads of an IKE SA (updown scripts). */
+struct ike_sa_info {
+	const char *conn;
+	uint32_t unique_id;
+	const struct sockaddr_storage *local, *remote;  /* with ports */
+	const char *peer_id;               /* as authenticated */
+	bool nat;                          /* a NAT on the path */
+	const char *updown;                /* its connection's script, "" none */
+};
+void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out);
+
+struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
+			    const struct ike_io *io, const struct cfg *cfg);
+void ike_mgr_free(struct ike_mgr *m);
+/* A new configuration: SAs of removed connections keep running but lose
+ * their config (they are not rekeyed); start_action: start connections
+ * not yet up are initiated. */
+void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg);
+/* How long to wait for an answer after a request's transmission number
+ * `sent` (1 = the first): rtx_ms x rtx_base^(sent-1), at most rtx_limit_ms. */
+double ike_rtx_wait_ms(const struct ike_mgr *m, unsigned sent);
+/* A received IKE datagram (non-ESP marker already removed). */
+void ike_mgr_input(struct ike_mgr *m, const uint8_t *buf, size_t len,
+		   const struct sockaddr_storage *local,
+		   const struct sockaddr_storage *remote, bool natt);
+int ike_mgr_initiate(struct ike_mgr *m, const char *conn, const char *child);
+/* Rekey now (on the next tick): the Child SAs named child (NULL: all of
+ * them), or with ike the IKE SA, or with reauth a reauthentication.
+ * Returns how many SAs were scheduled, or -ENOENT with none up. */
+int ike_mgr_rekey(struct ike_mgr *m, const char *conn, const char *child,
+		  bool ike, bool reauth);
+/* Delete every IKE SA of conn (sends Delete).  Returns how many. */
+int ike_mgr_terminate(struct ike_mgr *m, const char *conn);
+/* Start every connection with start_action: start. */
+void ike_mgr_start_all(struct ike_mgr *m);
+/* Delete every SA (shutdown): sends Deletes, removes ESP SAs. */
+void ike_mgr_shutdown(struct ike_mgr *m);
+json_t *ike_mgr_list(struct ike_mgr *m);
+json_t *ike_mgr_stats_json(struct ike_mgr *m);
+/* Wireshark's ESP SA and IKEv2 decryption tables (UAT file lines) for
+ * every SA, or NULL with key_export off. */
+json_t *ike_mgr_export_keys(struct ike_mgr *m);
+struct ikesa *ike_mgr_find_conn(struct ike_mgr *m, const char *conn);
+/* sa holds (or is negotiating) a live Child SA of that configuration. */
+bool ike_sa_has_child(const struct ikesa *sa, const char *name);
+/* An established IKE SA of conn other than not, or NULL. */
+struct ikesa *ike_mgr_find_conn_established(struct ike_mgr *m, const char *conn,
+					    const struct ikesa *not);
+/* An engine event (soft/hard lifetime, sequence numbers) for a child. */
+void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev);
+
+/* "192.0.2.1[500]" */
+const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+uint16_t ike_port(const struct sockaddr_storage *ss);
+
+#endif
