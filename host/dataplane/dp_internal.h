@@ -225,6 +225,12 @@ void dp_ike_up(struct ipx_dp *dp, const uint8_t *msg, uint32_t len,
 	       const struct ipx_dp_endpoint *local,
 	       const struct ipx_dp_endpoint *remote, bool natt);
 struct dp_child *dp_child_by_sa(struct ipx_dp *dp, uint32_t sa);
+/* dp_child.c: every route and address we added, removed (close). */
+void dp_routes_clear(struct ipx_dp *dp);
+/* dp_map.c: the SA handle -> child map and the expected SPIs. */
+uint32_t dp_map_get(const struct dp_samap *m, uint32_t key);
+int dp_map_put(struct dp_samap *m, uint32_t key, uint32_t val);
+void dp_map_del(struct dp_samap *m, uint32_t key);
 
 /* helpers */
 void dp_addr_to_sa(const struct ipx_addr *a, uint16_t port,

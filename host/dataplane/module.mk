@@ -1,5 +1,6 @@
 # host/dataplane/: packet I/O, SPD, TUN -> $(O)/libipsecfx-dp.a
-DP_SRCS := host/dataplane/dp.c host/dataplane/net.c host/dataplane/tun.c \
+DP_SRCS := host/dataplane/dp.c host/dataplane/dp_child.c host/dataplane/dp_map.c \
+	host/dataplane/dp_stats.c host/dataplane/net.c host/dataplane/tun.c \
 	host/dataplane/rtnl.c host/dataplane/spd.c host/dataplane/gso.c
 DP_OBJS := $(DP_SRCS:%.c=$(O)/%.o)
 DP_LIB := $(O)/libipsecfx-dp.a
