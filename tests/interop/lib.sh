@@ -316,7 +316,7 @@ ix_swan_up() { # ix_swan_up NAME SECONDS: charon has an installed CHILD_SA
 	return 1
 }
 
-# ---- the suites' common helpers (t_gateway.sh, t_adversary.sh) --------------
+# ---- the suites' common helpers (tests/gateway, t_adversary.sh, t_privilege.sh) ----
 
 PSK=${PSK:-0123456789abcdef0123456789abcdef}
 PY=/usr/bin/python3
