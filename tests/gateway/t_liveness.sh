@@ -88,22 +88,10 @@ retransmit_base: 1.2"
 	for p in "${IX_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${IX_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	IX_PIDS=()
-	ours B <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.0.2.2]
-    remote_addrs: [192.0.2.1]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
+	ours_site_b B aes256gcm16 "" "\
     liveness_interval: 1s
     liveness_retries: 2
-    liveness_action: clear
-    children:
-      - name: lan
-        local_ts: [10.2.0.1/32]
-        remote_ts: [10.1.0.1/32]
-        esp_proposals: [aes256gcm16]
-EOF
+    liveness_action: clear"
 	start_ours "$IX_NS_B" B
 	local bpid=$LASTPID
 	start_ours "$IX_NS_A" A

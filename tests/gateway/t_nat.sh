@@ -20,40 +20,11 @@ ix_begin "gateway: NAT traversal"
 section_nat() {
 	fresh nat
 	# 1. the appliance (A) behind the NAT initiates to strongSwan (B)
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.168.1.2]
-    remote_addrs: [192.0.2.2]
-    local: {id: a.example}
-    remote: {id: b.example}
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
+	SITE_A_ADDR=192.168.1.2 SITE_A_ID=a.example SITE_B_ID=b.example \
+		ours_site A aes256gcm16 "" "\
     nat_keepalive: 2s
-    liveness_interval: 2s
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16]
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = b.example }
-    remote { auth = psk
-             id = a.example }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = aes256gcm16 } } } }
-secrets { ike-1 { id-1 = a.example
-                  id-2 = b.example
-                  secret = "$PSK" } }
-EOF
+    liveness_interval: 2s"
+	SITE_A_ADDR=%any SITE_A_ID=a.example SITE_B_ID=b.example swan_site B aes256gcm16
 	start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; then
@@ -154,23 +125,11 @@ EOF
 	for p in "${IX_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	IX_PIDS=()
 	ix_nat_flush
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.168.1.2]
-    remote_addrs: [192.0.2.2]
-    local: {id: a.example}
-    remote: {id: gw.example}
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
+	# A as in 1., to the responder above
+	SITE_A_ADDR=192.168.1.2 SITE_A_ID=a.example SITE_B_ID=gw.example \
+		ours_site A aes256gcm16 "" "\
     nat_keepalive: 2s
-    liveness_interval: 1s
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16]
-EOF
+    liveness_interval: 1s"
 	start_ours "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	if ix_ctl A initiate sw --wait 10 >/dev/null && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 &&

@@ -16,49 +16,22 @@ ix_begin "gateway: traffic selectors"
 
 section_ts() {
 	fresh plain
-	ours A <<EOF
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    start_action: start
-    children:
-      - name: web
-        local_ts: [10.1.0.0/16]
-        remote_ts: ["10.2.0.0/16[tcp/5201]"]
-        esp_proposals: [aes256gcm16]
+	# web: TCP to port 5201 only, ping: ICMP only; strongSwan's bad
+	# child asks for selectors outside both
+	SITE_CHILD=web SITE_A_TS=10.1.0.0/16 SITE_B_TS='"10.2.0.0/16[tcp/5201]"' \
+		ours_site A aes256gcm16 "\
       - name: ping
-        local_ts: ["10.1.0.1/32[icmp]"]
-        remote_ts: ["10.2.0.1/32[icmp]"]
-        esp_proposals: [aes128gcm16-ecp256]
-EOF
-	swan B <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children {
-      web { local_ts = 10.2.0.1/32[tcp/5201]
-            remote_ts = 10.1.0.1/32[tcp]
-            esp_proposals = aes256gcm16 }
+        local_ts: [\"10.1.0.1/32[icmp]\"]
+        remote_ts: [\"10.2.0.1/32[icmp]\"]
+        esp_proposals: [aes128gcm16-ecp256]" "    start_action: start"
+	SITE_CHILD=web SITE_A_TS=10.1.0.1/32[tcp] SITE_B_TS=10.2.0.1/32[tcp/5201] \
+		swan_site B aes256gcm16 "" "" "\
       ping { local_ts = 10.2.0.0/16[icmp]
              remote_ts = 10.1.0.0/16[icmp]
              esp_proposals = aes128gcm16-ecp256 }
       bad { local_ts = 10.2.0.1/32
             remote_ts = 172.16.0.0/12
-            esp_proposals = aes256gcm16 } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+            esp_proposals = aes256gcm16 }"
 	start_swan "$IX_NS_B" B
 	start_ours "$IX_NS_A" A
 	local n=0

@@ -355,22 +355,31 @@ swan() {
 
 # The usual pair: ipsecfxd at 192.0.2.1 (connection sw, child lan) and
 # strongSwan at 192.0.2.2 (connection t, child c), PSK, one host on each
-# side (10.1.0.1 === 10.2.0.1, or the selectors in SITE_A_TS and
-# SITE_B_TS), UDP-encapsulated ESP (kernel-libipsec).  strongSwan's
-# identity is its address, or SITE_B_ID.
+# side (10.1.0.1 === 10.2.0.1), UDP-encapsulated ESP (kernel-libipsec).
+# What a test changes comes from the environment of each call, so that the
+# two sides can be made to differ:
+#   SITE_A_ADDR, SITE_B_ADDR  the outer addresses (A's is %any for a
+#                             strongSwan that sees A through a NAT)
+#   SITE_A_ID, SITE_B_ID      the identities (default: the addresses)
+#   SITE_A_TS, SITE_B_TS      the traffic selectors
+#   SITE_IKE                  the IKE proposals
+#   SITE_CHILD                the first child's name on both sides
+#   PSK                       the pre-shared key
 # ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
 ours_site() {
 	ours "$1" <<EOF
 ${5:-}
 connections:
   - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
+    local_addrs: [${SITE_A_ADDR:-192.0.2.1}]
+    remote_addrs: [${SITE_B_ADDR:-192.0.2.2}]
+${SITE_A_ID:+    local: {id: $SITE_A_ID\}}
+${SITE_B_ID:+    remote: {id: $SITE_B_ID\}}
     psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
+    proposals: [${SITE_IKE:-aes256gcm16-prfsha256-x25519}]
 ${4:-}
     children:
-      - name: lan
+      - name: ${SITE_CHILD:-lan}
         local_ts: [${SITE_A_TS:-10.1.0.1/32}]
         remote_ts: [${SITE_B_TS:-10.2.0.1/32}]
         esp_proposals: [$2]
@@ -378,14 +387,31 @@ ${3:-}
 EOF
 }
 
-# Two appliances: ipsecfxd at 192.0.2.1 (A) and 192.0.2.2 (B), connection
-# p, child lan between 10.1.0.1 and 10.2.0.1; A starts it.  The PSK line is
-# PEER_AUTH when set (psk_file: ...).
+# ours_site from the other end: ipsecfxd in strongSwan's place (at
+# SITE_B_ADDR, protecting SITE_B_TS), the same SITE_* variables.
+# ours_site_b NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
+ours_site_b() {
+	local a_addr=${SITE_B_ADDR:-192.0.2.2} b_addr=${SITE_A_ADDR:-192.0.2.1}
+	local a_ts=${SITE_B_TS:-10.2.0.1/32} b_ts=${SITE_A_TS:-10.1.0.1/32}
+	local a_id=${SITE_B_ID:-} b_id=${SITE_A_ID:-}
+	SITE_A_ADDR=$a_addr SITE_B_ADDR=$b_addr SITE_A_TS=$a_ts SITE_B_TS=$b_ts \
+		SITE_A_ID=$a_id SITE_B_ID=$b_id ours_site "$@"
+}
+
+# Two appliances: ipsecfxd at 192.0.2.1 (A) and 192.0.2.2 (B), or
+# 2001:db8::1 and ::2 when PEER_V6=1; connection p, child lan between
+# SITE_A_TS (10.1.0.1/32) and SITE_B_TS (10.2.0.1/32), ESP PEER_ESP
+# (aes128gcm16-x25519-esn).  A starts it (start_action PEER_START, start),
+# B waits.  The PSK line is PEER_AUTH when set (psk_file: ...).
 # ours_peer A|B [CONN_LINES [CHILD_LINES [TOP_LINES]]]
 ours_peer() {
-	local me=192.0.2.1 peer=192.0.2.2 l=10.1.0.1 r=10.2.0.1 start=start
+	local a=192.0.2.1 b=192.0.2.2 me peer l r start
+	[ "${PEER_V6:-}" = 1 ] && a=2001:db8::1 b=2001:db8::2
+	local ts_a=${SITE_A_TS:-10.1.0.1/32} ts_b=${SITE_B_TS:-10.2.0.1/32}
 	if [ "$1" = B ]; then
-		me=192.0.2.2 peer=192.0.2.1 l=10.2.0.1 r=10.1.0.1 start=none
+		me=$b peer=$a l=$ts_b r=$ts_a start=none
+	else
+		me=$a peer=$b l=$ts_a r=$ts_b start=${PEER_START:-start}
 	fi
 	ours "$1" <<EOF
 ${4:-}
@@ -399,9 +425,9 @@ connections:
 ${2:-}
     children:
       - name: lan
-        local_ts: [$l/32]
-        remote_ts: [$r/32]
-        esp_proposals: [aes128gcm16-x25519-esn]
+        local_ts: [$l]
+        remote_ts: [$r]
+        esp_proposals: [${PEER_ESP:-aes128gcm16-x25519-esn}]
 ${3:-}
 EOF
 }
@@ -426,26 +452,30 @@ connections:
 EOF
 }
 
-# swan_site NAME ESP [CHILD_LINES [CONN_LINES]]
+# strongSwan's side of ours_site: connection t, child c; MORE_CHILDREN are
+# further child blocks (name { ... }) beside c.
+# swan_site NAME ESP [CHILD_LINES [CONN_LINES [MORE_CHILDREN]]]
 swan_site() {
 	local child=${3:+$'\n'$3}
+	local a_id=${SITE_A_ID:-${SITE_A_ADDR:-192.0.2.1}} b_id=${SITE_B_ID:-${SITE_B_ADDR:-192.0.2.2}}
 	swan "$1" <<EOF
 connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
+    local_addrs = ${SITE_B_ADDR:-192.0.2.2}
+    remote_addrs = ${SITE_A_ADDR:-192.0.2.1}
     version = 2
-    proposals = aes256gcm16-prfsha256-x25519
+    proposals = ${SITE_IKE:-aes256gcm16-prfsha256-x25519}
     encap = yes
 ${4:-}
     local { auth = psk
-            id = ${SITE_B_ID:-192.0.2.2} }
+            id = $b_id }
     remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = ${SITE_B_TS:-10.2.0.1/32}
+             id = $a_id }
+    children { ${SITE_CHILD:-c} { local_ts = ${SITE_B_TS:-10.2.0.1/32}
                    remote_ts = ${SITE_A_TS:-10.1.0.1/32}
-                   esp_proposals = $2$child } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = ${SITE_B_ID:-192.0.2.2}
+                   esp_proposals = $2$child }
+${5:-} } } }
+secrets { ike-1 { id-1 = $a_id
+                  id-2 = $b_id
                   secret = "$PSK" } }
 EOF
 }

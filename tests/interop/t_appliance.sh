@@ -22,23 +22,16 @@ ip -n "$IX_NS_A" addr add fd00:1::1/128 dev lo
 ip -n "$IX_NS_B" addr add fd00:2::1/128 dev lo
 APID="" BPID=""
 
-cfg() { # cfg SIDE ME PEER LNET RNET START ENCAP [extra child lines]
-	cat >"$IX_T/$1.yaml" <<EOF
-control: $IX_T/$1.sock
-connections:
-  - name: t
-    local_addrs: [$2]
-    remote_addrs: [$3]
-    psk: "appliance-test-secret-0123456789"
-    proposals: [aes256gcm16-prfsha384-ecp384]
-    start_action: $6
-    encap: $7
-    children:
-      - name: lan
-        local_ts: [$4]
-        remote_ts: [$5]
-        esp_proposals: [aes256gcm16]
-EOF
+# lib.sh's appliance pair (ours_peer, connection p) with 10.1.0.0/16 and
+# 10.2.0.0/16 behind A and B, ESP AES-256-GCM, A's start_action START and
+# encap ENCAP; V6=1 for IPv6 outside and inside
+cfg() { # cfg START ENCAP: both sides' files
+	local v4a=10.1.0.0/16 v4b=10.2.0.0/16
+	[ "${V6:-}" = 1 ] && v4a=fd00:1::/64 v4b=fd00:2::/64
+	SITE_A_TS=$v4a SITE_B_TS=$v4b PEER_V6=${V6:-} PEER_ESP=aes256gcm16 PEER_START=$1 \
+		ours_peer A "    encap: $2"
+	SITE_A_TS=$v4a SITE_B_TS=$v4b PEER_V6=${V6:-} PEER_ESP=aes256gcm16 \
+		ours_peer B "    encap: false"
 }
 
 restart() { # restart: (re)start both daemons with the current files
@@ -59,10 +52,9 @@ wire() { # wire FILTER: packets tshark sees on B's side during a ping
 }
 
 # 1. plain ESP
-cfg A 192.0.2.1 192.0.2.2 10.1.0.0/16 10.2.0.0/16 start false
-cfg B 192.0.2.2 192.0.2.1 10.2.0.0/16 10.1.0.0/16 none false
+cfg start false
 restart
-if ix_wait_up A t 10; then
+if ix_wait_up A p 10; then
 	tap_ok "appliance <-> appliance tunnel comes up (AES-GCM-256, PRF-SHA384, ECP-384)"
 else
 	tap_fail "appliance <-> appliance tunnel comes up"
@@ -80,7 +72,7 @@ mbit=$(ix_iperf "$IX_NS_B" 10.2.0.1 "$IX_NS_A" 10.1.0.1 3)
 	|| tap_fail "iperf3 through plain ESP (${mbit:-none})"
 
 # 2. terminate removes the SAs on both sides
-ix_ctl A terminate t >/dev/null
+ix_ctl A terminate p >/dev/null
 sleep 1
 if [ "$(ix_ctl A list-sas --json)" = "[]" ] && [ "$(ix_ctl B list-sas --json)" = "[]" ]; then
 	tap_ok "terminate: the Delete removes the SAs on both sides"
@@ -91,18 +83,17 @@ ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 && tap_fail "no traffic once terminated" \
 	|| tap_ok "no traffic once terminated"
 
 # 3. forced UDP encapsulation
-cfg A 192.0.2.1 192.0.2.2 10.1.0.0/16 10.2.0.0/16 start true
+cfg start true
 restart
-ix_wait_up A t 10 && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 \
+ix_wait_up A p 10 && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 \
 	&& tap_ok "encap: true brings the tunnel up over UDP" || tap_fail "encap: true"
 n=$(wire "udp port 4500")
 [ "$n" -ge 4 ] && tap_ok "ESP in UDP 4500 on the wire: $n packets" || tap_fail "ESP in UDP 4500 on the wire ($n)"
 
 # 4. IPv6 outside and inside
-cfg A 2001:db8::1 2001:db8::2 fd00:1::/64 fd00:2::/64 start false
-cfg B 2001:db8::2 2001:db8::1 fd00:2::/64 fd00:1::/64 none false
+V6=1 cfg start false
 restart
-if ix_wait_up A t 10 && ix_ping "$IX_NS_A" fd00:1::1 fd00:2::1; then
+if ix_wait_up A p 10 && ix_ping "$IX_NS_A" fd00:1::1 fd00:2::1; then
 	tap_ok "IKE and ESP over IPv6, IPv6 inside: ping6 through the tunnel"
 else
 	tap_fail "IKE and ESP over IPv6"
@@ -110,14 +101,13 @@ else
 fi
 
 # 5. start_action: trap: the first packet starts the tunnel
-cfg A 192.0.2.1 192.0.2.2 10.1.0.0/16 10.2.0.0/16 trap false
-cfg B 192.0.2.2 192.0.2.1 10.2.0.0/16 10.1.0.0/16 none false
+cfg trap false
 restart
 sleep 0.5
 [ "$(ix_ctl A list-sas --json)" = "[]" ] && tap_ok "trap: nothing negotiated before traffic" \
 	|| tap_fail "trap: nothing negotiated before traffic"
 ip netns exec "$IX_NS_A" ping -n -q -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
-if ix_wait_up A t 10 && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1; then
+if ix_wait_up A p 10 && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1; then
 	tap_ok "trap: a packet for 10.2.0.0/16 brings the tunnel up, traffic flows"
 else
 	tap_fail "trap: a packet brings the tunnel up"
@@ -125,7 +115,7 @@ else
 fi
 
 # 6. reload: a broken file is refused and the running configuration stays
-echo "connections: [ {name: t, psk: x, children: [ {name: lan, local_ts: [10.1.0.0/33]} ] } ]" >"$IX_T/A.yaml"
+echo "connections: [ {name: p, psk: x, children: [ {name: lan, local_ts: [10.1.0.0/33]} ] } ]" >"$IX_T/A.yaml"
 out=$(ix_ctl A reload 2>&1)
 if grep -q "has errors" <<<"$out" && grep -q "local_ts\[0\]" "$IX_T/A.log" && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1; then
 	tap_ok "reload of a broken file: refused with the line and key in the log, the tunnel stays up"
@@ -133,7 +123,7 @@ else
 	tap_fail "reload of a broken file"
 	printf '%s\n' "$out" | tap_diag
 fi
-cfg A 192.0.2.1 192.0.2.2 10.1.0.0/16 10.2.0.0/16 trap false
+cfg trap false
 out=$(ix_ctl A reload 2>&1)
 grep -q "reloaded: 1 connections" <<<"$out" && ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 \
 	&& tap_ok "reload of a good file keeps the running SAs" || tap_fail "reload of a good file ($out)"

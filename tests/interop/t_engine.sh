@@ -31,56 +31,23 @@ fi
 ix_topology
 ip -n "$IX_NS_A" addr add 10.1.0.2/32 dev lo
 ip -n "$IX_NS_B" addr add 10.2.0.2/32 dev lo
-PSK="0123456789abcdef0123456789abcdef"
 APID=""
-PY=/usr/bin/python3
 
+# lib.sh's site pair with a second child, cc (ChaCha20-Poly1305), beside
+# the AES-GCM one: lan here, c in strongSwan
 cfg_a() { # cfg_a FAULT_INJECTION
-	cat >"$IX_T/A.yaml" <<EOF
-control: $IX_T/A.sock
-engine: sim
-engine_fault_injection: $1
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "$PSK"
-    proposals: [aes256gcm16-prfsha256-x25519]
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [aes256gcm16]
+	ours_site A aes256gcm16 "\
       - name: cc
         local_ts: [10.1.0.2/32]
         remote_ts: [10.2.0.2/32]
-        esp_proposals: [chacha20poly1305]
-EOF
+        esp_proposals: [chacha20poly1305]" "" "\
+engine: sim
+engine_fault_injection: $1"
 }
-mkdir -p "$IX_T/B"
-cat >"$IX_T/B/swanctl.conf" <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = aes256gcm16-prfsha256-x25519
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { lan { local_ts = 10.2.0.1/32
-                     remote_ts = 10.1.0.1/32
-                     esp_proposals = aes256gcm16
-                     mode = tunnel }
+swan_site B aes256gcm16 "" "" "\
                cc { local_ts = 10.2.0.2/32
                     remote_ts = 10.1.0.2/32
-                    esp_proposals = chacha20poly1305
-                    mode = tunnel } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "$PSK" } }
-EOF
+                    esp_proposals = chacha20poly1305 }"
 
 start_a() {
 	[ -n "$APID" ] && { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; }

@@ -19,50 +19,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ix_begin "strongSwan interop"
 ix_topology
-PSK="0123456789abcdef0123456789abcdef"
 APID=""
 SPID=""
 
-# our side: conn "sw" to B
+# both sides from lib.sh's generators (ours_site, swan_site): conn "sw" here,
+# "t" with child "c" in strongSwan
 cfg_a() { # cfg_a IKE_PROPOSALS ESP_PROPOSALS [PSK]
-	cat >"$IX_T/A.yaml" <<EOF
-control: $IX_T/A.sock
-key_export: true
-connections:
-  - name: sw
-    local_addrs: [192.0.2.1]
-    remote_addrs: [192.0.2.2]
-    psk: "${3:-$PSK}"
-    proposals: [$1]
-    children:
-      - name: lan
-        local_ts: [10.1.0.1/32]
-        remote_ts: [10.2.0.1/32]
-        esp_proposals: [$2]
-EOF
+	SITE_IKE=$1 PSK=${3:-$PSK} ours_site A "$2" "" "" "key_export: true"
 }
 
 cfg_b() { # cfg_b IKE_PROPOSALS ESP_PROPOSALS [PSK]
-	mkdir -p "$IX_T/B"
-	cat >"$IX_T/B/swanctl.conf" <<EOF
-connections { t {
-    local_addrs = 192.0.2.2
-    remote_addrs = 192.0.2.1
-    version = 2
-    proposals = $1
-    encap = yes
-    local { auth = psk
-            id = 192.0.2.2 }
-    remote { auth = psk
-             id = 192.0.2.1 }
-    children { c { local_ts = 10.2.0.1/32
-                   remote_ts = 10.1.0.1/32
-                   esp_proposals = $2
-                   mode = tunnel } } } }
-secrets { ike-1 { id-1 = 192.0.2.1
-                  id-2 = 192.0.2.2
-                  secret = "${3:-$PSK}" } }
-EOF
+	SITE_IKE=$1 PSK=${3:-$PSK} swan_site B "$2"
 }
 
 start_a() {
