@@ -326,7 +326,7 @@ fresh() { # fresh plain|nat
 	local p
 	for p in "${IX_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${IX_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	IX_PIDS=()
+	IX_PIDS=() IX_LAST=()
 	for ns in "$IX_NS_A" "$IX_NS_B" "$IX_NS_R" "$IX_NS_C"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -340,10 +340,28 @@ ours() {
 	{ echo "control: $IX_T/$1.sock"; cat; } >"$IX_T/$1.yaml"
 }
 
+declare -A IX_LAST # NAME -> the process last started under that name
+
 start_ours() { # start_ours NS NAME: LASTPID is its process
 	rm -f "$IX_T/$2.sock"
-	ix_ipsecfxd "$1" "$2" "$IX_T/$2.yaml"
+	ix_ipsecfxd "$1" "$2" "$IX_T/$2.yaml" || return 1
 	LASTPID=${IX_PIDS[-1]}
+	IX_LAST[$2]=$LASTPID
+}
+
+stop_last() { # stop_last NAME: stop what start_ours/start_swan last started as NAME
+	local p=${IX_LAST[$1]:-}
+	[ -n "$p" ] && { kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+	IX_LAST[$1]=""
+}
+
+# restart_ours NS NAME, restart_swan NS NAME: the same, stopped first
+restart_ours() { stop_last "$2"; start_ours "$@"; }
+restart_swan() {
+	stop_last "$2"
+	rm -f "$IX_T/$2/charon.vici"
+	: >"$IX_T/$2/charon.log" 2>/dev/null
+	start_swan "$@"
 }
 
 # swan NAME: strongSwan's swanctl.conf from stdin; EXTRA_CHARON lines go
@@ -482,6 +500,7 @@ EOF
 
 start_swan() { # start_swan NS NAME
 	ix_charon "$1" "$2"
+	IX_LAST[$2]=${IX_PIDS[-1]}
 	if ! grep -q "successfully loaded 1 connections\|loaded connection" "$IX_T/$2/load.out"; then
 		tap_diag <"$IX_T/$2/load.out"
 	fi

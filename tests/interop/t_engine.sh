@@ -31,7 +31,6 @@ fi
 ix_topology
 ip -n "$IX_NS_A" addr add 10.1.0.2/32 dev lo
 ip -n "$IX_NS_B" addr add 10.2.0.2/32 dev lo
-APID=""
 
 # lib.sh's site pair with a second child, cc (ChaCha20-Poly1305), beside
 # the AES-GCM one: lan here, c in strongSwan
@@ -49,12 +48,7 @@ swan_site B aes256gcm16 "" "" "\
                     remote_ts = 10.1.0.2/32
                     esp_proposals = chacha20poly1305 }"
 
-start_a() {
-	[ -n "$APID" ] && { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; }
-	rm -f "$IX_T/A.sock"
-	ix_ipsecfxd "$IX_NS_A" A "$IX_T/A.yaml" || return 1
-	APID=${IX_PIDS[-1]}
-}
+start_a() { restart_ours "$IX_NS_A" A; }
 
 # placement CIPHER: the placements of the SAs with that cipher, e.g. "card card"
 placement() {

@@ -19,8 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ix_begin "strongSwan interop"
 ix_topology
-APID=""
-SPID=""
 
 # both sides from lib.sh's generators (ours_site, swan_site): conn "sw" here,
 # "t" with child "c" in strongSwan
@@ -32,20 +30,9 @@ cfg_b() { # cfg_b IKE_PROPOSALS ESP_PROPOSALS [PSK]
 	SITE_IKE=$1 PSK=${3:-$PSK} swan_site B "$2"
 }
 
-start_a() {
-	[ -n "$APID" ] && { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; }
-	rm -f "$IX_T/A.sock"
-	ix_ipsecfxd "$IX_NS_A" A "$IX_T/A.yaml" || return 1
-	APID=${IX_PIDS[-1]}
-}
+start_a() { restart_ours "$IX_NS_A" A; }
 
-start_b() {
-	[ -n "$SPID" ] && { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
-	rm -f "$IX_T/B/charon.vici"
-	: >"$IX_T/B/charon.log" 2>/dev/null
-	ix_charon "$IX_NS_B" B
-	SPID=${IX_PIDS[-1]}
-}
+start_b() { restart_swan "$IX_NS_B" B; }
 
 reload_b() { ix_swanctl B --load-all --file "$IX_T/B/swanctl.conf" >/dev/null 2>&1; }
 
@@ -152,7 +139,7 @@ for _ in range(3000):                   # garbage on both ports, marker or not
 print(sent, file=sys.stderr)
 EOF
 sleep 1
-if kill -0 "$APID" 2>/dev/null && after=$(ix_ctl A stats | /usr/bin/python3 -c 'import json,sys; i=json.load(sys.stdin)["ike"]; print(i["rx_malformed"]+i["rx_unknown_spi"]+i["rx_bad_message_id"])'); then
+if kill -0 "${IX_LAST[A]}" 2>/dev/null && after=$(ix_ctl A stats | /usr/bin/python3 -c 'import json,sys; i=json.load(sys.stdin)["ike"]; print(i["rx_malformed"]+i["rx_unknown_spi"]+i["rx_bad_message_id"])'); then
 	tap_ok "the daemon survives every truncation of the captured IKE messages, bad lengths, wrong SPIs, unknown exchanges, garbage on 500 and 4500"
 	[ "$after" -gt "$((before + 1000))" ] && tap_ok "and counts them ($((after - before)) IKE datagrams dropped)" \
 		|| tap_fail "and counts them (only $((after - before)))"
