@@ -1,5 +1,5 @@
 # driver/: the ESP engine API and its backends -> $(O)/libipsecfx-driver.a
-DRIVER_SRCS := driver/engine.c driver/place.c driver/log.c driver/sa_table.c driver/card.c \
+DRIVER_SRCS := driver/engine.c driver/place.c driver/log.c driver/sa_table.c driver/card.c driver/card_sa.c \
 	driver/hw_pkt.c \
 	driver/soft/soft.c driver/soft/esp.c driver/soft/xform.c \
 	driver/soft/replay.c driver/pipe/pipe.c driver/hw_keys.c \

@@ -5,7 +5,7 @@
  * describes the rings this file fills.
  *
  * SA programming is the pipeline's SA-table command set (the records:
- * sa_table.c), carried by the control ring: the host stages words and a
+ * sa_table.c; the SA operations and handles: card_sa.c), carried by the control ring: the host stages words and a
  * command in one CTL entry, the kernel runs it against the pipeline's
  * register file and writes the words it read back into the entry.  Keys
  * are expanded on the host (hw_keys.c); the entry is wiped after each
@@ -38,6 +38,7 @@
 #include "../backend.h"
 #include "../hw_pkt.h"
 #include "../card.h"
+#include "../card_sa.h"
 #include "../sa_table.h"
 #include "bus.h"
 #include "fpga.h"
@@ -53,21 +54,6 @@
 #define FAULT_POLL 512               /* waits between fault register checks */
 
 enum { R_OUT = 0, R_IN = 1, R_CTL = 2 };
-
-struct fpga_sa {
-	bool used;
-	uint8_t dir;
-	uint32_t index;
-	struct ipx_sa_params p;        /* without keys */
-	uint64_t host_drops[IPX_ST__COUNT];
-	uint8_t bkt_t;                 /* inbound: table, bucket, way */
-	uint32_t bkt_b;
-	uint8_t bkt_w;
-	/* host knowledge for a faulted card */
-	struct ipx_sa_state known;     /* last state read back or set */
-	struct ipx_seq_bound seq;      /* outbound: the sequence-number bound */
-	uint32_t handle;
-};
 
 struct ring {
 	size_t desc, cmpl;             /* offsets in the DMA region */
@@ -91,8 +77,7 @@ struct fpga_engine {
 	uint32_t nsa;                  /* per direction */
 	uint32_t wmax;                 /* window max */
 	struct sat sat;                /* the SA table, through fpga_sat_ops */
-	struct fpga_sa *sas;           /* by handle, 2 * nsa (one handle space, as soft) */
-	uint32_t *hmap[2];             /* handle of each table entry, by direction */
+	struct card_sas sas;           /* by handle, one space for both directions */
 	uint64_t host_edrops[IPX_ST__COUNT];
 	struct ipx_evring events;
 	/* staging shadow: what the next command writes, what it read */
@@ -111,7 +96,6 @@ struct fpga_engine {
 
 /* ---- staging words and SA-table commands, over the control ring */
 
-static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_event_type type);
 
 static uint8_t *mem_at(struct fpga_engine *e, size_t off)
 {
@@ -142,7 +126,7 @@ static uint64_t now_ms(void)
 static void set_fault(struct fpga_engine *e, enum ipx_fault kind, const char *why)
 {
 	if (ipx_card_fault_set(&e->fault, e->name, kind, why))
-		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+		card_sa_event(&e->sas, &e->events, NULL, IPX_EV_ENGINE_FAULT);
 }
 
 /* What went wrong, from the kernel's registers; true when it found a fault. */
@@ -364,17 +348,15 @@ static int stg_flush(void *ctx)
 static bool bkt_holds(void *ctx, uint32_t i, unsigned t, uint32_t b, unsigned w)
 {
 	struct fpga_engine *e = ctx;
-	uint32_t h = e->hmap[IPX_DIR_IN][i];
-	struct fpga_sa *sa = h != IPX_SA_NONE ? &e->sas[h] : NULL;
 
-	return sa && sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w;
+	return card_sa_in_bucket(&e->sas, i, t, b, w);
 }
 
 static void sa_event(void *ctx, unsigned dir, uint32_t index, enum ipx_event_type type)
 {
 	struct fpga_engine *e = ctx;
 
-	ev_push(e, &e->sas[e->hmap[dir][index]], type);
+	card_sa_event(&e->sas, &e->events, card_sa_at(&e->sas, dir, index), type);
 }
 
 static const struct sat_ops fpga_sat_ops = {
@@ -383,19 +365,6 @@ static const struct sat_ops fpga_sat_ops = {
 };
 
 /* ---- events */
-
-static void ev_push(struct fpga_engine *e, const struct fpga_sa *sa, enum ipx_event_type type)
-{
-	struct ipx_event ev = {
-		.type = type,
-		.sa = sa ? sa->handle : IPX_SA_NONE,
-		.spi = sa ? sa->p.spi : 0,
-		.dir = sa ? sa->dir : 0,
-		.user = sa ? sa->p.user : 0,
-	};
-
-	ipx_evring_push(&e->events, &ev);
-}
 
 /* Move the pipeline's events into the engine's queue, in order. */
 static int ev_collect(struct fpga_engine *e)
@@ -423,10 +392,9 @@ static int ev_collect(struct fpga_engine *e)
 				if (i == BATCH - 1)
 					more = true;
 				uint32_t idx = (uint32_t)sat_get(&w, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
-				struct fpga_sa *sa = idx < e->nsa && e->hmap[d][idx] != IPX_SA_NONE
-							     ? &e->sas[e->hmap[d][idx]] : NULL;
+				struct card_sa *sa = card_sa_at(&e->sas, d, idx);
 
-				ev_push(e, sa && sa->used ? sa : NULL,
+				card_sa_event(&e->sas, &e->events, sa && sa->used ? sa : NULL,
 					(enum ipx_event_type)sat_get(&w, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
 			}
 		}
@@ -437,209 +405,48 @@ static int ev_collect(struct fpga_engine *e)
 }
 
 
-/* ---- SA table */
-
-static struct fpga_sa *get_sa(struct fpga_engine *e, uint32_t h)
-{
-	if (h >= 2 * e->nsa || !e->sas[h].used)
-		return NULL;
-	return &e->sas[h];
-}
+/* ---- SA table (card_sa.c) */
 
 static uint32_t fpga_lookup(void *priv, uint32_t spi)
 {
 	struct fpga_engine *e = priv;
-	uint32_t i = sat_lookup(&e->sat, spi);
 
-	return i == IPX_SA_NONE ? IPX_SA_NONE : e->hmap[IPX_DIR_IN][i];
-}
-
-static void forget(struct fpga_engine *e, struct fpga_sa *sa)
-{
-	if (e->hmap[sa->dir][sa->index] == sa->handle)
-		e->hmap[sa->dir][sa->index] = IPX_SA_NONE;
-	OPENSSL_cleanse(sa, sizeof(*sa));
-}
-
-
-static int sa_add_hw(void *priv, const struct ipx_sa_params *p, uint32_t *out)
-{
-	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = NULL;
-	uint32_t i, h, b = 0;
-	unsigned t = 0, w = 0;
-	uint64_t seq;
-	int ret;
-
-	if (p->dir == IPX_DIR_IN) {
-		if (fpga_lookup(e, p->spi) != IPX_SA_NONE) {
-			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
-			return -EEXIST;
-		}
-		ret = sat_bkt_place(&e->sat, p->spi, &t, &b, &w);
-		if (ret < 0)
-			return ret;
-	}
-	for (i = 0; i < e->nsa; i++)
-		if (e->hmap[p->dir][i] == IPX_SA_NONE)
-			break;
-	for (h = 0; h < 2 * e->nsa; h++)
-		if (!e->sas[h].used)
-			break;
-	if (i == e->nsa || h == 2 * e->nsa) {
-		ipx_err("SA %08x: SA table full (%u)", p->spi, e->nsa);
-		return -ENOSPC;
-	}
-	sa = &e->sas[h];
-	memset(sa, 0, sizeof(*sa));
-	sa->dir = p->dir;
-	sa->index = i;
-	sa->handle = h;
-	e->hmap[p->dir][i] = h;
-	sa->p = *p;
-	OPENSSL_cleanse(sa->p.key, sizeof(sa->p.key));
-	OPENSSL_cleanse(sa->p.integ_key, sizeof(sa->p.integ_key));
-	memcpy(sa->p.key + p->key_len - 4, p->key + p->key_len - 4, 4);  /* salt */
-
-	ret = sat_install(&e->sat, sa->index, p, &seq);
-	if (ret == 0 && p->dir == IPX_DIR_IN) {
-		sa->used = true;  /* so that the bucket write finds its index */
-		sa->bkt_t = (uint8_t)t;
-		sa->bkt_b = b;
-		sa->bkt_w = (uint8_t)w;
-		ret = sat_bkt_insert(&e->sat, t, b, w, p->spi);
-	}
-	if (ret < 0) {
-		ipx_err("SA %08x: programming the pipeline failed: %s", p->spi, strerror(-ret));
-		cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
-		forget(e, sa);
-		return ret;
-	}
-	sa->used = true;
-	*out = h;
-	return 0;
-}
-
-static int sa_delete_hw(void *priv, uint32_t h)
-{
-	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = get_sa(e, h);
-	int ret;
-
-	if (!sa)
-		return -ENOENT;
-	ret = sat_remove(&e->sat, sa->dir, sa->index, sa->bkt_t, sa->bkt_b, sa->bkt_w);
-	forget(e, sa);
-	return ret;
-}
-
-/* ---- host knowledge, for a faulted card */
-
-static void know_add(struct fpga_engine *e, struct fpga_sa *sa)
-{
-	struct ipx_sa_state *k = &sa->known;
-
-	memset(k, 0, sizeof(*k));
-	k->seq = sa->p.seq ? sa->p.seq : 1;
-	ipx_seq_bound_set(&sa->seq, k->seq);
-	if (sa->dir == IPX_DIR_IN) {
-		uint64_t ring[IPX_STAGING_WORDS / 2];
-
-		k->seq -= 1;
-		k->replay_window = sa->p.replay_window;
-		sat_ring_init(ring, e->sat.nw, k->seq);
-		sat_ring_export(ring, e->sat.nw, k->seq, k->replay_window, k->replay_bitmap);
-	}
+	return card_sa_lookup(&e->sas, spi);
 }
 
 static int fpga_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 {
 	struct fpga_engine *e = priv;
-	int ret;
 
-	if (e->fault.faulted)
-		return -EIO;
-	ret = sa_add_hw(e, p, out);
-	if (ret == 0)
-		know_add(e, &e->sas[*out]);
-	return ret;
+	return card_sa_add(&e->sas, &e->fault, p, out);
 }
 
 static int fpga_sa_delete(void *priv, uint32_t h)
 {
 	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = get_sa(e, h);
 
-	if (!sa)
-		return -ENOENT;
-	if (!e->fault.faulted)
-		return sa_delete_hw(e, h);
-	if (sa->dir == IPX_DIR_IN)
-		e->sat.bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
-	forget(e, sa);
-	return 0;
+	return card_sa_delete(&e->sas, &e->fault, h);
 }
 
 static int fpga_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
 {
 	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = get_sa(e, h);
 
-	if (e->fault.faulted)
-		return sa ? -EIO : -ENOENT;
-	if (!sa)
-		return -ENOENT;
-	return sat_update(&e->sat, sa->dir, sa->index, &sa->p, mask, p);
+	return card_sa_update(&e->sas, &e->fault, h, mask, p);
 }
 
 static int fpga_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 {
 	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = get_sa(e, h);
-	int ret;
 
-	if (!sa)
-		return -ENOENT;
-	if (!e->fault.faulted) {
-		ret = sat_query(&e->sat, sa->dir, sa->index, &sa->p, out);
-		if (ret == 0) {
-			/* a burst ends with the pipeline empty: all handed packets
-			 * are in this state */
-			sa->known = *out;
-			ipx_seq_bound_set(&sa->seq, out->seq);
-			for (unsigned s = 0; s < IPX_ST__COUNT; s++)
-				out->ctr.drops[s] += sa->host_drops[s];
-			return 0;
-		}
-		if (!e->fault.faulted)
-			return ret;
-	}
-	/* the card cannot have used a sequence number from the bound on */
-	*out = sa->known;
-	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
-		out->ctr.drops[s] += sa->host_drops[s];
-	if (sa->dir == IPX_DIR_OUT)
-		out->seq = ipx_seq_bound_next(&sa->seq, 0, 0, sa->p.esn, &out->seq_exhausted);
-	return 0;
+	return card_sa_query(&e->sas, &e->fault, h, out);
 }
 
 static int fpga_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *in)
 {
 	struct fpga_engine *e = priv;
-	struct fpga_sa *sa = get_sa(e, h);
-	int ret;
 
-	if (!sa)
-		return -ENOENT;
-	if (e->fault.faulted)
-		return -EIO;
-	ret = sat_set_state(&e->sat, sa->dir, sa->index, &sa->p, in);
-	if (ret == 0) {
-		memset(sa->host_drops, 0, sizeof(sa->host_drops));
-		sa->known = *in;
-		ipx_seq_bound_set(&sa->seq, in->seq);
-	}
-	return ret;
+	return card_sa_set_state(&e->sas, &e->fault, h, in);
 }
 
 /* ---- bursts */
@@ -681,9 +488,11 @@ static int chunk(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned *idx, uns
 		uint64_t tuser = 0;
 
 		if (r == R_OUT) {
-			tuser = hwp_tuser_in(e->sas[pkt->sa].index, pkt);
+			struct card_sa *sa = card_sa_get(&e->sas, pkt->sa);  /* checked by burst() */
+
+			tuser = hwp_tuser_in(sa->index, pkt);
 			/* the upper bound of the sequence numbers the card may use */
-			ipx_seq_bound_handed(&e->sas[pkt->sa].seq, 1);
+			ipx_seq_bound_handed(&sa->seq, 1);
 		}
 		memcpy(mem_at(e, src), pkt->buf + pkt->off, pkt->len);
 		memset(d, 0, IPX_DESC_BYTES);
@@ -752,7 +561,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 
 		memset(rs, 0, sizeof(*rs));
 		if (r == R_OUT) {
-			struct fpga_sa *sa = get_sa(e, pkt->sa);
+			struct card_sa *sa = card_sa_get(&e->sas, pkt->sa);
 
 			if (!sa || sa->dir != IPX_DIR_OUT) {
 				rs->status = IPX_ST_BAD_SA;
@@ -805,7 +614,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 		if (!rs->sent) {
 			pkt->status = rs->status;
 			if (r == R_OUT && rs->status != IPX_ST_BAD_SA)
-				e->sas[pkt->sa].host_drops[rs->status]++;
+				card_sa_get(&e->sas, pkt->sa)->host_drops[rs->status]++;
 			else
 				e->host_edrops[rs->status]++;
 			continue;
@@ -815,7 +624,7 @@ static int burst(struct fpga_engine *e, struct ipx_pkt *pkts, unsigned n, unsign
 			continue;
 		}
 		hwp_apply(pkt, r == R_OUT, rs->tuser,
-			  sai < e->nsa ? e->hmap[IPX_DIR_IN][sai] : IPX_SA_NONE, e->arena + rs->at,
+			  card_sa_handle(&e->sas, card_sa_at(&e->sas, IPX_DIR_IN, sai)), e->arena + rs->at,
 			  rs->len);
 	}
 	return (int)n;
@@ -866,8 +675,7 @@ static void fpga_close(void *priv)
 
 	if (!e)
 		return;
-	if (e->sas)
-		OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	card_sas_free(&e->sas);
 	if (e->mem.host)
 		OPENSSL_cleanse(e->mem.host, e->mem.size);
 	if (e->bus.ops) {
@@ -875,10 +683,7 @@ static void fpga_close(void *priv)
 			e->bus.ops->dma_free(e->bus.priv, &e->mem);
 		e->bus.ops->close(e->bus.priv);
 	}
-	free(e->sas);
 	sat_free(&e->sat);
-	free(e->hmap[0]);
-	free(e->hmap[1]);
 	free(e->rs);
 	free(e->arena);
 	ipx_evring_free(&e->events);
@@ -1017,15 +822,10 @@ static int fpga_open(const struct ipx_engine_config *cfg, void **priv, const cha
 		e->nsa = cfg->max_sas;  /* use fewer, never more */
 	e->wmax = wmax;
 	ret = sat_init(&e->sat, &fpga_sat_ops, e, nsa, e->nsa, wmax);
-	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
-	e->hmap[0] = malloc((size_t)nsa * sizeof(uint32_t));
-	e->hmap[1] = malloc((size_t)nsa * sizeof(uint32_t));
-	if (ret == 0 && (!e->sas || !e->hmap[0] || !e->hmap[1]))
-		ret = -ENOMEM;
+	if (ret == 0)
+		ret = card_sas_init(&e->sas, &e->sat, e->nsa, false);
 	if (ret < 0)
 		goto fail;
-	memset(e->hmap[0], 0xff, (size_t)nsa * sizeof(uint32_t));
-	memset(e->hmap[1], 0xff, (size_t)nsa * sizeof(uint32_t));
 	*priv = e;
 	return 0;
 fail:
@@ -1105,10 +905,8 @@ static int fpga_recover(void *priv)
 		e->bus.ops->inject(e->bus.priv, IPX_FAULT_RESET);
 	}
 	/* every SA goes: the caller re-adds what it wants on the card */
-	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	card_sas_clear(&e->sas);
 	sat_clear(&e->sat);
-	memset(e->hmap[0], 0xff, (size_t)e->nsa * sizeof(uint32_t));
-	memset(e->hmap[1], 0xff, (size_t)e->nsa * sizeof(uint32_t));
 	memset(e->host_edrops, 0, sizeof(e->host_edrops));
 	ret = start(e);
 	if (ret == 0)

@@ -5,8 +5,9 @@
  * SA installation expands keys on the host (hw_keys.c) and programs the
  * pipeline's SA tables through the AXI-Lite SA-table commands
  * (docs/hw-interface.md; the records are sa_table.c's, which this file
- * gives register accesses); inbound SPIs go into one of their two hash
- * buckets.  A burst sends every packet on the stream port, runs the clock
+ * gives register accesses; the SA operations and handles are card_sa.c's,
+ * handles naming table entries directly); inbound SPIs go into one of
+ * their two hash buckets.  A burst sends every packet on the stream port, runs the clock
  * until each has come back with its status (with a cycle budget: a stuck
  * pipeline gives ENGINE_FAULT, never a hang), and copies the results into
  * the packets' buffers.  Statuses, per-SA counters, sequence numbers,
@@ -41,6 +42,7 @@
 #include "../backend.h"
 #include "../hw_pkt.h"
 #include "../card.h"
+#include "../card_sa.h"
 #include "../sa_table.h"
 #include "pipe.h"
 
@@ -48,26 +50,12 @@
 #define PIPE_CMD_BUDGET 100000   /* cycles for one SA-table command */
 #define PIPE_OBUF (IPX_MAX_PKT_LEN + 2 * IPX_MAX_OVERHEAD)
 
-struct pipe_sa {
-	bool used;
-	uint8_t dir;
-	uint32_t index;
-	struct ipx_sa_params p;        /* without keys */
-	uint64_t host_drops[IPX_ST__COUNT];
-	uint8_t bkt_t;                 /* inbound: table, bucket, way */
-	uint32_t bkt_b;
-	uint8_t bkt_w;
-	/* host knowledge for a faulted pipeline */
-	struct ipx_seq_bound seq;      /* outbound: the sequence-number bound */
-	struct ipx_sa_state last;      /* the state last read back (or at add) */
-};
-
 struct pipe_engine {
 	struct espsim *hw;
 	uint32_t nsa;                  /* per direction */
 	uint32_t wmax;                 /* window max */
 	struct sat sat;                /* the SA table, through pipe_sat_ops */
-	struct pipe_sa *sas;            /* 2 * nsa: outbound, then inbound */
+	struct card_sas sas;           /* direct: handle = dir * nsa + index */
 	uint64_t host_edrops[IPX_ST__COUNT];
 	struct ipx_evring events;
 	uint8_t *obuf;
@@ -79,7 +67,6 @@ struct pipe_engine {
 };
 
 static bool fault_noticed(struct pipe_engine *e);
-static void ev_push(struct pipe_engine *e, const struct pipe_sa *sa, enum ipx_event_type type);
 
 /* ---- registers and SA-table commands */
 
@@ -147,16 +134,15 @@ static int cmd(void *ctx, unsigned op, unsigned dir, uint32_t index, unsigned sl
 static bool bkt_holds(void *ctx, uint32_t i, unsigned t, uint32_t b, unsigned w)
 {
 	struct pipe_engine *e = ctx;
-	struct pipe_sa *sa = &e->sas[e->nsa + i];
 
-	return sa->used && sa->bkt_t == t && sa->bkt_b == b && sa->bkt_w == w;
+	return card_sa_in_bucket(&e->sas, i, t, b, w);
 }
 
 static void sa_event(void *ctx, unsigned dir, uint32_t index, enum ipx_event_type type)
 {
 	struct pipe_engine *e = ctx;
 
-	ev_push(e, &e->sas[dir * e->nsa + index], type);
+	card_sa_event(&e->sas, &e->events, card_sa_at(&e->sas, dir, index), type);
 }
 
 static const struct sat_ops pipe_sat_ops = {
@@ -165,19 +151,6 @@ static const struct sat_ops pipe_sat_ops = {
 };
 
 /* ---- events */
-
-static void ev_push(struct pipe_engine *e, const struct pipe_sa *sa, enum ipx_event_type type)
-{
-	struct ipx_event ev = {
-		.type = type,
-		.sa = sa ? sa->dir * e->nsa + sa->index : IPX_SA_NONE,
-		.spi = sa ? sa->p.spi : 0,
-		.dir = sa ? sa->dir : 0,
-		.user = sa ? sa->p.user : 0,
-	};
-
-	ipx_evring_push(&e->events, &ev);
-}
 
 /* Move the pipeline's events into the engine's queue, in order. */
 static void ev_collect(struct pipe_engine *e)
@@ -190,9 +163,9 @@ static void ev_collect(struct pipe_engine *e)
 			    !sat_get(&v, 0, IPX_F_EV_VALID_LSB, 1))
 				break;
 			uint32_t idx = (uint32_t)sat_get(&v, 0, IPX_F_EV_SA_LSB, IPX_F_EV_SA_W);
-			struct pipe_sa *sa = idx < e->nsa ? &e->sas[d * e->nsa + idx] : NULL;
+			struct card_sa *sa = card_sa_at(&e->sas, d, idx);
 
-			ev_push(e, sa && sa->used ? sa : NULL,
+			card_sa_event(&e->sas, &e->events, sa && sa->used ? sa : NULL,
 				(enum ipx_event_type)sat_get(&v, 0, IPX_F_EV_TYPE_LSB, IPX_F_EV_TYPE_W));
 		}
 	}
@@ -207,9 +180,7 @@ static void pipe_close(void *priv)
 	if (!e)
 		return;
 	espsim_close(e->hw);
-	if (e->sas)
-		OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
-	free(e->sas);
+	card_sas_free(&e->sas);
 	free(e->device);
 	sat_free(&e->sat);
 	free(e->obuf);
@@ -267,9 +238,10 @@ static int pipe_open(const struct ipx_engine_config *cfg, void **priv)
 		e->nsa = cfg->max_sas;  /* use fewer, never more */
 	e->wmax = wmax;
 	ret = sat_init(&e->sat, &pipe_sat_ops, e, nsa, e->nsa, wmax);
-	e->sas = calloc(2 * (size_t)nsa, sizeof(*e->sas));
+	if (ret == 0)
+		ret = card_sas_init(&e->sas, &e->sat, e->nsa, true);
 	e->obuf = malloc(PIPE_OBUF);
-	if (ret == 0 && (!e->sas || !e->obuf || ipx_evring_init(&e->events, PIPE_EVQ_LEN) < 0))
+	if (ret == 0 && (!e->obuf || ipx_evring_init(&e->events, PIPE_EVQ_LEN) < 0))
 		ret = -ENOMEM;
 	if (ret < 0)
 		goto fail;
@@ -307,165 +279,51 @@ static void pipe_caps(void *priv, struct ipx_caps *c)
 
 /* ---- SA table */
 
-static struct pipe_sa *get_sa(struct pipe_engine *e, uint32_t h)
-{
-	if (h >= 2 * e->nsa || !e->sas[h].used)
-		return NULL;
-	return &e->sas[h];
-}
-
 static uint32_t pipe_lookup(void *priv, uint32_t spi)
 {
 	struct pipe_engine *e = priv;
-	uint32_t i = sat_lookup(&e->sat, spi);
 
-	return i == IPX_SA_NONE ? IPX_SA_NONE : e->nsa + i;
-}
-
-static void forget(struct pipe_sa *sa)
-{
-	OPENSSL_cleanse(sa, sizeof(*sa));
+	return card_sa_lookup(&e->sas, spi);
 }
 
 static int pipe_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out)
 {
 	struct pipe_engine *e = priv;
-	struct pipe_sa *sa = NULL;
-	uint32_t base = p->dir == IPX_DIR_IN ? e->nsa : 0, i, b = 0;
-	unsigned t = 0, w = 0;
-	uint64_t seq;
-	int ret;
 
-	if (fault_noticed(e))
-		return -EIO;
-	if (p->dir == IPX_DIR_IN) {
-		if (pipe_lookup(e, p->spi) != IPX_SA_NONE) {
-			ipx_err("SA %08x: an inbound SA with this SPI exists", p->spi);
-			return -EEXIST;
-		}
-		ret = sat_bkt_place(&e->sat, p->spi, &t, &b, &w);
-		if (ret < 0)
-			return ret;
-	}
-	for (i = 0; i < e->nsa; i++)
-		if (!e->sas[base + i].used)
-			break;
-	if (i == e->nsa) {
-		ipx_err("SA %08x: SA table full (%u)", p->spi, e->nsa);
-		return -ENOSPC;
-	}
-	sa = &e->sas[base + i];
-	memset(sa, 0, sizeof(*sa));
-	sa->dir = p->dir;
-	sa->index = i;
-	sa->p = *p;
-	OPENSSL_cleanse(sa->p.key, sizeof(sa->p.key));
-	OPENSSL_cleanse(sa->p.integ_key, sizeof(sa->p.integ_key));
-	memcpy(sa->p.key + p->key_len - 4, p->key + p->key_len - 4, 4);  /* salt */
-
-	ret = sat_install(&e->sat, sa->index, p, &seq);
-	if (ret == 0 && p->dir == IPX_DIR_IN) {
-		sa->used = true;  /* so that the bucket write finds its index */
-		sa->bkt_t = (uint8_t)t;
-		sa->bkt_b = b;
-		sa->bkt_w = (uint8_t)w;
-		ret = sat_bkt_insert(&e->sat, t, b, w, p->spi);
-	}
-	if (ret < 0) {
-		ipx_err("SA %08x: programming the pipeline failed: %s", p->spi, strerror(-ret));
-		cmd(e, IPX_CMD_CLEAR_KEYS, sa->dir, sa->index, 0);
-		forget(sa);
-		return ret;
-	}
-	sa->used = true;
-	ipx_seq_bound_set(&sa->seq, seq);
-	sa->last.seq = seq;
-	sa->last.replay_window = p->dir == IPX_DIR_IN ? p->replay_window : 0;
-	if (p->dir == IPX_DIR_IN)  /* nothing received yet: as ring_export says */
-		for (uint32_t k = (uint32_t)(seq + 1 < p->replay_window ? seq + 1 : p->replay_window);
-		     k < p->replay_window; k++)
-			sa->last.replay_bitmap[k / 64] |= 1ull << (k % 64);
-	*out = base + i;
-	return 0;
+	fault_noticed(e);
+	return card_sa_add(&e->sas, &e->fault, p, out);
 }
 
 static int pipe_sa_delete(void *priv, uint32_t h)
 {
 	struct pipe_engine *e = priv;
-	struct pipe_sa *sa = get_sa(e, h);
-	int ret;
 
-	if (!sa)
-		return -ENOENT;
-	if (fault_noticed(e)) {
-		/* the pipeline is not trusted; recover() clears its tables */
-		if (sa->dir == IPX_DIR_IN)
-			e->sat.bkt[sa->bkt_t][sa->bkt_b * IPX_SPI_WAYS + sa->bkt_w] = 0;
-		forget(sa);
-		return 0;
-	}
-	ret = sat_remove(&e->sat, sa->dir, sa->index, sa->bkt_t, sa->bkt_b, sa->bkt_w);
-	forget(sa);
-	return ret;
+	fault_noticed(e);
+	return card_sa_delete(&e->sas, &e->fault, h);
 }
 
 static int pipe_sa_update(void *priv, uint32_t h, unsigned mask, const struct ipx_sa_params *p)
 {
 	struct pipe_engine *e = priv;
-	struct pipe_sa *sa = get_sa(e, h);
 
-	if (!sa)
-		return -ENOENT;
-	if (fault_noticed(e))
-		return -EIO;
-	return sat_update(&e->sat, sa->dir, sa->index, &sa->p, mask, p);
+	fault_noticed(e);
+	return card_sa_update(&e->sas, &e->fault, h, mask, p);
 }
 
 static int pipe_sa_query(void *priv, uint32_t h, struct ipx_sa_state *out)
 {
 	struct pipe_engine *e = priv;
-	struct pipe_sa *sa = get_sa(e, h);
-	int ret;
 
-	if (!sa)
-		return -ENOENT;
-	if (fault_noticed(e)) {
-		/* host knowledge: the pipeline cannot have used anything from
-		 * the bound on */
-		*out = sa->last;
-		if (sa->dir == IPX_DIR_OUT)
-			out->seq = ipx_seq_bound_next(&sa->seq, 0, 0, sa->p.esn,
-						      &out->seq_exhausted);
-		return 0;
-	}
-	ret = sat_query(&e->sat, sa->dir, sa->index, &sa->p, out);
-	if (ret < 0)
-		return ret;
-	for (unsigned s = 0; s < IPX_ST__COUNT; s++)
-		out->ctr.drops[s] += sa->host_drops[s];
-	/* bursts are synchronous: nothing is inside the pipeline now */
-	sa->last = *out;
-	ipx_seq_bound_set(&sa->seq, out->seq);
-	return 0;
+	fault_noticed(e);
+	return card_sa_query(&e->sas, &e->fault, h, out);
 }
 
 static int pipe_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *in)
 {
 	struct pipe_engine *e = priv;
-	struct pipe_sa *sa = get_sa(e, h);
-	int ret;
 
-	if (!sa)
-		return -ENOENT;
-	if (fault_noticed(e))
-		return -EIO;
-	ret = sat_set_state(&e->sat, sa->dir, sa->index, &sa->p, in);
-	if (ret == 0) {
-		memset(sa->host_drops, 0, sizeof(sa->host_drops));
-		sa->last = *in;
-		ipx_seq_bound_set(&sa->seq, in->seq);
-	}
-	return ret;
+	fault_noticed(e);
+	return card_sa_set_state(&e->sas, &e->fault, h, in);
 }
 
 /* ---- bursts */
@@ -474,7 +332,7 @@ static int pipe_sa_set_state(void *priv, uint32_t h, const struct ipx_sa_state *
 static void fault(struct pipe_engine *e, enum ipx_fault kind)
 {
 	if (ipx_card_fault_set(&e->fault, "pipe", kind, NULL))
-		ev_push(e, NULL, IPX_EV_ENGINE_FAULT);
+		card_sa_event(&e->sas, &e->events, NULL, IPX_EV_ENGINE_FAULT);
 }
 
 /* A fault injected earlier that a card would notice now. */
@@ -537,7 +395,7 @@ static int burst(struct pipe_engine *e, struct ipx_pkt *pkts, unsigned n, int po
 		uint64_t tuser = 0;
 
 		if (port == ESPSIM_ENC) {
-			struct pipe_sa *sa = get_sa(e, pkt->sa);
+			struct card_sa *sa = card_sa_get(&e->sas, pkt->sa);
 
 			if (pkt->sa >= e->nsa) {   /* names no outbound table entry */
 				pkt->status = IPX_ST_BAD_SA;
@@ -567,8 +425,8 @@ static int burst(struct pipe_engine *e, struct ipx_pkt *pkts, unsigned n, int po
 		ret = espsim_send(e->hw, port, pkt->buf + pkt->off, pkt->len, tuser);
 		if (ret < 0)
 			return ret;
-		if (port == ESPSIM_ENC && get_sa(e, pkt->sa))
-			ipx_seq_bound_handed(&get_sa(e, pkt->sa)->seq, 1);  /* may use a number */
+		if (port == ESPSIM_ENC && card_sa_get(&e->sas, pkt->sa))
+			ipx_seq_bound_handed(&card_sa_get(&e->sas, pkt->sa)->seq, 1);  /* may use a number */
 		e->sent[nsent++] = i;
 		beats += (pkt->len + 15) / 16;
 	}
@@ -680,7 +538,7 @@ static int pipe_recover(void *priv)
 	espsim_close(e->hw);
 	e->hw = fresh;
 	parse_device(e->hw, e->device);
-	OPENSSL_cleanse(e->sas, 2 * (size_t)e->nsa * sizeof(*e->sas));
+	card_sas_clear(&e->sas);
 	sat_clear(&e->sat);
 	ipx_card_fault_clear(&e->fault);
 	e->inj_stall = e->inj_dma = e->inj_reset = false;

@@ -5,13 +5,16 @@
  * says, write/read round trips, the key slots with the staging registers
  * left without key material, buckets, the replay window ring against the
  * API's bitmap, SPI placement and lookup, and the lifetime check of an
- * update.
+ * update.  On top of it, card_sa.c: handles in both layouts, a failed
+ * install that leaves nothing behind, and every SA operation on a failed
+ * card (the outbound bound, forgetting, refusals).
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "tlib.h"
+#include "card_sa.h"
 #include "sa_table.h"
 #include "hw_keys.h"
 
@@ -463,6 +466,134 @@ static void test_window(void **state)
 	sat_free(&s);
 }
 
+/* ---- card_sa.c over the fake */
+
+static struct card_sas *g_cs;  /* whose SAs the fake's buckets hold */
+
+static bool cs_bkt_holds(void *ctx, uint32_t i, unsigned t, uint32_t b, unsigned w)
+{
+	(void)ctx;
+	return card_sa_in_bucket(g_cs, i, t, b, w);
+}
+
+static const struct sat_ops cs_ops = {
+	.stg_write = f_stg_write, .stg_read = f_stg_read, .cmd = f_cmd,
+	.flush = f_flush, .bkt_holds = cs_bkt_holds, .event = f_event,
+};
+
+static struct ipx_sa_params cs_params(uint32_t spi, unsigned dir)
+{
+	struct ipx_sa_params p = { .spi = spi, .dir = (uint8_t)dir, .key_len = 20,
+				   .replay_window = dir == IPX_DIR_IN ? 128 : 0 };
+
+	memset(p.key, 0xab, sizeof(p.key));
+	return p;
+}
+
+static void test_card_sa_handles(void **state)
+{
+	struct fake f;
+	struct sat s = fake_sat(&f, &cs_ops);
+	struct card_sas cs;
+	struct ipx_sa_params out = cs_params(0x100, IPX_DIR_OUT), in = cs_params(0x200, IPX_DIR_IN);
+	uint32_t ho, hi;
+
+	(void)state;
+	for (int direct = 0; direct < 2; direct++) {
+		assert_int_equal(card_sas_init(&cs, &s, NSA, direct), 0);
+		g_cs = &cs;
+		f.n = 0;
+		assert_int_equal(card_sa_add(&cs, &(struct ipx_card_fault){ 0 }, &out, &ho), 0);
+		f.n = 0;
+		assert_int_equal(card_sa_add(&cs, &(struct ipx_card_fault){ 0 }, &in, &hi), 0);
+		/* one handle space, or the table entry itself */
+		assert_int_equal(ho, 0);
+		assert_int_equal(hi, direct ? NSA : 1);
+		assert_int_equal(card_sa_lookup(&cs, 0x200), hi);
+		assert_int_equal(card_sa_lookup(&cs, 0x100), IPX_SA_NONE);
+		assert_ptr_equal(card_sa_at(&cs, IPX_DIR_IN, 0), card_sa_get(&cs, hi));
+		assert_int_equal(card_sa_get(&cs, hi)->index, 0);
+		/* no key bytes kept but the GCM salt */
+		for (unsigned k = 0; k < 16; k++)
+			assert_int_equal(card_sa_get(&cs, ho)->p.key[k], 0);
+		assert_int_equal(card_sa_get(&cs, ho)->p.key[16], 0xab);
+		f.n = 0;
+		assert_int_equal(card_sa_add(&cs, &(struct ipx_card_fault){ 0 }, &in, &hi), -EEXIST);
+		f.n = 0;
+		assert_int_equal(card_sa_delete(&cs, &(struct ipx_card_fault){ 0 }, hi), 0);
+		assert_int_equal(card_sa_lookup(&cs, 0x200), IPX_SA_NONE);
+		assert_null(card_sa_at(&cs, IPX_DIR_IN, 0));
+		assert_int_equal(card_sa_delete(&cs, &(struct ipx_card_fault){ 0 }, hi), -ENOENT);
+		card_sas_free(&cs);
+		sat_clear(&s);
+	}
+	sat_free(&s);
+}
+
+static void test_card_sa_install_fails(void **state)
+{
+	struct fake f;
+	struct sat s = fake_sat(&f, &cs_ops);
+	struct card_sas cs;
+	struct ipx_sa_params in = cs_params(0x300, IPX_DIR_IN);
+	uint32_t h;
+
+	(void)state;
+	assert_int_equal(card_sas_init(&cs, &s, NSA, false), 0);
+	g_cs = &cs;
+	f.fail_op = IPX_CMD_WRITE_CFG;
+	assert_int_equal(card_sa_add(&cs, &(struct ipx_card_fault){ 0 }, &in, &h), -EIO);
+	/* the key slots cleared again, nothing left in the host's tables */
+	assert_int_equal(f.log[f.n - 1].op, IPX_CMD_CLEAR_KEYS);
+	assert_null(card_sa_get(&cs, 0));
+	assert_null(card_sa_at(&cs, IPX_DIR_IN, 0));
+	assert_int_equal(card_sa_lookup(&cs, 0x300), IPX_SA_NONE);
+	f.fail_op = -1;
+	f.n = 0;
+	assert_int_equal(card_sa_add(&cs, &(struct ipx_card_fault){ 0 }, &in, &h), 0);
+	assert_int_equal(h, 0);
+	card_sas_free(&cs);
+	sat_free(&s);
+}
+
+static void test_card_sa_faulted(void **state)
+{
+	struct fake f;
+	struct sat s = fake_sat(&f, &cs_ops);
+	struct card_sas cs;
+	struct ipx_card_fault ok = { 0 }, bad = { .faulted = true };
+	struct ipx_sa_params out = cs_params(0x400, IPX_DIR_OUT), in = cs_params(0x500, IPX_DIR_IN);
+	struct ipx_sa_state st;
+	uint32_t ho, hi, h;
+
+	(void)state;
+	out.seq = 1000;
+	assert_int_equal(card_sas_init(&cs, &s, NSA, false), 0);
+	g_cs = &cs;
+	assert_int_equal(card_sa_add(&cs, &ok, &out, &ho), 0);
+	f.n = 0;
+	assert_int_equal(card_sa_add(&cs, &ok, &in, &hi), 0);
+	/* 50 packets handed to the card, then it fails: the answer is never
+	 * below what it may have used */
+	ipx_seq_bound_handed(&card_sa_get(&cs, ho)->seq, 50);
+	f.n = 0;
+	assert_int_equal(card_sa_query(&cs, &bad, ho, &st), 0);
+	assert_int_equal(f.n, 0);   /* the card is not asked */
+	assert_true(st.seq == 1050);
+	assert_false(st.seq_exhausted);
+	assert_int_equal(card_sa_query(&cs, &bad, hi, &st), 0);
+	assert_int_equal(st.replay_window, 128);
+	/* refused or only forgotten */
+	assert_int_equal(card_sa_update(&cs, &bad, ho, IPX_UPD_LIFETIME, &out), -EIO);
+	assert_int_equal(card_sa_set_state(&cs, &bad, ho, &st), -EIO);
+	assert_int_equal(card_sa_add(&cs, &bad, &out, &h), -EIO);
+	assert_int_equal(card_sa_delete(&cs, &bad, hi), 0);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(card_sa_lookup(&cs, 0x500), IPX_SA_NONE);
+	card_sas_free(&cs);
+	sat_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +606,9 @@ int main(void)
 		cmocka_unit_test(test_install),
 		cmocka_unit_test(test_update_set_state),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_card_sa_handles),
+		cmocka_unit_test(test_card_sa_install_fails),
+		cmocka_unit_test(test_card_sa_faulted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
