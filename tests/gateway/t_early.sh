@@ -26,13 +26,7 @@ section_early() {
 	fresh plain
 	ours_site A aes256gcm16-x25519 '' '' "retransmit_timeout: 1s"
 	swan_site B aes256gcm16-x25519 '' "    rekey_time = 0"
-	start_swan "$IX_NS_B" B
-	start_ours "$IX_NS_A" A
-	if ! { ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; }; then
-		tap_fail "early: tunnel up"
-		diag_logs A B
-		return
-	fi
+	site_up early || return
 	# B's IKE on the NAT-T port (the non-ESP marker) goes nowhere for now
 	ip netns exec "$IX_NS_B" nft -f - <<EOF
 table inet early {

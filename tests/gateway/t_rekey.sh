@@ -27,13 +27,7 @@ section_rekey() {
                    rekey_time = 6s
                    life_time = 30s
                    rand_time = 0" "    rekey_time = 0"
-	start_swan "$IX_NS_B" B
-	start_ours "$IX_NS_A" A
-	if ! { ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5; }; then
-		tap_fail "rekey: tunnel up"
-		diag_logs A B
-		return
-	fi
+	site_up rekey || return
 	local t0=$SECONDS
 	ip netns exec "$IX_NS_B" iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 &
 	local srv=$!

@@ -506,6 +506,18 @@ start_swan() { # start_swan NS NAME
 	fi
 }
 
+# site_up LABEL: strongSwan (B) and ipsecfxd (A) started from their files,
+# A initiates sw; false, with "LABEL: tunnel up" failed and both logs,
+# when the tunnel is not up on both sides.  EXTRA_CHARON reaches start_swan.
+site_up() {
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5 && return 0
+	tap_fail "$1: tunnel up"
+	diag_logs A B
+	return 1
+}
+
 # J NAME EXPR: a Python expression over the daemon's stats (s) and SA list (l)
 J() {
 	local name=$1 expr=$2
