@@ -94,7 +94,7 @@ static bool lock_memory(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan reserves terabytes of shadow; mlockall cannot cover it */
-	ipx_warn("memory not locked: AddressSanitizer build (a test build, not for deployment)");
+	ipx_warn("memory not locked: an ASan build (a test build, not for deployment)");
 	return false;
 #endif
 	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0)

@@ -82,7 +82,7 @@ section_privs() {
 	# an ASan build cannot lock its shadow memory: there the daemon must say so
 	local locked=false
 	if [ "${SANITIZE:-0}" = 1 ]; then
-		grep -q "memory not locked: AddressSanitizer build" "$IX_T/A.log" && locked=true
+		grep -q "memory not locked: an ASan build" "$IX_T/A.log" && locked=true
 		lck="ASan build: not lockable, and the daemon says so"
 	elif [ "${lck%% *}" -gt 0 ]; then
 		locked=true
