@@ -14,7 +14,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c host/ctl/ctl.c
+	host/config/config.c host/config/config_pki.c host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)

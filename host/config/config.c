@@ -18,15 +18,24 @@
 #include <ipsecfx/engine.h>
 #include <ipsecfx/log.h>
 
+#include "../ike/ike_pki.h"
 #include "../proto/ikev2.h"
 #include "cfgutil.h"
 #include "config.h"
+#include "config_pki.h"
 
 /* ---- the YAML schema ---- */
 
 struct y_end {
 	char *id;
 	char *auth;
+	char **certs;
+	unsigned certs_count;
+	char *key;
+	char *cert_uri;
+	char **cacerts;
+	unsigned cacerts_count;
+	int revocation;
 };
 
 struct y_child {
@@ -69,6 +78,7 @@ struct y_conn {
 	uint32_t fragment_size;
 	uint32_t *max_child_sas;
 	uint32_t *max_ike_sas_per_peer;
+	int hash_and_url;
 	struct y_child *children;
 	unsigned children_count;
 };
@@ -98,6 +108,13 @@ struct y_cfg {
 	char *retransmit_base;
 	char *retransmit_limit;
 	struct y_tun *tun;
+	char **cacerts;
+	unsigned cacerts_count;
+	char **crls;
+	unsigned crls_count;
+	uint32_t *cert_cache;
+	char *cert_fetch_timeout;
+	char *cert_fetch_max;
 	struct y_conn *connections;
 	unsigned connections_count;
 };
@@ -116,6 +133,17 @@ static const cyaml_strval_t start_strings[] = {
 static const cyaml_strval_t liveness_strings[] = {
 	{ "restart", CFG_LIVENESS_RESTART },
 	{ "clear", CFG_LIVENESS_CLEAR },
+};
+
+static const cyaml_strval_t auth_strings[] = {
+	{ "psk", CFG_AUTH_PSK },
+	{ "pubkey", CFG_AUTH_PUBKEY },
+};
+
+static const cyaml_strval_t revocation_strings[] = {
+	{ "relaxed", CFG_REV_RELAXED },
+	{ "ifuri", CFG_REV_IFURI },
+	{ "strict", CFG_REV_STRICT },
 };
 
 static const cyaml_strval_t level_strings[] = {
@@ -138,6 +166,12 @@ static const cyaml_schema_value_t str_value = {
 static const cyaml_schema_field_t end_fields[] = {
 	CYAML_FIELD_STRING_PTR("id", PTR | OPT, struct y_end, id, 1, CFG_ID_MAX - 1),
 	CYAML_FIELD_STRING_PTR("auth", PTR | OPT, struct y_end, auth, 1, 32),
+	STR_SEQ("certs", OPT, struct y_end, certs),
+	CYAML_FIELD_STRING_PTR("key", PTR | OPT, struct y_end, key, 1, 511),
+	CYAML_FIELD_STRING_PTR("cert_uri", PTR | OPT, struct y_end, cert_uri, 1, 511),
+	STR_SEQ("cacerts", OPT, struct y_end, cacerts),
+	CYAML_FIELD_ENUM("revocation", OPT | CYAML_FLAG_STRICT, struct y_end, revocation,
+			 revocation_strings, 3),
 	CYAML_FIELD_END
 };
 
@@ -192,6 +226,7 @@ static const cyaml_schema_field_t conn_fields[] = {
 	CYAML_FIELD_UINT_PTR("max_child_sas", PTR | OPT, struct y_conn, max_child_sas),
 	CYAML_FIELD_UINT_PTR("max_ike_sas_per_peer", PTR | OPT, struct y_conn,
 			     max_ike_sas_per_peer),
+	CFG_FIELD_BOOL("hash_and_url", OPT, struct y_conn, hash_and_url),
 	CYAML_FIELD_SEQUENCE("children", PTR | OPT, struct y_conn, children,
 			     &child_value, 0, 64),
 	CYAML_FIELD_END
@@ -235,6 +270,13 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("retransmit_limit", PTR | OPT, struct y_cfg,
 			       retransmit_limit, 1, 32),
 	CYAML_FIELD_MAPPING_PTR("tun", PTR | OPT, struct y_cfg, tun, tun_fields),
+	STR_SEQ("cacerts", OPT, struct y_cfg, cacerts),
+	STR_SEQ("crls", OPT, struct y_cfg, crls),
+	CYAML_FIELD_UINT_PTR("cert_cache", PTR | OPT, struct y_cfg, cert_cache),
+	CYAML_FIELD_STRING_PTR("cert_fetch_timeout", PTR | OPT, struct y_cfg,
+			       cert_fetch_timeout, 1, 32),
+	CYAML_FIELD_STRING_PTR("cert_fetch_max", PTR | OPT, struct y_cfg, cert_fetch_max,
+			       1, 32),
 	CYAML_FIELD_SEQUENCE("connections", PTR | OPT, struct y_cfg, connections,
 			     &conn_value, 0, 100000),
 	CYAML_FIELD_END
@@ -283,6 +325,27 @@ int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
 	if (inet_pton(AF_INET6, s, id->data) == 1) {
 		id->type = IKEV2_ID_IPV6_ADDR;
 		id->len = 16;
+		return 0;
+	}
+	if (strncmp(s, "@#", 2) == 0) {
+		/* swanctl's key ID: hex */
+		size_t n = 0;
+
+		if (!OPENSSL_hexstr2buf_ex(id->data, sizeof(id->data), &n, s + 2, '\0') || !n) {
+			*why = "a key ID is @# and hex digits";
+			return -EINVAL;
+		}
+		id->type = IKEV2_ID_KEY_ID;
+		id->len = (uint16_t)n;
+		return 0;
+	}
+	if (strchr(s, '=')) {
+		size_t len;
+
+		if (ike_pki_dn_from_text(s, id->data, sizeof(id->data), &len, why) < 0)
+			return -EINVAL;
+		id->type = IKEV2_ID_DER_ASN1_DN;
+		id->len = (uint16_t)len;
 		return 0;
 	}
 	if (s[0] == '@')
@@ -501,7 +564,7 @@ static int read_psk_file(const struct yamlpos *yp, const char *path,
 	return 0;
 }
 
-static int conv_psk(const struct yamlpos *yp, unsigned i, const struct y_conn *y,
+static int conv_psk(const struct yamlpos *yp, const char *base, const struct y_conn *y,
 		    struct cfg_conn *c)
 {
 	char path[160], filebuf[1024];
@@ -510,24 +573,24 @@ static int conv_psk(const struct yamlpos *yp, unsigned i, const struct y_conn *y
 	int ret = 0;
 
 	if (y->psk && y->psk_file) {
-		yamlpos_err(yp, P("connections[%u].psk_file", i), "give psk or psk_file, not both");
+		yamlpos_err(yp, P("%s.psk_file", base), "give psk or psk_file, not both");
 		return -EINVAL;
 	}
 	if (y->psk_file) {
-		if (read_psk_file(yp, P("connections[%u].psk_file", i), y->psk_file,
+		if (read_psk_file(yp, P("%s.psk_file", base), y->psk_file,
 				  filebuf, sizeof(filebuf)) < 0)
 			return -EINVAL;
 		text = filebuf;
 	}
 	if (!text) {
-		yamlpos_err(yp, P("connections[%u]", i), "auth psk needs psk or psk_file");
+		yamlpos_err(yp, P("%s", base), "auth psk needs psk or psk_file");
 		return -EINVAL;
 	}
 	/* swanctl.conf: a 0x prefix means hex */
 	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
 		uint8_t tmp[512];
 
-		ret = cfg_hex(yp, P("connections[%u].psk", i), text, tmp, 0,
+		ret = cfg_hex(yp, P("%s.psk", base), text, tmp, 0,
 			      sizeof(tmp), &len);
 		if (ret == 0) {
 			c->psk = malloc(len);
@@ -548,7 +611,7 @@ static int conv_psk(const struct yamlpos *yp, unsigned i, const struct y_conn *y
 		return -ENOMEM;
 	c->psk_len = len;
 	if (!len) {
-		yamlpos_err(yp, P("connections[%u].%s", i, y->psk_file ? "psk_file" : "psk"),
+		yamlpos_err(yp, P("%s.%s", base, y->psk_file ? "psk_file" : "psk"),
 			    "the PSK is empty");
 		return -EINVAL;
 	}
@@ -558,18 +621,34 @@ static int conv_psk(const struct yamlpos *yp, unsigned i, const struct y_conn *y
 	return 0;
 }
 
-static int conv_end(const struct yamlpos *yp, const char *base,
-		    const struct y_end *y, struct cfg_id *id, uint8_t *auth,
-		    const struct sockaddr_storage *addr, bool remote)
+static int conv_auth(const struct yamlpos *yp, const char *base, const struct y_end *y,
+		     uint8_t *auth)
+{
+	char path[160];
+
+	*auth = CFG_AUTH_PSK;
+	if (!y || !y->auth)
+		return 0;
+	for (unsigned k = 0; k < sizeof(auth_strings) / sizeof(auth_strings[0]); k++)
+		if (strcmp(y->auth, auth_strings[k].str) == 0) {
+			*auth = (uint8_t)auth_strings[k].val;
+			return 0;
+		}
+	yamlpos_err(yp, P("%s.auth", base), "'%s': psk or pubkey", y->auth);
+	return -EINVAL;
+}
+
+/* The identity of one end: as given; else, with a certificate, its
+ * subject (local) or whatever a trusted certificate proves (remote);
+ * else the address, as strongSwan does. */
+static int conv_id(const struct yamlpos *yp, const char *base, const struct y_end *y,
+		   const struct cfg_conn *c, struct cfg_id *id,
+		   const struct sockaddr_storage *addr, bool remote)
 {
 	char path[160];
 	const char *why = "";
+	uint8_t auth = remote ? c->remote_auth : c->local_auth;
 
-	*auth = CFG_AUTH_PSK;
-	if (y && y->auth && strcmp(y->auth, "psk") != 0) {
-		yamlpos_err(yp, P("%s.auth", base), "'%s' is not supported (psk)", y->auth);
-		return -EINVAL;
-	}
 	if (y && y->id) {
 		if (cfg_parse_id(y->id, id, remote, &why) < 0) {
 			yamlpos_err(yp, P("%s.id", base), "'%s': %s", y->id, why);
@@ -577,7 +656,10 @@ static int conv_end(const struct yamlpos *yp, const char *base,
 		}
 		return 0;
 	}
-	/* default: the address, as strongSwan does */
+	if (auth == CFG_AUTH_PUBKEY && remote)
+		return cfg_parse_id("%any", id, true, &why);
+	if (auth == CFG_AUTH_PUBKEY && c->cert)
+		return cfg_pki_default_id(c, id);
 	if (addr) {
 		char a[INET6_ADDRSTRLEN];
 
@@ -591,6 +673,85 @@ static int conv_end(const struct yamlpos *yp, const char *base,
 		return cfg_parse_id("%any", id, true, &why);
 	yamlpos_err(yp, P("%s.id", base), "needed when local_addrs is not given");
 	return -EINVAL;
+}
+
+/* A key that belongs to one side only, given on the other. */
+static int end_misplaced(const struct yamlpos *yp, const char *base, const struct y_end *y,
+			 bool remote)
+{
+	char path[160];
+	int bad = 0;
+
+	if (!y)
+		return 0;
+	if (remote && (y->certs_count || y->key || y->cert_uri)) {
+		yamlpos_err(yp, P("%s", base),
+			    "certs, key and cert_uri are ours: they belong under local (the peer's certificate is checked against remote.cacerts)");
+		bad = -EINVAL;
+	}
+	if (!remote && (y->cacerts_count || y->revocation)) {
+		yamlpos_err(yp, P("%s", base),
+			    "cacerts and revocation check the peer: they belong under remote");
+		bad = -EINVAL;
+	}
+	return bad;
+}
+
+/* local.auth / remote.auth and what each needs. */
+static int conv_ends(const struct yamlpos *yp, const char *base, const struct y_conn *y,
+		     const struct cfg *top, struct cfg_conn *c)
+{
+	const struct y_end *l = y->local, *r = y->remote;
+	char path[160], lb[96], rb[96];
+	int bad = 0;
+
+	snprintf(lb, sizeof(lb), "%s.local", base);
+	snprintf(rb, sizeof(rb), "%s.remote", base);
+	if (conv_auth(yp, lb, l, &c->local_auth) < 0 || conv_auth(yp, rb, r, &c->remote_auth) < 0 ||
+	    end_misplaced(yp, lb, l, false) < 0 || end_misplaced(yp, rb, r, true) < 0)
+		bad = -EINVAL;
+	if (c->local_auth == CFG_AUTH_PUBKEY) {
+		if (cfg_pki_local(yp, lb, l ? l->certs : NULL, l ? l->certs_count : 0,
+				  l ? l->key : NULL, l ? l->cert_uri : NULL, c) < 0)
+			bad = -EINVAL;
+	} else if (l && (l->certs_count || l->key || l->cert_uri)) {
+		yamlpos_err(yp, P("%s.auth", lb), "certs, key and cert_uri need auth: pubkey");
+		bad = -EINVAL;
+	}
+	if (c->remote_auth == CFG_AUTH_PUBKEY) {
+		c->revocation = (uint8_t)(r ? r->revocation : CFG_REV_RELAXED);
+		if (r && r->cacerts_count &&
+		    cfg_pki_certs(yp, P("%s.cacerts", rb), r->cacerts, r->cacerts_count,
+				  &c->cacerts) < 0)
+			bad = -EINVAL;
+		if (!bad && !sk_X509_num(cfg_conn_cacerts(top, c))) {
+			yamlpos_err(yp, P("%s.auth", rb),
+				    "pubkey needs trust anchors: remote.cacerts or the top-level cacerts");
+			bad = -EINVAL;
+		}
+	} else if (r && (r->cacerts_count || r->revocation)) {
+		yamlpos_err(yp, P("%s.auth", rb), "cacerts and revocation need auth: pubkey");
+		bad = -EINVAL;
+	}
+	if (bad)
+		return bad;
+	if (conv_id(yp, lb, l, c, &c->local_id, c->n_local_addrs ? &c->local_addrs[0] : NULL,
+		    false) < 0 ||
+	    conv_id(yp, rb, r, c, &c->remote_id,
+		    c->n_remote_addrs ? &c->remote_addrs[0] : NULL, true) < 0)
+		return -EINVAL;
+	if (c->local_auth == CFG_AUTH_PUBKEY &&
+	    cfg_pki_check_local_id(yp, P("%s.id", lb), c) < 0)
+		return -EINVAL;
+	if (c->local_auth != CFG_AUTH_PSK && c->remote_auth != CFG_AUTH_PSK &&
+	    (y->psk || y->psk_file)) {
+		yamlpos_err(yp, P("%s.psk", base), "unused: neither local.auth nor remote.auth is psk");
+		return -EINVAL;
+	}
+	if ((c->local_auth == CFG_AUTH_PSK || c->remote_auth == CFG_AUTH_PSK) &&
+	    conv_psk(yp, base, y, c) < 0)
+		return -EINVAL;
+	return 0;
 }
 
 static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
@@ -672,7 +833,7 @@ static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
 }
 
 static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *y,
-		     struct cfg_conn *c)
+		     const struct cfg *top, struct cfg_conn *c)
 {
 	char path[160], base[64];
 	int bad = 0;
@@ -702,15 +863,9 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 	}
 	if (!y->remote_addrs_count)
 		c->remote_any = true;
-	if (conv_end(yp, P("%s.local", base), y->local, &c->local_id, &c->local_auth,
-		     c->n_local_addrs ? &c->local_addrs[0] : NULL, false) < 0)
+	if (conv_ends(yp, base, y, top, c) < 0)
 		bad = -EINVAL;
-	if (conv_end(yp, P("%s.remote", base), y->remote, &c->remote_id,
-		     &c->remote_auth, c->n_remote_addrs ? &c->remote_addrs[0] : NULL,
-		     true) < 0)
-		bad = -EINVAL;
-	if (conv_psk(yp, i, y, c) < 0)
-		bad = -EINVAL;
+	c->hash_and_url = y->hash_and_url;
 	if (conv_props(yp, P("%s.proposals", base), y->proposals, y->proposals_count,
 		       default_ike, sizeof(default_ike) / sizeof(default_ike[0]),
 		       IKEV2_PROTO_IKE, &c->ike, &c->n_ike) < 0)
@@ -782,6 +937,7 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 
 static void free_conn(struct cfg_conn *c)
 {
+	cfg_pki_free_conn(c);
 	free(c->local_addrs);
 	free(c->remote_addrs);
 	if (c->psk) {
@@ -804,7 +960,39 @@ void cfg_free(struct cfg *c)
 	for (unsigned i = 0; i < c->n_conns; i++)
 		free_conn(&c->conns[i]);
 	free(c->conns);
+	cfg_pki_free(c);
 	free(c);
+}
+
+/* Trust anchors, CRLs and the Hash and URL fetcher's limits. */
+static int conv_top_pki(const struct yamlpos *yp, const struct y_cfg *y, struct cfg *c)
+{
+	uint64_t max = 64 * 1024;
+	int bad = 0;
+
+	if (cfg_pki_certs(yp, "cacerts", y->cacerts, y->cacerts_count, &c->cacerts) < 0 ||
+	    cfg_pki_crls(yp, "crls", y->crls, y->crls_count, &c->crls) < 0)
+		bad = -EINVAL;
+	c->cert_cache = y->cert_cache ? *y->cert_cache : 500;
+	if (c->cert_cache > 1000000) {
+		yamlpos_err(yp, "cert_cache", "%u above 1000000", c->cert_cache);
+		bad = -EINVAL;
+	}
+	c->cert_fetch_timeout_s = 10;
+	if (y->cert_fetch_timeout &&
+	    (cfg_parse_duration(y->cert_fetch_timeout, &c->cert_fetch_timeout_s) < 0 ||
+	     c->cert_fetch_timeout_s < 1 || c->cert_fetch_timeout_s > 300)) {
+		yamlpos_err(yp, "cert_fetch_timeout", "'%s': a duration from 1s to 5m",
+			    y->cert_fetch_timeout);
+		bad = -EINVAL;
+	}
+	if (y->cert_fetch_max &&
+	    (cfg_parse_size(y->cert_fetch_max, &max) < 0 || max < 256 || max > 16 << 20)) {
+		yamlpos_err(yp, "cert_fetch_max", "'%s': a size from 256 to 16M", y->cert_fetch_max);
+		bad = -EINVAL;
+	}
+	c->cert_fetch_max = (uint32_t)max;
+	return bad;
 }
 
 int cfg_load(const char *file, struct cfg **out)
@@ -947,13 +1135,15 @@ int cfg_load(const char *file, struct cfg **out)
 		yamlpos_err(&yp, "natt_port", "must differ from ike_port");
 		ret = -EINVAL;
 	}
+	if (conv_top_pki(&yp, y, c) < 0)
+		ret = -EINVAL;
 	c->conns = calloc(y->connections_count + 1, sizeof(*c->conns));
 	if (!c->conns) {
 		ret = -ENOMEM;
 		goto done;
 	}
 	for (unsigned i = 0; i < y->connections_count; i++) {
-		if (conv_conn(&yp, i, &y->connections[i], &c->conns[i]) < 0)
+		if (conv_conn(&yp, i, &y->connections[i], c, &c->conns[i]) < 0)
 			ret = -EINVAL;
 		c->n_conns++;
 		for (unsigned j = 0; j < i; j++)
@@ -983,6 +1173,11 @@ const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *
 		if (strcmp(conn->children[i].name, name) == 0)
 			return &conn->children[i];
 	return NULL;
+}
+
+STACK_OF(X509) *cfg_conn_cacerts(const struct cfg *c, const struct cfg_conn *conn)
+{
+	return conn->cacerts ? conn->cacerts : c->cacerts;
 }
 
 const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <openssl/x509.h>
+
 #include "../proto/proposal.h"
 #include "../proto/ts.h"
 
@@ -20,9 +22,14 @@
 
 enum cfg_start_action { CFG_START_NONE = 0, CFG_START_START, CFG_START_TRAP };
 enum cfg_liveness_action { CFG_LIVENESS_RESTART = 0, CFG_LIVENESS_CLEAR };
-enum cfg_auth { CFG_AUTH_PSK = 0 };
+enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY };
+/* remote.revocation, as swanctl: fail on a revoked certificate only; also
+ * when a certificate names a CRL but its status is unknown; whenever the
+ * status is unknown.  (The values are ike_pki.h's.) */
+enum cfg_revocation { CFG_REV_RELAXED = 0, CFG_REV_IFURI, CFG_REV_STRICT };
 
-/* An IKE identity (RFC 7296 3.5), or "%any" on the remote side. */
+/* An IKE identity (RFC 7296 3.5), or "%any" on the remote side.  A
+ * distinguished name is kept as DER (ID_DER_ASN1_DN) and compared by value. */
 struct cfg_id {
 	uint8_t type;            /* enum ikev2_id_type */
 	bool any;                /* remote: accept whatever the peer says */
@@ -54,6 +61,18 @@ struct cfg_conn {
 	uint8_t local_auth, remote_auth;  /* enum cfg_auth */
 	uint8_t *psk;            /* wiped on free */
 	size_t psk_len;
+	/* local.auth pubkey (docs/certificates.md): our end-entity
+	 * certificate, the intermediates sent along, its private key, and
+	 * where peers may fetch the certificate (Hash and URL; "" = none) */
+	X509 *cert;
+	STACK_OF(X509) *intermediates;
+	EVP_PKEY *key;
+	char cert_uri[512];
+	/* remote.auth pubkey: this connection's trust anchors (NULL: the
+	 * top-level cacerts) and what an unknown revocation status means */
+	STACK_OF(X509) *cacerts;
+	uint8_t revocation;      /* enum cfg_revocation */
+	bool hash_and_url;       /* RFC 7296 3.6, both directions */
 	struct ike_prop_cfg *ike;
 	unsigned n_ike;
 	bool encap;              /* force UDP encapsulation */
@@ -99,6 +118,13 @@ struct cfg {
 	uint32_t retransmit_limit_ms;     /* longest single wait; 0 = no cap */
 	char tun_name[16];
 	uint32_t tun_mtu;
+	/* certificates (docs/certificates.md): trust anchors for every
+	 * connection without its own, CRLs, and the Hash and URL fetcher */
+	STACK_OF(X509) *cacerts;
+	STACK_OF(X509_CRL) *crls;
+	uint32_t cert_cache;             /* certificates kept by hash */
+	uint32_t cert_fetch_timeout_s;
+	uint32_t cert_fetch_max;         /* bytes */
 	struct cfg_conn *conns;
 	unsigned n_conns;
 };
@@ -109,6 +135,8 @@ int cfg_load(const char *file, struct cfg **out);
 void cfg_free(struct cfg *c);
 
 const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);
+/* The trust anchors that check conn's peer: its own or the top-level ones. */
+STACK_OF(X509) *cfg_conn_cacerts(const struct cfg *c, const struct cfg_conn *conn);
 /* conn's child of that name; NULL when conn is NULL or has none. */
 const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *name);
 
@@ -117,7 +145,9 @@ int cfg_parse_duration(const char *s, uint32_t *secs);
 /* "1500", "64k", "10M", "2G" (powers of 1024).  0 or -EINVAL. */
 int cfg_parse_size(const char *s, uint64_t *out);
 /* An identity: IPv4/IPv6 address, FQDN ("@host" or "host.example"),
- * RFC 822 ("user@example"), "%any".  0 or -EINVAL. */
+ * RFC 822 ("user@example"), a distinguished name ("C=XX, O=Example,
+ * CN=gw.example": anything with '='), a key ID ("@#hex"), "%any".
+ * 0 or -EINVAL. */
 int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
 		 const char **why);
 
