@@ -101,6 +101,10 @@ static void print_sas(json_t *list)
 		       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
 		printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
 		       str(sa, "spi_r"));
+		if (json_object_get(sa, "peer_auth"))
+			printf("  authenticated by %s%s%s\n", str(sa, "peer_auth"),
+			       json_object_get(sa, "peer_cert") ? ", certificate " : "",
+			       json_object_get(sa, "peer_cert") ? str(sa, "peer_cert") : "");
 		if (json_object_get(sa, "proposal"))
 			printf("  %s\n", str(sa, "proposal"));
 		if (json_object_get(sa, "last_heard_s")) {

@@ -13,6 +13,7 @@
 
 #include <ipsecfx/log.h>
 
+#include "ike_pki.h"
 #include "ike_sa.h"
 
 /* RestOfIDPayload (2.15): ID type, three reserved octets, the data. */
@@ -23,58 +24,86 @@ static void id_payload(const struct cfg_id *id, struct ike_pld *p)
 	p->u.id.len = id->len;
 }
 
-static int compute_auth(struct ikesa *sa, bool ours, const struct cfg_id *id,
-			const uint8_t *id_data, size_t id_len, uint8_t id_type,
-			uint8_t *out, size_t *out_len)
+/* What the signer's AUTH covers (2.15): its IKE_SA_INIT message, the
+ * other side's nonce, its SK_p and identity. */
+static void auth_in(const struct ikesa *sa, bool signer_is_initiator, uint8_t id_type,
+		    const uint8_t *id, size_t id_len, struct ike_auth_in *in)
 {
-	struct ike_auth_in in;
-	/* the signer's INIT message, the other side's nonce, the signer's SK_p */
-	bool signer_is_initiator = ours ? sa->initiator : !sa->initiator;
-
-	(void)id;
-	memset(&in, 0, sizeof(in));
-	in.prf = sa->prop.prf;
-	in.sk_p = signer_is_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
-	in.sk_p_len = sa->keys.prf_len;
-	in.msg = signer_is_initiator ? sa->init_req : sa->init_resp;
-	in.msg_len = signer_is_initiator ? sa->init_req_len : sa->init_resp_len;
-	in.nonce = signer_is_initiator ? sa->nr : sa->ni;
-	in.nonce_len = signer_is_initiator ? sa->nr_len : sa->ni_len;
-	in.id_type = id_type;
-	in.id = id_data;
-	in.id_len = id_len;
-	return ike_auth_psk(&in, sa->conn->psk, sa->conn->psk_len, out, out_len);
+	memset(in, 0, sizeof(*in));
+	in->prf = sa->prop.prf;
+	in->sk_p = signer_is_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+	in->sk_p_len = sa->keys.prf_len;
+	in->msg = signer_is_initiator ? sa->init_req : sa->init_resp;
+	in->msg_len = signer_is_initiator ? sa->init_req_len : sa->init_resp_len;
+	in->nonce = signer_is_initiator ? sa->nr : sa->ni;
+	in->nonce_len = signer_is_initiator ? sa->nr_len : sa->ni_len;
+	in->id_type = id_type;
+	in->id = id;
+	in->id_len = id_len;
 }
 
-static int verify_auth(struct ikesa *sa, const struct ike_id *id,
-		       const struct ike_auth *auth)
-{
-	struct ike_auth_in in;
-	bool peer_is_initiator = !sa->initiator;
+#define AUTH_MAX 2048   /* a signature of RSA up to 8192 bits, with RFC 7427's header */
 
-	if (auth->method != IKEV2_AUTH_SHARED_KEY_MIC)
+/* Our AUTH payload, with our certificates before it when we sign (the
+ * caller has added our ID; 1.2: ID, [CERT,] [CERTREQ,] ... AUTH). */
+static int add_our_auth(struct ikesa *sa, struct ike_msg *m, uint8_t *buf, size_t *len)
+{
+	const struct cfg_conn *c = sa->conn;
+	struct ike_auth_in in;
+	struct ike_pld *p;
+	uint8_t method = IKEV2_AUTH_SHARED_KEY_MIC;
+	int ret;
+
+	auth_in(sa, sa->initiator, c->local_id.type, c->local_id.data, c->local_id.len, &in);
+	if (c->local_auth == CFG_AUTH_PUBKEY)
+		ret = ike_cert_sign(sa, &in, &method, buf, AUTH_MAX, len);
+	else
+		ret = ike_auth_psk(&in, c->psk, c->psk_len, buf, len);
+	if (ret < 0)
+		return ret;
+	p = ike_msg_add(m, IKEV2_PL_AUTH, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.auth.method = method;
+	p->u.auth.data = buf;
+	p->u.auth.len = *len;
+	return 0;
+}
+
+/* The peer's AUTH (and certificate): 0, -EACCES with why, or
+ * -EINPROGRESS (waiting for Hash and URL: ike_cert.c resumes). */
+static int verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct ike_id *id,
+		       const struct ike_auth *auth, char *why, size_t n)
+{
+	const struct cfg_conn *c = sa->conn;
+	struct ike_auth_in in;
+
+	auth_in(sa, !sa->initiator, id->type, id->data, id->len, &in);
+	if (c->remote_auth == CFG_AUTH_PUBKEY)
+		return ike_cert_verify_peer(sa, m, id, auth, &in, why, n);
+	if (auth->method != IKEV2_AUTH_SHARED_KEY_MIC) {
+		snprintf(why, n, "the peer authenticates with %s; connection %s wants a PSK (remote.auth: psk)",
+			 ikev2_auth_name(auth->method), c->name);
 		return -EACCES;
-	memset(&in, 0, sizeof(in));
-	in.prf = sa->prop.prf;
-	in.sk_p = peer_is_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
-	in.sk_p_len = sa->keys.prf_len;
-	in.msg = peer_is_initiator ? sa->init_req : sa->init_resp;
-	in.msg_len = peer_is_initiator ? sa->init_req_len : sa->init_resp_len;
-	in.nonce = peer_is_initiator ? sa->nr : sa->ni;
-	in.nonce_len = peer_is_initiator ? sa->nr_len : sa->ni_len;
-	in.id_type = id->type;
-	in.id = id->data;
-	in.id_len = id->len;
-	return ike_auth_psk_verify(&in, sa->conn->psk, sa->conn->psk_len,
-				   auth->data, auth->len);
+	}
+	if (ike_auth_psk_verify(&in, c->psk, c->psk_len, auth->data, auth->len) < 0) {
+		snprintf(why, n, "AUTH does not verify (wrong PSK?)");
+		return -EACCES;
+	}
+	snprintf(sa->peer_auth, sizeof(sa->peer_auth), "PSK");
+	sa->peer_cert[0] = 0;
+	return 0;
 }
 
 static bool id_matches(const struct cfg_id *want, const struct ike_id *got)
 {
 	if (want->any)
 		return true;
-	return want->type == got->type && want->len == got->len &&
-	       memcmp(want->data, got->data, got->len) == 0;
+	if (want->type != got->type)
+		return false;
+	if (want->type == IKEV2_ID_DER_ASN1_DN)
+		return ike_cert_dn_equal(want->data, want->len, got->data, got->len);
+	return want->len == got->len && memcmp(want->data, got->data, got->len) == 0;
 }
 
 static void id_text(const struct ike_id *id, struct cfg_id *out)
@@ -97,7 +126,8 @@ static void id_text(const struct ike_id *id, struct cfg_id *out)
 		for (size_t i = 0; i < n; i++)
 			if (t[i] < 0x20 || t[i] > 0x7e)
 				t[i] = '?';  /* peer-chosen text goes into logs */
-	} else {
+	} else if (id->type != IKEV2_ID_DER_ASN1_DN ||
+		   ike_pki_dn_to_text(id->data, id->len, t, sizeof(t)) < 0) {
 		snprintf(t, sizeof(t), "<%s, %zu bytes>", ikev2_id_name(id->type), id->len);
 	}
 	snprintf(out->text, sizeof(out->text), "%s", t);
@@ -112,11 +142,12 @@ int ike_auth_start(struct ikesa *sa)
 	struct ike_msg *m = sa->mgr->omsg;
 	const struct cfg_conn *c = sa->conn;
 	const struct cfg_child *want;
-	uint8_t auth[IKE_PRF_MAX];
-	size_t auth_len;
+	uint8_t auth[AUTH_MAX];
+	size_t auth_len = 0;
 	struct ike_pld *p;
 	int ret;
 
+	ike_cert_tx_reset(sa->mgr);
 	ike_msg_start(sa, m, IKEV2_EXCH_IKE_AUTH, false, sa->req_next);
 	if (!ike_msg_add(m, IKEV2_PL_SK, false))
 		return -ENOSPC;
@@ -124,22 +155,20 @@ int ike_auth_start(struct ikesa *sa)
 	if (!p)
 		return -ENOSPC;
 	id_payload(&c->local_id, p);
+	ret = ike_cert_add_ours(sa, m);
+	if (ret == 0)
+		ret = ike_cert_add_certreq(sa, m, c, true);
+	if (ret < 0)
+		return ret;
 	if (!c->remote_id.any) {
 		p = ike_msg_add(m, IKEV2_PL_IDR, true);
 		if (!p)
 			return -ENOSPC;
 		id_payload(&c->remote_id, p);
 	}
-	ret = compute_auth(sa, true, &c->local_id, c->local_id.data, c->local_id.len,
-			   c->local_id.type, auth, &auth_len);
+	ret = add_our_auth(sa, m, auth, &auth_len);
 	if (ret < 0)
-		return ret;
-	p = ike_msg_add(m, IKEV2_PL_AUTH, true);
-	if (!p)
-		return -ENOSPC;
-	p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
-	p->u.auth.data = auth;
-	p->u.auth.len = auth_len;
+		goto out;
 	/* 2.4: we hold no other IKE SA with this peer; not when this one is
 	 * to replace a running one (reauthentication): the peer would drop
 	 * the old SA before the new one carries traffic */
@@ -148,16 +177,19 @@ int ike_auth_start(struct ikesa *sa)
 				   IKEV2_N_INITIAL_CONTACT, NULL, 0);
 	want = cfg_child_find(c, sa->want_child);
 	if (want) {
+		ret = -ENOMEM;
 		sa->new_child = ike_child_new(sa, want);
 		if (!sa->new_child)
-			return -ENOMEM;
+			goto out;
 		ret = ike_child_add_request(sa, sa->new_child, m, false);
 		if (ret < 0)
-			return ret;
+			goto out;
 	}
 	ike_sa_state(sa, IKE_AUTHENTICATING);
 	ret = ike_send_request(sa, m, auth_response);
+out:
 	OPENSSL_cleanse(auth, sizeof(auth));
+	ike_cert_tx_reset(sa->mgr);
 	return ret;
 }
 
@@ -166,21 +198,23 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 	const struct ike_pld *idp = ike_msg_get(m, IKEV2_PL_IDR, 0);
 	const struct ike_pld *ap = ike_msg_get(m, IKEV2_PL_AUTH, 0);
 	struct child_sa *c = sa->new_child;
+	char why[512];
 	uint16_t cerr;
+	int ret;
 
 	if (!sa->conn) {
 		ike_sa_fail(sa, "connection removed by a reload");
 		return -ENOENT;
 	}
 	if (ike_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) {
-		ike_sa_fail(sa, "peer says AUTHENTICATION_FAILED (check the PSK and IDs)");
+		ike_sa_fail(sa, sa->conn->local_auth == CFG_AUTH_PUBKEY ?
+				"peer says AUTHENTICATION_FAILED (check our certificate, its CA at the peer, and the IDs)" :
+				"peer says AUTHENTICATION_FAILED (check the PSK and IDs)");
 		return -EACCES;
 	}
 	if (!idp || !ap) {
 		for (unsigned i = 0; i < m->n_pld; i++)
 			if (m->pld[i].type == IKEV2_PL_NOTIFY && m->pld[i].u.n.type < 16384) {
-				char why[96];
-
 				snprintf(why, sizeof(why), "IKE_AUTH refused: %s",
 					 ikev2_notify_name(m->pld[i].u.n.type));
 				ike_sa_fail(sa, why);
@@ -191,16 +225,20 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 	}
 	id_text(&idp->u.id, &sa->peer_id);
 	if (!id_matches(&sa->conn->remote_id, &idp->u.id)) {
-		char why[CFG_ID_MAX + 64];
-
 		snprintf(why, sizeof(why), "peer identity %s is not the configured %s",
 			 sa->peer_id.text, sa->conn->remote_id.text);
 		ike_sa_fail(sa, why);
 		return -EACCES;
 	}
-	if (verify_auth(sa, &idp->u.id, &ap->u.auth) < 0) {
+	ret = verify_peer(sa, m, &idp->u.id, &ap->u.auth, why, sizeof(why));
+	if (ret == -EINPROGRESS)
+		return 0;
+	if (ret < 0) {
+		char msg[sizeof(why) + 64];
+
 		sa->mgr->st.rx_auth_failed++;
-		ike_sa_fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not verify (PSK mismatch?)");
+		snprintf(msg, sizeof(msg), "AUTHENTICATION_FAILED: the responder's %s", why);
+		ike_sa_fail(sa, msg);
 		return -EACCES;
 	}
 	ike_sa_established(sa);
@@ -221,6 +259,11 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 	else
 		ike_child_activate(sa, c, NULL, true);
 	return 0;
+}
+
+int ike_auth_response_resume(struct ikesa *sa, struct ike_msg *m)
+{
+	return auth_response(sa, m);
 }
 
 /* ---- responder ---- */
@@ -328,11 +371,11 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	struct ike_msg *r = sa->mgr->omsg;
 	const struct cfg_conn *c;
 	struct child_sa *child = NULL;
-	uint8_t auth[IKE_PRF_MAX];
-	size_t auth_len;
+	uint8_t auth[AUTH_MAX];
+	size_t auth_len = 0;
 	uint16_t cerr = 0;
 	struct ike_pld *p;
-	char why[CFG_ID_MAX + 3 * CFG_NAME_MAX + 160];
+	char why[CFG_ID_MAX + 3 * CFG_NAME_MAX + 320];
 	unsigned held;
 	int ret;
 
@@ -352,6 +395,8 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_destroy(sa);
 		return -EBADMSG;
 	}
+	if (!sa->cert_wait)  /* (not again when it resumes after Hash and URL) */
+		ike_cert_peer_notes(sa, m);
 	id_text(&idi->u.id, &sa->peer_id);
 	c = pick_conn(sa, &idi->u.id, idr ? &idr->u.id : NULL, why, sizeof(why));
 	if (!c) {
@@ -363,10 +408,12 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	sa->conn = c;
 	snprintf(sa->conn_name, sizeof(sa->conn_name), "%s", c->name);
-	if (verify_auth(sa, &idi->u.id, &ap->u.auth) < 0) {
-		ike_sa_log(sa, IPX_LOG_WARN,
-			   "peer identity %s: AUTH does not verify (wrong PSK?): AUTHENTICATION_FAILED",
-			   sa->peer_id.text);
+	ret = verify_peer(sa, m, &idi->u.id, &ap->u.auth, why, sizeof(why));
+	if (ret == -EINPROGRESS)
+		return 0;  /* Hash and URL: ike_cert.c calls again */
+	if (ret < 0) {
+		ike_sa_log(sa, IPX_LOG_WARN, "peer identity %s: %s: AUTHENTICATION_FAILED",
+			   sa->peer_id.text, why);
 		sa->mgr->st.rx_auth_failed++;
 		send_auth_failed(sa, m->hdr.msg_id);
 		ike_sa_destroy(sa);
@@ -385,6 +432,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		return -EACCES;
 	}
 
+	ike_cert_tx_reset(sa->mgr);
 	ike_msg_start(sa, r, IKEV2_EXCH_IKE_AUTH, true, m->hdr.msg_id);
 	if (!ike_msg_add(r, IKEV2_PL_SK, false))
 		return -ENOSPC;
@@ -392,16 +440,14 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	if (!p)
 		return -ENOSPC;
 	id_payload(&c->local_id, p);
-	ret = compute_auth(sa, true, &c->local_id, c->local_id.data, c->local_id.len,
-			   c->local_id.type, auth, &auth_len);
-	if (ret < 0)
+	ret = ike_cert_add_ours(sa, r);
+	if (ret == 0)
+		ret = add_our_auth(sa, r, auth, &auth_len);
+	if (ret < 0) {
+		OPENSSL_cleanse(auth, sizeof(auth));
+		ike_cert_tx_reset(sa->mgr);
 		return ret;
-	p = ike_msg_add(r, IKEV2_PL_AUTH, true);
-	if (!p)
-		return -ENOSPC;
-	p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
-	p->u.auth.data = auth;
-	p->u.auth.len = auth_len;
+	}
 	if (ike_msg_get(m, IKEV2_PL_SA, 0)) {
 		cerr = ike_child_respond(sa, m, r, &child, false, NULL);
 		if (cerr)
@@ -409,6 +455,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	ret = ike_send_response(sa, r);
 	OPENSSL_cleanse(auth, sizeof(auth));
+	ike_cert_tx_reset(sa->mgr);
 	if (ret < 0) {
 		ike_child_free(child);
 		return ret;

@@ -21,9 +21,6 @@
 #define KE_BUF 1024
 #define MAX_INIT_RETRIES 3
 
-static const uint8_t sig_hashes[] = {
-	0, IKEV2_SIGHASH_SHA2_256, 0, IKEV2_SIGHASH_SHA2_384, 0, IKEV2_SIGHASH_SHA2_512,
-};
 
 static const uint8_t *addr_bytes(const struct sockaddr_storage *ss, size_t *len)
 {
@@ -272,7 +269,7 @@ static int send_init(struct ikesa *sa)
 	if (ret == 0)
 		ret = ike_msg_add_notify(m, false, IKEV2_PROTO_NONE, NULL, 0,
 					 IKEV2_N_SIGNATURE_HASH_ALGORITHMS,
-					 sig_hashes, sizeof(sig_hashes));
+					 ike_cert_sig_hashes, sizeof(ike_cert_sig_hashes));
 	if (ret < 0)
 		return ret;
 	return ike_send_request(sa, m, init_response);
@@ -399,6 +396,7 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 	sa->keys_ok = true;
 	check_natd(sa, m, sa->spi_r);
 	sa->frag_ok = ike_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	ike_cert_peer_notes(sa, m);
 	if (sa->nat_here || sa->nat_there || sa->conn->encap) {
 		/* 2.23: float to the NAT-T port for everything after INIT */
 		sa->natt = true;
@@ -666,6 +664,7 @@ static int answer(struct ikesa *sa)
 	struct ike_proposal prop;
 	struct ike_pld *p;
 	size_t ke_len;
+	int ret;
 
 	if (ike_dh_public(sa->dh, ke, sizeof(ke), &ke_len) < 0)
 		return -EIO;
@@ -695,8 +694,15 @@ static int answer(struct ikesa *sa)
 		ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
 				   IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	ike_msg_add_notify(r, false, IKEV2_PROTO_NONE, NULL, 0,
-			   IKEV2_N_SIGNATURE_HASH_ALGORITHMS, sig_hashes, sizeof(sig_hashes));
-	return ike_send_response(sa, r);
+			   IKEV2_N_SIGNATURE_HASH_ALGORITHMS, ike_cert_sig_hashes,
+			   sizeof(ike_cert_sig_hashes));
+	/* 1.2: [CERTREQ] when the connection checks a certificate */
+	ike_cert_tx_reset(sa->mgr);
+	if (ike_cert_add_certreq(sa, r, sa->conn, false) < 0)
+		return -ENOSPC;
+	ret = ike_send_response(sa, r);
+	ike_cert_tx_reset(sa->mgr);
+	return ret;
 }
 
 /* The SA of an admitted request: half-open, keys derived, answered, and
@@ -747,6 +753,7 @@ static void create(struct init_req *q)
 	sa->keys_ok = true;
 	check_natd(sa, q->m, zero);
 	sa->frag_ok = ike_msg_notify(q->m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	ike_cert_peer_notes(sa, q->m);
 	if (answer(sa) < 0)
 		goto fail;
 	sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);

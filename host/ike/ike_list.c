@@ -10,6 +10,7 @@
 
 #include <ipsecfx/log.h>
 
+#include "ike_certfetch.h"
 #include "ike_sa.h"
 
 static void hex8(const uint8_t *spi, char *out)
@@ -98,6 +99,10 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 			if (sa->expire_at)
 				json_object_set_new(o, "expires_in_s", json_integer(
 					(json_int_t)(sa->expire_at > now ? sa->expire_at - now : 0)));
+			if (sa->peer_auth[0])
+				json_object_set_new(o, "peer_auth", json_string(sa->peer_auth));
+			if (sa->peer_cert[0])
+				json_object_set_new(o, "peer_cert", json_string(sa->peer_cert));
 			json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
 			json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));
 			json_object_set_new(o, "last_heard_s", json_integer(
@@ -148,12 +153,28 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 				   "child_sa_limit", (json_int_t)s->child_sa_limit,
 				   "ike_sa_limit", (json_int_t)s->ike_sa_limit);
 
+	struct ike_certfetch_stats cs;
+	json_t *certs;
+
+	ike_certfetch_get_stats(m->certs, &cs);
+	certs = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			  "cert_fetch_ok", (json_int_t)cs.ok,
+			  "cert_fetch_failed", (json_int_t)cs.failed,
+			  "cert_fetch_timed_out", (json_int_t)cs.timed_out,
+			  "cert_fetch_hash_mismatch", (json_int_t)cs.hash_mismatch,
+			  "cert_fetch_too_big", (json_int_t)cs.too_big,
+			  "cert_cache_hits", (json_int_t)cs.cache_hits,
+			  "cert_cache_evicted", (json_int_t)cs.cache_evicted,
+			  "cert_cache_size", (json_int_t)cs.cached);
 	if (o && more)
 		json_object_update(o, more);
 	if (o && limits)
 		json_object_update(o, limits);
+	if (o && certs)
+		json_object_update(o, certs);
 	json_decref(more);
 	json_decref(limits);
+	json_decref(certs);
 	return o;
 }
 

@@ -20,6 +20,7 @@
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
+#include "ike_certfetch.h"
 #include "ike_sa.h"
 
 #define HASH_SIZE 4096
@@ -149,6 +150,7 @@ void ike_sa_destroy(struct ikesa *sa)
 	}
 	ike_frags_reset(&sa->rx_frags[0]);
 	ike_frags_reset(&sa->rx_frags[1]);
+	ike_cert_wait_free(sa);
 	/* nothing may keep pointing at this SA */
 	for (struct ikesa *o = m->all; o; o = o->next) {
 		if (o->rekeyed_by == sa)
@@ -360,10 +362,22 @@ static void set_rtx(struct ike_mgr *m, const struct cfg *cfg)
 	m->rtx_limit_ms = cfg->retransmit_limit_ms;
 }
 
+/* The Hash and URL fetcher's settings (docs/config.md; defaults where a
+ * configuration made in code left them 0). */
+static const struct ike_certfetch_cfg *fetch_cfg(const struct cfg *cfg,
+						 struct ike_certfetch_cfg *fc)
+{
+	fc->cache_max = cfg->cert_cache ? cfg->cert_cache : 500;
+	fc->timeout_ms = (cfg->cert_fetch_timeout_s ? cfg->cert_fetch_timeout_s : 10) * 1000;
+	fc->max_bytes = cfg->cert_fetch_max ? cfg->cert_fetch_max : 64 * 1024;
+	return fc;
+}
+
 struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 			    const struct ike_io *io, const struct cfg *cfg)
 {
 	struct ike_mgr *m = calloc(1, sizeof(*m));
+	struct ike_certfetch_cfg fc;
 
 	if (!m)
 		return NULL;
@@ -376,7 +390,8 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->omsg = malloc(sizeof(*m->omsg));
 	set_rtx(m, cfg);
 	m->half_open_s = 30;
-	if (ike_table_init(m, HASH_SIZE) < 0 || !m->buf || !m->msg || !m->omsg ||
+	m->certs = ike_certfetch_new(base, fetch_cfg(cfg, &fc));
+	if (ike_table_init(m, HASH_SIZE) < 0 || !m->buf || !m->msg || !m->omsg || !m->certs ||
 	    ike_cookie_init(&m->cookies) < 0) {
 		ike_mgr_free(m);
 		return NULL;
@@ -406,6 +421,8 @@ void ike_mgr_free(struct ike_mgr *m)
 		event_free(m->tick_ev);
 	ike_cookie_wipe(&m->cookies);
 	ike_table_free(m);
+	ike_cert_tx_reset(m);
+	ike_certfetch_free(m->certs);
 	free(m->buf);
 	free(m->msg);
 	free(m->omsg);
@@ -414,10 +431,13 @@ void ike_mgr_free(struct ike_mgr *m)
 
 void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 {
+	struct ike_certfetch_cfg fc;
+
 	m->cfg = cfg;
 	/* requests in flight keep the wait already armed; the next one uses
 	 * the new settings */
 	set_rtx(m, cfg);
+	ike_certfetch_set_cfg(m->certs, fetch_cfg(cfg, &fc));
 	/* the one pointer into the configuration an SA keeps (NULL once its
 	 * connection is gone); Child SAs look theirs up by name when they
 	 * need it (ike_child_cfg) */

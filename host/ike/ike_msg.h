@@ -169,6 +169,10 @@ struct ike_msg {
 	int sk;		    /* index of the SK/SKF payload in pld[], or -1 */
 	unsigned n_skipped; /* unknown non-critical payloads skipped (3.2) */
 	bool unprotected_notify; /* outer N in a non-INIT response (1.5) */
+	/* parse: the decrypted payloads ike_msg_parse_inner() read */
+	const uint8_t *plain;
+	size_t plain_len;
+	uint8_t first;
 	struct ike_pld pld[IKE_MSG_MAX_PLD];
 	/* parse arena */
 	unsigned n_props, n_xfs, n_ts, n_cp;
@@ -208,6 +212,13 @@ int ike_msg_parse(struct ike_msg *m, const uint8_t *buf, size_t len,
  * 0 or -EBADMSG. */
 int ike_msg_parse_inner(struct ike_msg *m, uint8_t first, const uint8_t *plain,
 			size_t len, struct ike_perr *err);
+
+/* A message parsed again from its header and decrypted payloads (as
+ * ike_msg_parse_inner() had them), for an exchange that waited: m looks as
+ * after ike_msg_parse + ike_msg_parse_inner, with an SK payload without
+ * data and no raw datagram.  0 or -EBADMSG. */
+int ike_msg_parse_plain(struct ike_msg *m, const struct ike_hdr *h, uint8_t first,
+			const uint8_t *plain, size_t len, struct ike_perr *err);
 
 /* The nth (0-based) payload of type, outer or inner, or NULL. */
 const struct ike_pld *ike_msg_get(const struct ike_msg *m, uint8_t type,

@@ -843,7 +843,27 @@ int ike_msg_parse_inner(struct ike_msg *m, uint8_t first, const uint8_t *plain,
 	c.type = first;
 	if (m->sk < 0)
 		return SYNTAX(&c, plain, "no encrypted payload to parse");
+	m->plain = plain;
+	m->plain_len = len;
+	m->first = first;
 	return parse_chain(&c, first, plain, len);
+}
+
+int ike_msg_parse_plain(struct ike_msg *m, const struct ike_hdr *h, uint8_t first,
+			const uint8_t *plain, size_t len, struct ike_perr *err)
+{
+	m->n_pld = m->n_props = m->n_xfs = m->n_ts = m->n_cp = 0;
+	m->n_skipped = 0;
+	m->unprotected_notify = false;
+	m->raw = NULL;
+	m->raw_len = 0;
+	m->hdr = *h;
+	memset(&m->pld[0], 0, sizeof(m->pld[0]));
+	m->pld[0].type = IKEV2_PL_SK;
+	m->pld[0].u.sk.first = first;
+	m->n_pld = 1;
+	m->sk = 0;
+	return ike_msg_parse_inner(m, first, plain, len, err);
 }
 
 const struct ike_pld *ike_msg_get(const struct ike_msg *m, uint8_t type,

@@ -176,6 +176,12 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 
 	if (ike_hdr_parse(buf, len, &h, &e) < 0)
 		return;
+	/* our answer waits for the certificates it sent by URL */
+	if (ike_cert_waiting(sa) && h.msg_id + 1 == sa->resp_next) {
+		ipx_dbg("IKE SA %u: request %u retransmitted while its certificates are fetched: dropped",
+			sa->unique_id, h.msg_id);
+		return;
+	}
 	/* 2.1: a retransmitted request gets the same response again (for a
 	 * fragmented one, on its first fragment only: RFC 7383 2.6.1) */
 	if (sa->last_resp.buf && h.msg_id + 1 == sa->resp_next) {

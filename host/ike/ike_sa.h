@@ -46,6 +46,8 @@
 #define IKE_MSG_BUF 65536
 #define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
 #define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
+#define IKE_CERTS_MAX 8           /* CERT payloads in one IKE_AUTH */
+#define IKE_CERTREQ_MAX 16        /* CA hashes kept from the peer's CERTREQs */
 
 
 /*
@@ -200,6 +202,15 @@ struct ikesa {
 	bool keep_up;                     /* a restart: retried after refusals too */
 	bool timed_out;                   /* failed for want of an answer */
 	struct cfg_id peer_id;            /* as authenticated */
+	/* certificates (ike_cert.c): what the peer announced, the Hash and
+	 * URL fetches IKE_AUTH waits for, and how the peer authenticated */
+	uint32_t peer_sighashes;          /* 1 << IKEV2_SIGHASH_* (RFC 7427 4) */
+	bool peer_http_certs;             /* HTTP_CERT_LOOKUP_SUPPORTED (3.10.1) */
+	uint8_t peer_certreq[IKE_CERTREQ_MAX][IKEV2_SHA1_LEN];
+	unsigned n_peer_certreq;
+	struct ike_cert_wait *cert_wait;
+	char peer_cert[256];              /* the certificate's subject ("": none) */
+	char peer_auth[64];               /* "PSK", "ECDSA P-256 SHA-256 (RFC 7427)" */
 	char want_child[CFG_NAME_MAX];    /* initiator: to create in IKE_AUTH ("": none) */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
 	struct ike_cc cc;                 /* our CREATE_CHILD_SA in flight */
@@ -279,10 +290,41 @@ struct ike_mgr {
 	struct event *tick_ev;            /* once a second: timers of every SA */
 	uint64_t cookie_next;             /* when the cookie secret rotates */
 	struct ike_retry *retries;
+	struct ike_certfetch *certs;      /* Hash and URL (ike_certfetch.c) */
+	uint8_t *cert_tx[IKE_CERTS_MAX + 2];   /* CERT/CERTREQ data being sent */
+	unsigned n_cert_tx;
 	uint8_t *buf;                     /* IKE_MSG_BUF, for building */
 	struct ike_msg *msg;              /* the message being processed */
 	struct ike_msg *omsg;             /* the message being built */
 };
+
+/* ---- certificates (ike_cert.c) ---- */
+extern const uint8_t ike_cert_sig_hashes[8];   /* N(SIGNATURE_HASH_ALGORITHMS) data */
+/* N(SIGNATURE_HASH_ALGORITHMS), N(HTTP_CERT_LOOKUP_SUPPORTED) and CERTREQ
+ * of the peer's IKE_SA_INIT or IKE_AUTH request, noted in sa. */
+void ike_cert_peer_notes(struct ikesa *sa, const struct ike_msg *m);
+/* CERTREQ with our trust anchors for c (and HTTP_CERT_LOOKUP_SUPPORTED
+ * with hash_and_url) when c checks the peer's certificate. */
+int ike_cert_add_certreq(struct ikesa *sa, struct ike_msg *m, const struct cfg_conn *c,
+			 bool inner);
+/* Our CERT payloads (by value, or Hash and URL when the peer can fetch). */
+int ike_cert_add_ours(struct ikesa *sa, struct ike_msg *m);
+/* Our AUTH signature over in's octets: method and data. */
+int ike_cert_sign(struct ikesa *sa, const struct ike_auth_in *in, uint8_t *method,
+		  uint8_t *out, size_t cap, size_t *len);
+/* The peer's certificate (chain, revocation, identity) and its AUTH.  0;
+ * -EACCES with why; -EINPROGRESS: Hash and URL fetches started, the
+ * exchange is kept and resumed (ike_auth_respond / ike_auth_response_resume)
+ * when they are in. */
+int ike_cert_verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct ike_id *id,
+			 const struct ike_auth *auth, const struct ike_auth_in *in,
+			 char *why, size_t n);
+bool ike_cert_waiting(const struct ikesa *sa);
+void ike_cert_wait_free(struct ikesa *sa);
+/* Buffers of the last message built with CERT/CERTREQ: free them. */
+void ike_cert_tx_reset(struct ike_mgr *mgr);
+/* Two DER distinguished names equal by value (X509_NAME_cmp). */
+bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
@@ -378,6 +420,8 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		      const struct sockaddr_storage *remote, bool natt);
 int ike_auth_start(struct ikesa *sa);                      /* ike_auth.c */
 int ike_auth_respond(struct ikesa *sa, struct ike_msg *m);
+/* an IKE_AUTH response that waited for Hash and URL fetches (ike_cert.c) */
+int ike_auth_response_resume(struct ikesa *sa, struct ike_msg *m);
 int ike_info_respond(struct ikesa *sa, struct ike_msg *m);  /* ike_info.c */
 int ike_info_delete_ike(struct ikesa *sa);
 /* Delete one Child SA (INFORMATIONAL with its inbound SPI). */

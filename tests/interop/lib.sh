@@ -242,7 +242,7 @@ ix_charon() {
 	local ns=$1 name=$2 d=$IX_T/$2
 	cat >"$d/strongswan.conf" <<EOF
 charon {
-  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 sha1 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown
+  load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 sha1 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown ${EXTRA_LOAD:-}
   install_routes = yes
   retransmit_timeout = 1
   retransmit_base = 1.4
@@ -383,17 +383,23 @@ swan() {
 #   SITE_IKE                  the IKE proposals
 #   SITE_CHILD                the first child's name on both sides
 #   PSK                       the pre-shared key
+#   SITE_A_AUTH               ipsecfxd's local/remote/psk lines instead of
+#                             the PSK ones (certificates: t_certs.sh)
 # ours_site NAME ESP [CHILD_LINES [CONN_LINES [TOP_LINES]]]
 ours_site() {
+	local auth=${SITE_A_AUTH:-}
+	if [ -z "$auth" ]; then
+		auth="${SITE_A_ID:+    local: {id: $SITE_A_ID\}}
+${SITE_B_ID:+    remote: {id: $SITE_B_ID\}}
+    psk: \"$PSK\""
+	fi
 	ours "$1" <<EOF
 ${5:-}
 connections:
   - name: sw
     local_addrs: [${SITE_A_ADDR:-192.0.2.1}]
     remote_addrs: [${SITE_B_ADDR:-192.0.2.2}]
-${SITE_A_ID:+    local: {id: $SITE_A_ID\}}
-${SITE_B_ID:+    remote: {id: $SITE_B_ID\}}
-    psk: "$PSK"
+$auth
     proposals: [${SITE_IKE:-aes256gcm16-prfsha256-x25519}]
 ${4:-}
     children:
@@ -471,11 +477,19 @@ EOF
 }
 
 # strongSwan's side of ours_site: connection t, child c; MORE_CHILDREN are
-# further child blocks (name { ... }) beside c.
+# further child blocks (name { ... }) beside c.  SITE_B_AUTH replaces its
+# local and remote sections, SITE_B_SECRETS its secrets (certificates).
 # swan_site NAME ESP [CHILD_LINES [CONN_LINES [MORE_CHILDREN]]]
 swan_site() {
 	local child=${3:+$'\n'$3}
 	local a_id=${SITE_A_ID:-${SITE_A_ADDR:-192.0.2.1}} b_id=${SITE_B_ID:-${SITE_B_ADDR:-192.0.2.2}}
+	local auth=${SITE_B_AUTH:-"    local { auth = psk
+            id = $b_id }
+    remote { auth = psk
+             id = $a_id }"}
+	local secrets=${SITE_B_SECRETS:-"secrets { ike-1 { id-1 = $a_id
+                  id-2 = $b_id
+                  secret = \"$PSK\" } }"}
 	swan "$1" <<EOF
 connections { t {
     local_addrs = ${SITE_B_ADDR:-192.0.2.2}
@@ -484,17 +498,12 @@ connections { t {
     proposals = ${SITE_IKE:-aes256gcm16-prfsha256-x25519}
     encap = yes
 ${4:-}
-    local { auth = psk
-            id = $b_id }
-    remote { auth = psk
-             id = $a_id }
+$auth
     children { ${SITE_CHILD:-c} { local_ts = ${SITE_B_TS:-10.2.0.1/32}
                    remote_ts = ${SITE_A_TS:-10.1.0.1/32}
                    esp_proposals = $2$child }
 ${5:-} } } }
-secrets { ike-1 { id-1 = $a_id
-                  id-2 = $b_id
-                  secret = "$PSK" } }
+$secrets
 EOF
 }
 

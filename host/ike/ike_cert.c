@@ -1,0 +1,569 @@
+/*
+ * Certificate authentication in IKE_AUTH (RFC 7296 2.15, 3.6-3.8; RFC
+ * 7427): what the peer announced in IKE_SA_INIT (hash algorithms, Hash and
+ * URL support, the CAs it trusts), our CERTREQ and CERT payloads, signing
+ * our AUTH, and checking the peer's certificate, identity and AUTH.
+ *
+ * Hash and URL (3.6): a certificate sent as a SHA-1 hash and an http URL
+ * is fetched by ike_certfetch.c without blocking.  The exchange waits: the
+ * decrypted message is kept (struct ike_cert_wait), and once every fetch
+ * is in it is parsed again and handed back to ike_auth.c, which then finds
+ * the certificates at hand.  Other SAs carry on meanwhile.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include <ipsecfx/bytes.h>
+#include <ipsecfx/log.h>
+
+#include "ike_certfetch.h"
+#include "ike_pki.h"
+#include "ike_sa.h"
+
+/* Our announcement (RFC 7427 4; RFC 8420 for Identity, i.e. EdDSA). */
+const uint8_t ike_cert_sig_hashes[8] = {
+	0, IKEV2_SIGHASH_SHA2_256, 0, IKEV2_SIGHASH_SHA2_384,
+	0, IKEV2_SIGHASH_SHA2_512, 0, IKEV2_SIGHASH_IDENTITY,
+};
+
+/* A certificate the exchange waits for, or has got. */
+struct cert_slot {
+	struct ike_cert_wait *w;
+	uint8_t sha1[IKEV2_SHA1_LEN];
+	struct ike_certfetch_req *req;   /* in flight */
+	X509 *cert;                      /* fetched */
+};
+
+struct ike_cert_wait {
+	struct ikesa *sa;                /* NULL: the SA went while resuming */
+	bool response;                   /* an IKE_AUTH response (we initiated) */
+	struct ike_hdr hdr;
+	uint8_t first;
+	uint8_t *plain;                  /* the decrypted payloads */
+	size_t plain_len;
+	struct cert_slot slot[IKE_CERTS_MAX];
+	unsigned n_slots, pending;
+	bool failed, resuming;
+	char why[320];
+	struct event *ev;                /* resume from the loop, not a callback */
+};
+
+/* ---- what the peer announced ---- */
+
+void ike_cert_peer_notes(struct ikesa *sa, const struct ike_msg *m)
+{
+	for (unsigned i = 0; i < m->n_pld; i++) {
+		const struct ike_pld *p = &m->pld[i];
+
+		if (p->type == IKEV2_PL_NOTIFY &&
+		    p->u.n.type == IKEV2_N_SIGNATURE_HASH_ALGORITHMS) {
+			/* RFC 7427 4: a list of 2-octet hash algorithm IDs */
+			for (size_t k = 0; k + 1 < p->u.n.len; k += 2) {
+				uint16_t h = ipx_ld16(p->u.n.data + k);
+
+				if (h < 32)
+					sa->peer_sighashes |= 1u << h;
+			}
+		} else if (p->type == IKEV2_PL_NOTIFY &&
+			   p->u.n.type == IKEV2_N_HTTP_CERT_LOOKUP_SUPPORTED) {
+			sa->peer_http_certs = true;
+		} else if (p->type == IKEV2_PL_CERTREQ &&
+			   p->u.cert.encoding == IKEV2_CERT_X509_SIG) {
+			/* 3.7: SHA-1 hashes of the public keys of trusted CAs
+			 * (the parser checked the length is a multiple of 20) */
+			for (size_t k = 0; k + IKEV2_SHA1_LEN <= p->u.cert.len &&
+					   sa->n_peer_certreq < IKE_CERTREQ_MAX;
+			     k += IKEV2_SHA1_LEN)
+				memcpy(sa->peer_certreq[sa->n_peer_certreq++],
+				       p->u.cert.data + k, IKEV2_SHA1_LEN);
+		}
+	}
+}
+
+/* ---- what we send ---- */
+
+/* Buffers the message being built points into: freed when the next one
+ * is built (building and sending are one synchronous step). */
+static uint8_t *tx_keep(struct ike_mgr *mgr, size_t len)
+{
+	uint8_t *b;
+
+	if (mgr->n_cert_tx >= IKE_CERTS_MAX + 2)
+		return NULL;
+	b = malloc(len ? len : 1);
+	if (b)
+		mgr->cert_tx[mgr->n_cert_tx++] = b;
+	return b;
+}
+
+void ike_cert_tx_reset(struct ike_mgr *mgr)
+{
+	for (unsigned i = 0; i < mgr->n_cert_tx; i++)
+		free(mgr->cert_tx[i]);
+	mgr->n_cert_tx = 0;
+}
+
+int ike_cert_add_certreq(struct ikesa *sa, struct ike_msg *m, const struct cfg_conn *c,
+			 bool inner)
+{
+	STACK_OF(X509) *cas;
+	struct ike_pld *p;
+	uint8_t *b;
+	int n;
+
+	if (!c || c->remote_auth != CFG_AUTH_PUBKEY)
+		return 0;
+	cas = cfg_conn_cacerts(sa->mgr->cfg, c);
+	n = sk_X509_num(cas);
+	if (n <= 0)
+		return 0;
+	if (n > IKE_CERTREQ_MAX)
+		n = IKE_CERTREQ_MAX;
+	b = tx_keep(sa->mgr, (size_t)n * IKEV2_SHA1_LEN);
+	if (!b)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		if (ike_pki_spki_sha1(sk_X509_value(cas, i), b + i * IKEV2_SHA1_LEN) < 0)
+			return -EIO;
+	p = ike_msg_add(m, IKEV2_PL_CERTREQ, inner);
+	if (!p)
+		return -ENOSPC;
+	p->u.cert.encoding = IKEV2_CERT_X509_SIG;
+	p->u.cert.data = b;
+	p->u.cert.len = (size_t)n * IKEV2_SHA1_LEN;
+	/* 3.10.1: may accompany a CERTREQ */
+	if (c->hash_and_url)
+		return ike_msg_add_notify(m, inner, IKEV2_PROTO_NONE, NULL, 0,
+					  IKEV2_N_HTTP_CERT_LOOKUP_SUPPORTED, NULL, 0);
+	return 0;
+}
+
+static bool peer_trusts(const struct ikesa *sa, X509 *ca)
+{
+	uint8_t h[IKEV2_SHA1_LEN];
+
+	if (ike_pki_spki_sha1(ca, h) < 0)
+		return false;
+	for (unsigned i = 0; i < sa->n_peer_certreq; i++)
+		if (memcmp(sa->peer_certreq[i], h, sizeof(h)) == 0)
+			return true;
+	return false;
+}
+
+static int add_cert_der(struct ikesa *sa, struct ike_msg *m, X509 *x)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+	struct ike_pld *p;
+	uint8_t *b;
+
+	if (len <= 0)
+		return -EIO;
+	b = tx_keep(sa->mgr, (size_t)len);
+	if (b)
+		memcpy(b, der, (size_t)len);
+	OPENSSL_free(der);
+	p = b ? ike_msg_add(m, IKEV2_PL_CERT, true) : NULL;
+	if (!p)
+		return b ? -ENOSPC : -ENOMEM;
+	p->u.cert.encoding = IKEV2_CERT_X509_SIG;
+	p->u.cert.data = b;
+	p->u.cert.len = (size_t)len;
+	return 0;
+}
+
+/* 3.6: Hash and URL of our end-entity certificate. */
+static int add_cert_url(struct ikesa *sa, struct ike_msg *m, const struct cfg_conn *c)
+{
+	size_t ulen = strlen(c->cert_uri);
+	uint8_t *b = tx_keep(sa->mgr, IKEV2_SHA1_LEN + ulen);
+	struct ike_pld *p;
+
+	if (!b)
+		return -ENOMEM;
+	if (ike_pki_cert_sha1(c->cert, b) < 0)
+		return -EIO;
+	memcpy(b + IKEV2_SHA1_LEN, c->cert_uri, ulen);
+	p = ike_msg_add(m, IKEV2_PL_CERT, true);
+	if (!p)
+		return -ENOSPC;
+	p->u.cert.encoding = IKEV2_CERT_HASH_URL_X509;
+	p->u.cert.data = b;
+	p->u.cert.len = IKEV2_SHA1_LEN + ulen;
+	return 0;
+}
+
+int ike_cert_add_ours(struct ikesa *sa, struct ike_msg *m)
+{
+	const struct cfg_conn *c = sa->conn;
+	int ret;
+
+	if (!c || c->local_auth != CFG_AUTH_PUBKEY)
+		return 0;
+	/* by URL when the peer can fetch it and we have somewhere to point */
+	if (c->hash_and_url && sa->peer_http_certs && c->cert_uri[0])
+		ret = add_cert_url(sa, m, c);
+	else
+		ret = add_cert_der(sa, m, c->cert);
+	/* intermediates up to the first CA the peer says it trusts (3.7) */
+	for (int i = 0; ret == 0 && i < sk_X509_num(c->intermediates); i++) {
+		X509 *ca = sk_X509_value(c->intermediates, i);
+
+		if (peer_trusts(sa, ca))
+			break;
+		ret = add_cert_der(sa, m, ca);
+	}
+	return ret;
+}
+
+int ike_cert_sign(struct ikesa *sa, const struct ike_auth_in *in, uint8_t *method,
+		  uint8_t *out, size_t cap, size_t *len)
+{
+	size_t olen = in->msg_len + in->nonce_len + IKE_PRF_MAX;
+	uint8_t *octets = malloc(olen);
+	const char *why = "";
+	int ret;
+
+	if (!octets)
+		return -ENOMEM;
+	ret = ike_auth_octets(in, octets, olen, &olen);
+	if (ret == 0)
+		ret = ike_pki_sign(sa->conn->key, sa->peer_sighashes, octets, olen, method,
+				   out, cap, len, &why);
+	free(octets);
+	if (ret < 0)
+		ike_sa_log(sa, IPX_LOG_ERR, "cannot sign our AUTH: %s", why);
+	return ret;
+}
+
+/* ---- the peer's certificates ---- */
+
+static void wait_free(struct ike_cert_wait *w)
+{
+	for (unsigned i = 0; i < w->n_slots; i++) {
+		if (w->slot[i].req)
+			ike_certfetch_cancel(w->slot[i].req);
+		X509_free(w->slot[i].cert);
+	}
+	if (w->ev)
+		event_free(w->ev);
+	if (w->plain)
+		OPENSSL_clear_free(w->plain, w->plain_len ? w->plain_len : 1);
+	free(w);
+}
+
+void ike_cert_wait_free(struct ikesa *sa)
+{
+	struct ike_cert_wait *w = sa->cert_wait;
+
+	if (!w)
+		return;
+	sa->cert_wait = NULL;
+	if (w->resuming)
+		w->sa = NULL;  /* resume() frees it when the exchange returns */
+	else
+		wait_free(w);
+}
+
+bool ike_cert_waiting(const struct ikesa *sa)
+{
+	return sa->cert_wait && !sa->cert_wait->resuming;
+}
+
+/* The exchange that waited fails: we initiated it, or we answer it. */
+static void fail_waiting(struct ikesa *sa, bool response, uint32_t msg_id, const char *why)
+{
+	sa->mgr->st.rx_auth_failed++;
+	if (response) {
+		ike_sa_fail(sa, why);
+		return;
+	}
+	ike_sa_log(sa, IPX_LOG_WARN, "%s: AUTHENTICATION_FAILED", why);
+	ike_send_error_response(sa, IKEV2_EXCH_IKE_AUTH, msg_id, IKEV2_N_AUTHENTICATION_FAILED,
+				NULL, 0);
+	ike_sa_destroy(sa);
+}
+
+/* Every fetch is in: the exchange goes on from the message kept. */
+static void resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_cert_wait *w = arg;
+	struct ikesa *sa = w->sa;
+	struct ike_msg *m = sa->mgr->msg;
+	struct ike_perr e = { 0 };
+
+	(void)fd;
+	(void)what;
+	if (w->failed ||
+	    ike_msg_parse_plain(m, &w->hdr, w->first, w->plain, w->plain_len, &e) < 0) {
+		sa->cert_wait = NULL;
+		fail_waiting(sa, w->response, w->hdr.msg_id,
+			     w->failed ? w->why : "IKE_AUTH kept for Hash and URL no longer parses");
+		wait_free(w);
+		return;
+	}
+	w->resuming = true;
+	if (w->response)
+		ike_auth_response_resume(sa, m);
+	else
+		ike_auth_respond(sa, m);
+	/* the exchange is over, or the SA is gone (w->sa NULL) */
+	if (w->sa)
+		w->sa->cert_wait = NULL;
+	wait_free(w);
+}
+
+static void fetched(void *arg, enum ike_certfetch_result res, X509 *cert, const char *why)
+{
+	struct cert_slot *s = arg;
+	struct ike_cert_wait *w = s->w;
+
+	s->req = NULL;
+	if (res == IKE_CF_OK && cert && X509_up_ref(cert)) {
+		s->cert = cert;
+	} else if (!w->failed) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why), "Hash and URL: %s", why ? why : "fetch failed");
+	}
+	if (--w->pending == 0 || w->failed)
+		event_active(w->ev, EV_TIMEOUT, 0);
+}
+
+static struct ike_cert_wait *wait_new(struct ikesa *sa, const struct ike_msg *m)
+{
+	struct ike_cert_wait *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->sa = sa;
+	w->response = m->hdr.flags & IKEV2_FLAG_RESPONSE;
+	w->hdr = m->hdr;
+	w->first = m->first;
+	w->plain = malloc(m->plain_len ? m->plain_len : 1);
+	w->ev = event_new(sa->mgr->base, -1, 0, resume, w);
+	if (!w->plain || !w->ev) {
+		wait_free(w);
+		return NULL;
+	}
+	memcpy(w->plain, m->plain, m->plain_len);
+	w->plain_len = m->plain_len;
+	return w;
+}
+
+/*
+ * A certificate sent as Hash and URL: from the fetches of this exchange,
+ * the cache, or fetched now (*started set; *out NULL).  0 or -errno with
+ * why.
+ */
+static int by_url(struct ikesa *sa, const struct ike_msg *m, const struct ike_cert *cp,
+		  X509 **out, bool *started, char *why, size_t n)
+{
+	struct ike_cert_wait *w = sa->cert_wait;
+	const uint8_t *h = cp->data;
+	struct cert_slot *s;
+	X509 *cached = NULL;
+
+	*out = NULL;
+	for (unsigned i = 0; w && i < w->n_slots; i++)
+		if (memcmp(w->slot[i].sha1, h, IKEV2_SHA1_LEN) == 0 && w->slot[i].cert) {
+			*out = X509_dup(w->slot[i].cert);
+			return *out ? 0 : -ENOMEM;
+		}
+	*out = ike_certfetch_cached(sa->mgr->certs, h);
+	if (*out)
+		return 0;
+	if (!w) {
+		w = sa->cert_wait = wait_new(sa, m);
+		if (!w)
+			return -ENOMEM;
+	}
+	if (w->n_slots >= IKE_CERTS_MAX) {
+		snprintf(why, n, "more than %d certificates by URL", IKE_CERTS_MAX);
+		return -EACCES;
+	}
+	s = &w->slot[w->n_slots++];
+	s->w = w;
+	memcpy(s->sha1, h, IKEV2_SHA1_LEN);
+	w->pending++;
+	s->req = ike_certfetch_get(sa->mgr->certs, h, (const char *)h + IKEV2_SHA1_LEN,
+				   cp->len - IKEV2_SHA1_LEN, fetched, s, &cached);
+	if (cached) {
+		/* cached since we looked: nothing to wait for */
+		w->pending--;
+		s->cert = cached;
+		*out = X509_dup(cached);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!s->req) {
+		w->pending--;
+		return -ENOMEM;
+	}
+	*started = true;
+	return 0;
+}
+
+/*
+ * The peer's certificates out of m's CERT payloads: *ee the first, the
+ * others pushed onto untrusted.  0; -EINPROGRESS when Hash and URL
+ * fetches were started (the exchange resumes when they are in); or
+ * -EACCES with why.
+ */
+static int peer_certs(struct ikesa *sa, const struct ike_msg *m, X509 **ee,
+		      STACK_OF(X509) *untrusted, char *why, size_t n)
+{
+	const struct ike_pld *p;
+	bool started = false;
+	int ret = 0;
+
+	*ee = NULL;
+	for (unsigned i = 0; ret == 0 && (p = ike_msg_get(m, IKEV2_PL_CERT, i)); i++) {
+		const struct ike_cert *cp = &p->u.cert;
+		X509 *x = NULL;
+
+		if (i >= IKE_CERTS_MAX) {
+			snprintf(why, n, "more than %d CERT payloads", IKE_CERTS_MAX);
+			return -EACCES;
+		}
+		switch (cp->encoding) {
+		case IKEV2_CERT_X509_SIG:
+			x = ike_pki_cert_from_der(cp->data, cp->len);
+			if (!x) {
+				snprintf(why, n, "CERT payload %u is not a DER X.509 certificate", i + 1);
+				return -EACCES;
+			}
+			break;
+		case IKEV2_CERT_HASH_URL_X509:
+			if (!sa->conn->hash_and_url) {
+				snprintf(why, n, "the peer sent Hash and URL, but hash_and_url is off (we did not announce HTTP_CERT_LOOKUP_SUPPORTED)");
+				return -EACCES;
+			}
+			ret = by_url(sa, m, cp, &x, &started, why, n);
+			if (ret < 0 || !x)
+				continue;
+			break;
+		case IKEV2_CERT_HASH_URL_X509_BUNDLE:
+			snprintf(why, n, "Hash and URL of a certificate bundle (encoding 13) is not supported: send the certificates one by one");
+			return -EACCES;
+		default:
+			ipx_dbg("CERT encoding %s ignored", ikev2_cert_name(cp->encoding));
+			continue;
+		}
+		if (!*ee)
+			*ee = x;
+		else if (!sk_X509_push(untrusted, x)) {
+			X509_free(x);
+			return -ENOMEM;
+		}
+	}
+	if (ret < 0)
+		return ret;
+	if (started)
+		return -EINPROGRESS;
+	if (!*ee) {
+		snprintf(why, n, "no certificate (CERT payload) to check its AUTH with");
+		return -EACCES;
+	}
+	return 0;
+}
+
+bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const unsigned char *pa = a, *pb = b;
+	X509_NAME *na = d2i_X509_NAME(NULL, &pa, (long)alen);
+	X509_NAME *nb = d2i_X509_NAME(NULL, &pb, (long)blen);
+	bool eq = na && nb && pa == a + alen && pb == b + blen && X509_NAME_cmp(na, nb) == 0;
+
+	X509_NAME_free(na);
+	X509_NAME_free(nb);
+	return eq;
+}
+
+static void id_describe(const struct ike_id *id, char *out, size_t n)
+{
+	if (id->type == IKEV2_ID_DER_ASN1_DN && ike_pki_dn_to_text(id->data, id->len, out, n) == 0)
+		return;
+	snprintf(out, n, "%s", "?");
+}
+
+static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
+		      const struct ike_id *id, const struct ike_auth *auth,
+		      const struct ike_auth_in *in, char *why, size_t n)
+{
+	const struct cfg *cfg = sa->mgr->cfg;
+	const struct cfg_conn *c = sa->conn;
+	char subj[256], idt[CFG_ID_MAX], reason[256];
+	const char *vwhy = "";
+	size_t olen;
+	uint8_t *octets;
+	int ret;
+
+	ike_pki_name_text(X509_get_subject_name(ee), subj, sizeof(subj));
+	if (ike_pki_verify_chain(cfg_conn_cacerts(cfg, c), cfg->crls, ee, untrusted,
+				 (enum ike_pki_revocation)c->revocation, time(NULL), NULL,
+				 reason, sizeof(reason)) < 0) {
+		snprintf(why, n, "certificate %s: %s", subj, reason);
+		return -EACCES;
+	}
+	if (!ike_pki_id_matches(ee, id->type, id->data, id->len)) {
+		if (id->type == IKEV2_ID_DER_ASN1_DN)
+			id_describe(id, idt, sizeof(idt));
+		else
+			snprintf(idt, sizeof(idt), "%s", sa->peer_id.text);
+		snprintf(why, n, "identity %s (%s) is not in certificate %s", idt,
+			 ikev2_id_name(id->type), subj);
+		return -EACCES;
+	}
+	olen = in->msg_len + in->nonce_len + IKE_PRF_MAX;
+	octets = malloc(olen);
+	if (!octets)
+		return -ENOMEM;
+	ret = ike_auth_octets(in, octets, olen, &olen);
+	if (ret == 0)
+		ret = ike_pki_verify(X509_get0_pubkey(ee), auth->method, auth->data, auth->len,
+				     octets, olen, &vwhy);
+	free(octets);
+	if (ret < 0) {
+		snprintf(why, n, "AUTH of %s does not verify: %s", subj, vwhy);
+		return -EACCES;
+	}
+	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subj);
+	ike_pki_auth_name(auth->method, auth->data, auth->len, sa->peer_auth,
+			  sizeof(sa->peer_auth));
+	return 0;
+}
+
+int ike_cert_verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct ike_id *id,
+			 const struct ike_auth *auth, const struct ike_auth_in *in,
+			 char *why, size_t n)
+{
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509 *ee = NULL;
+	int ret;
+
+	if (!untrusted)
+		return -ENOMEM;
+	if (auth->method == IKEV2_AUTH_SHARED_KEY_MIC) {
+		snprintf(why, n, "the peer authenticates with a PSK; connection %s wants a certificate (remote.auth: pubkey)",
+			 sa->conn->name);
+		ret = -EACCES;
+	} else {
+		ret = peer_certs(sa, m, &ee, untrusted, why, n);
+		if (ret == 0)
+			ret = check_peer(sa, ee, untrusted, id, auth, in, why, n);
+	}
+	X509_free(ee);
+	sk_X509_pop_free(untrusted, X509_free);
+	/* a refusal beside fetches started: they are not waited for */
+	if (ret < 0 && ret != -EINPROGRESS && ike_cert_waiting(sa))
+		ike_cert_wait_free(sa);
+	if (ret == -EINPROGRESS)
+		ike_sa_log(sa, IPX_LOG_INFO, "IKE_AUTH waits for %u certificate%s by URL",
+			   sa->cert_wait->pending, sa->cert_wait->pending == 1 ? "" : "s");
+	return ret;
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Gateway features (docs/certificates.md) against Debian's strongSwan, in
+# network namespaces (tests/interop/lib.sh draws them): certificate
+# authentication.
+#
+#   A = ipsecfxd "moon.example" 192.0.2.1   B = strongSwan "sun.example" 192.0.2.2
+#
+# One PKI (tests/lib/mkpki.sh): a root CA both trust, an intermediate that
+# signs both gateways' certificates (each side sends it along).  Each
+# section pairs key types and says who initiates:
+#   keys      RSA-3072/ECDSA P-256/P-384/Ed25519, RFC 7427 both ways
+#   classic   strongSwan without RFC 7427: methods 1 and 9-11
+#   mixed     PSK one way, a certificate the other
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
+. "$here/../interop/lib.sh"
+
+ix_begin "gateway: certificates"
+
+PKI=$(mktemp -d /tmp/ipsecfx-pki.XXXXXX)
+trap 'ix_cleanup; rm -rf "$PKI"' EXIT
+KEYTYPES="rsa p256 p384 ed25519" "$here/../lib/mkpki.sh" "$PKI" moon sun || {
+	tap_fail "certs: mkpki.sh made the test PKI"
+	tap_done
+	exit 0
+}
+# the daemon reads its key again as its own user on reload
+chgrp ipsecfx "$PKI"/*.key 2>/dev/null && chmod 0640 "$PKI"/*.key
+chmod 0755 "$PKI"
+
+# ours_cert KEYTYPE [LOCAL_LINES [REMOTE_LINES]]: ipsecfxd's auth lines
+ours_cert() {
+	cat <<EOF
+    local:
+      auth: pubkey
+      id: moon.example
+      certs: [$PKI/gw-moon-$1.pem, $PKI/int.pem]
+      key: $PKI/gw-moon-$1.key
+${2:-}
+    remote:
+      auth: pubkey
+      id: sun.example
+${3:-}
+EOF
+}
+
+# swan_cert KEYTYPE: strongSwan's local/remote sections
+swan_cert() {
+	cat <<EOF
+    local { auth = pubkey
+            certs = gw-sun-$1.pem
+            id = sun.example }
+    remote { auth = pubkey
+             id = moon.example
+             cacerts = $PKI/ca.pem }
+EOF
+}
+
+# swan_creds KEYTYPE: strongSwan's key and certificates where swanctl
+# --load-all looks (beside its swanctl.conf)
+swan_creds() {
+	local d=$IX_T/B
+	mkdir -p "$d/private" "$d/x509" "$d/x509ca"
+	cp "$PKI/gw-sun-$1.key" "$d/private/sun.key"
+	cp "$PKI/gw-sun-$1.pem" "$d/x509/"
+	cp "$PKI/int.pem" "$PKI/ca.pem" "$d/x509ca/"
+}
+
+# pair OURS SWAN: both configurations for these key types; from the
+# environment TOP_LINES, CONN_LINES and OURS_LOCAL (ipsecfxd's top level,
+# connection and local section), SWAN_EXTRA (swanctl.conf's end)
+pair() {
+	SITE_A_AUTH=$(ours_cert "$1" "${OURS_LOCAL:-}") ours_site A aes256gcm16 "" \
+		"${CONN_LINES:-}" "cacerts: [$PKI/ca.pem]"$'\n'"${TOP_LINES:-}"
+	SITE_B_AUTH=$(swan_cert "$2") SITE_B_SECRETS="${SWAN_EXTRA:- }" swan_site B aes256gcm16
+	swan_creds "$2"
+}
+
+# up WHO LABEL: WHO (ours|swan) initiates; the tunnel is up and carries
+# traffic both ways
+up() {
+	local ok=1
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	if [ "$1" = ours ]; then
+		ix_ctl A initiate sw --wait 15 >/dev/null || ok=0
+	else
+		ix_swanctl B --initiate --child c --timeout 15 >/dev/null 2>&1 || ok=0
+	fi
+	[ $ok = 1 ] && ix_wait_up A sw 5 && ix_swan_up B 5 &&
+		ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 && ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1 && return 0
+	tap_fail "$2: tunnel up, traffic both ways"
+	tap_diag <"$IX_T/B/load.out"
+	diag_logs A B
+	return 1
+}
+
+# swan_auth_line: how strongSwan says it authenticated us
+swan_auth_line() {
+	grep -o "authentication of 'moon.example' with .* successful" \
+		"$IX_T/B/charon.log" | head -1
+}
+
+# one OURS SWAN WHO WANT_OURS WANT_SWAN: a tunnel with these keys; our
+# list-sas must name WANT_OURS as the peer's AUTH and strongSwan's log
+# WANT_SWAN as ours
+one() {
+	local label="certs: ipsecfxd $1, strongSwan $2, $3 initiates"
+	fresh plain
+	pair "$1" "$2"
+	up "$3" "$label" || return
+	local auth cert said
+	auth=$(J A '[x.get("peer_auth","") for x in l if x["state"]=="established"][0]')
+	cert=$(J A '[x.get("peer_cert","") for x in l if x["state"]=="established"][0]')
+	said=$(swan_auth_line)
+	if [[ "$auth" == *"$4"* ]] && [[ "$cert" == *"CN=sun.example"* ]] && [[ "$said" == *"$5"* ]]; then
+		tap_ok "$label: we verified $auth of $cert; strongSwan: $said"
+	else
+		tap_fail "$label: list-sas says '$auth' / '$cert' (want $4), strongSwan '$said' (want $5)"
+		diag_logs A B
+	fi
+}
+
+section_keys() {
+	one rsa p256 ours "ECDSA SHA-256 (RFC 7427)" "RSA_EMSA_PSS_SHA2_512"
+	one p384 ed25519 swan "Ed25519" "ECDSA_WITH_SHA384_DER"
+	one ed25519 rsa ours "RSA" "ED25519"
+	one p256 p384 swan "ECDSA SHA-384 (RFC 7427)" "ECDSA_WITH_SHA256_DER"
+}
+
+section_classic() {
+	# without SIGNATURE_HASH_ALGORITHMS from strongSwan we sign with the
+	# RFC 7296 methods, and so does it
+	EXTRA_CHARON="signature_authentication = no" one p256 rsa ours "method 1" "ECDSA-256 signature"
+	EXTRA_CHARON="signature_authentication = no" one p384 p256 swan "method 9" "ECDSA-384 signature"
+}
+
+# hserve NS ADDR DIR NAME [MODE]: certhttpd.py serving DIR at ADDR:8080,
+# its requests logged to $IX_T/NAME.http
+hserve() {
+	ip netns exec "$1" $PY "$here/../lib/certhttpd.py" "$2" 8080 "$3" "${5:-ok}" \
+		2>"$IX_T/$4.http" &
+	IX_PIDS+=($!)
+	for _ in $(seq 30); do
+		ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/8080" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Hash and URL both ways: each gateway's certificate on a web server in its
+# own namespace; each side fetches the other's
+hu_setup() { # hu_setup MODE_A: servers up, configurations written
+	local sha
+	mkdir -p "$IX_T/www-a" "$IX_T/www-b"
+	cp "$PKI/gw-moon-p256.der" "$IX_T/www-a/moon.der"
+	# strongSwan's URL is cert_uri_base and the certificate's SHA-1 in hex
+	sha=$(sha1sum <"$PKI/gw-sun-p256.der" | cut -d' ' -f1)
+	cp "$PKI/gw-sun-p256.der" "$IX_T/www-b/$sha"
+	cp "$PKI/gw-sun-rsa.der" "$IX_T/www-b/other.der"
+	hserve "$IX_NS_A" 192.0.2.1 "$IX_T/www-a" A
+	hserve "$IX_NS_B" 192.0.2.2 "$IX_T/www-b" B "${1:-ok}"
+	OURS_LOCAL="      cert_uri: http://192.0.2.1:8080/moon.der" \
+	CONN_LINES="    hash_and_url: true" TOP_LINES="key_export: true
+cert_fetch_timeout: 2s" \
+	SWAN_EXTRA="authorities { int { cacert = int.pem
+                      cert_uri_base = http://192.0.2.2:8080/ } }" pair p256 p256
+}
+
+section_hash_url() {
+	local label="certs: Hash and URL both ways"
+	fresh plain
+	hu_setup
+	export EXTRA_CHARON="hash_and_url = yes" EXTRA_LOAD=curl
+	ix_capture "$IX_NS_B" "$IX_T/cap.pcap" "udp"
+	local cap=$IX_CAPTURE
+	if up ours "$label, ipsecfxd initiates"; then
+		local a b said fetched
+		a=$(grep -c "GET /moon.der 200" "$IX_T/A.http")
+		b=$(grep -c "GET /[0-9a-f]\{40\} 200" "$IX_T/B.http")
+		said=$(grep -c "received hash-and-url for end.entity cert" "$IX_T/B/charon.log")
+		fetched=$(grep -o "fetched certificate \"[^\"]*\"" "$IX_T/B/charon.log" | head -1)
+		[ "$a" -ge 1 ] && [ "$b" -ge 1 ] && [ "$said" -ge 1 ] && [ -n "$fetched" ] &&
+			[ "$(J A 's["ike"]["cert_fetch_ok"]')" -ge 1 ] \
+			&& tap_ok "$label, ipsecfxd initiates: strongSwan received hash-and-url and fetched ours ($a GET in A's log; '$fetched'), we fetched its ($b GET in B's log)" \
+			|| { tap_fail "$label, ipsecfxd initiates: GETs A $a B $b, strongSwan received $said, fetched '$fetched'"; diag_logs A B; }
+	fi
+	sleep 0.5
+	kill "$cap" 2>/dev/null
+	wait "$cap" 2>/dev/null
+	# the CERT payloads as Wireshark's dissector decodes them, decrypted
+	# with the IKE keys we export
+	mkdir -p "$IX_T/keys" "$IX_T/ws/wireshark"
+	if ix_ctl A export-keys --wireshark "$IX_T/keys" >/dev/null; then
+		cp "$IX_T/keys/ikev2_decryption_table" "$IX_T/ws/wireshark/"
+		local enc
+		enc=$(XDG_CONFIG_HOME=$IX_T/ws tshark -r "$IX_T/cap.pcap" -Y "isakmp.exchangetype == 35" \
+			-T fields -e isakmp.cert.encoding -e isakmp.cert.x509.url 2>/dev/null | tr '\n\t' '  ')
+		[[ "$enc" == *12*http://192.0.2.1:8080/moon.der* ]] && [[ "$enc" == *12*http://192.0.2.2:8080/* ]] \
+			&& tap_ok "$label: tshark decodes CERT encoding 12 (Hash and URL) with both URLs in the decrypted IKE_AUTH ($enc)" \
+			|| { tap_fail "$label: tshark: CERT payloads '$enc'"; }
+	else
+		tap_fail "$label: export-keys"
+	fi
+	ix_ctl A terminate sw >/dev/null
+	sleep 1
+	local hits
+	hits=$(J A 's["ike"]["cert_cache_hits"]')
+	if ix_swanctl B --initiate --child c --timeout 15 >/dev/null 2>&1 &&
+	   ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1 &&
+	   [ "$(J A 's["ike"]["cert_cache_hits"]')" -gt "${hits:-0}" ]; then
+		tap_ok "$label, strongSwan initiates: up, and strongSwan's certificate came from our cache ($(J A 's["ike"]["cert_cache_hits"]') hits)"
+	else
+		tap_fail "$label, strongSwan initiates"
+		diag_logs A B
+	fi
+	unset EXTRA_CHARON EXTRA_LOAD
+}
+
+# SECTIONS="..." runs some (debugging)
+for s in ${SECTIONS:-keys classic hash_url}; do
+	section_$s
+done
+ix_state_check
+tap_done
