@@ -507,7 +507,8 @@ static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
 	if (ike_pki_verify_chain(cfg_conn_cacerts(cfg, c), cfg->crls, ee, untrusted,
 				 (enum ike_pki_revocation)c->revocation, time(NULL), NULL,
 				 reason, sizeof(reason)) < 0) {
-		snprintf(why, n, "certificate %s: %s", subj, reason);
+		/* (the reason names the certificate it is about) */
+		snprintf(why, n, "%s", reason);
 		return -EACCES;
 	}
 	if (!ike_pki_id_matches(ee, id->type, id->data, id->len)) {

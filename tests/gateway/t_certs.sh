@@ -218,8 +218,123 @@ section_hash_url() {
 	unset EXTRA_CHARON EXTRA_LOAD
 }
 
+# Bad certificates and bad Hash and URL answers, each from strongSwan to
+# ipsecfxd (a responder for %any identities with certificates) while a
+# good tunnel runs: each fails its exchange with a log line that says why,
+# and the good tunnel carries traffic throughout.
+bad_conf() {
+	local sha f
+	mkdir -p "$IX_T/www-b" "$IX_T/B/private" "$IX_T/B/x509" "$IX_T/B/x509ca"
+	for f in gw-sun-p256 gw-sun-p384 gw-expired gw-future gw-revoked gw-untrusted; do
+		sha=$(sha1sum <"$PKI/$f.der" | cut -d' ' -f1)
+		cp "$PKI/$f.der" "$IX_T/www-b/$sha"
+		cp "$PKI/$f.key" "$IX_T/B/private/$f.key"
+		cp "$PKI/$f.pem" "$IX_T/B/x509/"
+	done
+	cp "$PKI/gw-sun-rsa.der" "$IX_T/www-b/other.der"
+	cp "$PKI/int.pem" "$PKI/ca.pem" "$IX_T/B/x509ca/"
+	ours A <<EOF
+cacerts: [$PKI/ca.pem]
+crls: [$PKI/int-crl.pem]
+cert_fetch_timeout: 2s
+cert_fetch_max: 4k
+connections:
+  - name: any
+    local_addrs: [192.0.2.1]
+    local: {auth: pubkey, id: moon.example, certs: [$PKI/gw-moon-p256.pem, $PKI/int.pem], key: $PKI/gw-moon-p256.key}
+    remote: {auth: pubkey, id: "%any"}
+    hash_and_url: true
+    proposals: [aes256gcm16-prfsha256-x25519]
+    children:
+      - name: lan
+        local_ts: [10.1.0.1/32]
+        remote_ts: [10.2.0.0/16]
+        esp_proposals: [aes256gcm16]
+EOF
+	{
+		echo "connections {"
+		for c in t:gw-sun-p256:sun hu:gw-sun-p384:sun expired:gw-expired:expired \
+			 future:gw-future:future revoked:gw-revoked:revoked untrusted:gw-untrusted:untrusted; do
+			IFS=: read -r name cert id <<<"$c"
+			cat <<EOF
+  $name { local_addrs = 192.0.2.2
+    remote_addrs = 192.0.2.1
+    version = 2
+    proposals = aes256gcm16-prfsha256-x25519
+    encap = yes
+    local { auth = pubkey
+            certs = $cert.pem
+            id = $id.example }
+    remote { auth = pubkey
+             id = moon.example }
+    children { $name { local_ts = 10.2.0.1/32
+                       remote_ts = 10.1.0.1/32
+                       esp_proposals = aes256gcm16 } } }
+EOF
+		done
+		echo "}"
+		echo "authorities { int { cacert = int.pem
+                       cert_uri_base = http://192.0.2.2:8080/ } }"
+	} >"$IX_T/B/swanctl.conf"
+}
+
+# refused CONN LABEL WHY...: strongSwan's CONN fails; our log's
+# AUTHENTICATION_FAILED line for it says each WHY
+refused() {
+	local conn=$1 label="certs: refused: $2" n line w
+	shift 2
+	n=$(grep -c "AUTHENTICATION_FAILED" "$IX_T/A.log")
+	if ix_swanctl B --initiate --ike "$conn" --timeout 10 >/dev/null 2>&1; then
+		tap_fail "$label: strongSwan's $conn came up"
+		return
+	fi
+	line=$(grep "AUTHENTICATION_FAILED" "$IX_T/A.log" | tail -n +$((n + 1)) | tail -1)
+	for w in "$@"; do
+		if [[ "$line" != *"$w"* ]]; then
+			tap_fail "$label: our log does not say '$w': ${line:-nothing}"
+			tail -5 "$IX_T/A.log" | tap_diag
+			return
+		fi
+	done
+	tap_ok "$label: ${line#* warning: }"
+}
+
+section_bad() {
+	local mode
+	fresh plain
+	bad_conf
+	hserve "$IX_NS_B" 192.0.2.2 "$IX_T/www-b" B ok
+	export EXTRA_CHARON="hash_and_url = yes" EXTRA_LOAD=curl
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	if ! ix_swanctl B --initiate --child t --timeout 15 >/dev/null 2>&1 ||
+	   ! ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1; then
+		tap_fail "certs: refused: the good tunnel (sun.example by Hash and URL) up first"
+		diag_logs A B
+		unset EXTRA_CHARON EXTRA_LOAD
+		return
+	fi
+	refused expired "an expired certificate" "expired.example" "certificate has expired"
+	refused future "a certificate not yet valid" "future.example" "not yet valid"
+	refused revoked "a revoked certificate (CRL)" "revoked.example" "revoked"
+	refused untrusted "a certificate from an untrusted CA" "untrusted.example" "issuer"
+	# strongSwan's hu sends sun.example's P-384 certificate by URL, and
+	# the server answers it badly (garbage: the hash is checked before
+	# anything is parsed; garbage that hashes right is test_ike_certfetch's)
+	for mode in "404:HTTP 404" "slow:timed out" "big:more than" "redirect:redirect" \
+		    "garbage:SHA-1 of the fetched bytes" "other:SHA-1 of the fetched bytes"; do
+		pkill -f "certhttpd.py 192.0.2.2 8080" 2>/dev/null
+		sleep 0.3
+		BIG_BYTES=5000 hserve "$IX_NS_B" 192.0.2.2 "$IX_T/www-b" B "${mode%%:*}"
+		refused hu "Hash and URL answered '${mode%%:*}'" "Hash and URL" "${mode#*:}"
+	done
+	ok_if "certs: refused: through all that the good tunnel carried traffic" \
+		ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1
+	unset EXTRA_CHARON EXTRA_LOAD
+}
+
 # SECTIONS="..." runs some (debugging)
-for s in ${SECTIONS:-keys classic hash_url}; do
+for s in ${SECTIONS:-keys classic hash_url bad}; do
 	section_$s
 done
 ix_state_check
