@@ -720,11 +720,15 @@ static int conv_ends(const struct yamlpos *yp, const char *base, const struct y_
 	}
 	if (c->remote_auth == CFG_AUTH_PUBKEY) {
 		c->revocation = (uint8_t)(r ? r->revocation : CFG_REV_RELAXED);
+		bool loaded = true;
+
 		if (r && r->cacerts_count &&
 		    cfg_pki_certs(yp, P("%s.cacerts", rb), r->cacerts, r->cacerts_count,
 				  &c->cacerts) < 0)
+			loaded = false;
+		if (!loaded)
 			bad = -EINVAL;
-		if (!bad && !sk_X509_num(cfg_conn_cacerts(top, c))) {
+		else if (!sk_X509_num(cfg_conn_cacerts(top, c))) {
 			yamlpos_err(yp, P("%s.auth", rb),
 				    "pubkey needs trust anchors: remote.cacerts or the top-level cacerts");
 			bad = -EINVAL;

@@ -178,46 +178,57 @@ static int add_cert_der(struct ikesa *sa, struct ike_msg *m, X509 *x)
 	return 0;
 }
 
-/* 3.6: Hash and URL of our end-entity certificate. */
-static int add_cert_url(struct ikesa *sa, struct ike_msg *m, const struct cfg_conn *c)
+/* 3.6: Hash and URL of certificate x: cert_uri itself for the end
+ * entity, or, when cert_uri ends in '/', cert_uri and the certificate's
+ * SHA-1 in hex for each certificate (strongSwan's cert_uri_base). */
+static int add_cert_url(struct ikesa *sa, struct ike_msg *m, X509 *x)
 {
-	size_t ulen = strlen(c->cert_uri);
-	uint8_t *b = tx_keep(sa->mgr, IKEV2_SHA1_LEN + ulen);
+	const char *uri = sa->conn->cert_uri;
+	size_t ulen = strlen(uri);
+	bool base = ulen && uri[ulen - 1] == '/';
+	size_t len = IKEV2_SHA1_LEN + ulen + (base ? 2 * IKEV2_SHA1_LEN : 0);
+	uint8_t *b = tx_keep(sa->mgr, len);
 	struct ike_pld *p;
 
 	if (!b)
 		return -ENOMEM;
-	if (ike_pki_cert_sha1(c->cert, b) < 0)
+	if (ike_pki_cert_sha1(x, b) < 0)
 		return -EIO;
-	memcpy(b + IKEV2_SHA1_LEN, c->cert_uri, ulen);
+	memcpy(b + IKEV2_SHA1_LEN, uri, ulen);
+	for (size_t i = 0; base && i < IKEV2_SHA1_LEN; i++) {
+		static const char hx[] = "0123456789abcdef";
+
+		b[IKEV2_SHA1_LEN + ulen + 2 * i] = (uint8_t)hx[b[i] >> 4];
+		b[IKEV2_SHA1_LEN + ulen + 2 * i + 1] = (uint8_t)hx[b[i] & 15];
+	}
 	p = ike_msg_add(m, IKEV2_PL_CERT, true);
 	if (!p)
 		return -ENOSPC;
 	p->u.cert.encoding = IKEV2_CERT_HASH_URL_X509;
 	p->u.cert.data = b;
-	p->u.cert.len = IKEV2_SHA1_LEN + ulen;
+	p->u.cert.len = len;
 	return 0;
 }
 
 int ike_cert_add_ours(struct ikesa *sa, struct ike_msg *m)
 {
 	const struct cfg_conn *c = sa->conn;
+	bool by_url, base;
 	int ret;
 
 	if (!c || c->local_auth != CFG_AUTH_PUBKEY)
 		return 0;
 	/* by URL when the peer can fetch it and we have somewhere to point */
-	if (c->hash_and_url && sa->peer_http_certs && c->cert_uri[0])
-		ret = add_cert_url(sa, m, c);
-	else
-		ret = add_cert_der(sa, m, c->cert);
+	by_url = c->hash_and_url && sa->peer_http_certs && c->cert_uri[0];
+	base = by_url && c->cert_uri[strlen(c->cert_uri) - 1] == '/';
+	ret = by_url ? add_cert_url(sa, m, c->cert) : add_cert_der(sa, m, c->cert);
 	/* intermediates up to the first CA the peer says it trusts (3.7) */
 	for (int i = 0; ret == 0 && i < sk_X509_num(c->intermediates); i++) {
 		X509 *ca = sk_X509_value(c->intermediates, i);
 
 		if (peer_trusts(sa, ca))
 			break;
-		ret = add_cert_der(sa, m, ca);
+		ret = base ? add_cert_url(sa, m, ca) : add_cert_der(sa, m, ca);
 	}
 	return ret;
 }

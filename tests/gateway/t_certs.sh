@@ -333,8 +333,145 @@ section_bad() {
 	unset EXTRA_CHARON EXTRA_LOAD
 }
 
+# PSK one way, a certificate the other (RFC 7296 2.15 lets each side
+# authenticate its own way)
+section_mixed() {
+	local label="certs: mixed: ipsecfxd signs, strongSwan uses the PSK"
+	fresh plain
+	SITE_A_AUTH="    local: {auth: pubkey, id: moon.example, certs: [$PKI/gw-moon-p256.pem, $PKI/int.pem], key: $PKI/gw-moon-p256.key}
+    remote: {auth: psk, id: sun.example}
+    psk: \"$PSK\"" ours_site A aes256gcm16
+	SITE_B_AUTH="    local { auth = psk
+            id = sun.example }
+    remote { auth = pubkey
+             id = moon.example
+             cacerts = $PKI/ca.pem }" SITE_B_SECRETS="secrets { ike-1 { id-1 = sun.example
+                  secret = \"$PSK\" } }" swan_site B aes256gcm16
+	swan_creds p256
+	up ours "$label" || return
+	local auth said
+	auth=$(J A '[x.get("peer_auth","") for x in l if x["state"]=="established"][0]')
+	said=$(swan_auth_line)
+	[ "$auth" = PSK ] && [[ "$said" == *ECDSA* ]] \
+		&& tap_ok "$label: we verified its $auth, strongSwan our signature ($said)" \
+		|| { tap_fail "$label: ours '$auth', strongSwan '$said'"; diag_logs A B; }
+}
+
+# The card engine carries a certificate tunnel (engine: sim), and a reload
+# brings a new certificate and CRL in: the next IKE SA is signed with it.
+section_sim_reload() {
+	local label="certs: engine sim, then a reload with a new certificate"
+	fresh plain
+	TOP_LINES="engine: sim" pair p256 p256
+	up ours "$label" || return
+	local be
+	be=$(ix_ctl A engine --json 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["backend"])')
+	[ "$be" = sim ] && tap_ok "$label: the tunnel runs through the card engine ($be)" \
+		|| tap_fail "$label: engine backend '$be'"
+	# the same file with the RSA certificate and a CRL
+	sed -i "s|gw-moon-p256|gw-moon-rsa|g; s|^engine: sim|engine: sim\ncrls: [$PKI/int-crl.pem]|" "$IX_T/A.yaml"
+	ix_ctl A reload >/dev/null
+	ix_ctl A terminate sw >/dev/null
+	: >"$IX_T/B/charon.log"
+	if ix_ctl A initiate sw --wait 15 >/dev/null && ix_swan_up B 5 &&
+	   ix_ping "$IX_NS_A" 10.1.0.1 10.2.0.1 && [[ "$(swan_auth_line)" == *RSA* ]]; then
+		tap_ok "$label: after the reload strongSwan verified our new RSA certificate ($(swan_auth_line))"
+	else
+		tap_fail "$label: after the reload ('$(swan_auth_line)')"
+		diag_logs A B
+	fi
+}
+
+# A configuration that cannot work is refused when it is loaded, saying why
+section_config() {
+	local out
+	mkdir -p "$IX_T"
+	cat >"$IX_T/bad.yaml" <<EOF
+control: $IX_T/bad.sock
+connections:
+  - name: c
+    local_addrs: [192.0.2.1]
+    local: {auth: pubkey, certs: [$PKI/gw-moon-p256.pem], key: $PKI/gw-moon-p384.key}
+    remote: {auth: pubkey}
+    children: [{name: x, local_ts: [10.1.0.0/24], remote_ts: [10.2.0.0/24]}]
+EOF
+	out=$("$IPSECFX_BUILD/ipsecfxd" -t -c "$IX_T/bad.yaml" 2>&1)
+	[[ "$out" == *"is not the private key of"* ]] && [[ "$out" == *"needs trust anchors"* ]] \
+		&& tap_ok "certs: config: a key that is not the certificate's, and pubkey without anchors, refused: $(grep -m1 'private key' <<<"$out")" \
+		|| { tap_fail "certs: config: wrong key / no anchors"; tap_diag <<<"$out"; }
+	sed -i "s|gw-moon-p384.key|gw-moon-p256.key|; s|remote: {auth: pubkey}|remote: {auth: pubkey, cacerts: [$PKI/ca.pem]}\n    local_id_x: 1|" "$IX_T/bad.yaml"
+	sed -i '/local_id_x/d; s|local: {auth: pubkey,|local: {auth: pubkey, id: other.example,|' "$IX_T/bad.yaml"
+	chmod 0644 "$PKI/gw-moon-p256.key"
+	out=$("$IPSECFX_BUILD/ipsecfxd" -t -c "$IX_T/bad.yaml" 2>&1)
+	chmod 0640 "$PKI/gw-moon-p256.key"
+	[[ "$out" == *"'other.example' is not in the certificate"* ]] && [[ "$out" == *"readable by others"* ]] \
+		&& tap_ok "certs: config: local.id not in the certificate refused, a key others can read warned about" \
+		|| { tap_fail "certs: config: local.id / key mode"; tap_diag <<<"$out"; }
+}
+
+# What Hash and URL exists for (RFC 7296 3.6): IKE_AUTH small enough not to
+# be fragmented.  A three-certificate RSA-4096 chain (root, intermediate,
+# end entity; the root is the peer's anchor), fragment_size 1280: our
+# IKE_AUTH request with the certificates by value, then by URL (cert_uri a
+# base: the intermediate by URL too).
+section_frag() {
+	local label="certs: RSA-4096 chain, fragment_size 1280"
+	local d=$PKI/4096 mode n_val n_url b_val b_url
+	[ -f "$d/gw-rsa4096.pem" ] || "$here/../lib/mkpki.sh" --rsa4096-chain "$d" || {
+		tap_fail "$label: mkpki.sh --rsa4096-chain"
+		return
+	}
+	chgrp ipsecfx "$d"/*.key 2>/dev/null && chmod 0640 "$d"/*.key
+	chmod 0755 "$d"
+	for mode in value url; do
+		fresh plain
+		mkdir -p "$IX_T/www-a"
+		for c in gw-rsa4096 rsa4096-int; do
+			cp "$d/$c.der" "$IX_T/www-a/$(sha1sum <"$d/$c.der" | cut -d' ' -f1)"
+		done
+		hserve "$IX_NS_A" 192.0.2.1 "$IX_T/www-a" A
+		SITE_A_AUTH="    local:
+      auth: pubkey
+      id: gw.example
+      certs: [$d/gw-rsa4096.pem, $d/rsa4096-int.pem]
+      key: $d/gw-rsa4096.key
+      cert_uri: http://192.0.2.1:8080/
+    remote: {auth: pubkey, id: sun.example}
+    hash_and_url: $([ $mode = url ] && echo true || echo false)" \
+			ours_site A aes256gcm16 "" "" "cacerts: [$PKI/ca.pem]"
+		SITE_B_AUTH="    local { auth = pubkey
+            certs = gw-sun-p256.pem
+            id = sun.example }
+    remote { auth = pubkey
+             id = gw.example
+             cacerts = $d/rsa4096-ca.pem }" SITE_B_SECRETS=" " swan_site B aes256gcm16 "" \
+			"    fragmentation = yes"
+		swan_creds p256
+		ix_capture "$IX_NS_B" "$IX_T/cap.pcap" "udp"
+		local cap=$IX_CAPTURE
+		if [ $mode = url ]; then
+			EXTRA_CHARON="hash_and_url = yes" EXTRA_LOAD=curl up ours "$label, by $mode"
+		else
+			up ours "$label, by $mode"
+		fi
+		sleep 0.5
+		kill "$cap" 2>/dev/null
+		wait "$cap" 2>/dev/null
+		# our IKE_AUTH request: datagrams and IP bytes from A
+		read -r n b < <(tshark -r "$IX_T/cap.pcap" -Y "isakmp.exchangetype == 35 && ip.src == 192.0.2.1" \
+			-T fields -e ip.len 2>/dev/null | awk '{n++; b += $1} END {print n+0, b+0}')
+		read -r rn rb < <(tshark -r "$IX_T/cap.pcap" -Y "isakmp.exchangetype == 35 && ip.src == 192.0.2.2" \
+			-T fields -e ip.len 2>/dev/null | awk '{n++; b += $1} END {print n+0, b+0}')
+		echo "$label: by $mode: IKE_AUTH A->B $n datagrams, $b bytes; B->A $rn datagrams, $rb bytes" | tap_diag
+		if [ $mode = value ]; then n_val=$n b_val=$b; else n_url=$n b_url=$b; fi
+	done
+	[ "${n_val:-0}" -ge 3 ] && [ "${n_url:-9}" -eq 1 ] && [ "${b_url:-99999}" -lt "${b_val:-0}" ] \
+		&& tap_ok "$label: our IKE_AUTH request in $n_val datagrams ($b_val bytes) by value, $n_url ($b_url bytes) by Hash and URL" \
+		|| tap_fail "$label: by value ${n_val:-?} datagrams/${b_val:-?} bytes, by URL ${n_url:-?}/${b_url:-?}"
+}
+
 # SECTIONS="..." runs some (debugging)
-for s in ${SECTIONS:-keys classic hash_url bad}; do
+for s in ${SECTIONS:-config keys classic mixed hash_url bad sim_reload frag}; do
 	section_$s
 done
 ix_state_check
