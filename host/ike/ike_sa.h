@@ -9,8 +9,10 @@
  *   ike_frag.c    RFC 7383 fragmentation and reassembly
  *   ike_init.c    IKE_SA_INIT, initiator and responder: proposals, KE and
  *                 INVALID_KE_PAYLOAD, nonces, NAT detection (2.23), cookies
- *   ike_auth.c    IKE_AUTH with PSK (2.15), connection selection, and the
- *                 first Child SA
+ *   ike_auth.c    IKE_AUTH with PSK or signatures (2.15), connection
+ *                 selection, and the first Child SA
+ *   ike_cert.c    certificates in IKE_AUTH: CERTREQ, CERT, signatures, the
+ *                 peer's chain; Hash and URL (with ike_certfetch.c)
  *   ike_child.c   Child SA selection, traffic selector narrowing (2.9), keys
  *                 (2.17) and installation into the ESP engine
  *   ike_create.c  CREATE_CHILD_SA: new Child SAs, Child and IKE SA rekeys,
