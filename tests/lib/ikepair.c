@@ -31,9 +31,7 @@ static const char *cfg_fmt =
 	"  - name: %s\n"
 	"    local_addrs: [%s]\n"
 	"    remote_addrs: [%s]\n"
-	"    local: {id: %s}\n"
-	"    remote: {id: %s}\n"
-	"    psk: \"%s\"\n"
+	"%s"
 	"    proposals: [%s]\n"
 	"    encap: %s\n"
 	"%s"
@@ -189,7 +187,8 @@ static void event(void *ctx, struct ikesa *sa, struct child_sa *c, const char *w
 /* p's configuration from s, loaded as the daemon would load it */
 static struct cfg *peer_cfg(const struct ikepair_setup *s, bool is_a)
 {
-	char body[8192], path[64];
+	char body[8192], path[64], auth[2048];
+	const char *own_auth = is_a ? s->auth_a : s->auth_b;
 	struct cfg *cfg = NULL;
 	const char *name = is_a ? s->name_a : s->name_b;
 	const char *top = is_a ? s->top_a : s->top_b;
@@ -197,13 +196,18 @@ static struct cfg *peer_cfg(const struct ikepair_setup *s, bool is_a)
 
 	/* (B's child lines may go on with more connections: they come last) */
 
+	if (own_auth)
+		snprintf(auth, sizeof(auth), "%s", own_auth);
+	else
+		snprintf(auth, sizeof(auth),
+			 "    local: {id: %s}\n    remote: {id: %s}\n    psk: \"%s\"\n",
+			 is_a ? (s->id_a ? s->id_a : "a.example") : "b.example",
+			 is_a ? "b.example" : "a.example", is_a ? s->psk_a : s->psk_b);
 	snprintf(body, sizeof(body), cfg_fmt, top ? top : "",
 		 name ? name : is_a ? "to-b" : "from-a",
 		 is_a ? "192.0.2.1" : "192.0.2.2",
 		 is_a ? "192.0.2.2" : s->raddr_b ? s->raddr_b : "192.0.2.1",
-		 is_a ? (s->id_a ? s->id_a : "a.example") : "b.example",
-		 is_a ? "b.example" : "a.example",
-		 is_a ? s->psk_a : s->psk_b, is_a ? s->ike_a : s->ike_b,
+		 auth, is_a ? s->ike_a : s->ike_b,
 		 is_a ? s->encap_a : "false", is_a ? s->conn_a : s->conn_b,
 		 is_a ? s->lts_a : s->lts_b, is_a ? s->rts_a : s->rts_b,
 		 is_a ? s->esp_a : s->esp_b, is_a ? s->child_a : s->child_b);

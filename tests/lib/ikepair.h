@@ -71,6 +71,9 @@ struct ikepair_setup {
 	const char *name_a, *name_b;     /* connection names (NULL: to-b, from-a) */
 	const char *raddr_b;             /* B's remote_addrs (NULL: A's address) */
 	const char *id_a;                /* A's identity (NULL: a.example) */
+	/* the local/remote/psk lines instead of a.example/b.example with
+	 * the PSKs (certificates: test_ike_cert.c) */
+	const char *auth_a, *auth_b;
 };
 
 extern const struct ikepair_setup ikepair_defaults;
