@@ -3,7 +3,7 @@
 #define IPSECFX_CMD_H
 
 int cmd_esp(int argc, char **argv);
-/* list-sas, initiate, terminate, reload, stats, export-keys */
+/* list-sas, list-certs, initiate, terminate, reload, stats, export-keys */
 int cmd_ctl(int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * The daemon's commands: list-sas, initiate, terminate, reload, stats,
- * export-keys, engine.  Each sends one JSON request over the control socket and
- * prints the answer for people, or as JSON with --json.
+ * The daemon's commands: list-sas, list-certs, initiate, terminate, reload,
+ * stats, export-keys, engine.  Each sends one JSON request over the control
+ * socket and prints the answer for people, or as JSON with --json.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -151,6 +151,55 @@ static void print_sas(json_t *list)
 	}
 }
 
+/* A certificate's common lines (the caller printed its first). */
+static void print_cert_fields(json_t *c)
+{
+	if (strcmp(str(c, "issuer"), str(c, "subject")))
+		printf("    issuer %s\n", str(c, "issuer"));
+	else
+		printf("    self-signed\n");
+	printf("    %s, serial %s, valid %s to %s%s\n", str(c, "key"), str(c, "serial"),
+	       str(c, "not_before"), str(c, "not_after"),
+	       json_is_false(json_object_get(c, "valid_now")) ? " (NOT VALID NOW)" : "");
+	printf("    SHA-1 %s\n", str(c, "sha1"));
+}
+
+static void print_certs(json_t *res)
+{
+	json_t *l = json_object_get(res, "local"), *a = json_object_get(res, "anchors");
+	json_t *r = json_object_get(res, "crls"), *h = json_object_get(res, "cache"), *c;
+	size_t i;
+
+	printf("local certificates:%s\n", json_array_size(l) ? "" : " none");
+	json_array_foreach(l, i, c) {
+		printf("  %s: %s %s\n", str(c, "conn"), str(c, "kind"), str(c, "subject"));
+		print_cert_fields(c);
+		if (json_object_get(c, "cert_uri"))
+			printf("    Hash and URL at %s\n", str(c, "cert_uri"));
+	}
+	printf("trust anchors:%s\n", json_array_size(a) ? "" : " none");
+	json_array_foreach(a, i, c) {
+		if (json_object_get(c, "conn"))
+			printf("  %s remote.cacerts: %s\n", str(c, "conn"), str(c, "subject"));
+		else
+			printf("  cacerts: %s\n", str(c, "subject"));
+		print_cert_fields(c);
+	}
+	printf("CRLs:%s\n", json_array_size(r) ? "" : " none");
+	json_array_foreach(r, i, c)
+		printf("  %s: %lld revoked, updated %s, next %s%s%s%s\n", str(c, "issuer"),
+		       num(c, "revoked"), str(c, "last_update"), str(c, "next_update"),
+		       json_is_true(json_object_get(c, "expired")) ? " (EXPIRED)" : "",
+		       json_object_get(c, "url") ? ", fetched from " : "",
+		       json_object_get(c, "url") ? str(c, "url") : "");
+	printf("Hash and URL cache:%s\n", json_array_size(h) ? "" : " empty");
+	json_array_foreach(h, i, c) {
+		printf("  %s %s\n", str(c, "sha1"), str(c, "url"));
+		printf("    %s, %lld hits, fetched %llds ago\n", str(c, "subject"), num(c, "hits"),
+		       num(c, "age_s"));
+	}
+}
+
 static bool conn_established(json_t *list, const char *conn, bool *failed)
 {
 	size_t i;
@@ -279,6 +328,10 @@ int cmd_ctl(int argc, char **argv)
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-sas"), &res);
 		if (!ret)
 			o.json ? print_json(res) : print_sas(res);
+	} else if (strcmp(cmd, "list-certs") == 0) {
+		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);
+		if (!ret)
+			o.json ? print_json(res) : print_certs(res);
 	} else if (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0) {
 		json_t *req;
 

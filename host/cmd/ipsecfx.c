@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  list-sas [--json]           the daemon's IKE and Child SAs\n"
+		"  list-certs [--json]         certificates loaded (ours, trust anchors, CRLs)\n"
+		"                              and fetched (the Hash and URL cache)\n"
 		"  initiate CONN [--child NAME] [--wait SECONDS]\n"
 		"  terminate CONN\n"
 		"  rekey CONN [--child NAME | --ike | --reauth]\n"
@@ -50,8 +52,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "esp") == 0)
 		return cmd_esp(argc - 1, argv + 1);
-	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "initiate") == 0 ||
-	    strcmp(argv[1], "terminate") == 0 || strcmp(argv[1], "reload") == 0 ||
+	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "list-certs") == 0 ||
+	    strcmp(argv[1], "initiate") == 0 || strcmp(argv[1], "terminate") == 0 ||
+	    strcmp(argv[1], "reload") == 0 ||
 	    strcmp(argv[1], "rekey") == 0 || strcmp(argv[1], "engine") == 0 ||
 	    strcmp(argv[1], "stats") == 0 || strcmp(argv[1], "export-keys") == 0)
 		return cmd_ctl(argc - 1, argv + 1);

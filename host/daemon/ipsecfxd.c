@@ -456,6 +456,17 @@ static int cmd_list(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	return 0;
 }
 
+static int cmd_list_certs(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+
+	(void)req;
+	(void)err;
+	(void)n;
+	*res = ike_mgr_certs_json(d->ike);
+	return 0;
+}
+
 static int cmd_initiate(void *arg, json_t *req, json_t **res, char *err, size_t n)
 {
 	struct ipxd *d = arg;
@@ -963,6 +974,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	ctl_register(d.ctl, "list-sas", cmd_list, &d);
+	ctl_register(d.ctl, "list-certs", cmd_list_certs, &d);
 	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
 	ctl_register(d.ctl, "rekey", cmd_rekey, &d);

@@ -123,6 +123,9 @@ void ike_mgr_start_all(struct ike_mgr *m);
 void ike_mgr_shutdown(struct ike_mgr *m);
 json_t *ike_mgr_list(struct ike_mgr *m);
 json_t *ike_mgr_stats_json(struct ike_mgr *m);
+/* `ipsecfx list-certs` (ike_certlist.c): {"local": [our chains], "anchors":
+ * [trust anchors], "crls": [...], "cache": [Hash and URL cache]}. */
+json_t *ike_mgr_certs_json(struct ike_mgr *m);
 /* Wireshark's ESP SA and IKEv2 decryption tables (UAT file lines) for
  * every SA, or NULL with key_export off. */
 json_t *ike_mgr_export_keys(struct ike_mgr *m);

@@ -8,7 +8,10 @@
  * is fetched by ike_certfetch.c without blocking.  The exchange waits: the
  * decrypted message is kept (struct ike_cert_wait), and once every fetch
  * is in it is parsed again and handed back to ike_auth.c, which then finds
- * the certificates at hand.  Other SAs carry on meanwhile.
+ * the certificates at hand.  Other SAs carry on meanwhile.  With
+ * remote.revocation ifuri or strict, the CRLs of the peer's chain that are
+ * not loaded are fetched the same way from their distribution points and
+ * kept (mgr->crl_cache) until their nextUpdate.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <ipsecfx/bytes.h>
@@ -32,10 +36,13 @@ const uint8_t ike_cert_sig_hashes[8] = {
 	0, IKEV2_SIGHASH_SHA2_512, 0, IKEV2_SIGHASH_IDENTITY,
 };
 
-/* A certificate the exchange waits for, or has got. */
+/* A certificate (by its hash) or a CRL (by its URL) the exchange waits
+ * for, or has got. */
 struct cert_slot {
 	struct ike_cert_wait *w;
+	bool is_crl;
 	uint8_t sha1[IKEV2_SHA1_LEN];
+	char url[IKE_CRL_URL_MAX];       /* a CRL's distribution point */
 	struct ike_certfetch_req *req;   /* in flight */
 	X509 *cert;                      /* fetched */
 };
@@ -47,7 +54,7 @@ struct ike_cert_wait {
 	uint8_t first;
 	uint8_t *plain;                  /* the decrypted payloads */
 	size_t plain_len;
-	struct cert_slot slot[IKE_CERTS_MAX];
+	struct cert_slot slot[2 * IKE_CERTS_MAX];   /* certificates, then CRLs */
 	unsigned n_slots, pending;
 	bool failed, resuming;
 	char why[320];
@@ -324,6 +331,10 @@ static void resume(evutil_socket_t fd, short what, void *arg)
 		ike_auth_response_resume(sa, m);
 	else
 		ike_auth_respond(sa, m);
+	w->resuming = false;
+	/* it waits again (the certificates brought CRLs to fetch) */
+	if (w->sa && w->pending)
+		return;
 	/* the exchange is over, or the SA is gone (w->sa NULL) */
 	if (w->sa)
 		w->sa->cert_wait = NULL;
@@ -382,7 +393,8 @@ static int by_url(struct ikesa *sa, const struct ike_msg *m, const struct ike_ce
 
 	*out = NULL;
 	for (unsigned i = 0; w && i < w->n_slots; i++)
-		if (memcmp(w->slot[i].sha1, h, IKEV2_SHA1_LEN) == 0 && w->slot[i].cert) {
+		if (!w->slot[i].is_crl && w->slot[i].cert &&
+		    memcmp(w->slot[i].sha1, h, IKEV2_SHA1_LEN) == 0) {
 			*out = X509_dup(w->slot[i].cert);
 			return *out ? 0 : -ENOMEM;
 		}
@@ -395,7 +407,7 @@ static int by_url(struct ikesa *sa, const struct ike_msg *m, const struct ike_ce
 			return -ENOMEM;
 	}
 	if (w->n_slots >= IKE_CERTS_MAX) {
-		snprintf(why, n, "more than %d certificates by URL", IKE_CERTS_MAX);
+		snprintf(why, n, "more than %d fetches", IKE_CERTS_MAX);
 		return -EACCES;
 	}
 	s = &w->slot[w->n_slots++];
@@ -417,6 +429,154 @@ static int by_url(struct ikesa *sa, const struct ike_msg *m, const struct ike_ce
 	}
 	*started = true;
 	return 0;
+}
+
+/* ---- CRLs from distribution points ---- */
+
+static bool crl_current(const X509_CRL *crl)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+
+	return !next || X509_cmp_time(next, NULL) > 0;
+}
+
+void ike_cert_crls_free(struct ike_mgr *mgr)
+{
+	for (unsigned i = 0; i < IKE_CRL_CACHE; i++) {
+		X509_CRL_free(mgr->crl_cache[i].crl);
+		mgr->crl_cache[i].crl = NULL;
+	}
+}
+
+/* Kept until its nextUpdate; the oldest goes when the cache is full. */
+static void crl_keep(struct ike_mgr *mgr, const char *url, X509_CRL *crl)
+{
+	struct ike_crl_entry *e = NULL;
+
+	for (unsigned i = 0; i < IKE_CRL_CACHE && !e; i++)
+		if (mgr->crl_cache[i].crl && strcmp(mgr->crl_cache[i].url, url) == 0)
+			e = &mgr->crl_cache[i];
+	if (!e) {
+		e = &mgr->crl_cache[mgr->crl_next];
+		mgr->crl_next = (mgr->crl_next + 1) % IKE_CRL_CACHE;
+	}
+	X509_CRL_free(e->crl);
+	X509_CRL_up_ref(crl);
+	e->crl = crl;
+	snprintf(e->url, sizeof(e->url), "%s", url);
+}
+
+/* The CRLs a chain is checked with: the configured ones and those
+ * fetched (a shallow stack: free it with sk_X509_CRL_free). */
+static STACK_OF(X509_CRL) *crls_for_check(struct ike_mgr *mgr)
+{
+	STACK_OF(X509_CRL) *all = mgr->cfg->crls ? sk_X509_CRL_dup(mgr->cfg->crls)
+						 : sk_X509_CRL_new_null();
+
+	for (unsigned i = 0; all && i < IKE_CRL_CACHE; i++)
+		if (mgr->crl_cache[i].crl && crl_current(mgr->crl_cache[i].crl))
+			sk_X509_CRL_push(all, mgr->crl_cache[i].crl);
+	return all;
+}
+
+static bool crl_of_issuer(STACK_OF(X509_CRL) *crls, const X509 *x)
+{
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		const X509_CRL *crl = sk_X509_CRL_value(crls, i);
+
+		if (crl_current(crl) &&
+		    X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static X509_CRL *crl_parse(const uint8_t *b, size_t len)
+{
+	const unsigned char *p = b;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	BIO *bio;
+
+	if (crl && p == b + len)
+		return crl;
+	X509_CRL_free(crl);
+	bio = BIO_new_mem_buf(b, (int)len);
+	crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	return crl;
+}
+
+static void crl_fetched(void *arg, enum ike_certfetch_result res, const uint8_t *body,
+			size_t len, const char *why)
+{
+	struct cert_slot *s = arg;
+	struct ike_cert_wait *w = s->w;
+	X509_CRL *crl = res == IKE_CF_OK ? crl_parse(body, len) : NULL;
+
+	s->req = NULL;
+	if (crl) {
+		crl_keep(w->sa->mgr, s->url, crl);
+		ike_sa_log(w->sa, IPX_LOG_INFO, "CRL fetched from %s (%d revoked)", s->url,
+			   sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+		X509_CRL_free(crl);
+	} else {
+		/* no CRL: the status stays unknown, and remote.revocation
+		 * says what that means */
+		ike_sa_log(w->sa, IPX_LOG_WARN, "CRL from %s: %s", s->url,
+			   res == IKE_CF_OK ? "not a CRL (DER or PEM)" : why ? why : "fetch failed");
+	}
+	if (--w->pending == 0 || w->failed)
+		event_active(w->ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * With remote.revocation ifuri or strict: a fetch from its distribution
+ * point for each certificate of the chain whose issuer's CRL we lack (once
+ * per exchange: one that failed is not tried again when it resumes).
+ * 0, or -EINPROGRESS when fetches were started.
+ */
+static int fetch_crls(struct ikesa *sa, const struct ike_msg *m, X509 *ee,
+		      STACK_OF(X509) *untrusted)
+{
+	STACK_OF(X509_CRL) *have;
+	bool started = false;
+	int ret = 0;
+
+	if (sa->conn->revocation == CFG_REV_RELAXED)
+		return 0;
+	have = crls_for_check(sa->mgr);
+	if (!have)
+		return -ENOMEM;
+	for (int i = -1; ret == 0 && i < sk_X509_num(untrusted); i++) {
+		X509 *x = i < 0 ? ee : sk_X509_value(untrusted, i);
+		struct ike_cert_wait *w = sa->cert_wait;
+		char *uris[1] = { NULL };
+		struct cert_slot *s;
+		bool tried = false;
+
+		if (crl_of_issuer(have, x) || ike_pki_crl_uris(x, uris, 1) < 1)
+			continue;
+		for (unsigned k = 0; w && k < w->n_slots; k++)
+			tried |= w->slot[k].is_crl && strcmp(w->slot[k].url, uris[0]) == 0;
+		if (!tried && !w)
+			w = sa->cert_wait = wait_new(sa, m);
+		if (!tried && w && w->n_slots < 2 * IKE_CERTS_MAX) {
+			s = &w->slot[w->n_slots++];
+			s->w = w;
+			s->is_crl = true;
+			snprintf(s->url, sizeof(s->url), "%s", uris[0]);
+			s->req = ike_certfetch_get_raw(sa->mgr->certs, s->url, crl_fetched, s);
+			if (s->req) {
+				w->pending++;
+				started = true;
+			}
+		} else if (!tried && !w) {
+			ret = -ENOMEM;
+		}
+		OPENSSL_free(uris[0]);
+	}
+	sk_X509_CRL_free(have);
+	return ret < 0 ? ret : started ? -EINPROGRESS : 0;
 }
 
 /*
@@ -514,10 +674,14 @@ static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
 	uint8_t *octets;
 	int ret;
 
+	STACK_OF(X509_CRL) *crls = crls_for_check(sa->mgr);
+
 	ike_pki_name_text(X509_get_subject_name(ee), subj, sizeof(subj));
-	if (ike_pki_verify_chain(cfg_conn_cacerts(cfg, c), cfg->crls, ee, untrusted,
-				 (enum ike_pki_revocation)c->revocation, time(NULL), NULL,
-				 reason, sizeof(reason)) < 0) {
+	ret = crls ? ike_pki_verify_chain(cfg_conn_cacerts(cfg, c), crls, ee, untrusted,
+					  (enum ike_pki_revocation)c->revocation, time(NULL),
+					  NULL, reason, sizeof(reason)) : -ENOMEM;
+	sk_X509_CRL_free(crls);
+	if (ret < 0) {
 		/* (the reason names the certificate it is about) */
 		snprintf(why, n, "%s", reason);
 		return -EACCES;
@@ -567,6 +731,8 @@ int ike_cert_verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct
 	} else {
 		ret = peer_certs(sa, m, &ee, untrusted, why, n);
 		if (ret == 0)
+			ret = fetch_crls(sa, m, ee, untrusted);
+		if (ret == 0)
 			ret = check_peer(sa, ee, untrusted, id, auth, in, why, n);
 	}
 	X509_free(ee);
@@ -575,7 +741,7 @@ int ike_cert_verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct
 	if (ret < 0 && ret != -EINPROGRESS && ike_cert_waiting(sa))
 		ike_cert_wait_free(sa);
 	if (ret == -EINPROGRESS)
-		ike_sa_log(sa, IPX_LOG_INFO, "IKE_AUTH waits for %u certificate%s by URL",
-			   sa->cert_wait->pending, sa->cert_wait->pending == 1 ? "" : "s");
+		ike_sa_log(sa, IPX_LOG_INFO, "IKE_AUTH waits for %u fetch%s (certificates by URL, CRLs)",
+			   sa->cert_wait->pending, sa->cert_wait->pending == 1 ? "" : "es");
 	return ret;
 }

@@ -77,6 +77,9 @@ struct cf_fetch {
 	struct event *deadline, *done_ev;
 	uint8_t *body;
 	size_t len, cap;
+	int status; /* of a complete response */
+	/* IKE_CF_OK until cf_done_cb(): a complete response, for
+	 * ike_certfetch_judge() to decide on */
 	enum ike_certfetch_result res;
 	char why[WHY_MAX];
 	struct ike_certfetch_req *w_head, *w_tail;
@@ -565,6 +568,14 @@ static void cf_timed_out(struct cf_fetch *fx)
 	cf_set(fx, IKE_CF_TIMEOUT, "timed out after %s", t);
 }
 
+/* What a status says before the body counts. */
+static enum ike_certfetch_result cf_status(int code)
+{
+	if (code >= 300 && code < 400)
+		return IKE_CF_REDIRECT;
+	return code == 200 ? IKE_CF_OK : IKE_CF_HTTP_STATUS;
+}
+
 /* Status line and headers are in: refuse early what we will not take,
  * before any of the body is read. */
 static int cf_http_header(struct evhttp_request *req, void *arg)
@@ -576,7 +587,7 @@ static int cf_http_header(struct evhttp_request *req, void *arg)
 
 	if (code == 100) /* evhttp skips it and reads the real response */
 		return 0;
-	if (code >= 300 && code < 400) {
+	if (cf_status(code) == IKE_CF_REDIRECT) {
 		/* 3.6 gives the URL of the certificate, not of something
 		 * that points elsewhere: following redirects would let the
 		 * peer send us anywhere, on any port. */
@@ -584,7 +595,7 @@ static int cf_http_header(struct evhttp_request *req, void *arg)
 		       code);
 		goto drop;
 	}
-	if (code != 200) {
+	if (cf_status(code) != IKE_CF_OK) {
 		cf_sanitize(evhttp_request_get_response_code_line(req), phrase,
 			    sizeof(phrase));
 		cf_set(fx, IKE_CF_HTTP_STATUS, "HTTP %d%s%s", code,
@@ -705,20 +716,16 @@ static void cf_http_done(struct evhttp_request *req, void *arg)
 		cf_set_conn_failed(fx, "no response");
 		return;
 	}
-	if (evhttp_request_get_response_code(req) != 200) { /* no header cb? */
-		cf_set(fx, IKE_CF_HTTP_STATUS, "HTTP %d",
-		       evhttp_request_get_response_code(req));
+	/* The chunk callback has taken everything of a 200; anything left
+	 * over goes through the same size check (evhttp closes the
+	 * connection when we return: nothing to drop).  Any other status
+	 * (the header callback refused it already) keeps no body. */
+	fx->status = evhttp_request_get_response_code(req);
+	if (fx->status == 200 &&
+	    !cf_body_add(fx, evhttp_request_get_input_buffer(req)))
 		return;
-	}
-	/* The chunk callback has taken everything; anything left over goes
-	 * through the same size check (evhttp closes the connection when we
-	 * return: nothing to drop). */
-	if (!cf_body_add(fx, evhttp_request_get_input_buffer(req)))
-		return;
-	if (!fx->len)
-		cf_set(fx, IKE_CF_FAILED, "HTTP 200 with an empty body");
-	else
-		cf_set(fx, IKE_CF_OK, "%zu bytes", fx->len);
+	/* complete: cf_done_cb() has ike_certfetch_judge() decide */
+	cf_set(fx, IKE_CF_OK, "HTTP %d, %zu bytes", fx->status, fx->len);
 }
 
 static void cf_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -733,48 +740,99 @@ static void cf_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- fetches: delivery ---- */
 
+__attribute__((format(printf, 4, 5))) static enum ike_certfetch_result
+verdict(enum ike_certfetch_result res, char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && n) {
+		va_start(ap, fmt);
+		vsnprintf(why, n, fmt, ap);
+		va_end(ap);
+	}
+	return res;
+}
+
 /* 3.6: the hash is "the SHA-1 hash of the DER-encoded certificate".  It is
  * checked before the bytes go anywhere near the ASN.1 decoder, so that only
  * what the (authenticated-to-be) peer vouched for is parsed.  Then the body
  * must be one DER certificate and nothing else. */
-static X509 *cf_check_cert(struct cf_fetch *fx)
+static enum ike_certfetch_result cf_body_cert(const uint8_t *body, size_t len,
+					      const uint8_t *sha1, X509 **cert,
+					      char *why, size_t n)
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned md_len = 0;
-	const unsigned char *p = fx->body;
+	const unsigned char *p = body;
 	char got[2 * SHA1_LEN + 1], want[2 * SHA1_LEN + 1];
-	X509 *cert;
+	X509 *x;
 
-	if (!EVP_Digest(fx->body, fx->len, md, &md_len, EVP_sha1(), NULL) ||
+	if (!EVP_Digest(body, len, md, &md_len, EVP_sha1(), NULL) ||
 	    md_len != SHA1_LEN) {
 		ERR_clear_error();
-		cf_final(fx, IKE_CF_FAILED, "SHA-1 not available from OpenSSL");
-		return NULL;
+		return verdict(IKE_CF_FAILED, why, n, "SHA-1 not available from OpenSSL");
 	}
-	if (CRYPTO_memcmp(md, fx->sha1, SHA1_LEN)) {
+	if (CRYPTO_memcmp(md, sha1, SHA1_LEN)) {
 		hex_str(md, SHA1_LEN, got);
-		hex_str(fx->sha1, SHA1_LEN, want);
-		cf_final(fx, IKE_CF_HASH_MISMATCH,
-			 "SHA-1 of the fetched bytes is %s, the peer announced %s",
-			 got, want);
-		return NULL;
+		hex_str(sha1, SHA1_LEN, want);
+		return verdict(IKE_CF_HASH_MISMATCH, why, n,
+			       "SHA-1 of the fetched bytes is %s, the peer announced %s",
+			       got, want);
 	}
-	if (fx->len > (size_t)LONG_MAX ||
-	    !(cert = d2i_X509(NULL, &p, (long)fx->len))) {
+	if (len > (size_t)LONG_MAX || !(x = d2i_X509(NULL, &p, (long)len))) {
 		ERR_clear_error();
-		cf_final(fx, IKE_CF_NOT_CERT, "not a DER certificate");
-		return NULL;
+		return verdict(IKE_CF_NOT_CERT, why, n, "not a DER certificate");
 	}
-	if (p != fx->body + fx->len) {
-		X509_free(cert);
-		cf_final(fx, IKE_CF_NOT_CERT,
-			 "not a DER certificate (%zu bytes after it)",
-			 (size_t)(fx->body + fx->len - p));
-		return NULL;
+	if (p != body + len) {
+		X509_free(x);
+		return verdict(IKE_CF_NOT_CERT, why, n,
+			       "not a DER certificate (%zu bytes after it)",
+			       (size_t)(body + len - p));
 	}
-	cf_final(fx, IKE_CF_OK, "certificate fetched (%zu bytes)", fx->len);
-	cf_cache_put(fx->f, fx->sha1, cert, fx->url);
-	return cert;
+	if (cert)
+		*cert = x;
+	else
+		X509_free(x);
+	return verdict(IKE_CF_OK, why, n, "certificate fetched (%zu bytes)", len);
+}
+
+enum ike_certfetch_result ike_certfetch_judge(int status, const uint8_t *body,
+					      size_t len, size_t max,
+					      const uint8_t sha1[20], X509 **cert,
+					      char *why, size_t n)
+{
+	if (cert)
+		*cert = NULL;
+	switch (cf_status(status)) {
+	case IKE_CF_REDIRECT:
+		return verdict(IKE_CF_REDIRECT, why, n,
+			       "redirect (HTTP %d) not followed", status);
+	case IKE_CF_HTTP_STATUS:
+		return verdict(IKE_CF_HTTP_STATUS, why, n, "HTTP %d", status);
+	default:
+		break;
+	}
+	if (len > max)
+		return verdict(IKE_CF_TOO_BIG, why, n, "more than %zu bytes", max);
+	if (!len || !body)
+		return verdict(IKE_CF_FAILED, why, n, "HTTP 200 with an empty body");
+	if (!sha1)
+		return verdict(IKE_CF_OK, why, n, "%zu bytes", len);
+	return cf_body_cert(body, len, sha1, cert, why, n);
+}
+
+/* A complete response: its outcome, and into the cache if it is a
+ * certificate (*cert, a reference for the caller). */
+static void cf_judge(struct cf_fetch *fx, X509 **cert)
+{
+	char why[WHY_MAX];
+	enum ike_certfetch_result res;
+
+	res = ike_certfetch_judge(fx->status, fx->body, fx->len, fx->max_bytes,
+				  fx->raw ? NULL : fx->sha1, cert, why, sizeof(why));
+	cf_final(fx, res, "%s", why);
+	if (*cert)
+		cf_cache_put(fx->f, fx->sha1, *cert, fx->url);
 }
 
 static void cf_count(struct ike_certfetch *f, enum ike_certfetch_result res)
@@ -814,13 +872,14 @@ static void cf_done_cb(evutil_socket_t fd, short what, void *arg)
 	cf_drop_conn(fx);
 	fx->delivering = true;
 	f->n_fetches--;
-	if (fx->res == IKE_CF_OK && !fx->raw)
-		cert = cf_check_cert(fx);
+	if (fx->res == IKE_CF_OK) /* a complete response */
+		cf_judge(fx, &cert);
 	cf_count(f, fx->res);
+	/* a failure is logged by its waiters, who know the exchange */
 	if (fx->res == IKE_CF_OK)
 		ipx_info("certfetch: %s", fx->why);
 	else
-		ipx_warn("certfetch: %s", fx->why);
+		ipx_dbg("certfetch: %s", fx->why);
 	ok = fx->res == IKE_CF_OK;
 	while ((w = fx->w_head)) {
 		waiter_unlink(fx, w);
@@ -873,75 +932,97 @@ static const char *cf_url_precheck(const char *url, size_t len, char *buf,
 	return NULL;
 }
 
-/* Connect, send the GET; the outcome comes through the callbacks.  0 (a
- * bad URL is an outcome too) or -ENOMEM. */
-static int cf_http_start(struct cf_fetch *fx)
+/* The split of a URL that passed cf_url_precheck() (NUL-terminated). */
+static const char *cf_url_split(const char *url, struct ike_certfetch_url *out)
 {
-	struct ike_certfetch *f = fx->f;
-	char host[IKE_CERTFETCH_URL_MAX + 1];
-	char host_hdr[IKE_CERTFETCH_URL_MAX + 8];
-	char target[IKE_CERTFETCH_URL_MAX + 2];
-	const char *h, *path, *query;
-	struct evhttp_uri *u;
-	struct evhttp_request *req;
-	struct evkeyvalq *hdrs;
-	struct timeval tv;
-	int port, uport;
+	struct evhttp_uri *u = evhttp_uri_parse(url);
+	const char *h, *path, *query, *bad = NULL;
+	struct in6_addr a;
+	int uport;
 	size_t hl;
 
-	if (!(u = evhttp_uri_parse(fx->url))) {
-		cf_set(fx, IKE_CF_BAD_URL, "malformed URL");
-		return 0;
-	}
+	if (!u)
+		return "malformed URL";
 	h = evhttp_uri_get_host(u);
 	uport = evhttp_uri_get_port(u);
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);
 	if (evhttp_uri_get_userinfo(u)) {
-		cf_set(fx, IKE_CF_BAD_URL, "user name or password in the URL");
-		goto bad;
+		bad = "user name or password in the URL";
+		goto out;
 	}
 	if (!h || !*h) {
-		cf_set(fx, IKE_CF_BAD_URL, "no host in the URL");
-		goto bad;
+		bad = "no host in the URL";
+		goto out;
 	}
 	if (!uport) {
-		cf_set(fx, IKE_CF_BAD_URL, "port 0");
-		goto bad;
+		bad = "port 0";
+		goto out;
 	}
-	port = uport < 0 ? 80 : uport;
+	out->port = (uint16_t)(uport < 0 ? 80 : uport);
 	hl = strlen(h);
 	if (h[0] == '[') { /* IP-literal: the address without brackets */
 		if (hl < 3 || h[1] == 'v' || h[1] == 'V') {
-			cf_set(fx, IKE_CF_BAD_URL, "unsupported address literal");
-			goto bad;
+			bad = "unsupported address literal";
+			goto out;
 		}
-		memcpy(host, h + 1, hl - 2);
-		host[hl - 2] = '\0';
+		memcpy(out->host, h + 1, hl - 2);
+		out->host[hl - 2] = '\0';
 	} else {
-		memcpy(host, h, hl + 1);
+		memcpy(out->host, h, hl + 1);
 	}
-	{
-		struct in6_addr a;
-
-		fx->by_name = evutil_inet_pton(AF_INET, host, &a) != 1 &&
-			      evutil_inet_pton(AF_INET6, host, &a) != 1;
-	}
+	out->by_name = evutil_inet_pton(AF_INET, out->host, &a) != 1 &&
+		       evutil_inet_pton(AF_INET6, out->host, &a) != 1;
 	/* Host as in the URL, with the port only if the URL had one
 	 * (RFC 7230 5.4). */
 	if (uport > 0)
-		snprintf(host_hdr, sizeof(host_hdr), "%s:%d", h, uport);
+		snprintf(out->host_hdr, sizeof(out->host_hdr), "%s:%d", h, uport);
 	else
-		snprintf(host_hdr, sizeof(host_hdr), "%s", h);
-	snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/",
-		 query ? "?" : "", query ? query : "");
+		snprintf(out->host_hdr, sizeof(out->host_hdr), "%s", h);
+	snprintf(out->target, sizeof(out->target), "%s%s%s",
+		 path && *path ? path : "/", query ? "?" : "", query ? query : "");
+out:
 	evhttp_uri_free(u);
+	return bad;
+}
 
+int ike_certfetch_url_parse(const char *url, size_t len,
+			    struct ike_certfetch_url *out, char *why, size_t n)
+{
+	char buf[IKE_CERTFETCH_URL_MAX + 1], tmp[96];
+	const char *bad;
+
+	if (!url)
+		len = 0;
+	memset(out, 0, sizeof(*out));
+	/* precheck: no NUL inside, at most IKE_CERTFETCH_URL_MAX octets */
+	if (!(bad = cf_url_precheck(url, len, tmp, sizeof(tmp)))) {
+		memcpy(buf, url, len);
+		buf[len] = '\0';
+		bad = cf_url_split(buf, out);
+	}
+	if (!bad)
+		return 0;
+	if (why && n)
+		snprintf(why, n, "%s", bad);
+	return -EINVAL;
+}
+
+/* Connect to u, send the GET; the outcome comes through the callbacks.
+ * 0 or -ENOMEM. */
+static int cf_http_start(struct cf_fetch *fx, const struct ike_certfetch_url *u)
+{
+	struct ike_certfetch *f = fx->f;
+	struct evhttp_request *req;
+	struct evkeyvalq *hdrs;
+	struct timeval tv;
+
+	fx->by_name = u->by_name;
 	/* Never evhttp without a DNS base: it would call a blocking
 	 * getaddrinfo(). */
 	if (!(fx->deadline = evtimer_new(f->base, cf_deadline_cb, fx)) ||
-	    !(fx->conn = evhttp_connection_base_new(f->base, f->dns, host,
-						    (ev_uint16_t)port)))
+	    !(fx->conn = evhttp_connection_base_new(f->base, f->dns, u->host,
+						    u->port)))
 		return -ENOMEM;
 	evhttp_connection_set_retries(fx->conn, 0);
 	evhttp_connection_set_closecb(fx->conn, cf_http_closed, fx);
@@ -961,7 +1042,7 @@ static int cf_http_start(struct cf_fetch *fx)
 	evhttp_request_set_chunked_cb(req, cf_http_chunk);
 	evhttp_request_set_error_cb(req, cf_http_error);
 	hdrs = evhttp_request_get_output_headers(req);
-	if (evhttp_add_header(hdrs, "Host", host_hdr) ||
+	if (evhttp_add_header(hdrs, "Host", u->host_hdr) ||
 	    evhttp_add_header(hdrs, "Connection", "close") ||
 	    evhttp_add_header(hdrs, "Accept",
 			      fx->raw ? "*/*" : "application/pkix-cert, */*")) {
@@ -976,13 +1057,10 @@ static int cf_http_start(struct cf_fetch *fx)
 	/* A connect that fails at once calls cf_http_done() from in here
 	 * (recorded, delivered later).  -1 is a failed strdup of the target,
 	 * after which evhttp has freed req. */
-	if (evhttp_make_request(fx->conn, req, EVHTTP_REQ_GET, target)) {
+	if (evhttp_make_request(fx->conn, req, EVHTTP_REQ_GET, u->target)) {
 		fx->req = NULL;
 		cf_set(fx, IKE_CF_FAILED, "cannot start the HTTP request");
 	}
-	return 0;
-bad:
-	evhttp_uri_free(u);
 	return 0;
 }
 
@@ -991,7 +1069,7 @@ static struct cf_fetch *cf_fetch_new(struct ike_certfetch *f, bool raw,
 				     size_t url_len)
 {
 	struct cf_fetch *fx = calloc(1, sizeof(*fx));
-	const char *bad;
+	struct ike_certfetch_url u;
 	char why[96];
 
 	if (!fx)
@@ -1011,11 +1089,18 @@ static struct cf_fetch *cf_fetch_new(struct ike_certfetch *f, bool raw,
 	if (!(fx->done_ev = evtimer_new(f->base, cf_done_cb, fx)))
 		goto nomem;
 
-	if ((bad = cf_url_precheck(url, url_len, why, sizeof(why)))) {
+	if (ike_certfetch_url_parse(url, url_len, &u, why, sizeof(why))) {
 		/* Reported through the callback like any outcome, from the
 		 * loop: the caller never sees its callback run before
 		 * ike_certfetch_get() returned. */
-		cf_set(fx, IKE_CF_BAD_URL, "%s", bad);
+		cf_set(fx, IKE_CF_BAD_URL, "%s", why);
+		return fx;
+	}
+	/* a peer triggers fetches before it is authenticated: so many at a
+	 * time, each with its timeout and size limit, and no more */
+	if (f->n_fetches > IKE_CERTFETCH_INFLIGHT_MAX) {
+		cf_set(fx, IKE_CF_FAILED, "%s: %u fetches in flight already",
+		       fx->shown, IKE_CERTFETCH_INFLIGHT_MAX);
 		return fx;
 	}
 	if (!(fx->url = malloc(url_len + 1)))
@@ -1023,7 +1108,7 @@ static struct cf_fetch *cf_fetch_new(struct ike_certfetch *f, bool raw,
 	memcpy(fx->url, url, url_len);
 	fx->url[url_len] = '\0';
 	fx->url_len = url_len;
-	if (cf_http_start(fx))
+	if (cf_http_start(fx, &u))
 		goto nomem;
 	if (!raw && !fx->have_res) {
 		size_t b = join_bucket(f, fx->sha1);

@@ -41,6 +41,8 @@ struct ike_certfetch_req;
 
 #define IKE_CERTFETCH_SHA1_LEN 20
 #define IKE_CERTFETCH_URL_MAX 2048
+/* Fetches in flight at once; beyond, a fetch fails at once (IKE_CF_FAILED) */
+#define IKE_CERTFETCH_INFLIGHT_MAX 256
 
 #define IKE_CERTFETCH_DEF_CACHE_MAX 500
 #define IKE_CERTFETCH_DEF_TIMEOUT_MS 10000
@@ -148,5 +150,38 @@ typedef void (*ike_certfetch_each_cb)(void *arg, const uint8_t sha1[20],
 				      uint64_t hits, time_t fetched_at);
 void ike_certfetch_foreach(const struct ike_certfetch *f,
 			   ike_certfetch_each_cb cb, void *arg);
+
+/* ---- the checks of what the peer and its server send: pure functions,
+ * exposed for the fuzz target (tests/fuzz/fuzz_certfetch_body.c) and
+ * tests ---- */
+
+/* A URL split as a fetch uses it. */
+struct ike_certfetch_url {
+	char host[IKE_CERTFETCH_URL_MAX + 1];     /* connect to (no brackets) */
+	char host_hdr[IKE_CERTFETCH_URL_MAX + 8]; /* Host: as in the URL */
+	char target[IKE_CERTFETCH_URL_MAX + 2];   /* path ("/" at least), query */
+	uint16_t port;                            /* 80 unless the URL says */
+	bool by_name;                             /* host is not an address */
+};
+/* url (len octets straight off the wire, not NUL-terminated) checked by
+ * the rules above (http:// only, printable ASCII, at most
+ * IKE_CERTFETCH_URL_MAX octets, a host, no user name or password, not
+ * port 0) and split into out.  0, or -EINVAL with the reason in why (n
+ * bytes, e.g. "only http:// URLs are fetched"). */
+int ike_certfetch_url_parse(const char *url, size_t len,
+			    struct ike_certfetch_url *out, char *why, size_t n);
+
+/* The verdict on a completed response: HTTP status and the whole body.
+ * 3xx IKE_CF_REDIRECT; any other status but 200 IKE_CF_HTTP_STATUS; a
+ * body over max octets IKE_CF_TOO_BIG; an empty one IKE_CF_FAILED.  With
+ * sha1 NULL (a raw fetch) that is all: IKE_CF_OK.  Otherwise the body must
+ * hash to sha1 (IKE_CF_HASH_MISMATCH; checked before any parsing) and be
+ * exactly one DER certificate (IKE_CF_NOT_CERT); on IKE_CF_OK *cert gets
+ * it (the caller frees it), else NULL.  why (n bytes) gets the reason or
+ * what was fetched, without the URL. */
+enum ike_certfetch_result ike_certfetch_judge(int status, const uint8_t *body,
+					      size_t len, size_t max,
+					      const uint8_t sha1[20], X509 **cert,
+					      char *why, size_t n);
 
 #endif

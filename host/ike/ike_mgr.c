@@ -422,6 +422,7 @@ void ike_mgr_free(struct ike_mgr *m)
 	ike_cookie_wipe(&m->cookies);
 	ike_table_free(m);
 	ike_cert_tx_reset(m);
+	ike_cert_crls_free(m);
 	ike_certfetch_free(m->certs);
 	free(m->buf);
 	free(m->msg);

@@ -50,6 +50,13 @@
 #define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
 #define IKE_CERTS_MAX 8           /* CERT payloads in one IKE_AUTH */
 #define IKE_CERTREQ_MAX 16        /* CA hashes kept from the peer's CERTREQs */
+#define IKE_CRL_CACHE 64          /* CRLs fetched from distribution points */
+#define IKE_CRL_URL_MAX 512
+
+struct ike_crl_entry {
+	char url[IKE_CRL_URL_MAX];
+	X509_CRL *crl;                    /* NULL: a free entry */
+};
 
 
 /*
@@ -295,6 +302,8 @@ struct ike_mgr {
 	struct ike_certfetch *certs;      /* Hash and URL (ike_certfetch.c) */
 	uint8_t *cert_tx[IKE_CERTS_MAX + 2];   /* CERT/CERTREQ data being sent */
 	unsigned n_cert_tx;
+	struct ike_crl_entry crl_cache[IKE_CRL_CACHE];   /* ike_cert.c */
+	unsigned crl_next;                /* the entry the next CRL replaces */
 	uint8_t *buf;                     /* IKE_MSG_BUF, for building */
 	struct ike_msg *msg;              /* the message being processed */
 	struct ike_msg *omsg;             /* the message being built */
@@ -325,6 +334,7 @@ bool ike_cert_waiting(const struct ikesa *sa);
 void ike_cert_wait_free(struct ikesa *sa);
 /* Buffers of the last message built with CERT/CERTREQ: free them. */
 void ike_cert_tx_reset(struct ike_mgr *mgr);
+void ike_cert_crls_free(struct ike_mgr *mgr);
 /* Two DER distinguished names equal by value (X509_NAME_cmp). */
 bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 

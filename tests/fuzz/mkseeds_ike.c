@@ -151,6 +151,77 @@ static void built_seeds(void)
 	p->u.eap = (struct ike_blob){ eap, 6 };
 	build("auth_req_clear", &m);
 
+	/* IKE_AUTH with certificates (3.6), SK in the clear: by value
+	 * (encoding 4, end entity and intermediate) with a CERTREQ and an
+	 * RFC 7427 AUTH; Hash and URL of a certificate (12) after
+	 * HTTP_CERT_LOOKUP_SUPPORTED; a response with Hash and URL of a
+	 * bundle (13) */
+	{
+		static const char url[] = "http://192.0.2.1:8080/gw.der";
+		uint8_t hu[IKEV2_SHA1_LEN + sizeof(url) - 1], sig[80];
+
+		memset(hu, 0x5a, IKEV2_SHA1_LEN);
+		memcpy(hu + IKEV2_SHA1_LEN, url, sizeof(url) - 1);
+		memset(sig, 0x51, sizeof(sig));
+		sig[0] = 12;	/* RFC 7427: ecdsa-with-SHA256 AlgorithmIdentifier */
+		memcpy(sig + 1, "\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02", 12);
+		ike_msg_init(&m, SI, SR, IKEV2_EXCH_IKE_AUTH, IKEV2_FLAG_INITIATOR, 1);
+		ike_msg_add(&m, IKEV2_PL_SK, false);
+		p = ike_msg_add(&m, IKEV2_PL_IDI, true);
+		p->u.id = (struct ike_id){ IKEV2_ID_FQDN, (const uint8_t *)"gw.example", 10 };
+		p = ike_msg_add(&m, IKEV2_PL_CERT, true);
+		p->u.cert = (struct ike_cert){ IKEV2_CERT_X509_SIG, cert, 64 };
+		p = ike_msg_add(&m, IKEV2_PL_CERT, true);
+		p->u.cert = (struct ike_cert){ IKEV2_CERT_X509_SIG, cert, 32 };
+		p = ike_msg_add(&m, IKEV2_PL_CERTREQ, true);
+		p->u.cert = (struct ike_cert){ IKEV2_CERT_X509_SIG, natd, 20 };
+		p = ike_msg_add(&m, IKEV2_PL_AUTH, true);
+		p->u.auth = (struct ike_auth){ .method = IKEV2_AUTH_DIGITAL_SIG, .data = sig,
+					       .len = sizeof(sig) };
+		p = ike_msg_add(&m, IKEV2_PL_SA, true);
+		p->u.sa = (struct ike_sa){ &ep, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSI, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSR, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		build("auth_req_cert_x509_clear", &m);
+
+		ike_msg_init(&m, SI, SR, IKEV2_EXCH_IKE_AUTH, IKEV2_FLAG_INITIATOR, 1);
+		ike_msg_add(&m, IKEV2_PL_SK, false);
+		p = ike_msg_add(&m, IKEV2_PL_IDI, true);
+		p->u.id = (struct ike_id){ IKEV2_ID_FQDN, (const uint8_t *)"gw.example", 10 };
+		p = ike_msg_add(&m, IKEV2_PL_CERT, true);
+		p->u.cert = (struct ike_cert){ IKEV2_CERT_HASH_URL_X509, hu, sizeof(hu) };
+		ike_msg_add_notify(&m, true, 0, NULL, 0, IKEV2_N_HTTP_CERT_LOOKUP_SUPPORTED, NULL, 0);
+		p = ike_msg_add(&m, IKEV2_PL_AUTH, true);
+		p->u.auth = (struct ike_auth){ .method = IKEV2_AUTH_ECDSA_SHA256_P256, .data = ke64,
+					       .len = 64 };
+		p = ike_msg_add(&m, IKEV2_PL_SA, true);
+		p->u.sa = (struct ike_sa){ &ep, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSI, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSR, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		build("auth_req_cert_hash_url_clear", &m);
+
+		ike_msg_init(&m, SI, SR, IKEV2_EXCH_IKE_AUTH, IKEV2_FLAG_RESPONSE, 1);
+		ike_msg_add(&m, IKEV2_PL_SK, false);
+		p = ike_msg_add(&m, IKEV2_PL_IDR, true);
+		p->u.id = (struct ike_id){ IKEV2_ID_FQDN, (const uint8_t *)"gw.example", 10 };
+		p = ike_msg_add(&m, IKEV2_PL_CERT, true);
+		p->u.cert = (struct ike_cert){ IKEV2_CERT_HASH_URL_X509_BUNDLE, hu, sizeof(hu) };
+		p = ike_msg_add(&m, IKEV2_PL_AUTH, true);
+		p->u.auth = (struct ike_auth){ .method = IKEV2_AUTH_DIGITAL_SIG, .data = sig,
+					       .len = sizeof(sig) };
+		p = ike_msg_add(&m, IKEV2_PL_SA, true);
+		p->u.sa = (struct ike_sa){ &ep, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSI, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		p = ike_msg_add(&m, IKEV2_PL_TSR, true);
+		p->u.ts = (struct ike_tsp){ ts, 1 };
+		build("auth_resp_cert_bundle_clear", &m);
+	}
+
 	/* IKE_AUTH response: unprotected notify */
 	ike_msg_init(&m, SI, SR, IKEV2_EXCH_IKE_AUTH, IKEV2_FLAG_RESPONSE, 1);
 	ike_msg_add_notify(&m, false, 0, NULL, 0, IKEV2_N_INVALID_IKE_SPI, NULL, 0);

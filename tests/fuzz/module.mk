@@ -46,6 +46,16 @@ FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/stub_hw.c \
 FUZZ_CONFIG_LIBS := -Wl,--wrap=open $(LIBS_CYAML) $(LIBS_CRYPTO)
 $(eval $(call fuzz_target,fuzz_config,$(FUZZ_CONFIG_SRCS),tests/fuzz/corpus/config,$(FUZZ_CONFIG_LIBS)))
 
+# Certificate authentication: what IKE_AUTH decodes from a peer (its
+# certificate, AUTH signature, DN and identities), ike_pki.c alone
+FUZZ_PKI_LIBS := $(or $(call pc,--libs,libcrypto),-lcrypto)
+$(eval $(call fuzz_target,fuzz_cert_auth,tests/fuzz/fuzz_cert_auth.c \
+	tests/fuzz/stub_log.c host/ike/ike_pki.c,tests/fuzz/corpus/cert_auth,$(FUZZ_PKI_LIBS)))
+
+# Hash and URL: the verdict on an HTTP answer and the URL check
+$(eval $(call fuzz_target,fuzz_certfetch_body,tests/fuzz/fuzz_certfetch_body.c \
+	tests/fuzz/stub_log.c host/ike/ike_certfetch.c,tests/fuzz/corpus/certfetch_body,$(IKE_LIBS)))
+
 # Recipes expand when run, so targets declared later are included.
 fuzz-build:
 	@$(MAKE) --no-print-directory $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
@@ -62,16 +72,22 @@ fuzz-targets:
 	@$(foreach t,$(FUZZ_TARGETS),echo $(t) $(FUZZ_CORPUS_$(t));)
 
 # Regenerate the committed seeds of fuzz_ike_parse (see mkseeds_ike.c) and
-# of fuzz_esp_decap (its -seeds mode; only the seed-* files, the rest of
-# tests/fuzz/corpus/esp is minimized corpus from fuzz runs).
+# of fuzz_esp_decap, fuzz_cert_auth and fuzz_certfetch_body (their -seeds
+# mode; only the seed-* files, the rest of tests/fuzz/corpus/esp is
+# minimized corpus from fuzz runs).
 $(O)/fuzz/mkseeds_ike: tests/fuzz/mkseeds_ike.c $(IKE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_CPPFLAGS) -Ihost $(IPX_CFLAGS) -o $@ $< $(IKE_LIB) $(LIBS_JSON) $(IKE_LIBS)
 
-fuzz-seeds: $(O)/fuzz/mkseeds_ike $(O)/fuzz/fuzz_esp_decap
+fuzz-seeds: $(O)/fuzz/mkseeds_ike $(O)/fuzz/fuzz_esp_decap $(O)/fuzz/fuzz_cert_auth \
+		$(O)/fuzz/fuzz_certfetch_body
 	rm -f tests/fuzz/corpus/ike/*
 	$< . tests/fuzz/corpus/ike
 	rm -f tests/fuzz/corpus/esp/seed-*
 	$(O)/fuzz/fuzz_esp_decap -seeds=tests/fuzz/corpus/esp
+	mkdir -p tests/fuzz/corpus/cert_auth tests/fuzz/corpus/certfetch_body
+	rm -f tests/fuzz/corpus/cert_auth/seed-* tests/fuzz/corpus/certfetch_body/seed-*
+	$(O)/fuzz/fuzz_cert_auth -seeds=tests/fuzz/corpus/cert_auth
+	$(O)/fuzz/fuzz_certfetch_body -seeds=tests/fuzz/corpus/certfetch_body
 
 .PHONY: fuzz fuzz-build fuzz-targets fuzz-seeds

@@ -20,7 +20,9 @@ ix_begin "gateway: certificates"
 
 PKI=$(mktemp -d /tmp/ipsecfx-pki.XXXXXX)
 trap 'ix_cleanup; rm -rf "$PKI"' EXIT
-KEYTYPES="rsa p256 p384 ed25519" "$here/../lib/mkpki.sh" "$PKI" moon sun || {
+# CRL distribution points on B's web server (section crl serves them)
+CRL_BASE=http://192.0.2.2:8080/ KEYTYPES="rsa p256 p384 ed25519" \
+	"$here/../lib/mkpki.sh" "$PKI" moon sun || {
 	tap_fail "certs: mkpki.sh made the test PKI"
 	tap_done
 	exit 0
@@ -215,6 +217,16 @@ section_hash_url() {
 		tap_fail "$label, strongSwan initiates"
 		diag_logs A B
 	fi
+	# what the operator sees
+	local lc
+	lc=$(ix_ctl A list-certs --json 2>/dev/null | $PY -c '
+import json, sys
+j = json.load(sys.stdin)
+c = j["cache"][0]
+print(len(j["cache"]), c["hits"], c["url"], j["local"][0]["subject"], j["anchors"][0]["subject"])' 2>&1)
+	[[ "$lc" == "1 1 http://192.0.2.2:8080/"*"CN=moon.example"*"Root CA" ]] \
+		&& tap_ok "$label: ipsecfx list-certs shows our chain, the anchor and the cached certificate ($lc)" \
+		|| tap_fail "$label: list-certs: $lc"
 	unset EXTRA_CHARON EXTRA_LOAD
 }
 
@@ -470,8 +482,43 @@ section_frag() {
 		|| tap_fail "$label: by value ${n_val:-?} datagrams/${b_val:-?} bytes, by URL ${n_url:-?}/${b_url:-?}"
 }
 
+# remote.revocation ifuri and strict without CRL files: the CRLs come from
+# the certificates' distribution points (on B's web server)
+section_crl() {
+	fresh plain
+	bad_conf
+	sed -i '/^crls:/d; s|remote: {auth: pubkey, id: "%any"}|remote: {auth: pubkey, id: "%any", revocation: ifuri}|' \
+		"$IX_T/A.yaml"
+	cp "$PKI/int-crl.der" "$IX_T/www-b/int.crl"
+	cp "$PKI/ca-crl.der" "$IX_T/www-b/ca.crl"
+	hserve "$IX_NS_B" 192.0.2.2 "$IX_T/www-b" B ok
+	export EXTRA_CHARON="hash_and_url = yes" EXTRA_LOAD=curl
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A
+	if ix_swanctl B --initiate --child t --timeout 15 >/dev/null 2>&1 &&
+	   ix_ping "$IX_NS_B" 10.2.0.1 10.1.0.1 &&
+	   grep -q "CRL fetched from http://192.0.2.2:8080/int.crl (1 revoked)" "$IX_T/A.log" &&
+	   grep -q "GET /int.crl 200" "$IX_T/B.http"; then
+		tap_ok "certs: crl: revocation ifuri: the CRL fetched from the distribution point, the good certificate passes"
+	else
+		tap_fail "certs: crl: revocation ifuri, good certificate"
+		diag_logs A B
+	fi
+	refused revoked "revoked, by the CRL fetched from its distribution point" \
+		"revoked.example" "certificate revoked"
+	ix_ctl A list-certs 2>/dev/null | grep -q "1 revoked, .*fetched from http://192.0.2.2:8080/int.crl" \
+		&& tap_ok "certs: crl: ipsecfx list-certs shows the CRL fetched" \
+		|| { tap_fail "certs: crl: list-certs"; ix_ctl A list-certs 2>&1 | tap_diag; }
+	# strict, a fresh daemon (no CRLs kept) and no CRL on the server
+	rm -f "$IX_T/www-b/int.crl" "$IX_T/www-b/ca.crl"
+	sed -i 's|revocation: ifuri|revocation: strict|' "$IX_T/A.yaml"
+	restart_ours "$IX_NS_A" A
+	refused t "revocation strict and the CRL cannot be fetched" "sun.example" "CRL"
+	unset EXTRA_CHARON EXTRA_LOAD
+}
+
 # SECTIONS="..." runs some (debugging)
-for s in ${SECTIONS:-config keys classic mixed hash_url bad sim_reload frag}; do
+for s in ${SECTIONS:-config keys classic mixed hash_url bad crl sim_reload frag}; do
 	section_$s
 done
 ix_state_check

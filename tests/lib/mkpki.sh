@@ -6,6 +6,8 @@
 # Usage:  tests/lib/mkpki.sh DIR [name ...]
 #         tests/lib/mkpki.sh --rsa4096-chain DIR
 #
+# CRL_BASE (default http://crl.example/) is where the certificates' CRL
+# distribution points point: CRL_BASE/ca.crl, CRL_BASE/int.crl.
 # DIR is created if needed; use a fresh one (files in it are overwritten, the
 # CA databases under DIR/.ca are started anew).  Keys are unencrypted PEM
 # PKCS#8, mode 0600; every certificate is written as NAME.pem and NAME.der.
@@ -71,6 +73,8 @@ DIR=$(cd "$DIR" && pwd)
 LOG=$DIR/.mkpki.log
 : >"$LOG"
 export OPENSSL_CONF=/dev/null # no site defaults (e.g. a SECLEVEL) here
+# where the CRL distribution points point (a test may serve the CRLs)
+CRL_BASE=${CRL_BASE:-http://crl.example/}
 
 run() {
 	if ! "$@" >>"$LOG" 2>&1; then
@@ -139,7 +143,7 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-crlDistributionPoints = URI:http://crl.example/\$ENV::CA_CRL_NAME.crl
+crlDistributionPoints = URI:${CRL_BASE}\$ENV::CA_CRL_NAME.crl
 [ ext_ee ]
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature
@@ -235,7 +239,7 @@ if [ "$RSA4096" = 1 ]; then
 		"$O/CN=ipsecfx test RSA-4096 Int CA" ext_int
 	genkey "$DIR/gw-rsa4096.key" rsa4096
 	SAN="DNS:gw.example, IP:192.0.2.1, IP:2001:db8::1, email:gw@gw.example" \
-		CDP="URI:http://crl.example/rsa4096-int.crl" \
+		CDP="URI:${CRL_BASE}rsa4096-int.crl" \
 		issue rsa4096-int gw-rsa4096 "$O/CN=gw.example" ext_ee
 	rm -f "$LOG"
 	exit 0
@@ -253,7 +257,7 @@ CA_CRL_NAME=ca issue ca int "$O/CN=ipsecfx test Int CA" ext_int
 # ee NAME TYPE CN SAN [EXT [START END]]: an end entity signed by int
 ee() {
 	genkey "$DIR/$1.key" "$2"
-	SAN=$4 CDP=${CDP_OVERRIDE:-URI:http://crl.example/int.crl} \
+	SAN=$4 CDP=${CDP_OVERRIDE:-URI:${CRL_BASE}int.crl} \
 		issue int "$1" "$O/CN=$3" "${5:-ext_ee}" "${6:-$YESTERDAY}" "${7:-$IN20Y}"
 }
 
@@ -264,7 +268,7 @@ gwsan() { # gwsan NAME INDEX
 for t in rsa p256 p521 ed25519; do
 	ee "gw-$t" "$t" gw.example "$(gwsan gw 1)"
 done
-CDP_OVERRIDE="URI:ldap://crl.example/cn=Int, URI:http://crl.example/int.crl" \
+CDP_OVERRIDE="URI:ldap://crl.example/cn=Int, URI:${CRL_BASE}int.crl" \
 	ee gw-p384 p384 gw.example "$(gwsan gw 1)"
 
 ee gw-expired p256 expired.example DNS:expired.example ext_ee \
