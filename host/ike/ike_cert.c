@@ -593,14 +593,14 @@ static int peer_certs(struct ikesa *sa, const struct ike_msg *m, X509 **ee,
 	int ret = 0;
 
 	*ee = NULL;
+	if (ike_msg_get(m, IKEV2_PL_CERT, IKE_CERTS_MAX)) {
+		snprintf(why, n, "more than %d CERT payloads", IKE_CERTS_MAX);
+		return -EACCES;
+	}
 	for (unsigned i = 0; ret == 0 && (p = ike_msg_get(m, IKEV2_PL_CERT, i)); i++) {
 		const struct ike_cert *cp = &p->u.cert;
 		X509 *x = NULL;
 
-		if (i >= IKE_CERTS_MAX) {
-			snprintf(why, n, "more than %d CERT payloads", IKE_CERTS_MAX);
-			return -EACCES;
-		}
 		switch (cp->encoding) {
 		case IKEV2_CERT_X509_SIG:
 			x = ike_pki_cert_from_der(cp->data, cp->len);

@@ -188,6 +188,100 @@ static void test_certreq_shortens_chain(void **state)
 	ikepair_free(pr);
 }
 
+
+/* A forged IKE_AUTH request from A's half-open SA (A's own is lost) with
+ * CERT payloads as a peer might botch them: B answers it
+ * AUTHENTICATION_FAILED, says why, and keeps nothing. */
+static const struct {
+	const char *name;
+	uint8_t enc;
+	const char *data;       /* NULL: a truncated real certificate */
+	unsigned count;         /* CERT payloads (0: none) */
+	bool hash_and_url;      /* B's hash_and_url */
+	const char *why;
+} bad_certs[] = {
+	{ "garbage DER", IKEV2_CERT_X509_SIG, "\x30\x82\x01\x00garbage", 1, false,
+	  "CERT payload 1 is not a DER X.509 certificate" },
+	{ "truncated certificate", IKEV2_CERT_X509_SIG, NULL, 1, false,
+	  "CERT payload 1 is not a DER X.509 certificate" },
+	{ "a bundle by URL", IKEV2_CERT_HASH_URL_X509_BUNDLE,
+	  "01234567890123456789http://192.0.2.1/b", 1, true, "bundle (encoding 13) is not supported" },
+	{ "Hash and URL, hash_and_url off", IKEV2_CERT_HASH_URL_X509,
+	  "01234567890123456789http://192.0.2.1/c", 1, false, "hash_and_url is off" },
+	{ "Hash and URL, an https URL", IKEV2_CERT_HASH_URL_X509,
+	  "01234567890123456789https://192.0.2.1/c", 1, true, "only http://" },
+	{ "no certificate", IKEV2_CERT_X509_SIG, "", 0, false, "no certificate (CERT payload)" },
+	{ "nine certificates", IKEV2_CERT_X509_SIG, "\x30\x00", 9, false, "more than 8 CERT payloads" },
+};
+
+static void test_bad_cert_payloads(void **state)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	uint8_t buf[4096], sig[64] = { 0 }, trunc[100];
+	char path[400], err[256], top_b[600];
+	X509 *real;
+	unsigned char *der = NULL;
+	int dlen;
+
+	(void)state;
+	assert_non_null(m);
+	snprintf(path, sizeof(path), "%s/gw-moon-p256.pem", pki);
+	real = ike_pki_cert_load(path, err, sizeof(err));
+	assert_non_null(real);
+	dlen = i2d_X509(real, &der);
+	assert_true(dlen > (int)sizeof(trunc));
+	memcpy(trunc, der, sizeof(trunc));
+	for (size_t i = 0; i < sizeof(bad_certs) / sizeof(bad_certs[0]); i++) {
+		struct ikepair_setup s = setup();
+		struct ikepair *pr;
+		struct ikesa *a;
+		struct ike_pld *p;
+		size_t len;
+
+		snprintf(top_b, sizeof(top_b), "%s", top);
+		s.conn_b = bad_certs[i].hash_and_url ? "    hash_and_url: true\n" : "";
+		s.top_b = top_b;
+		pr = ikepair_new(&s);
+		ikepair_drop_requests(pr, &pr->a, IKEV2_EXCH_IKE_AUTH);
+		assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+		ikepair_pump(&pr->net, 10);
+		a = pr->a.mgr->all;
+		assert_true(a && a->keys_ok);
+		ike_msg_start(a, m, IKEV2_EXCH_IKE_AUTH, false, 1);
+		ike_msg_add(m, IKEV2_PL_SK, false);
+		p = ike_msg_add(m, IKEV2_PL_IDI, true);
+		p->u.id = (struct ike_id){ IKEV2_ID_FQDN, (const uint8_t *)"moon.example", 12 };
+		for (unsigned k = 0; k < bad_certs[i].count; k++) {
+			const char *d = bad_certs[i].data;
+
+			p = ike_msg_add(m, IKEV2_PL_CERT, true);
+			p->u.cert.encoding = bad_certs[i].enc;
+			p->u.cert.data = d ? (const uint8_t *)d : trunc;
+			p->u.cert.len = d ? strlen(d) + (strncmp(d, "\x30\x82", 2) == 0 ? 4 : 0)
+					  : sizeof(trunc);
+		}
+		p = ike_msg_add(m, IKEV2_PL_AUTH, true);
+		p->u.auth.method = IKEV2_AUTH_ECDSA_SHA256_P256;
+		p->u.auth.data = sig;
+		p->u.auth.len = sizeof(sig);
+		len = ikepair_forge(a, m, buf, sizeof(buf));
+		assert_true(len > 0);
+		logbuf[0] = 0;
+		ipx_log_set_handler(capture, NULL);
+		pr->net.n = 0;
+		ike_mgr_input(pr->b.mgr, buf, len, &pr->b.addr, &pr->a.addr, false);
+		ikepair_pump(&pr->net, 10);
+		ipx_log_set_handler(NULL, NULL);
+		if (!strstr(logbuf, bad_certs[i].why) || !strstr(logbuf, "AUTHENTICATION_FAILED"))
+			{ fprintf(stderr, "# %s: the log says:\n%s", bad_certs[i].name, logbuf); fail(); }
+		assert_int_equal(pr->b.mgr->n_sas, 0);
+		ikepair_free(pr);
+	}
+	OPENSSL_free(der);
+	X509_free(real);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_identity_not_in_cert),
 		cmocka_unit_test(test_signature_where_psk_wanted),
 		cmocka_unit_test(test_certreq_shortens_chain),
+		cmocka_unit_test(test_bad_cert_payloads),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
