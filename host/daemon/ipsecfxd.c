@@ -175,7 +175,10 @@ static void io_child_down(void *ctx, struct child_sa *c)
 
 /* A rekeyed (or reauthenticated) Child SA joins its predecessor's policy:
  * its inbound SA is accepted from now on and, with switch_out, its
- * outbound SA carries the traffic (the data plane's make-before-break). */
+ * outbound SA carries the traffic (the data plane's make-before-break).
+ * Without, the outbound SA stays whichever carries the traffic now: old
+ * until the peer deletes it, or the SA that already took over from old
+ * (a simultaneous rekey whose winner came first) -- never old again. */
 static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
 			    bool switch_out)
 {
@@ -187,15 +190,7 @@ static int io_child_rekeyed(void *ctx, struct child_sa *old, struct child_sa *c,
 	if (h == IPX_DP_CHILD_NONE)
 		return -ENOENT;
 	child_params(c, &p);
-	if (!switch_out) {
-		/* keep sending on the old SA until the peer deletes it */
-		struct ike_child_info oi;
-
-		ike_child_get(old, &oi);
-		p.sa_out = oi.eng_out;
-		p.spi_out = oi.spi_out;
-	}
-	ret = ipx_dp_child_update(d->dp, h, IPX_DP_UPD_SAS, &p);
+	ret = ipx_dp_child_update(d->dp, h, switch_out ? IPX_DP_UPD_SAS : IPX_DP_UPD_IN, &p);
 	if (ret == 0 && switch_out) {
 		/* the new outbound SA gets the peer's current address (it may
 		 * have moved since the SA was made) */

@@ -20,6 +20,7 @@
  *   ipx_dp_child_update(dp, child, IPX_DP_UPD_SAS, &params)    rekeyed:
  *       the new outbound SA takes over at once; the previous inbound SA
  *       stays accepted (make-before-break) until
+ *   (IPX_DP_UPD_IN: only a new inbound SA, the outbound one unchanged)
  *   ipx_dp_child_retire_in(dp, child, old_in_sa), then ipx_sa_delete()
  *   ipx_dp_child_delete(dp, child)        then ipx_sa_delete() both SAs
  *   ipx_dp_keepalive_send(dp, &local, &remote)   when the NAT-T timer says
@@ -137,6 +138,8 @@ enum {
 	IPX_DP_UPD_SAS = 1u << 1,    /* sa_out/spi_out replace the outbound SA;
 	                              * sa_in/spi_in are accepted in addition */
 	IPX_DP_UPD_USER = 1u << 2,
+	IPX_DP_UPD_IN = 1u << 3,     /* sa_in/spi_in accepted in addition; the
+	                              * outbound SA stays whichever it is */
 };
 
 /* Callbacks; any may be NULL.  local/remote are the datagram's addresses and

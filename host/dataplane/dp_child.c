@@ -375,6 +375,28 @@ int ipx_dp_child_add(struct ipx_dp *dp, const struct ipx_dp_child_params *p,
 	return 0;
 }
 
+/* One more inbound SA for child id (already listed: nothing to do). */
+static int child_add_in(struct ipx_dp *dp, struct dp_child *c, uint32_t id,
+			const struct ipx_dp_child_params *p)
+{
+	int ret;
+
+	if (p->sa_in == IPX_SA_NONE)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->n_in; i++)
+		if (c->sa_in[i] == p->sa_in)
+			return 0;
+	if (c->n_in == DP_MAX_IN_SAS)
+		return -ENOSPC;
+	ret = dp_map_put(&dp->samap, p->sa_in, id);
+	if (ret < 0)
+		return ret;
+	c->sa_in[c->n_in] = p->sa_in;
+	c->spi_in[c->n_in] = p->spi_in;
+	c->n_in++;
+	return 0;
+}
+
 int ipx_dp_child_update(struct ipx_dp *dp, uint32_t id, unsigned mask,
 			const struct ipx_dp_child_params *p)
 {
@@ -411,6 +433,13 @@ int ipx_dp_child_update(struct ipx_dp *dp, uint32_t id, unsigned mask,
 		ipx_info("dataplane: child %u: peer now %s:%u%s", id,
 			 dp_addr_str(&c->peer.addr, ab, sizeof(ab)), c->peer.port,
 			 c->encap ? " (UDP-encapsulated)" : "");
+	}
+	if (mask & IPX_DP_UPD_IN) {
+		ret = child_add_in(dp, c, id, p);
+		if (ret < 0)
+			return ret;
+		ipx_info("dataplane: child %u: inbound SPI %08x added, out stays %08x "
+			 "(%u inbound SAs)", id, p->spi_in, c->spi_out, c->n_in);
 	}
 	if (mask & IPX_DP_UPD_SAS) {
 		bool have_in = false;

@@ -577,6 +577,36 @@ static void test_rekey(void **state)
 	assert_int_equal(T.ev.spi, 0x101);
 	assert_int_equal(T.ev_child, T.child);
 	assert_int_equal(T.ev_user, 0xfeed);
+
+	/* the redundant SA of a simultaneous rekey (RFC 7296 2.8.1), made
+	 * after the winner took over: its inbound SA joins, the outbound
+	 * stays the winner's (t_loss once lost 67 pings when it went back
+	 * to the deleted predecessor's) */
+	{
+		struct ipx_sa_params o3, i3;
+		uint32_t out3, in3, p_out3;
+
+		sa_pair(&o3, 0x102, 4500, PEER_PORT);
+		sa_pair(&i3, 0x202, PEER_PORT, 4500);
+		out3 = add_sa(T.eng, &o3, IPX_DIR_OUT);
+		in3 = add_sa(T.eng, &i3, IPX_DIR_IN);
+		add_sa(T.peng, &o3, IPX_DIR_IN);
+		p_out3 = add_sa(T.peng, &i3, IPX_DIR_OUT);
+		cp.sa_out = out3;
+		cp.sa_in = in3;
+		cp.spi_out = 0x102;
+		cp.spi_in = 0x202;
+		assert_int_equal(ipx_dp_child_update(T.dp, T.child, IPX_DP_UPD_IN, &cp), 0);
+		assert_int_equal(send_to(T.app, "10.2.0.1", 2222, "stay", 4), 4);
+		pump();
+		assert_int_equal(peer_recv(T.peer, inner, &ilen, &spi), 0);
+		assert_int_equal(spi, 0x101);
+		ilen = udp4(inner, "10.2.0.1", 2222, "10.1.0.1", 1111, "in3");
+		peer_send(p_out3, inner, ilen);
+		pump();
+		assert_true(app_got("in3"));
+		assert_int_equal(ipx_dp_child_retire_in(T.dp, T.child, in3), 0);
+	}
 }
 
 static void test_bad_esp(void **state)
