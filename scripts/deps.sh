@@ -17,6 +17,8 @@ PKGS=(
 	strongswan-swanctl strongswan-charon libcharon-extra-plugins
 	libstrongswan-extra-plugins iproute2 iputils-ping iperf3 nftables
 	conntrack tshark python3 python3-scapy procps
+	# certificates: the openssl command makes the test PKI (tests/lib/mkpki.sh)
+	openssl
 )
 
 missing=()

@@ -542,11 +542,21 @@ static int fetch_crls(struct ikesa *sa, const struct ike_msg *m, X509 *ee,
 	bool started = false;
 	int ret = 0;
 
+	char reason[256];
+
 	if (sa->conn->revocation == CFG_REV_RELAXED)
 		return 0;
 	have = crls_for_check(sa->mgr);
 	if (!have)
 		return -ENOMEM;
+	/* only for a chain to one of our anchors: a peer does not make us
+	 * fetch from the distribution points of certificates it made up
+	 * (check_peer() then says what is wrong with them) */
+	if (ike_pki_verify_chain(cfg_conn_cacerts(sa->mgr->cfg, sa->conn), have, ee, untrusted,
+				 IKE_PKI_REV_RELAXED, time(NULL), NULL, reason, sizeof(reason)) < 0) {
+		sk_X509_CRL_free(have);
+		return 0;
+	}
 	for (int i = -1; ret == 0 && i < sk_X509_num(untrusted); i++) {
 		X509 *x = i < 0 ? ee : sk_X509_value(untrusted, i);
 		struct ike_cert_wait *w = sa->cert_wait;

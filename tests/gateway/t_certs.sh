@@ -8,9 +8,16 @@
 # One PKI (tests/lib/mkpki.sh): a root CA both trust, an intermediate that
 # signs both gateways' certificates (each side sends it along).  Each
 # section pairs key types and says who initiates:
-#   keys      RSA-3072/ECDSA P-256/P-384/Ed25519, RFC 7427 both ways
+#   config    files that cannot work, refused at load
+#   keys      RSA-3072/ECDSA P-256/P-384/Ed25519, each of ours in both roles,
+#             RFC 7427 both ways
 #   classic   strongSwan without RFC 7427: methods 1 and 9-11
 #   mixed     PSK one way, a certificate the other
+#   hash_url  Hash and URL both ways (web servers, tshark, list-certs)
+#   bad       bad certificates and bad URL answers while a tunnel runs
+#   crl       CRLs from distribution points (revocation ifuri, strict)
+#   sim_reload  the card engine, and a reload with a new certificate
+#   frag      the IKE_AUTH size figure: RSA-4096 chain by value and by URL
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
@@ -124,11 +131,16 @@ one() {
 	fi
 }
 
+# each of our key types signs and verifies in both roles
 section_keys() {
 	one rsa p256 ours "ECDSA SHA-256 (RFC 7427)" "RSA_EMSA_PSS_SHA2_512"
+	one rsa ed25519 swan "Ed25519 (RFC 7427)" "RSA_EMSA_PSS_SHA2_512"
 	one p384 ed25519 swan "Ed25519" "ECDSA_WITH_SHA384_DER"
+	one p384 rsa ours "RSA PKCS#1 v1.5 SHA-256 (RFC 7427)" "ECDSA_WITH_SHA384_DER"
 	one ed25519 rsa ours "RSA" "ED25519"
+	one ed25519 p384 swan "ECDSA SHA-384 (RFC 7427)" "ED25519"
 	one p256 p384 swan "ECDSA SHA-384 (RFC 7427)" "ECDSA_WITH_SHA256_DER"
+	one p256 ed25519 ours "Ed25519 (RFC 7427)" "ECDSA_WITH_SHA256_DER"
 }
 
 section_classic() {
