@@ -202,11 +202,11 @@ static int add_cert_url(struct ikesa *sa, struct ike_msg *m, X509 *x)
 	if (ike_pki_cert_sha1(x, b) < 0)
 		return -EIO;
 	memcpy(b + IKEV2_SHA1_LEN, uri, ulen);
-	for (size_t i = 0; base && i < IKEV2_SHA1_LEN; i++) {
-		static const char hx[] = "0123456789abcdef";
+	if (base) {
+		char h[2 * IKEV2_SHA1_LEN + 1];
 
-		b[IKEV2_SHA1_LEN + ulen + 2 * i] = (uint8_t)hx[b[i] >> 4];
-		b[IKEV2_SHA1_LEN + ulen + 2 * i + 1] = (uint8_t)hx[b[i] & 15];
+		ipx_hex(b, IKEV2_SHA1_LEN, h);
+		memcpy(b + IKEV2_SHA1_LEN + ulen, h, 2 * IKEV2_SHA1_LEN);
 	}
 	p = ike_msg_add(m, IKEV2_PL_CERT, true);
 	if (!p)
@@ -240,21 +240,34 @@ int ike_cert_add_ours(struct ikesa *sa, struct ike_msg *m)
 	return ret;
 }
 
+/* <SignedOctets> (2.15) in a buffer of its own (its MACedID comes from
+ * SK_p: wipe it, OPENSSL_clear_free with *cap); NULL when out of memory. */
+static uint8_t *signed_octets(const struct ike_auth_in *in, size_t *len, size_t *cap)
+{
+	uint8_t *o;
+
+	*cap = in->msg_len + in->nonce_len + IKE_PRF_MAX;
+	o = malloc(*cap);
+	if (o && ike_auth_octets(in, o, *cap, len) < 0) {
+		OPENSSL_clear_free(o, *cap);
+		o = NULL;
+	}
+	return o;
+}
+
 int ike_cert_sign(struct ikesa *sa, const struct ike_auth_in *in, uint8_t *method,
 		  uint8_t *out, size_t cap, size_t *len)
 {
-	size_t olen = in->msg_len + in->nonce_len + IKE_PRF_MAX;
-	uint8_t *octets = malloc(olen);
-	const char *why = "";
-	int ret;
+	size_t olen, ocap;
+	uint8_t *octets = signed_octets(in, &olen, &ocap);
+	const char *why = "out of memory";
+	int ret = -ENOMEM;
 
-	if (!octets)
-		return -ENOMEM;
-	ret = ike_auth_octets(in, octets, olen, &olen);
-	if (ret == 0)
+	if (octets)
 		ret = ike_pki_sign(sa->conn->key, sa->peer_sighashes, octets, olen, method,
 				   out, cap, len, &why);
-	free(octets);
+	if (octets)
+		OPENSSL_clear_free(octets, ocap);
 	if (ret < 0)
 		ike_sa_log(sa, IPX_LOG_ERR, "cannot sign our AUTH: %s", why);
 	return ret;
@@ -680,7 +693,7 @@ static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
 	const struct cfg_conn *c = sa->conn;
 	char subj[256], idt[CFG_ID_MAX], reason[256];
 	const char *vwhy = "";
-	size_t olen;
+	size_t olen, ocap;
 	uint8_t *octets;
 	int ret;
 
@@ -705,15 +718,12 @@ static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
 			 ikev2_id_name(id->type), subj);
 		return -EACCES;
 	}
-	olen = in->msg_len + in->nonce_len + IKE_PRF_MAX;
-	octets = malloc(olen);
+	octets = signed_octets(in, &olen, &ocap);
 	if (!octets)
 		return -ENOMEM;
-	ret = ike_auth_octets(in, octets, olen, &olen);
-	if (ret == 0)
-		ret = ike_pki_verify(X509_get0_pubkey(ee), auth->method, auth->data, auth->len,
-				     octets, olen, &vwhy);
-	free(octets);
+	ret = ike_pki_verify(X509_get0_pubkey(ee), auth->method, auth->data, auth->len,
+			     octets, olen, &vwhy);
+	OPENSSL_clear_free(octets, ocap);
 	if (ret < 0) {
 		snprintf(why, n, "AUTH of %s does not verify: %s", subj, vwhy);
 		return -EACCES;

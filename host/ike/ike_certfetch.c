@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 
 #include <netinet/in.h>
@@ -37,6 +38,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
 #include "ike_certfetch.h"
@@ -53,7 +55,7 @@ struct cf_fetch;
 /* A waiter: the handle ike_certfetch_get() returns. */
 struct ike_certfetch_req {
 	struct cf_fetch *fx;
-	struct ike_certfetch_req *prev, *next;
+	TAILQ_ENTRY(ike_certfetch_req) link;  /* fx->waiters */
 	ike_certfetch_cb cb;	     /* certificate fetch */
 	ike_certfetch_raw_cb raw_cb; /* or raw fetch */
 	void *arg;
@@ -61,7 +63,7 @@ struct ike_certfetch_req {
 
 struct cf_fetch {
 	struct ike_certfetch *f;
-	struct cf_fetch *prev, *next; /* f->fetches */
+	LIST_ENTRY(cf_fetch) link;    /* f->fetches */
 	struct cf_fetch *jnext;	      /* f->join[] chain while joined */
 	bool raw, joined, have_res, delivering;
 	bool connected; /* the TCP connection was up at some point */
@@ -82,7 +84,7 @@ struct cf_fetch {
 	 * ike_certfetch_judge() to decide on */
 	enum ike_certfetch_result res;
 	char why[WHY_MAX];
-	struct ike_certfetch_req *w_head, *w_tail;
+	TAILQ_HEAD(, ike_certfetch_req) waiters;
 };
 
 struct cf_entry {
@@ -92,7 +94,7 @@ struct cf_entry {
 	uint64_t hits;
 	time_t fetched_at;
 	struct cf_entry *hnext;	      /* bucket chain */
-	struct cf_entry *newer, *older; /* LRU list */
+	TAILQ_ENTRY(cf_entry) lru;    /* f->lru, most recently used first */
 };
 
 struct ike_certfetch {
@@ -102,9 +104,9 @@ struct ike_certfetch {
 	uint64_t hkey[3]; /* keys the bucket hash: see cf_hash() */
 	struct cf_entry **tab;
 	size_t tab_size; /* power of two */
-	struct cf_entry *mru, *lru;
+	TAILQ_HEAD(cf_lru, cf_entry) lru;
 	unsigned n_cached;
-	struct cf_fetch *fetches;
+	LIST_HEAD(, cf_fetch) fetches;
 	unsigned n_fetches;
 	struct cf_fetch *join[JOIN_BUCKETS];
 	struct ike_certfetch_stats st; /* counters; cached/in_flight unused */
@@ -195,28 +197,11 @@ static struct cf_entry *cf_lookup(const struct ike_certfetch *f,
 	return NULL;
 }
 
-static void lru_unlink(struct ike_certfetch *f, struct cf_entry *e)
+/* e becomes the most recently used (it is in the list already) */
+static void lru_touch(struct ike_certfetch *f, struct cf_entry *e)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		f->mru = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		f->lru = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void lru_push(struct ike_certfetch *f, struct cf_entry *e)
-{
-	e->newer = NULL;
-	e->older = f->mru;
-	if (f->mru)
-		f->mru->newer = e;
-	else
-		f->lru = e;
-	f->mru = e;
+	TAILQ_REMOVE(&f->lru, e, lru);
+	TAILQ_INSERT_HEAD(&f->lru, e, lru);
 }
 
 static void cf_entry_free(struct cf_entry *e)
@@ -233,7 +218,7 @@ static void cf_evict(struct ike_certfetch *f, struct cf_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(f, e);
+	TAILQ_REMOVE(&f->lru, e, lru);
 	f->n_cached--;
 	f->st.cache_evicted++;
 	cf_entry_free(e);
@@ -242,7 +227,7 @@ static void cf_evict(struct ike_certfetch *f, struct cf_entry *e)
 static void cf_trim(struct ike_certfetch *f, unsigned max)
 {
 	while (f->n_cached > max)
-		cf_evict(f, f->lru);
+		cf_evict(f, TAILQ_LAST(&f->lru, cf_lru));
 }
 
 static size_t cf_buckets_for(unsigned max)
@@ -264,7 +249,9 @@ static int cf_resize(struct ike_certfetch *f, size_t n)
 		return 0;
 	if (!(tab = calloc(n, sizeof(*tab))))
 		return -ENOMEM;
-	for (struct cf_entry *e = f->mru; e; e = e->older) {
+	struct cf_entry *e;
+
+	TAILQ_FOREACH(e, &f->lru, lru) {
 		size_t i = cf_hash(f, e->sha1, n - 1);
 
 		e->hnext = tab[i];
@@ -283,8 +270,7 @@ static void cf_cache_put(struct ike_certfetch *f, const uint8_t *sha1,
 	size_t i;
 
 	if (e) { /* fetched twice from two URLs: keep the first */
-		lru_unlink(f, e);
-		lru_push(f, e);
+		lru_touch(f, e);
 		return;
 	}
 	if (!(e = calloc(1, sizeof(*e))) || !(e->url = strdup(url))) {
@@ -300,7 +286,7 @@ static void cf_cache_put(struct ike_certfetch *f, const uint8_t *sha1,
 	i = cf_hash(f, sha1, f->tab_size - 1);
 	e->hnext = f->tab[i];
 	f->tab[i] = e;
-	lru_push(f, e);
+	TAILQ_INSERT_HEAD(&f->lru, e, lru);
 	f->n_cached++;
 	cf_trim(f, f->cfg.cache_max);
 }
@@ -313,8 +299,7 @@ X509 *ike_certfetch_cached(struct ike_certfetch *f, const uint8_t sha1[20])
 		return NULL;
 	e->hits++;
 	f->st.cache_hits++;
-	lru_unlink(f, e);
-	lru_push(f, e);
+	lru_touch(f, e);
 	X509_up_ref(e->cert);
 	return e->cert;
 }
@@ -322,7 +307,9 @@ X509 *ike_certfetch_cached(struct ike_certfetch *f, const uint8_t sha1[20])
 void ike_certfetch_foreach(const struct ike_certfetch *f,
 			   ike_certfetch_each_cb cb, void *arg)
 {
-	for (const struct cf_entry *e = f->mru; e; e = e->older)
+	const struct cf_entry *e;
+
+	TAILQ_FOREACH(e, &f->lru, lru)
 		cb(arg, e->sha1, e->cert, e->url, e->hits, e->fetched_at);
 }
 
@@ -362,27 +349,13 @@ static struct cf_fetch *cf_join_find(struct ike_certfetch *f,
 
 static void waiter_unlink(struct cf_fetch *fx, struct ike_certfetch_req *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		fx->w_head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		fx->w_tail = w->prev;
-	w->prev = w->next = NULL;
+	TAILQ_REMOVE(&fx->waiters, w, link);
 }
 
 static void waiter_add(struct cf_fetch *fx, struct ike_certfetch_req *w)
 {
 	w->fx = fx;
-	w->next = NULL;
-	w->prev = fx->w_tail;
-	if (fx->w_tail)
-		fx->w_tail->next = w;
-	else
-		fx->w_head = w;
-	fx->w_tail = w;
+	TAILQ_INSERT_TAIL(&fx->waiters, w, link);
 }
 
 /* Let go of the HTTP side.  Only from our own events or the API, never
@@ -413,12 +386,7 @@ static void cf_fetch_free(struct cf_fetch *fx)
 
 	cf_unjoin(fx);
 	cf_drop_conn(fx);
-	if (fx->prev)
-		fx->prev->next = fx->next;
-	else
-		f->fetches = fx->next;
-	if (fx->next)
-		fx->next->prev = fx->prev;
+	LIST_REMOVE(fx, link);
 	if (!fx->delivering) /* else already uncounted */
 		f->n_fetches--;
 	if (fx->deadline)
@@ -496,16 +464,6 @@ static void cf_show(const char *url, size_t len, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static void hex_str(const uint8_t *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static void cf_fmt_ms(uint32_t ms, char *out, size_t cap)
 {
@@ -773,8 +731,8 @@ static enum ike_certfetch_result cf_body_cert(const uint8_t *body, size_t len,
 		return verdict(IKE_CF_FAILED, why, n, "SHA-1 not available from OpenSSL");
 	}
 	if (CRYPTO_memcmp(md, sha1, SHA1_LEN)) {
-		hex_str(md, SHA1_LEN, got);
-		hex_str(sha1, SHA1_LEN, want);
+		ipx_hex(md, SHA1_LEN, got);
+		ipx_hex(sha1, SHA1_LEN, want);
 		return verdict(IKE_CF_HASH_MISMATCH, why, n,
 			       "SHA-1 of the fetched bytes is %s, the peer announced %s",
 			       got, want);
@@ -881,7 +839,7 @@ static void cf_done_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		ipx_dbg("certfetch: %s", fx->why);
 	ok = fx->res == IKE_CF_OK;
-	while ((w = fx->w_head)) {
+	while ((w = TAILQ_FIRST(&fx->waiters))) {
 		waiter_unlink(fx, w);
 		/* Detached: ike_certfetch_cancel(w) from inside its own
 		 * callback (the IKE SA going down) is a no-op. */
@@ -1081,10 +1039,8 @@ static struct cf_fetch *cf_fetch_new(struct ike_certfetch *f, bool raw,
 	fx->timeout_ms = f->cfg.timeout_ms;
 	fx->max_bytes = f->cfg.max_bytes;
 	cf_show(url, url_len, fx->shown, sizeof(fx->shown));
-	fx->next = f->fetches;
-	if (f->fetches)
-		f->fetches->prev = fx;
-	f->fetches = fx;
+	TAILQ_INIT(&fx->waiters);
+	LIST_INSERT_HEAD(&f->fetches, fx, link);
 	f->n_fetches++;
 	if (!(fx->done_ev = evtimer_new(f->base, cf_done_cb, fx)))
 		goto nomem;
@@ -1133,6 +1089,8 @@ struct ike_certfetch *ike_certfetch_new(struct event_base *base,
 	if (!base || !(f = calloc(1, sizeof(*f))))
 		return NULL;
 	f->base = base;
+	TAILQ_INIT(&f->lru);
+	LIST_INIT(&f->fetches);
 	cf_cfg_norm(cfg, &f->cfg);
 	if (RAND_bytes((unsigned char *)f->hkey, sizeof(f->hkey)) != 1) {
 		ipx_err("certfetch: no random bytes from OpenSSL");
@@ -1179,20 +1137,20 @@ void ike_certfetch_free(struct ike_certfetch *f)
 
 	if (!f)
 		return;
-	while (f->fetches) {
-		struct cf_fetch *fx = f->fetches;
+	while (!LIST_EMPTY(&f->fetches)) {
+		struct cf_fetch *fx = LIST_FIRST(&f->fetches);
 		struct ike_certfetch_req *w;
 
 		if (fx->conn && fx->by_name && !fx->connected && !fx->have_res)
 			lookups = true;
-		while ((w = fx->w_head)) {
+		while ((w = TAILQ_FIRST(&fx->waiters))) {
 			waiter_unlink(fx, w);
 			free(w);
 		}
 		cf_fetch_free(fx);
 	}
-	while ((e = f->mru)) {
-		f->mru = e->older;
+	while ((e = TAILQ_FIRST(&f->lru))) {
+		TAILQ_REMOVE(&f->lru, e, lru);
 		cf_entry_free(e);
 	}
 	free(f->tab);
@@ -1290,7 +1248,7 @@ void ike_certfetch_cancel(struct ike_certfetch_req *w)
 		return;
 	waiter_unlink(fx, w);
 	free(w);
-	if (fx->w_head || fx->delivering)
+	if (!TAILQ_EMPTY(&fx->waiters) || fx->delivering)
 		return;
 	/* Nobody waits any more: drop the connection (we are called from
 	 * the IKE side or from another fetch's delivery, never from inside

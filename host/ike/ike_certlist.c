@@ -13,22 +13,13 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include <ipsecfx/bytes.h>
+
 #include "ike_certfetch.h"
 #include "ike_pki.h"
 #include "ike_sa.h"
 
 #define NAME_TEXT 512
-
-static void hex_str(const uint8_t *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* UTC ISO 8601, "2025-01-31T12:00:00Z"; NULL when t is absent or odd. */
 static json_t *time_json(const ASN1_TIME *t)
@@ -84,7 +75,7 @@ static json_t *cert_json(X509 *x)
 	json_t *o;
 
 	if (ike_pki_cert_sha1(x, md) == 0)
-		hex_str(md, sizeof(md), fp);
+		ipx_hex(md, sizeof(md), fp);
 	o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:s, s:b}",
 		      "subject", name_json(X509_get_subject_name(x)),
 		      "issuer", name_json(X509_get_issuer_name(x)),
@@ -171,7 +162,7 @@ static void cache_entry(void *arg, const uint8_t sha1[20], X509 *cert,
 	char h[41];
 	json_t *o;
 
-	hex_str(sha1, 20, h);
+	ipx_hex(sha1, 20, h);
 	o = json_pack("{s:s, s:s, s:o, s:I, s:I}", "sha1", h, "url", url,
 		      "subject", name_json(X509_get_subject_name(cert)),
 		      "hits", (json_int_t)hits,

@@ -8,16 +8,12 @@
 
 #include <openssl/crypto.h>
 
+#include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
 #include "ike_certfetch.h"
 #include "ike_sa.h"
 
-static void hex8(const uint8_t *spi, char *out)
-{
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", spi[i]);
-}
 
 json_t *ike_mgr_list(struct ike_mgr *m)
 {
@@ -29,8 +25,8 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 		struct ike_proposal p;
 		json_t *o, *kids = json_array();
 
-		hex8(sa->spi_i, si);
-		hex8(sa->spi_r, sr);
+		ipx_hex(sa->spi_i, 8, si);
+		ipx_hex(sa->spi_r, 8, sr);
 		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
 		for (struct child_sa *c = sa->children; c; c = c->next) {
 			struct ipx_sa_state in, out;
@@ -180,12 +176,6 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 
 /* ---- key export for Wireshark (opt-in: key_export) ---- */
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-	out[2 * n] = 0;
-}
 
 /* Wireshark's names (packet-ipsec.c, packet-isakmp.c), 0 when it has none */
 static const char *ws_esp_encr(uint8_t cipher)
@@ -248,8 +238,8 @@ static void esp_line(json_t *arr, const struct sockaddr_storage *src,
 	ike_addr_str(dst, d, sizeof(d));
 	*strchr(s, '[') = 0;
 	*strchr(d, '[') = 0;
-	hex(key, ci->key_len, k);
-	hex(ikey, ci->integ_len, ik);
+	ipx_hex(key, ci->key_len, k);
+	ipx_hex(ikey, ci->integ_len, ik);
 	snprintf(line, sizeof(line), "\"%s\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"0x%s\",\"%s\",\"%s%s\"",
 		 src->ss_family == AF_INET ? "IPv4" : "IPv6", s, d, spi, encr, k,
 		 ci->integ_len ? "HMAC-SHA-256-128 [RFC4868]" : "NULL",
@@ -276,12 +266,12 @@ json_t *ike_mgr_export_keys(struct ike_mgr *m)
 		if (!sa->keys_ok)
 			continue;
 		if (encr && integ) {
-			hex(sa->spi_i, 8, si);
-			hex(sa->spi_r, 8, sr);
-			hex(k->sk_ei, k->encr_len, ei);
-			hex(k->sk_er, k->encr_len, er);
-			hex(k->sk_ai, k->integ_len, ai);
-			hex(k->sk_ar, k->integ_len, ar);
+			ipx_hex(sa->spi_i, 8, si);
+			ipx_hex(sa->spi_r, 8, sr);
+			ipx_hex(k->sk_ei, k->encr_len, ei);
+			ipx_hex(k->sk_er, k->encr_len, er);
+			ipx_hex(k->sk_ai, k->integ_len, ai);
+			ipx_hex(k->sk_ar, k->integ_len, ar);
 			/* UAT: hex byte fields bare, strings quoted */
 			snprintf(line, sizeof(line), "%s,%s,%s,%s,\"%s\",%s,%s,\"%s\"",
 				 si, sr, ei, er, encr, ai, ar, integ);

@@ -1,7 +1,8 @@
-/* Big-endian loads and stores on unaligned wire bytes. */
+/* Big-endian loads and stores on unaligned wire bytes; bytes as hex. */
 #ifndef IPSECFX_BYTES_H
 #define IPSECFX_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -42,6 +43,18 @@ static inline void ipx_st64(uint8_t *p, uint64_t v)
 {
 	v = __builtin_bswap64(v);
 	memcpy(p, &v, 8);
+}
+
+/* n bytes as 2n lowercase hex digits and a NUL (out holds 2n + 1) */
+static inline void ipx_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
 #endif
