@@ -707,9 +707,17 @@ static int conv_ends(const struct yamlpos *yp, const char *base, const struct y_
 
 	snprintf(lb, sizeof(lb), "%s.local", base);
 	snprintf(rb, sizeof(rb), "%s.remote", base);
-	if (conv_auth(yp, lb, l, &c->local_auth) < 0 || conv_auth(yp, rb, r, &c->remote_auth) < 0 ||
-	    end_misplaced(yp, lb, l, false) < 0 || end_misplaced(yp, rb, r, true) < 0)
+	/* every error of the kind at once; what follows depends on auth */
+	if (conv_auth(yp, lb, l, &c->local_auth) < 0)
 		bad = -EINVAL;
+	if (conv_auth(yp, rb, r, &c->remote_auth) < 0)
+		bad = -EINVAL;
+	if (end_misplaced(yp, lb, l, false) < 0)
+		bad = -EINVAL;
+	if (end_misplaced(yp, rb, r, true) < 0)
+		bad = -EINVAL;
+	if (bad)
+		return bad;
 	if (c->local_auth == CFG_AUTH_PUBKEY) {
 		if (cfg_pki_local(yp, lb, l ? l->certs : NULL, l ? l->certs_count : 0,
 				  l ? l->key : NULL, l ? l->cert_uri : NULL, c) < 0)
