@@ -137,7 +137,7 @@ static void child_params(const struct child_sa *c, struct ipx_dp_child_params *p
 	ss_to_ep(ci.remote, &p->peer);
 	p->encap = ci.encap;
 	p->mode = ci.mode;
-	p->user = ci.unique_id;
+	p->user = ike_child_engine_user(&ci);
 }
 
 static int io_child_up(void *ctx, struct child_sa *c)

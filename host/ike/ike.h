@@ -79,6 +79,13 @@ struct ike_child_info {
 	bool encap;                        /* ESP in UDP (NAT-T) */
 };
 void ike_child_get(const struct child_sa *c, struct ike_child_info *out);
+/* The engine's user value for both ESP SAs of a Child SA: its inbound SPI
+ * (how an engine event finds it) and its unique ID (that it is still the
+ * same Child SA). */
+static inline uint64_t ike_child_engine_user(const struct ike_child_info *ci)
+{
+	return (uint64_t)ci->spi_in << 32 | ci->unique_id;
+}
 /* The data plane's handle of the policy the Child SA belongs to: set by
  * the daemon in child_up, passed on by a rekey. */
 uint32_t ike_child_dp(const struct child_sa *c);

@@ -348,9 +348,8 @@ static unsigned peer_ike_sas(const struct ikesa *sa)
 {
 	unsigned n = 0;
 
-	for (const struct ikesa *o = sa->mgr->all; o; o = o->next)
-		n += o != sa && o->state == IKE_ESTABLISHED &&
-		     strcmp(o->conn_name, sa->conn_name) == 0 &&
+	for (const struct ikesa *o = ike_peer_next(sa, sa); o; o = ike_peer_next(sa, o))
+		n += o->state == IKE_ESTABLISHED &&
 		     o->peer_id.type == sa->peer_id.type && o->peer_id.len == sa->peer_id.len &&
 		     memcmp(o->peer_id.data, sa->peer_id.data, sa->peer_id.len) == 0 &&
 		     ike_same_ip(&o->remote, &sa->remote);
@@ -469,14 +468,15 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		 * to the liveness check. */
 		struct ikesa *o, *next;
 
-		for (o = sa->mgr->all; o; o = next) {
-			next = o->next;
-			if (o != sa && !o->initiator &&
-			    strcmp(o->conn_name, sa->conn_name) == 0 &&
-			    strcmp(o->peer_id.text, sa->peer_id.text) == 0 &&
+		/* (a destroy can take others of the same peer with it, an
+		 * IKE SA rekey's new SA: look again from the start) */
+		for (o = ike_peer_next(sa, sa); o; o = next) {
+			next = ike_peer_next(sa, o);
+			if (!o->initiator &&
 			    (o->state == IKE_ESTABLISHED || o->state == IKE_REKEYED)) {
 				ike_sa_log(o, IPX_LOG_INFO, "replaced after INITIAL_CONTACT");
 				ike_sa_destroy(o);
+				next = ike_peer_next(sa, sa);
 			}
 		}
 	}

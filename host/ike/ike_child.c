@@ -33,11 +33,8 @@ uint32_t ike_child_alloc_spi(struct ike_mgr *m)
 		/* RFC 4303 2.1: 1-255 reserved, 0 local */
 		if (spi < 256 || ipx_sa_lookup(m->eng, spi) != IPX_SA_NONE)
 			continue;
-		for (struct ikesa *sa = m->all; sa && !used; sa = sa->next) {
-			for (struct child_sa *c = sa->children; c && !used; c = c->next)
-				used = c->spi_in == spi;
-			used = used || (sa->new_child && sa->new_child->spi_in == spi);
-		}
+		/* and none of ours has it, in the engine or not yet */
+		used = ike_child_lookup(m, spi) != NULL;
 		if (!used)
 			return spi;
 	}
@@ -60,6 +57,7 @@ struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg)
 		free(c);
 		return NULL;
 	}
+	ike_child_hash_add(sa->mgr, c);
 	if (sa->mgr->io.spi_expect)
 		sa->mgr->io.spi_expect(sa->mgr->io.ctx, c->spi_in, true);
 	return c;
@@ -120,6 +118,8 @@ void ike_child_state(struct child_sa *c, enum child_state to)
 			   c->spi_in, ike_child_state_name(from), ike_child_state_name(to));
 	}
 	c->state = to;
+	if (c->ike)
+		ike_sa_kick(c->ike);
 }
 
 void ike_child_get(const struct child_sa *c, struct ike_child_info *out)
@@ -162,6 +162,8 @@ void ike_child_free(struct child_sa *c)
 	if (!c)
 		return;
 	child_unexpect(c);
+	if (c->ike)
+		ike_child_hash_del(c->ike->mgr, c);
 	free(c->offered);
 	if (c->keys) {
 		ike_child_keys_wipe(c->keys);
@@ -542,7 +544,7 @@ int ike_child_install(struct ikesa *sa, struct child_sa *c, bool we_init,
 	out.integ_key_len = ci->integ_len;
 	out.esn = c->prop.esn;
 	out.seq = 1;
-	out.user = c->unique_id;
+	out.user = (uint64_t)c->spi_in << 32 | c->unique_id;   /* ike_child_engine_user */
 	if (sa->natt) {
 		out.encap_sport = ike_port(&sa->local);
 		out.encap_dport = ike_port(&sa->remote);
@@ -631,11 +633,8 @@ static bool same_ts(const struct ike_ts *a, unsigned na, const struct ike_ts *b,
  */
 static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
 {
-	for (struct ikesa *o = sa->mgr->all; o; o = o->next) {
-		/* the same peer: several behind one NAT share a connection */
-		if (strcmp(o->conn_name, sa->conn_name) != 0 ||
-		    strcmp(o->peer_id.text, sa->peer_id.text) != 0)
-			continue;
+	/* the same peer: several behind one NAT share a connection */
+	for (struct ikesa *o = sa; o; o = ike_peer_next(sa, o)) {
 		for (struct child_sa *k = o->children; k; k = k->next)
 			if (k != c && k->dp_owner && k->state != CHILD_NEW &&
 			    strcmp(k->name, c->name) == 0 &&
@@ -653,9 +652,12 @@ static struct child_sa *takeover(struct ikesa *sa, struct child_sa *c)
 /* c now carries dp_child's outbound traffic: it is the only owner (an SA
  * waiting for the peer's Delete, whose successor was rekeyed in turn,
  * must not take the data plane's child down with it when it goes). */
-static void dp_take(struct ike_mgr *m, struct child_sa *c)
+static void dp_take(struct child_sa *c)
 {
-	for (struct ikesa *os = m->all; c->dp_child != UINT32_MAX && os; os = os->next)
+	/* the Child SAs that share a data plane child: rekeys and takeovers
+	 * of each other, all with the same peer */
+	for (struct ikesa *os = c->ike; c->dp_child != UINT32_MAX && os;
+	     os = ike_peer_next(c->ike, os))
 		for (struct child_sa *k = os->children; k; k = k->next)
 			if (k != c && k->dp_owner && k->dp_child == c->dp_child)
 				k->dp_owner = false;
@@ -680,12 +682,13 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 	}
 	if (old) {
 		old->replaced_at = ike_now();
+		ike_sa_kick(old->ike);
 		c->dp_child = old->dp_child;
 		if (m->io.child_rekeyed)
 			ret = m->io.child_rekeyed(m->io.ctx, old, c, switch_out);
 		if (ret == 0 && switch_out) {
 			old->dp_owner = false;
-			dp_take(m, c);
+			dp_take(c);
 		}
 	} else {
 		if (m->io.child_up)
@@ -724,7 +727,7 @@ static void hand_over(struct ike_mgr *m, struct child_sa *c)
 	    m->io.child_rekeyed &&
 	    m->io.child_rekeyed(m->io.ctx, c, c->successor, true) == 0) {
 		c->dp_owner = false;
-		dp_take(m, c->successor);
+		dp_take(c->successor);
 	}
 }
 
@@ -764,8 +767,8 @@ void ike_child_remove(struct ikesa *sa, struct child_sa *c)
 			break;
 		}
 	/* nothing may keep pointing at it (a successor may live in another
-	 * IKE SA after a reauthentication) */
-	for (struct ikesa *os = m->all; os; os = os->next)
+	 * IKE SA of the same peer after a reauthentication) */
+	for (struct ikesa *os = sa; os; os = ike_peer_next(sa, os))
 		for (struct child_sa *o = os->children; o; o = o->next) {
 			if (o->successor == c)
 				o->successor = NULL;

@@ -360,6 +360,8 @@ int ike_rekey_ike_start(struct ikesa *sa)
 		return -ENOMEM;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
+	n->peer_id = sa->peer_id;
+	ike_sa_peer_file(n);   /* with sa, which points at it */
 	ike_sa_state(n, IKE_CONNECTING);
 	ret = ike_spi_new(n->spi_i);
 	sa->cc.kind = CC_REKEY_IKE;
@@ -639,6 +641,8 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		goto fail;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
+	n->peer_id = sa->peer_id;
+	ike_sa_peer_file(n);   /* with sa, which may point at it (collision) */
 	ike_sa_state(n, IKE_CONNECTING);   /* until our answer is out */
 	memcpy(n->spi_i, choice.spi, 8);
 	if (ike_successor(sa, n, &choice, dh, np->u.nonce.data, np->u.nonce.len,

@@ -23,7 +23,7 @@
 #include "ike_certfetch.h"
 #include "ike_sa.h"
 
-#define HASH_SIZE 4096
+#define HASH_SIZE 1024   /* to start with: ike_table.c doubles it as SAs come */
 
 uint64_t ike_clock_offset;
 unsigned ike_state_errors;
@@ -113,6 +113,9 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	sa->unique_id = ++m->next_unique;
 	sa->created = ike_now();
 	sa->next = m->all;
+	if (m->all)
+		m->all->prevp = &sa->next;
+	sa->prevp = &m->all;
 	m->all = sa;
 	m->n_sas++;
 	return sa;
@@ -133,7 +136,6 @@ static void cc_reset(struct ikesa *sa)
 void ike_sa_destroy(struct ikesa *sa)
 {
 	struct ike_mgr *m = sa->mgr;
-	struct ikesa **p;
 
 	while (sa->children) {
 		struct child_sa *c = sa->children;
@@ -147,12 +149,16 @@ void ike_sa_destroy(struct ikesa *sa)
 		/* a reauthentication that did not make it: try again later */
 		sa->reauth_of->reauthing = false;
 		sa->reauth_of->reauth_at = ike_now() + 30;
+		ike_sa_kick(sa->reauth_of);
 	}
 	ike_frags_reset(&sa->rx_frags[0]);
 	ike_frags_reset(&sa->rx_frags[1]);
 	ike_cert_wait_free(sa);
-	/* nothing may keep pointing at this SA */
-	for (struct ikesa *o = m->all; o; o = o->next) {
+	/* nothing may keep pointing at this SA: those that can share its
+	 * connection and peer (ike_table.c); a reauthentication's new SA
+	 * may have come up with another identity: then all are looked at */
+	for (struct ikesa *o = sa->reauthing ? m->all : ike_peer_first(sa); o;
+	     o = sa->reauthing ? o->next : o->pnext) {
 		if (o->rekeyed_by == sa)
 			o->rekeyed_by = NULL;
 		if (o->collision == sa)
@@ -163,11 +169,10 @@ void ike_sa_destroy(struct ikesa *sa)
 			o->cc.new_ike = NULL;
 	}
 	ike_table_remove(sa);
-	for (p = &m->all; *p; p = &(*p)->next)
-		if (*p == sa) {
-			*p = sa->next;
-			break;
-		}
+	ike_wheel_del(&m->wheel, &sa->tnode);
+	*sa->prevp = sa->next;
+	if (sa->next)
+		sa->next->prevp = sa->prevp;
 	m->n_sas--;
 	ike_out_cancel(sa);
 	if (sa->rtx_ev)
@@ -319,6 +324,9 @@ void ike_sa_state(struct ikesa *sa, enum ike_state to)
 			   ike_state_name(to));
 	}
 	sa->state = to;
+	if (to == IKE_ESTABLISHED)
+		ike_sa_peer_file(sa);   /* its identity is known now */
+	ike_sa_kick(sa);
 }
 
 void ike_sa_established(struct ikesa *sa)
@@ -396,6 +404,7 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 		ike_mgr_free(m);
 		return NULL;
 	}
+	ike_wheel_init(&m->wheel, ike_now());
 	m->tick_ev = event_new(base, -1, EV_PERSIST, ike_timer_tick, m);
 	if (m->tick_ev) {
 		struct timeval one = { 1, 0 };
@@ -574,6 +583,7 @@ int ike_mgr_rekey(struct ike_mgr *m, const char *name, const char *child,
 					n++;
 				}
 		}
+		ike_sa_kick(sa);
 	}
 	if (n) {
 		/* at once, not at the next second */

@@ -136,6 +136,7 @@ static void handle_response(struct ikesa *sa, uint8_t *buf, size_t len,
 	sa->last_in = sa->last_activity = ike_now();
 	cb = sa->out.on_response;
 	ike_out_cancel(sa);
+	ike_sa_kick(sa);   /* the window is free: what waited for it */
 	sa->req_next++;
 	/* the callback may destroy sa */
 	if (cb)
@@ -239,6 +240,7 @@ static void handle_request(struct ikesa *sa, uint8_t *buf, size_t len,
 	}
 	sa->last_in = sa->last_activity = ike_now();
 	sa->resp_next++;
+	ike_sa_kick(sa);
 	switch (h.exchange) {
 	case IKEV2_EXCH_IKE_AUTH:
 		ike_auth_respond(sa, m);

@@ -41,6 +41,7 @@
 #include "ike.h"
 #include "ike_crypto.h"
 #include "ike_msg.h"
+#include "ike_wheel.h"
 #include "../proto/proposal.h"
 
 #define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
@@ -100,6 +101,8 @@ enum child_state {
 
 struct child_sa {
 	struct child_sa *next;
+	struct child_sa *hnext;           /* ike_table.c: by spi_in */
+	bool in_hash;
 	enum child_state state;
 	struct ikesa *ike;
 	/* its configuration is looked up by name when it is needed
@@ -179,9 +182,11 @@ struct ike_cc {
 };
 
 struct ikesa {
-	struct ikesa *hnext, *next;
-	struct ikesa *inext;              /* ike_table.c: by SPIi (responder) */
-	bool in_init_hash;
+	struct ikesa *next, **prevp;      /* mgr->all, newest first */
+	/* ike_table.c: by our SPI, by SPIi (responder), by peer */
+	struct ikesa *hnext, *inext, *pnext;
+	bool in_hash, in_init_hash, in_peer_hash;
+	unsigned peer_bucket;
 	struct ike_mgr *mgr;
 	const struct cfg_conn *conn;      /* NULL once a reload removed it */
 	char conn_name[CFG_NAME_MAX];
@@ -246,6 +251,7 @@ struct ikesa {
 	struct ike_wire last_resp;        /* cached for retransmitted requests */
 	struct event *rtx_ev;             /* retransmission */
 	struct event *timer_ev;           /* half-open expiry, deferred delete */
+	struct ike_wheel_node tnode;      /* ike_timer.c: when to look at it next */
 	struct child_sa *children;
 	uint64_t created, established, last_in;
 };
@@ -259,6 +265,7 @@ struct ike_mgr_stats {
 	uint64_t fragments_tx, fragments_rx, reassembled;
 	uint64_t rx_out_of_state, half_open_source_dropped, rekeyed_deleted;
 	uint64_t child_sa_limit, ike_sa_limit;
+	uint64_t timer_runs;              /* SAs looked at by the clock */
 };
 
 /* A connection to (re)start: after a dead peer or a failed attempt. */
@@ -282,6 +289,9 @@ struct ike_mgr {
 	struct ikesa **hash;             /* by our SPI */
 	struct ikesa **init_hash;        /* responder SAs by SPIi */
 	struct ike_src **src_hash;       /* half-open SAs per source address */
+	struct ikesa **peer_hash;        /* by connection and peer identity */
+	struct child_sa **child_hash;    /* Child SAs by inbound SPI */
+	unsigned n_child_hashed;
 	uint64_t src_salt;
 	unsigned hash_mask;
 	struct ikesa *all;
@@ -296,7 +306,8 @@ struct ike_mgr {
 	unsigned rtx_tries;
 	unsigned rtx_limit_ms;
 	unsigned half_open_s;
-	struct event *tick_ev;            /* once a second: timers of every SA */
+	struct event *tick_ev;            /* once a second: runs the wheel */
+	struct ike_wheel wheel;           /* established SAs by their next deadline */
 	uint64_t cookie_next;             /* when the cookie secret rotates */
 	struct ike_retry *retries;
 	struct ike_certfetch *certs;      /* Hash and URL (ike_certfetch.c) */
@@ -358,6 +369,21 @@ int ike_sa_half_open(struct ikesa *sa, bool on);
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
 /* Out of every table (destroy). */
 void ike_table_remove(struct ikesa *sa);
+/* (Re)file sa by its connection name and peer identity (once established,
+ * or made from another SA with that one's).  The SAs with the same key
+ * are in the chain from ike_peer_first() on (->pnext), with others that
+ * share the bucket: compare with ike_same_peer_key(). */
+void ike_sa_peer_file(struct ikesa *sa);
+struct ikesa *ike_peer_first(const struct ikesa *sa);
+bool ike_same_peer_key(const struct ikesa *a, const struct ikesa *b);
+/* sa itself, then the others with its key:
+ *     for (o = sa; o; o = ike_peer_next(sa, o))
+ * (the next one may be taken before o is destroyed). */
+struct ikesa *ike_peer_next(const struct ikesa *sa, const struct ikesa *o);
+/* Child SAs by inbound SPI, from the SPI's choice to ike_child_free. */
+void ike_child_hash_add(struct ike_mgr *m, struct child_sa *c);
+void ike_child_hash_del(struct ike_mgr *m, struct child_sa *c);
+struct child_sa *ike_child_lookup(struct ike_mgr *m, uint32_t spi_in);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -449,6 +475,9 @@ int ike_rekey_ike_start(struct ikesa *sa);
 void ike_timer_tick(evutil_socket_t fd, short what, void *arg);
 void ike_sa_set_timers(struct ikesa *sa);
 void ike_child_set_timers(struct child_sa *c);
+/* Something about sa changed that may move a deadline earlier: look at it
+ * on the next tick (established SAs; any other is taken off the wheel). */
+void ike_sa_kick(struct ikesa *sa);
 /* Peer dead or gone: act on liveness_action. */
 void ike_sa_dead(struct ikesa *sa, const char *why);
 struct ike_retry *ike_retry_schedule(struct ike_mgr *m, const char *conn,

@@ -4,11 +4,22 @@
  *     responded): where each datagram after IKE_SA_INIT goes;
  *   - the IKE SAs we answered IKE_SA_INIT for, by the initiator's SPI and
  *     address: a retransmitted IKE_SA_INIT request finds its SA (2.1);
+ *   - IKE SAs by peer: connection name and the peer's identity; an SA is
+ *     filed once it is established, or when it is made from another (a
+ *     rekey, a reauthentication) with that one's; SAs that refer to each
+ *     other (rekeyed_by, collision, reauth_of, cc.new_ike, a Child SA's
+ *     successor) always share it, so what has to find them looks there;
+ *   - Child SAs by their inbound SPI, from the moment it is chosen until
+ *     the Child SA is freed: a new SPI is unique among them and in the
+ *     engine, and engine events find their Child SA;
  *   - half-open IKE SAs counted in all and per source address, for
  *     max_half_open, max_half_open_per_source and the cookie thresholds
  *     (2.6): one address cannot take every half-open slot, cookies
  *     returned or not.
  * Lookups are hashed: their cost does not grow with the number of SAs.
+ * The tables double when they hold twice as many entries as buckets, and
+ * the hashes are salted per manager (SPIs and identities come from the
+ * peer: nobody can choose ones that pile up in one bucket).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,23 +44,128 @@ static const uint8_t *our_spi(const struct ikesa *sa)
 	return sa->initiator ? sa->spi_i : sa->spi_r;
 }
 
+static uint64_t mix(uint64_t h)
+{
+	/* the finaliser of MurmurHash3: every input bit reaches every bit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
 static unsigned spi_hash(const struct ike_mgr *m, const uint8_t *spi)
 {
 	uint64_t v;
 
 	memcpy(&v, spi, 8);
-	return (unsigned)((v * 0x9e3779b97f4a7c15ull) >> 40) & m->hash_mask;
+	return (unsigned)mix(v ^ m->src_salt) & m->hash_mask;
+}
+
+static unsigned str_hash(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;   /* FNV-1a */
+	return (unsigned)h;
+}
+
+static unsigned peer_hash(const struct ike_mgr *m, const struct ikesa *sa)
+{
+	uint64_t h = str_hash(1469598103934665603ull ^ m->src_salt, sa->conn_name);
+
+	return (unsigned)mix(h ^ str_hash(h, sa->peer_id.text)) & m->hash_mask;
+}
+
+static unsigned child_hash(const struct ike_mgr *m, uint32_t spi)
+{
+	return (unsigned)mix(spi ^ m->src_salt) & m->hash_mask;
+}
+
+static void **table_new(unsigned size)
+{
+	return calloc(size, sizeof(void *));
 }
 
 int ike_table_init(struct ike_mgr *m, unsigned size)
 {
 	if (ike_random((uint8_t *)&m->src_salt, sizeof(m->src_salt)) < 0)
 		return -1;
-	m->hash = calloc(size, sizeof(*m->hash));
-	m->init_hash = calloc(size, sizeof(*m->init_hash));
+	m->hash = (struct ikesa **)table_new(size);
+	m->init_hash = (struct ikesa **)table_new(size);
+	m->peer_hash = (struct ikesa **)table_new(size);
+	m->child_hash = (struct child_sa **)table_new(size);
 	m->src_hash = calloc(SRC_HASH_SIZE, sizeof(*m->src_hash));
 	m->hash_mask = size - 1;
-	return m->hash && m->init_hash && m->src_hash ? 0 : -1;
+	return m->hash && m->init_hash && m->peer_hash && m->child_hash && m->src_hash ? 0 : -1;
+}
+
+/* Twice the buckets, every entry filed again: the cost of a lookup stays
+ * that of a few entries however many SAs come.  The Child SAs are found
+ * through their IKE SAs (those being made, too). */
+static void table_grow(struct ike_mgr *m)
+{
+	unsigned size = (m->hash_mask + 1) * 2;
+	struct ikesa **h = (struct ikesa **)table_new(size);
+	struct ikesa **ih = (struct ikesa **)table_new(size);
+	struct ikesa **ph = (struct ikesa **)table_new(size);
+	struct child_sa **ch = (struct child_sa **)table_new(size);
+
+	if (!h || !ih || !ph || !ch) {
+		free(h);
+		free(ih);
+		free(ph);
+		free(ch);
+		return;   /* longer chains, still correct */
+	}
+	free(m->hash);
+	free(m->init_hash);
+	free(m->peer_hash);
+	free(m->child_hash);
+	m->hash = h;
+	m->init_hash = ih;
+	m->peer_hash = ph;
+	m->child_hash = ch;
+	m->hash_mask = size - 1;
+	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
+		struct child_sa *extra[] = { sa->new_child, sa->cc.child };
+
+		if (sa->in_hash) {
+			unsigned b = spi_hash(m, sa->initiator ? sa->spi_i : sa->spi_r);
+
+			sa->hnext = h[b];
+			h[b] = sa;
+		}
+		if (sa->in_init_hash) {
+			unsigned b = spi_hash(m, sa->spi_i);
+
+			sa->inext = ih[b];
+			ih[b] = sa;
+		}
+		if (sa->in_peer_hash) {
+			unsigned b = peer_hash(m, sa);
+
+			sa->pnext = ph[b];
+			ph[b] = sa;
+		}
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->in_hash) {
+				c->hnext = ch[child_hash(m, c->spi_in)];
+				ch[child_hash(m, c->spi_in)] = c;
+			}
+		for (unsigned i = 0; i < 2; i++)
+			if (extra[i] && extra[i]->in_hash) {
+				extra[i]->hnext = ch[child_hash(m, extra[i]->spi_in)];
+				ch[child_hash(m, extra[i]->spi_in)] = extra[i];
+			}
+	}
+}
+
+static void maybe_grow(struct ike_mgr *m)
+{
+	unsigned n = m->n_sas > m->n_child_hashed ? m->n_sas : m->n_child_hashed;
+
+	if (n > 2 * (m->hash_mask + 1) && m->hash_mask < (1u << 24))
+		table_grow(m);
 }
 
 void ike_table_free(struct ike_mgr *m)
@@ -63,6 +179,8 @@ void ike_table_free(struct ike_mgr *m)
 		}
 	free(m->hash);
 	free(m->init_hash);
+	free(m->peer_hash);
+	free(m->child_hash);
 	free(m->src_hash);
 }
 
@@ -72,20 +190,26 @@ static void unhash(struct ikesa *sa)
 {
 	struct ikesa **p = &sa->mgr->hash[spi_hash(sa->mgr, our_spi(sa))];
 
+	if (!sa->in_hash)
+		return;
 	while (*p && *p != sa)
 		p = &(*p)->hnext;
 	if (*p)
 		*p = sa->hnext;
 	sa->hnext = NULL;
+	sa->in_hash = false;
 }
 
 void ike_sa_rehash(struct ikesa *sa)
 {
-	unsigned h = spi_hash(sa->mgr, our_spi(sa));
+	unsigned h;
 
 	unhash(sa);
+	maybe_grow(sa->mgr);
+	h = spi_hash(sa->mgr, our_spi(sa));
 	sa->hnext = sa->mgr->hash[h];
 	sa->mgr->hash[h] = sa;
+	sa->in_hash = true;
 }
 
 struct ikesa *ike_sa_lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initiated)
@@ -224,9 +348,98 @@ int ike_sa_half_open(struct ikesa *sa, bool on)
 	return 0;
 }
 
+/* ---- by peer ---- */
+
+static void unhash_peer(struct ikesa *sa)
+{
+	struct ikesa **p = &sa->mgr->peer_hash[sa->peer_bucket];
+
+	if (!sa->in_peer_hash)
+		return;
+	while (*p && *p != sa)
+		p = &(*p)->pnext;
+	if (*p)
+		*p = sa->pnext;
+	sa->pnext = NULL;
+	sa->in_peer_hash = false;
+}
+
+void ike_sa_peer_file(struct ikesa *sa)
+{
+	struct ike_mgr *m = sa->mgr;
+
+	unhash_peer(sa);
+	sa->peer_bucket = peer_hash(m, sa);
+	sa->pnext = m->peer_hash[sa->peer_bucket];
+	m->peer_hash[sa->peer_bucket] = sa;
+	sa->in_peer_hash = true;
+}
+
+struct ikesa *ike_peer_first(const struct ikesa *sa)
+{
+	const struct ike_mgr *m = sa->mgr;
+
+	return m->peer_hash[sa->in_peer_hash ? sa->peer_bucket : peer_hash(m, sa)];
+}
+
+bool ike_same_peer_key(const struct ikesa *a, const struct ikesa *b)
+{
+	return strcmp(a->conn_name, b->conn_name) == 0 &&
+	       strcmp(a->peer_id.text, b->peer_id.text) == 0;
+}
+
+struct ikesa *ike_peer_next(const struct ikesa *sa, const struct ikesa *o)
+{
+	struct ikesa *n = o == sa ? ike_peer_first(sa) : o->pnext;
+
+	while (n && (n == sa || !ike_same_peer_key(n, sa)))
+		n = n->pnext;
+	return n;
+}
+
+/* ---- Child SAs by inbound SPI ---- */
+
+void ike_child_hash_add(struct ike_mgr *m, struct child_sa *c)
+{
+	unsigned h;
+
+	m->n_child_hashed++;
+	maybe_grow(m);
+	h = child_hash(m, c->spi_in);
+	c->hnext = m->child_hash[h];
+	m->child_hash[h] = c;
+	c->in_hash = true;
+}
+
+void ike_child_hash_del(struct ike_mgr *m, struct child_sa *c)
+{
+	struct child_sa **p;
+
+	if (!c->in_hash)
+		return;
+	for (p = &m->child_hash[child_hash(m, c->spi_in)]; *p; p = &(*p)->hnext)
+		if (*p == c) {
+			*p = c->hnext;
+			break;
+		}
+	c->hnext = NULL;
+	c->in_hash = false;
+	m->n_child_hashed--;
+}
+
+struct child_sa *ike_child_lookup(struct ike_mgr *m, uint32_t spi_in)
+{
+	struct child_sa *c = m->child_hash[child_hash(m, spi_in)];
+
+	while (c && c->spi_in != spi_in)
+		c = c->hnext;
+	return c;
+}
+
 void ike_table_remove(struct ikesa *sa)
 {
 	ike_sa_half_open(sa, false);
 	unhash(sa);
 	unhash_init(sa);
+	unhash_peer(sa);
 }

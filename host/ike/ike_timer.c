@@ -1,17 +1,31 @@
 /*
- * Everything the IKE manager does by the clock, once a second: NAT
- * keepalives (RFC 3948 4), the liveness check (RFC 7296 2.4), IKE SA and
- * Child SA lifetimes (rekey before, delete at), reauthentication, queued
- * Deletes, Child SAs a connection should have but does not, connection
- * restarts after a dead peer or a failed attempt, and the rotation of the
- * cookie secret (2.6).  Engine events (byte, packet and sequence number
- * limits) come in through ike_mgr_engine_event.
+ * Everything the IKE manager does by the clock: NAT keepalives (RFC 3948
+ * 4), the liveness check (RFC 7296 2.4), IKE SA and Child SA lifetimes
+ * (rekey before, delete at), reauthentication, queued Deletes, Child SAs
+ * a connection should have but does not, connection restarts after a dead
+ * peer or a failed attempt, and the rotation of the cookie secret (2.6).
+ * Engine events (byte, packet and sequence number limits) come in through
+ * ike_mgr_engine_event.
+ *
+ * An established SA sits on the manager's timing wheel (ike_wheel.h) at
+ * its next deadline, which sa_next_due() works out from the same fields
+ * sa_tick() acts on: the once-a-second tick looks only at the SAs whose
+ * time has come, so 100,000 idle tunnels cost the slots it visits, not a
+ * walk over all of them.  Whatever changes an SA's deadlines outside the
+ * tick (a message, a state change, new timers, an engine event) kicks it
+ * (ike_sa_kick): it is looked at on the next tick.  While something is in
+ * progress (a request in flight, a Delete queued, a rekey that has to
+ * wait) the SA is looked at every second, as before; and at least every
+ * IKE_TICK_MAX_S seconds, so that a deadline moved without a kick is late
+ * by at most that much.  Deadlines are spread by when each SA came up and
+ * by the rekey jitter: nothing makes them fall on the same second.
  *
  * One exchange at a time per IKE SA (window size 1): a tick starts at most
  * one new request on each SA, in order of urgency; what has to wait is
  * looked at again on the next tick.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +37,7 @@
 #define REPLACED_GRACE_S 10   /* a replaced Child SA the peer did not delete */
 #define REKEYED_GRACE_S 10    /* ... and a replaced IKE SA */
 #define REAUTH_RETRY_S 30
+#define IKE_TICK_MAX_S 60     /* the longest an established SA goes unvisited */
 
 /* Up to max seconds earlier, at random (so both ends do not act at once). */
 static uint32_t jitter(uint32_t max)
@@ -53,6 +68,7 @@ void ike_sa_set_timers(struct ikesa *sa)
 	if (c->reauth_interval)
 		sa->reauth_at = now + c->reauth_interval - jitter(c->reauth_interval / 10);
 	sa->next_keepalive = now + c->nat_keepalive;
+	ike_sa_kick(sa);
 }
 
 void ike_child_set_timers(struct child_sa *c)
@@ -67,6 +83,8 @@ void ike_child_set_timers(struct child_sa *c)
 		c->expire_at = now + cfg->life_time;
 	if (cfg->rekey_time)
 		c->rekey_at = now + cfg->rekey_time - jitter(cfg->rand_time);
+	if (c->ike)
+		ike_sa_kick(c->ike);
 }
 
 /* ESP from the peer is a sign of life as good as IKE (2.4: only when
@@ -116,6 +134,8 @@ static void start_reauth(struct ikesa *old)
 		return;
 	n->conn = old->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", old->conn_name);
+	n->peer_id = old->peer_id;
+	ike_sa_peer_file(n);   /* with old, until it authenticates the peer */
 	n->reauth_of = old;
 	for (struct child_sa *c = old->children; c; c = c->next)
 		if (ike_child_cfg(c) && !child_busy(c)) {
@@ -333,11 +353,102 @@ static void run_retries(struct ike_mgr *m, uint64_t now)
 	}
 }
 
+/* Is a Child SA of create_missing() still to be made? (then it is tried
+ * again every second, as long as it is missing). */
+static bool missing_child(const struct ikesa *sa)
+{
+	const struct cfg_conn *c = sa->conn;
+
+	if (!c || !sa->initiator || c->start_action != CFG_START_START || sa->reauth_of)
+		return false;
+	for (unsigned i = 0; i < c->n_children; i++)
+		if (!ike_sa_has_child(sa, c->children[i].name))
+			return true;
+	return false;
+}
+
+/*
+ * When sa_tick() has something to do for sa next: the earliest deadline
+ * among the fields it acts on, now + 1 while something is in progress,
+ * 0 when the SA is not in a state the clock looks at.  Mirrors sa_tick():
+ * a change to one must be made to the other.
+ */
+static uint64_t sa_next_due(const struct ikesa *sa, uint64_t now)
+{
+	const struct cfg_conn *c = sa->conn;
+	uint64_t due = now + IKE_TICK_MAX_S, soon = now + 1;
+	const struct child_sa *ch;
+
+#define EARLIER(t) do { if ((t) && (t) < due) due = (t); } while (0)
+	if (sa->state != IKE_ESTABLISHED && sa->state != IKE_REKEYED)
+		return 0;
+	if (c && c->nat_keepalive && sa->natt && sa->nat_here)
+		EARLIER(sa->next_keepalive);
+	for (ch = sa->children; ch; ch = ch->next)
+		if (ch->state == CHILD_LINGERING)
+			EARLIER(ch->linger_until);
+	if (sa->state == IKE_REKEYED) {
+		if (sa->out.w.buf)
+			return soon;
+		EARLIER(sa->replaced_at + REKEYED_GRACE_S);
+		goto out;
+	}
+	EARLIER(sa->expire_at);
+	if (sa->out.w.buf)
+		return soon;
+	for (ch = sa->children; ch; ch = ch->next) {
+		if (ch->state == CHILD_DELETE_QUEUED)
+			return soon;
+		if (ike_child_going(ch))
+			continue;
+		EARLIER(ch->expire_at);
+		if (ch->replaced_at)
+			EARLIER(ch->replaced_at + REPLACED_GRACE_S);
+		if (ch->rekey_at) {
+			/* due but held back (busy, or waiting for the
+			 * predecessor's Delete): every second until it can */
+			if (ch->rekey_at <= now)
+				return soon;
+			EARLIER(ch->rekey_at);
+		}
+	}
+	EARLIER(sa->rekey_at);
+	if (!sa->reauthing && c && c->n_remote_addrs)
+		EARLIER(sa->reauth_at);
+	if (sa->reauth_of || missing_child(sa))
+		return soon;
+	if (c && c->liveness_interval)
+		EARLIER(sa->last_activity + c->liveness_interval);
+out:
+#undef EARLIER
+	return due > now ? due : soon;
+}
+
+void ike_sa_kick(struct ikesa *sa)
+{
+	if (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED)
+		ike_wheel_earlier(&sa->mgr->wheel, &sa->tnode, ike_now());
+	else
+		ike_wheel_del(&sa->mgr->wheel, &sa->tnode);
+}
+
+static void sa_due(struct ike_wheel_node *n, void *arg)
+{
+	struct ikesa *sa = (struct ikesa *)((char *)n - offsetof(struct ikesa, tnode));
+	uint64_t now = *(const uint64_t *)arg, due;
+
+	sa->mgr->st.timer_runs++;
+	sa_tick(sa, now);
+	/* sa_tick never destroys sa: deletes are deferred (destroy_soon) */
+	due = sa_next_due(sa, now);
+	if (due)
+		ike_wheel_earlier(&sa->mgr->wheel, &sa->tnode, due);
+}
+
 void ike_timer_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_mgr *m = arg;
 	uint64_t now = ike_now();
-	struct ikesa *sa, *next;
 
 	(void)fd;
 	(void)what;
@@ -348,22 +459,22 @@ void ike_timer_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (m->retries)
 		run_retries(m, now);
-	/* SAs are added at the head of the list and destroyed later (Delete
-	 * answers, deferred): next stays valid across sa_tick */
-	for (sa = m->all; sa; sa = next) {
-		next = sa->next;
-		sa_tick(sa, now);
-	}
+	ike_wheel_run(&m->wheel, now, sa_due, &now);
 }
 
-static struct child_sa *child_by_id(struct ike_mgr *m, uint64_t id, struct ikesa **owner)
+/* The Child SA of an engine event (user: ike_child_engine_user), in an
+ * IKE SA's list (not one being negotiated). */
+static struct child_sa *child_by_user(struct ike_mgr *m, uint64_t user, struct ikesa **owner)
 {
-	for (struct ikesa *sa = m->all; sa; sa = sa->next)
-		for (struct child_sa *c = sa->children; c; c = c->next)
-			if (c->unique_id == id) {
-				*owner = sa;
-				return c;
-			}
+	struct child_sa *c = ike_child_lookup(m, (uint32_t)(user >> 32));
+
+	if (!c || c->unique_id != (uint32_t)user || !c->ike)
+		return NULL;
+	for (struct child_sa *k = c->ike->children; k; k = k->next)
+		if (k == c) {
+			*owner = c->ike;
+			return c;
+		}
 	return NULL;
 }
 
@@ -375,7 +486,7 @@ void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev)
 	if (ev->type != IPX_EV_SOFT_LIFETIME && ev->type != IPX_EV_HARD_LIFETIME &&
 	    ev->type != IPX_EV_SEQ_NEAR_EXHAUSTION && ev->type != IPX_EV_SEQ_EXHAUSTED)
 		return;
-	c = child_by_id(m, ev->user, &sa);
+	c = child_by_user(m, ev->user, &sa);
 	if (!c)
 		return;
 	switch (ev->type) {
@@ -388,6 +499,7 @@ void ike_mgr_engine_event(struct ike_mgr *m, const struct ipx_event *ev)
 							      "sequence numbers running out");
 		if (!child_busy(c))
 			c->rekey_at = ike_now();
+		ike_sa_kick(sa);
 		break;
 	default:
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s (SPI %08x %s): %s: deleting", c->name,

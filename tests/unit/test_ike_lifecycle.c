@@ -199,6 +199,7 @@ static void test_child_rekey_answer_lost(void **state)
 	assert_non_null(y);
 	/* B: Y waits for X's Delete before it is rekeyed */
 	y->rekey_at = ike_now();
+	ike_sa_kick(y->ike);
 	ike_timer_tick(-1, 0, pr->b.mgr);
 	assert_int_equal(pr->net.n, 0);
 	assert_false(y->rekeying);
@@ -341,6 +342,8 @@ static void ike_rekey(bool both)
 	/* A's timer fires; B's later, or at the same moment */
 	ikepair_established(&pr->a)->rekey_at = ike_now() + 850;
 	ikepair_established(&pr->b)->rekey_at = ike_now() + (both ? 850 : 950);
+	ike_sa_kick(ikepair_established(&pr->a));
+	ike_sa_kick(ikepair_established(&pr->b));
 	ikepair_advance(pr, 850, 300);
 	ikepair_pump(&pr->net, 100);
 	a = ikepair_established(&pr->a);
@@ -418,14 +421,14 @@ static void test_packet_lifetime(void **state)
 		old = pr->a.last_child->spi_out;
 		e.sa = pr->a.last_child->eng_out;
 		e.spi = old;
-		e.user = pr->a.last_child->unique_id;
+		e.user = (uint64_t)pr->a.last_child->spi_in << 32 | pr->a.last_child->unique_id;
 		ike_mgr_engine_event(pr->a.mgr, &e);
 		ikepair_advance(pr, 1, 200);
 		assert_int_not_equal(pr->a.last_child->spi_out, old);
 		settled(pr, 1);
 		/* a hard limit (or the last sequence number) deletes the SA */
 		e.type = IPX_EV_HARD_LIFETIME;
-		e.user = pr->a.last_child->unique_id;
+		e.user = (uint64_t)pr->a.last_child->spi_in << 32 | pr->a.last_child->unique_id;
 		ike_mgr_engine_event(pr->a.mgr, &e);
 		ikepair_pump(&pr->net, 100);
 		assert_int_equal(ikepair_count_children(&pr->a), 0);
@@ -494,6 +497,40 @@ static void test_reauth_during_child_rekey(void **state)
 	ikepair_advance(pr, 1, 200);
 	assert_int_equal(pr->a.mgr->st.reauths, 1);
 	assert_int_equal(pr->a.children_down, 0);
+	settled(pr, 1);
+	ikepair_free(pr);
+}
+
+/* The clock looks at an idle SA when one of its deadlines comes (here
+ * the liveness check every 20 s, the Child SA rekey at 100 s), not every
+ * second (ike_timer.c, the timing wheel); and the deadlines still hold. */
+static void test_idle_timers(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair *pr;
+	uint64_t runs, rekeys;
+
+	(void)state;
+	s.conn_a = "    liveness_interval: 20s\n";
+	s.conn_b = "    liveness_interval: 1h\n";
+	s.child_a = "        rekey_time: 100s\n        rand_time: 0\n";
+	pr = up(&s);
+	ikepair_advance(pr, 1, 50);
+	runs = pr->a.mgr->st.timer_runs;
+	rekeys = pr->a.mgr->st.child_rekeys;
+	for (unsigned i = 0; i < 80; i++)
+		ikepair_advance(pr, 1, 50);
+	/* 4 liveness checks (and the seconds their answers take), no rekey
+	 * yet: far fewer looks than the 80 seconds */
+	print_message("# 80 idle seconds: the SA was looked at %llu times\n",
+		      (unsigned long long)(pr->a.mgr->st.timer_runs - runs));
+	assert_true(pr->a.mgr->st.timer_runs - runs <= 12);
+	assert_true(pr->a.mgr->st.tx > 4);
+	assert_int_equal(pr->a.mgr->st.child_rekeys, rekeys);
+	/* the rekey (rekey_time 100s, jitter earlier) still comes */
+	for (unsigned i = 0; i < 40 && pr->a.mgr->st.child_rekeys == rekeys; i++)
+		ikepair_advance(pr, 1, 50);
+	assert_true(pr->a.mgr->st.child_rekeys + pr->b.mgr->st.child_rekeys > rekeys);
 	settled(pr, 1);
 	ikepair_free(pr);
 }
@@ -774,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_reauth),
 		cmocka_unit_test(test_reauth_during_child_rekey),
 		cmocka_unit_test(test_liveness_restart),
+		cmocka_unit_test(test_idle_timers),
 		cmocka_unit_test(test_nat_keepalive_and_mapping),
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_fragmentation),
