@@ -181,6 +181,7 @@ struct ike_cc {
 struct ikesa {
 	struct ikesa *hnext, *next;
 	struct ikesa *inext;              /* ike_table.c: by SPIi (responder) */
+	struct ikesa *idnext;             /* ike_table.c: by unique_id */
 	bool in_init_hash;
 	struct ike_mgr *mgr;
 	const struct cfg_conn *conn;      /* NULL once a reload removed it */
@@ -282,10 +283,12 @@ struct ike_mgr {
 	struct ikesa **hash;             /* by our SPI */
 	struct ikesa **init_hash;        /* responder SAs by SPIi */
 	struct ike_src **src_hash;       /* half-open SAs per source address */
+	struct ikesa **id_hash;          /* by unique_id (list-sas cursors) */
 	uint64_t src_salt;
 	unsigned hash_mask;
-	struct ikesa *all;
+	struct ikesa *all;               /* newest first */
 	unsigned n_sas, n_half_open;
+	struct ike_list *lists;          /* list-sas listings in progress (ike_list.c) */
 	uint32_t next_unique;
 	struct ike_cookie_ctx cookies;
 	struct ike_mgr_stats st;
@@ -356,8 +359,15 @@ struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
  * counted in mgr->n_half_open and for its source.  0 or -ENOMEM. */
 int ike_sa_half_open(struct ikesa *sa, bool on);
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
-/* Out of every table (destroy). */
+/* File a new SA under its unique_id (ike_sa_new). */
+void ike_sa_hash_id(struct ikesa *sa);
+struct ikesa *ike_sa_by_id(struct ike_mgr *m, uint32_t unique_id);
+/* Out of every table (destroy); listings in progress step past it. */
 void ike_table_remove(struct ikesa *sa);
+/* ike_list.c: sa is going: a listing about to show it moves on to the
+ * next one; the manager is going: its listings end. */
+void ike_list_sa_gone(struct ikesa *sa);
+void ike_list_mgr_gone(struct ike_mgr *m);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -7,7 +7,9 @@
  *   - half-open IKE SAs counted in all and per source address, for
  *     max_half_open, max_half_open_per_source and the cookie thresholds
  *     (2.6): one address cannot take every half-open slot, cookies
- *     returned or not.
+ *     returned or not;
+ *   - every IKE SA by its unique_id: a list-sas listing holds the ID of
+ *     the next SA to show, never a pointer, and finds it here.
  * Lookups are hashed: their cost does not grow with the number of SAs.
  */
 #include <errno.h>
@@ -48,8 +50,9 @@ int ike_table_init(struct ike_mgr *m, unsigned size)
 	m->hash = calloc(size, sizeof(*m->hash));
 	m->init_hash = calloc(size, sizeof(*m->init_hash));
 	m->src_hash = calloc(SRC_HASH_SIZE, sizeof(*m->src_hash));
+	m->id_hash = calloc(size, sizeof(*m->id_hash));
 	m->hash_mask = size - 1;
-	return m->hash && m->init_hash && m->src_hash ? 0 : -1;
+	return m->hash && m->init_hash && m->src_hash && m->id_hash ? 0 : -1;
 }
 
 void ike_table_free(struct ike_mgr *m)
@@ -61,9 +64,11 @@ void ike_table_free(struct ike_mgr *m)
 			m->src_hash[i] = s->next;
 			free(s);
 		}
+	ike_list_mgr_gone(m);
 	free(m->hash);
 	free(m->init_hash);
 	free(m->src_hash);
+	free(m->id_hash);
 }
 
 /* ---- by our SPI ---- */
@@ -151,6 +156,36 @@ struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
 	return NULL;
 }
 
+/* ---- by unique_id (IDs are handed out in sequence: the low bits spread them) ---- */
+
+void ike_sa_hash_id(struct ikesa *sa)
+{
+	struct ikesa **b = &sa->mgr->id_hash[sa->unique_id & sa->mgr->hash_mask];
+
+	sa->idnext = *b;
+	*b = sa;
+}
+
+static void unhash_id(struct ikesa *sa)
+{
+	struct ikesa **p = &sa->mgr->id_hash[sa->unique_id & sa->mgr->hash_mask];
+
+	while (*p && *p != sa)
+		p = &(*p)->idnext;
+	if (*p)
+		*p = sa->idnext;
+	sa->idnext = NULL;
+}
+
+struct ikesa *ike_sa_by_id(struct ike_mgr *m, uint32_t unique_id)
+{
+	struct ikesa *sa = m->id_hash[unique_id & m->hash_mask];
+
+	while (sa && sa->unique_id != unique_id)
+		sa = sa->idnext;
+	return sa;
+}
+
 /* ---- half-open SAs per source ---- */
 
 static const uint8_t *addr_of(const struct sockaddr_storage *ss, size_t *len)
@@ -226,7 +261,10 @@ int ike_sa_half_open(struct ikesa *sa, bool on)
 
 void ike_table_remove(struct ikesa *sa)
 {
+	/* while sa->next still leads on through mgr->all */
+	ike_list_sa_gone(sa);
 	ike_sa_half_open(sa, false);
 	unhash(sa);
 	unhash_init(sa);
+	unhash_id(sa);
 }
