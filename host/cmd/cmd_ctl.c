@@ -1,7 +1,8 @@
 /*
  * The daemon's commands: list-sas, list-certs, initiate, terminate, reload,
  * stats, export-keys, engine.  Each sends one JSON request over the control
- * socket and prints the answer for people, or as JSON with --json.
+ * socket and prints the answer for people, or as JSON with --json;
+ * list-sas reads its answer as a stream and prints each SA as it comes.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +30,8 @@ struct opts {
 	const char *wireshark;
 	bool ike, reauth;
 	const char *sa;
+	const char *conn;             /* list-sas --conn */
+	long long limit, offset;      /* list-sas --limit (-1: none), --offset */
 };
 
 static const char *str(json_t *o, const char *k)
@@ -83,72 +86,182 @@ static void print_json(json_t *j)
 	printf("\n");
 }
 
-static void print_sas(json_t *list)
+static void print_sa(json_t *sa)
 {
-	size_t i, k;
-	json_t *sa, *c, *t;
+	size_t k;
+	json_t *c, *t;
 
-	if (!json_array_size(list)) {
-		printf("no IKE SAs\n");
-		return;
+	printf("%s[%lld]: %s", str(sa, "conn"), num(sa, "unique_id"), str(sa, "state"));
+	if (json_object_get(sa, "established_s"))
+		printf(" %llds", num(sa, "established_s"));
+	printf(", %s <-> %s, %s%s\n", str(sa, "local"), str(sa, "remote"),
+	       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
+	printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
+	       str(sa, "spi_r"));
+	if (json_object_get(sa, "peer_auth"))
+		printf("  authenticated by %s%s%s\n", str(sa, "peer_auth"),
+		       json_object_get(sa, "peer_cert") ? ", certificate " : "",
+		       json_object_get(sa, "peer_cert") ? str(sa, "peer_cert") : "");
+	if (json_object_get(sa, "proposal"))
+		printf("  %s\n", str(sa, "proposal"));
+	if (json_object_get(sa, "last_heard_s")) {
+		printf("  last heard %llds ago", num(sa, "last_heard_s"));
+		if (json_object_get(sa, "rekey_in_s"))
+			printf(", rekey in %llds", num(sa, "rekey_in_s"));
+		if (json_object_get(sa, "reauth_in_s"))
+			printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
+		if (json_object_get(sa, "expires_in_s"))
+			printf(", expires in %llds", num(sa, "expires_in_s"));
+		if (json_object_get(sa, "rekeyed_by"))
+			printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
+		printf("\n");
 	}
+	json_array_foreach(json_object_get(sa, "children"), k, c) {
+		char a[32], b[32], st[16];
+		size_t x;
+
+		snprintf(st, sizeof(st), "%s", str(c, "state"));
+		for (char *p = st; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
+		       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
+		       str(c, "spi_out"), str(c, "proposal"));
+		if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
+			printf("    installed %llds", num(c, "installed_s"));
+			if (json_object_get(c, "rekey_in_s"))
+				printf(", rekey in %llds", num(c, "rekey_in_s"));
+			if (json_object_get(c, "expires_in_s"))
+				printf(", expires in %llds", num(c, "expires_in_s"));
+			printf("\n");
+		}
+		printf("    in  %s, %lld packets; out %s, %lld packets\n",
+		       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
+		       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
+		if (json_object_get(c, "dp_drops")) {
+			char *d = json_dumps(json_object_get(c, "dp_drops"), JSON_COMPACT | JSON_SORT_KEYS);
+
+			printf("    dropped %s\n", d ? d : "?");
+			free(d);
+		}
+		printf("    local ");
+		json_array_foreach(json_object_get(c, "local_ts"), x, t)
+			printf("%s%s", x ? ", " : "", json_string_value(t));
+		printf("\n    remote ");
+		json_array_foreach(json_object_get(c, "remote_ts"), x, t)
+			printf("%s%s", x ? ", " : "", json_string_value(t));
+		printf("\n");
+	}
+}
+
+/* One SA of a --json listing: the array is written as it comes, as
+ * json_dumpf would indent it whole (the same bytes as before streaming). */
+static void print_json_item(json_t *sa, bool first)
+{
+	char *s = json_dumps(sa, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	printf("%s  ", first ? "[\n" : ",\n");
+	for (const char *p = s ? s : "null"; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("  ", stdout);
+	}
+	free(s);
+}
+
+/* An old daemon answers with the whole list: filtered here instead. */
+static long long print_old_list(const struct opts *o, json_t *list)
+{
+	long long n = 0, skip = o->offset;
+	size_t i;
+	json_t *sa;
+
 	json_array_foreach(list, i, sa) {
-		printf("%s[%lld]: %s", str(sa, "conn"), num(sa, "unique_id"),
-		       str(sa, "state"));
-		if (json_object_get(sa, "established_s"))
-			printf(" %llds", num(sa, "established_s"));
-		printf(", %s <-> %s, %s%s\n", str(sa, "local"), str(sa, "remote"),
-		       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
-		printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
-		       str(sa, "spi_r"));
-		if (json_object_get(sa, "peer_auth"))
-			printf("  authenticated by %s%s%s\n", str(sa, "peer_auth"),
-			       json_object_get(sa, "peer_cert") ? ", certificate " : "",
-			       json_object_get(sa, "peer_cert") ? str(sa, "peer_cert") : "");
-		if (json_object_get(sa, "proposal"))
-			printf("  %s\n", str(sa, "proposal"));
-		if (json_object_get(sa, "last_heard_s")) {
-			printf("  last heard %llds ago", num(sa, "last_heard_s"));
-			if (json_object_get(sa, "rekey_in_s"))
-				printf(", rekey in %llds", num(sa, "rekey_in_s"));
-			if (json_object_get(sa, "reauth_in_s"))
-				printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
-			if (json_object_get(sa, "expires_in_s"))
-				printf(", expires in %llds", num(sa, "expires_in_s"));
-			if (json_object_get(sa, "rekeyed_by"))
-				printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
-			printf("\n");
+		if (o->conn && strcmp(str(sa, "conn"), o->conn) != 0)
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
 		}
-		json_array_foreach(json_object_get(sa, "children"), k, c) {
-			char a[32], b[32], st[16];
-			size_t x;
-
-			snprintf(st, sizeof(st), "%s", str(c, "state"));
-			for (char *p = st; *p; p++)
-				*p = (char)toupper((unsigned char)*p);
-			printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
-			       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
-			       str(c, "spi_out"), str(c, "proposal"));
-			if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
-				printf("    installed %llds", num(c, "installed_s"));
-				if (json_object_get(c, "rekey_in_s"))
-					printf(", rekey in %llds", num(c, "rekey_in_s"));
-				if (json_object_get(c, "expires_in_s"))
-					printf(", expires in %llds", num(c, "expires_in_s"));
-				printf("\n");
-			}
-			printf("    in  %s, %lld packets; out %s, %lld packets\n",
-			       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
-			       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
-			printf("    local ");
-			json_array_foreach(json_object_get(c, "local_ts"), x, t)
-				printf("%s%s", x ? ", " : "", json_string_value(t));
-			printf("\n    remote ");
-			json_array_foreach(json_object_get(c, "remote_ts"), x, t)
-				printf("%s%s", x ? ", " : "", json_string_value(t));
-			printf("\n");
-		}
+		if (o->limit >= 0 && n == o->limit)
+			break;
+		o->json ? print_json_item(sa, !n) : print_sa(sa);
+		n++;
 	}
+	return n;
+}
+
+/*
+ * list-sas as a stream (ctl.h): each SA printed as it arrives, so that the
+ * command's memory does not grow with the daemon's SAs either.  1 on any
+ * failure, the listing then incomplete (and said so on stderr).
+ */
+static int list_sas(const struct opts *o)
+{
+	json_t *req = json_pack("{s:s, s:b}", "cmd", "list-sas", "stream", 1), *m = NULL;
+	struct ctl_conn *c = NULL;
+	long long n = 0;
+	int ret;
+
+	if (o->conn)
+		json_object_set_new(req, "conn", json_string(o->conn));
+	if (o->limit >= 0)
+		json_object_set_new(req, "limit", json_integer(o->limit));
+	if (o->offset)
+		json_object_set_new(req, "offset", json_integer(o->offset));
+	ret = ctl_connect(o->socket, req, &c);
+	json_decref(req);
+	if (ret == 0)
+		ret = ctl_recv(c, &m, 10000);
+	if (ret < 0)
+		goto fail;
+	if (!json_is_true(json_object_get(m, "ok"))) {
+		fprintf(stderr, "ipsecfx: %s\n", str(m, "error"));
+		ret = 1;
+		goto out;
+	}
+	if (json_is_array(json_object_get(m, "result"))) {
+		n = print_old_list(o, json_object_get(m, "result"));
+		goto end;
+	}
+	for (;;) {
+		json_t *sa;
+
+		json_decref(m);
+		ret = ctl_recv(c, &m, 10000);
+		if (ret < 0)
+			goto fail;
+		sa = json_object_get(m, "sa");
+		if (!sa)
+			break;
+		o->json ? print_json_item(sa, !n) : print_sa(sa);
+		n++;
+	}
+	if (!json_is_true(json_object_get(m, "end")) || json_object_get(m, "error")) {
+		fprintf(stderr, "ipsecfx: the listing stopped after %lld IKE SAs: %s\n", n,
+			json_object_get(m, "error") ? str(m, "error") : "unexpected answer");
+		ret = 1;
+		goto out;
+	}
+end:
+	if (o->json)
+		printf(n ? "\n]\n" : "[]\n");
+	else if (!n)
+		printf("no IKE SAs%s%s\n", o->conn ? " of " : "", o->conn ? o->conn : "");
+	ret = 0;
+	goto out;
+fail:
+	if (n)
+		printf("\n");
+	fprintf(stderr, "ipsecfx: %s ipsecfxd at %s: %s%s\n",
+		n ? "the listing broke off, talking to" : "cannot talk to", o->socket,
+		strerror(-ret),
+		ret == -ENOENT || ret == -ECONNREFUSED ? " (is the daemon running?)" : "");
+	ret = 1;
+out:
+	json_decref(m);
+	ctl_disconnect(c);
+	fflush(stdout);
+	return ret;
 }
 
 /* A certificate's common lines (the caller printed its first). */
@@ -266,6 +379,15 @@ static void print_engine(json_t *e)
 		       str(sa, "cipher"), str(sa, "placement"), str(sa, "why"));
 }
 
+static int count_arg(const char *s, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return !*s || *end || errno || *v < 0 ? -1 : 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -277,10 +399,13 @@ int cmd_ctl(int argc, char **argv)
 		{ "ike", no_argument, NULL, 'I' },
 		{ "reauth", no_argument, NULL, 'R' },
 		{ "sa", required_argument, NULL, 'S' },
+		{ "conn", required_argument, NULL, 'N' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "offset", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .socket = getenv("IPSECFX_SOCKET") };
+	struct opts o = { .socket = getenv("IPSECFX_SOCKET"), .limit = -1 };
 	const char *cmd = argv[0], *arg = NULL;
 	json_t *res = NULL;
 	int c, ret;
@@ -298,6 +423,17 @@ int cmd_ctl(int argc, char **argv)
 			break;
 		case 'S':
 			o.sa = optarg;
+			break;
+		case 'N':
+			o.conn = optarg;
+			break;
+		case 'L':
+		case 'O':
+			if (count_arg(optarg, c == 'L' ? &o.limit : &o.offset) < 0) {
+				fprintf(stderr, "ipsecfx: --%s wants a number >= 0, not '%s'\n",
+					c == 'L' ? "limit" : "offset", optarg);
+				return 2;
+			}
 			break;
 		case 's':
 			o.socket = optarg;
@@ -324,10 +460,12 @@ int cmd_ctl(int argc, char **argv)
 	if (optind < argc)
 		arg = argv[optind];
 
+	if ((o.conn || o.limit >= 0 || o.offset) && strcmp(cmd, "list-sas") != 0) {
+		fprintf(stderr, "ipsecfx: --conn, --limit and --offset are list-sas options\n");
+		return 2;
+	}
 	if (strcmp(cmd, "list-sas") == 0) {
-		ret = call(&o, json_pack("{s:s}", "cmd", "list-sas"), &res);
-		if (!ret)
-			o.json ? print_json(res) : print_sas(res);
+		ret = list_sas(&o);
 	} else if (strcmp(cmd, "list-certs") == 0) {
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);
 		if (!ret)
@@ -354,7 +492,9 @@ int cmd_ctl(int argc, char **argv)
 				bool failed = false;
 
 				usleep(200000);
-				if (call(&o, json_pack("{s:s}", "cmd", "list-sas"), &l))
+				/* one connection's SAs: a short answer however
+				 * many the daemon holds */
+				if (call(&o, json_pack("{s:s, s:s}", "cmd", "list-sas", "conn", arg), &l))
 					break;
 				if (conn_established(l, arg, &failed)) {
 					json_decref(l);

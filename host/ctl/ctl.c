@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -21,12 +23,22 @@
 
 #define MAX_CMDS 32
 #define MAX_LINE (64 * 1024)
+/* A stream is fed while the client's socket takes it: up to STREAM_HIGH
+ * bytes waiting in the daemon, then again once they drained to
+ * STREAM_LOW; and never for more than STREAM_SLICE_US at a time, so that
+ * IKE and the other clients keep their turn. */
+#define STREAM_HIGH (64 * 1024)
+#define STREAM_LOW (16 * 1024)
+#define STREAM_SLICE_US 2000
 
 struct ctl_cmd {
 	const char *name;
 	ctl_cmd_fn fn;
+	ctl_stream_fn sfn;
 	void *arg;
 };
+
+struct ctl_client;
 
 struct ctl {
 	struct event_base *base;
@@ -36,24 +48,163 @@ struct ctl {
 	ino_t ino;                /* only if the path still names it */
 	struct ctl_cmd cmds[MAX_CMDS];
 	unsigned n_cmds;
+	LIST_HEAD(, ctl_client) clients;
 };
 
 struct ctl_client {
+	LIST_ENTRY(ctl_client) link;
 	struct ctl *ctl;
 	struct bufferevent *bev;
+	struct event *more;       /* the next slice of a stream, or requests that waited for it */
+	bool eof;                 /* the client shut its side: closed once answered */
+	/* the stream being answered */
+	bool streaming;
+	bool lines;               /* its framing: lines, or one "result" line */
+	struct ctl_stream st;
+	uint64_t count;
 };
 
-static void reply(struct bufferevent *bev, json_t *resp)
+static uint64_t now_us(void)
 {
-	char *s = json_dumps(resp, JSON_COMPACT);
+	struct timespec ts;
 
-	if (s) {
-		bufferevent_write(bev, s, strlen(s));
-		bufferevent_write(bev, "\n", 1);
-		free(s);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int dump_cb(const char *buf, size_t len, void *out)
+{
+	return evbuffer_add(out, buf, len);
+}
+
+/* j, compact, straight into the client's output (no copy of it) */
+static void put_json(struct ctl_client *cl, json_t *j)
+{
+	json_dump_callback(j, dump_cb, bufferevent_get_output(cl->bev), JSON_COMPACT);
+}
+
+static void reply(struct ctl_client *cl, json_t *resp)
+{
+	if (resp) {
+		put_json(cl, resp);
+		evbuffer_add(bufferevent_get_output(cl->bev), "\n", 1);
 	}
 	json_decref(resp);
 }
+
+static void client_free(struct ctl_client *cl)
+{
+	if (cl->streaming && cl->st.close)
+		cl->st.close(cl->st.state);
+	LIST_REMOVE(cl, link);
+	event_free(cl->more);
+	bufferevent_free(cl->bev);
+	free(cl);
+}
+
+static void resume_later(struct ctl_client *cl)
+{
+	static const struct timeval now = { 0, 0 };
+
+	/* a timer, not event_active(): the loop polls for I/O first */
+	event_add(cl->more, &now);
+}
+
+/* ---- streams ---- */
+
+static void stream_end(struct ctl_client *cl, int r)
+{
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+
+	if (r < 0)
+		ipx_warn("control: a listing stopped after %llu entries: %s",
+			 (unsigned long long)cl->count, strerror(-r));
+	if (cl->lines) {
+		json_t *end = json_pack("{s:b, s:I}", "end", 1, "count", (json_int_t)cl->count);
+
+		if (end && r < 0)
+			json_object_set_new(end, "error", json_string(strerror(-r)));
+		reply(cl, end);
+	} else {
+		/* cut short: a line that is not JSON, so that no client takes
+		 * part of the list for all of it */
+		evbuffer_add(out, r < 0 ? "\n" : "]}\n", r < 0 ? 1 : 3);
+	}
+	if (cl->st.close)
+		cl->st.close(cl->st.state);
+	cl->streaming = false;
+	memset(&cl->st, 0, sizeof(cl->st));
+	/* requests that came behind it */
+	if (evbuffer_get_length(bufferevent_get_input(cl->bev)))
+		resume_later(cl);
+}
+
+static void stream_entry(struct ctl_client *cl, json_t *e)
+{
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+
+	if (cl->lines) {
+		evbuffer_add_printf(out, "{\"%s\":", cl->st.item ? cl->st.item : "entry");
+		put_json(cl, e);
+		evbuffer_add(out, "}\n", 2);
+	} else {
+		if (cl->count)
+			evbuffer_add(out, ",", 1);
+		put_json(cl, e);
+	}
+	cl->count++;
+	json_decref(e);
+}
+
+/* As much of the stream as the client's socket takes now, within a slice. */
+static void stream_more(struct ctl_client *cl)
+{
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+	uint64_t t0 = now_us();
+
+	while (cl->streaming) {
+		json_t *e = NULL;
+		int r;
+
+		if (evbuffer_get_length(out) >= STREAM_HIGH)
+			return;   /* write_cb goes on at STREAM_LOW */
+		if (now_us() - t0 >= STREAM_SLICE_US) {
+			resume_later(cl);
+			return;
+		}
+		r = cl->st.next(cl->st.state, &e);
+		if (r == -EAGAIN)
+			continue;
+		if (r <= 0) {
+			stream_end(cl, r);
+			return;
+		}
+		stream_entry(cl, e);
+	}
+}
+
+static void stream_start(struct ctl_client *cl, const char *name, bool lines,
+			 const struct ctl_stream *st)
+{
+	cl->st = *st;
+	cl->st.header = NULL;
+	cl->streaming = true;
+	cl->lines = lines;
+	cl->count = 0;
+	if (lines) {
+		json_t *h = json_pack("{s:b, s:s}", "ok", 1, "stream", name);
+
+		if (h && st->header)
+			json_object_update(h, st->header);
+		reply(cl, h);
+	} else {
+		evbuffer_add_printf(bufferevent_get_output(cl->bev), "{\"ok\":true,\"result\":[");
+	}
+	json_decref(st->header);
+	stream_more(cl);
+}
+
+/* ---- requests ---- */
 
 static void handle_line(struct ctl_client *cl, const char *line)
 {
@@ -65,63 +216,111 @@ static void handle_line(struct ctl_client *cl, const char *line)
 	int ret;
 
 	if (!req || !json_is_object(req)) {
-		reply(cl->bev, json_pack("{s:b, s:s}", "ok", 0, "error",
-					 "request is not a JSON object"));
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+				    "request is not a JSON object"));
 		json_decref(req);
 		return;
 	}
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (!cmd) {
-		reply(cl->bev, json_pack("{s:b, s:s}", "ok", 0, "error", "no \"cmd\""));
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", "no \"cmd\""));
 		json_decref(req);
 		return;
 	}
 	for (unsigned i = 0; i < c->n_cmds; i++) {
-		if (strcmp(c->cmds[i].name, cmd) != 0)
+		const struct ctl_cmd *k = &c->cmds[i];
+		struct ctl_stream st = { 0 };
+
+		if (strcmp(k->name, cmd) != 0)
 			continue;
-		ret = c->cmds[i].fn(c->cmds[i].arg, req, &result, err, sizeof(err));
+		ret = k->sfn ? k->sfn(k->arg, req, &st, err, sizeof(err))
+			     : k->fn(k->arg, req, &result, err, sizeof(err));
 		if (ret < 0)
-			reply(cl->bev, json_pack("{s:b, s:s}", "ok", 0, "error",
-						 err[0] ? err : strerror(-ret)));
+			reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+					    err[0] ? err : strerror(-ret)));
+		else if (k->sfn)
+			stream_start(cl, k->name, json_is_true(json_object_get(req, "stream")), &st);
 		else
-			reply(cl->bev, json_pack("{s:b, s:o}", "ok", 1, "result",
-						 result ? result : json_null()));
+			reply(cl, json_pack("{s:b, s:o}", "ok", 1, "result",
+					    result ? result : json_null()));
 		json_decref(req);
 		return;
 	}
 	snprintf(err, sizeof(err), "unknown command '%s'", cmd);
-	reply(cl->bev, json_pack("{s:b, s:s}", "ok", 0, "error", err));
+	reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", err));
 	json_decref(req);
 }
 
-static void client_free(struct ctl_client *cl)
+/* The requests waiting in the input, one after the other (a stream holds
+ * the rest back until its end).  False when the client was dropped. */
+static bool process_lines(struct ctl_client *cl)
 {
-	bufferevent_free(cl->bev);
-	free(cl);
-}
-
-static void read_cb(struct bufferevent *bev, void *arg)
-{
-	struct ctl_client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = bufferevent_get_input(cl->bev);
 	char *line;
 	size_t n;
 
-	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+	while (!cl->streaming && (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		handle_line(cl, line);
 		free(line);
 	}
 	if (evbuffer_get_length(in) > MAX_LINE) {
 		ipx_warn("control: request over %d bytes, client dropped", MAX_LINE);
 		client_free(cl);
+		return false;
 	}
+	return true;
+}
+
+/* Answered everything after the client shut its side: close. */
+static bool done(struct ctl_client *cl)
+{
+	return cl->eof && !cl->streaming && !event_pending(cl->more, EV_TIMEOUT, NULL) &&
+	       !evbuffer_get_length(bufferevent_get_output(cl->bev));
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_lines(arg);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *cl = arg;
+
+	(void)bev;
+	if (cl->streaming)
+		stream_more(cl);
+	else if (done(cl))
+		client_free(cl);
+}
+
+static void more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->streaming)
+		stream_more(cl);
+	else if (process_lines(cl) && done(cl))
+		client_free(cl);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
+	struct ctl_client *cl = arg;
+
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		client_free(arg);
+	if (what & BEV_EVENT_ERROR) {
+		client_free(cl);
+	} else if (what & BEV_EVENT_EOF) {
+		/* a client may shut its side after its request: it is
+		 * answered (a stream to its end) before we close */
+		cl->eof = true;
+		if (done(cl))
+			client_free(cl);
+	}
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -139,12 +338,20 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	cl->ctl = c;
 	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!cl->bev) {
-		close(fd);
+	cl->more = evtimer_new(c->base, more_cb, cl);
+	if (!cl->bev || !cl->more) {
+		if (cl->bev)
+			bufferevent_free(cl->bev);
+		else
+			close(fd);
+		if (cl->more)
+			event_free(cl->more);
 		free(cl);
 		return;
 	}
-	bufferevent_setcb(cl->bev, read_cb, NULL, event_cb, cl);
+	LIST_INSERT_HEAD(&c->clients, cl, link);
+	bufferevent_setcb(cl->bev, read_cb, write_cb, event_cb, cl);
+	bufferevent_setwatermark(cl->bev, EV_WRITE, STREAM_LOW, 0);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
@@ -211,6 +418,7 @@ int ctl_open(struct event_base *base, const char *path, const struct ctl_owner *
 	if (!c)
 		return -ENOMEM;
 	c->base = base;
+	LIST_INIT(&c->clients);
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -257,6 +465,8 @@ void ctl_close(struct ctl *c)
 
 	if (!c)
 		return;
+	while (!LIST_EMPTY(&c->clients))
+		client_free(LIST_FIRST(&c->clients));
 	evconnlistener_free(c->lst);
 	/* another daemon may have taken the path over (it found our socket
 	 * dead, or it was started with -f by hand): its socket stays */
@@ -273,80 +483,129 @@ int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg)
 {
 	if (c->n_cmds == MAX_CMDS)
 		return -ENOSPC;
-	c->cmds[c->n_cmds++] = (struct ctl_cmd){ name, fn, arg };
+	c->cmds[c->n_cmds++] = (struct ctl_cmd){ name, fn, NULL, arg };
+	return 0;
+}
+
+int ctl_register_stream(struct ctl *c, const char *name, ctl_stream_fn fn, void *arg)
+{
+	if (c->n_cmds == MAX_CMDS)
+		return -ENOSPC;
+	c->cmds[c->n_cmds++] = (struct ctl_cmd){ name, NULL, fn, arg };
 	return 0;
 }
 
 /* ---- client ---- */
 
-int ctl_call(const char *path, json_t *req, json_t **resp, int timeout_ms)
+#define CLIENT_MAX_LINE (64u << 20)
+
+struct ctl_conn {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	size_t scanned;           /* bytes of buf known to hold no newline */
+};
+
+void ctl_disconnect(struct ctl_conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+int ctl_connect(const char *path, json_t *req, struct ctl_conn **out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_conn *c = calloc(1, sizeof(*c));
 	char *s = json_dumps(req, JSON_COMPACT);
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	json_error_t jerr;
-	int fd = -1, ret = 0;
+	size_t len, off = 0;
+	int ret = 0;
 
-	*resp = NULL;
-	if (!s || !buf) {
+	*out = NULL;
+	if (c)
+		c->fd = -1;
+	if (!c || !s || !(c->buf = malloc(c->cap = 65536))) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		ret = -errno;
 		goto out;
 	}
-	if (write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		ssize_t n;
-		char *nl;
+	len = strlen(s);
+	s[len++] = '\n';          /* over the terminating NUL */
+	while (off < len) {
+		ssize_t n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
 
-		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			ret = -ETIMEDOUT;
+		if (n < 0) {
+			ret = -errno;
 			goto out;
 		}
-		if (len + 1 >= cap) {
+		off += (size_t)n;
+	}
+out:
+	free(s);
+	if (ret < 0)
+		ctl_disconnect(c);
+	else
+		*out = c;
+	return ret;
+}
+
+int ctl_recv(struct ctl_conn *c, json_t **msg, int timeout_ms)
+{
+	json_error_t jerr;
+
+	*msg = NULL;
+	for (;;) {
+		char *nl = memchr(c->buf + c->scanned, '\n', c->len - c->scanned);
+		struct pollfd pfd = { c->fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (nl) {
+			size_t line = (size_t)(nl - c->buf);
+
+			*msg = json_loadb(c->buf, line, 0, &jerr);
+			c->len -= line + 1;
+			memmove(c->buf, nl + 1, c->len);
+			c->scanned = 0;
+			return *msg ? 0 : -EBADMSG;
+		}
+		c->scanned = c->len;
+		if (c->len == c->cap) {
 			char *nb;
 
-			cap *= 2;
-			if (cap > (64u << 20)) {
-				ret = -EMSGSIZE;
-				goto out;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
+			if (c->cap >= CLIENT_MAX_LINE)
+				return -EMSGSIZE;
+			nb = realloc(c->buf, c->cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			c->buf = nb;
+			c->cap *= 2;
 		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0) {
-			ret = n == 0 ? -ECONNRESET : -errno;
-			goto out;
-		}
-		len += (size_t)n;
-		buf[len] = 0;
-		nl = strchr(buf, '\n');
-		if (nl) {
-			*nl = 0;
-			break;
-		}
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		c->len += (size_t)n;
 	}
-	*resp = json_loads(buf, 0, &jerr);
-	if (!*resp)
-		ret = -EBADMSG;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(s);
-	free(buf);
+}
+
+int ctl_call(const char *path, json_t *req, json_t **resp, int timeout_ms)
+{
+	struct ctl_conn *c;
+	int ret = ctl_connect(path, req, &c);
+
+	*resp = NULL;
+	if (ret < 0)
+		return ret;
+	ret = ctl_recv(c, resp, timeout_ms);
+	ctl_disconnect(c);
 	return ret;
 }

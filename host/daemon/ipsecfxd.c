@@ -440,14 +440,49 @@ static void dp_event(void *arg, const struct ipx_event *ev, uint32_t child,
 
 /* ---- control commands ---- */
 
-static int cmd_list(void *arg, json_t *req, json_t **res, char *err, size_t n)
+/* list-sas streams (ctl.h): one IKE SA per line as the client reads,
+ * --conn, --offset and --limit applied here */
+static int list_next(void *l, json_t **sa)
+{
+	return ike_list_next(l, sa);
+}
+
+static void list_close(void *l)
+{
+	ike_list_close(l);
+}
+
+/* each Child SA's data-plane drops (stats keeps only the totals) */
+static void list_child_drops(void *arg, const struct child_sa *c, json_t *o)
 {
 	struct ipxd *d = arg;
+	json_t *drops;
 
-	(void)req;
-	(void)err;
-	(void)n;
-	*res = ike_mgr_list(d->ike);
+	if (ike_child_dp(c) == IPX_DP_CHILD_NONE)
+		return;
+	drops = ipx_dp_child_drops_json(d->dp, ike_child_dp(c));
+	if (drops)
+		json_object_set_new(o, "dp_drops", drops);
+}
+
+static int cmd_list(void *arg, json_t *req, struct ctl_stream *st, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+	struct ike_list_query q;
+	struct ike_list *l;
+	int ret = ike_list_query_parse(req, &q, err, n);
+
+	if (ret < 0)
+		return ret;
+	l = ike_list_open(d->ike, &q);
+	if (!l)
+		return -ENOMEM;
+	ike_list_set_child_hook(l, list_child_drops, d);
+	st->next = list_next;
+	st->close = list_close;
+	st->state = l;
+	st->item = "sa";
+	st->header = json_pack("{s:I}", "ike_sas", (json_int_t)ike_list_total(l));
 	return 0;
 }
 
@@ -968,7 +1003,7 @@ int main(int argc, char **argv)
 		if (ctl_open(d.base, d.cfg->control, &own, &d.ctl) < 0)
 			goto out;
 	}
-	ctl_register(d.ctl, "list-sas", cmd_list, &d);
+	ctl_register_stream(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "list-certs", cmd_list_certs, &d);
 	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);

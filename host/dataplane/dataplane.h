@@ -24,7 +24,8 @@
  *   ipx_dp_child_retire_in(dp, child, old_in_sa), then ipx_sa_delete()
  *   ipx_dp_child_delete(dp, child)        then ipx_sa_delete() both SAs
  *   ipx_dp_keepalive_send(dp, &local, &remote)   when the NAT-T timer says
- *   ipx_dp_stats / ipx_dp_child_stats / ipx_dp_stats_json   `ipsecfx stats`
+ *   ipx_dp_stats / ipx_dp_stats_json   `ipsecfx stats`
+ *   ipx_dp_child_stats / ipx_dp_child_drops_json   per Child SA (list-sas)
  *   ipx_dp_close(dp)                      routes and addresses removed
  *
  * The data plane never adds or deletes engine SAs; it only reads their
@@ -263,9 +264,16 @@ int ipx_dp_child_delete(struct ipx_dp *dp, uint32_t child);
 void ipx_dp_stats(const struct ipx_dp *dp, struct ipx_dp_stats *st);
 int ipx_dp_child_stats(const struct ipx_dp *dp, uint32_t child,
 		       struct ipx_dp_child_stats *st);
-/* Everything above as JSON (docs/dataplane.md shows the shape); the caller
- * owns the reference.  NULL on allocation failure. */
+/* ipx_dp_stats as JSON (docs/dataplane.md shows the shape): a fixed
+ * size, whatever the number of Child SAs; the caller owns the reference.
+ * NULL on allocation failure. */
 json_t *ipx_dp_stats_json(const struct ipx_dp *dp);
+/* Every Child SA's counters, an array (as long as there are Child SAs:
+ * dp_static and the tests). */
+json_t *ipx_dp_children_json(const struct ipx_dp *dp);
+/* One Child SA's drops, only the counters that are not 0; NULL when it
+ * has none (or there is no such child). */
+json_t *ipx_dp_child_drops_json(const struct ipx_dp *dp, uint32_t child);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /*
- * The data plane's counters (ipsecfx stats' "dataplane" object): packets,
- * bytes and drops by reason, for the whole and per Child SA.
+ * The data plane's counters: packets, bytes and drops by reason for the
+ * whole (ipsecfx stats' "dataplane" object: a fixed size, whatever the
+ * number of SAs) and per Child SA (each in its list-sas entry; all of them
+ * at once for dp_static and the tests).
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,12 +94,11 @@ static json_t *child_json(const struct dp_child *c)
 json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 {
 	struct ipx_dp_stats st;
-	json_t *o = json_object(), *drops = json_object(), *ch = json_array();
+	json_t *o = json_object(), *drops = json_object();
 
-	if (!o || !drops || !ch) {
+	if (!o || !drops) {
 		json_decref(o);
 		json_decref(drops);
-		json_decref(ch);
 		return NULL;
 	}
 	ipx_dp_stats(dp, &st);
@@ -140,9 +141,53 @@ json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 	json_object_set_new(drops, "encrypt", status_obj(st.enc_drops));
 	json_object_set_new(drops, "decrypt", status_obj(st.dec_drops));
 	json_object_set_new(o, "drops", drops);
-	for (uint32_t i = 0; i < dp->nchild_slots; i++)
+	return o;
+}
+
+json_t *ipx_dp_children_json(const struct ipx_dp *dp)
+{
+	json_t *ch = json_array();
+
+	for (uint32_t i = 0; ch && i < dp->nchild_slots; i++)
 		if (dp->child[i])
 			json_array_append_new(ch, child_json(dp->child[i]));
-	json_object_set_new(o, "child_sas", ch);
+	return ch;
+}
+
+/* the engine statuses that counted something */
+static void nonzero_status(json_t *o, const char *key, const uint64_t *v)
+{
+	json_t *s = NULL;
+
+	for (int i = 1; i < IPX_ST__COUNT; i++)
+		if (v[i]) {
+			if (!s)
+				s = json_object();
+			json_object_set_new(s, ipx_status_name(i), json_integer((json_int_t)v[i]));
+		}
+	if (s)
+		json_object_set_new(o, key, s);
+}
+
+json_t *ipx_dp_child_drops_json(const struct ipx_dp *dp, uint32_t id)
+{
+	struct ipx_dp_child_stats st;
+	json_t *o;
+
+	if (ipx_dp_child_stats(dp, id, &st) < 0)
+		return NULL;
+	o = json_object();
+	if (o && st.selector_drops)
+		json_object_set_new(o, "selector_mismatch", json_integer((json_int_t)st.selector_drops));
+	if (o && st.tx_errors)
+		json_object_set_new(o, "tx_error", json_integer((json_int_t)st.tx_errors));
+	if (o) {
+		nonzero_status(o, "encrypt", st.enc_drops);
+		nonzero_status(o, "decrypt", st.dec_drops);
+	}
+	if (o && !json_object_size(o)) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }

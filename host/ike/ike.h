@@ -128,6 +128,38 @@ int ike_mgr_terminate(struct ike_mgr *m, const char *conn);
 void ike_mgr_start_all(struct ike_mgr *m);
 /* Delete every SA (shutdown): sends Deletes, removes ESP SAs. */
 void ike_mgr_shutdown(struct ike_mgr *m);
+/*
+ * list-sas (ike_list.c), one IKE SA at a time, newest first, so that a
+ * listing of any length costs the daemon one SA's JSON at a time.  A
+ * listing holds the unique_id of the next SA to show, never a pointer: an
+ * SA deleted meanwhile is stepped over, one made after the listing began
+ * is not shown.
+ */
+struct ike_list;
+struct ike_list_query {
+	char conn[CFG_NAME_MAX];          /* only this connection's SAs ("": all) */
+	uint64_t offset;                  /* skip that many matching SAs */
+	uint64_t limit;                   /* show at most that many */
+	bool has_limit;
+};
+/* The query in a control request: "conn" (string), "limit", "offset"
+ * (integers >= 0), each optional.  0, or -EINVAL with why in err. */
+int ike_list_query_parse(const json_t *req, struct ike_list_query *q, char *err, size_t n);
+struct ike_list *ike_list_open(struct ike_mgr *m, const struct ike_list_query *q);
+/* Called with each Child SA's JSON object before it is handed out (the
+ * daemon adds the data plane's counters). */
+void ike_list_set_child_hook(struct ike_list *l,
+			     void (*fn)(void *ctx, const struct child_sa *c, json_t *o),
+			     void *ctx);
+/* The IKE SAs the manager held when the listing began (all of them,
+ * whatever the query). */
+unsigned ike_list_total(const struct ike_list *l);
+/* 1 and *sa (the caller's reference): the next SA; 0: the end; -EAGAIN:
+ * none yet after looking at a bounded number of SAs (call again: the
+ * caller decides when, so that nothing else waits); -ENOMEM. */
+int ike_list_next(struct ike_list *l, json_t **sa);
+void ike_list_close(struct ike_list *l);
+/* Every IKE SA in one array (the tests; the daemon streams). */
 json_t *ike_mgr_list(struct ike_mgr *m);
 json_t *ike_mgr_stats_json(struct ike_mgr *m);
 /* `ipsecfx list-certs` (ike_certlist.c): {"local": [our chains], "anchors":

@@ -1,9 +1,12 @@
 /*
- * What the daemon shows: the SA list (ipsecfx list-sas), the counters
- * (ipsecfx stats) and, with key_export on, Wireshark's decryption tables
- * (ipsecfx export-keys).
+ * What the daemon shows: the SA list (ipsecfx list-sas, one SA at a time
+ * through a listing that survives SAs going away), the counters (ipsecfx
+ * stats: counters kept as they change, nothing walks the SAs) and, with
+ * key_export on, Wireshark's decryption tables (ipsecfx export-keys).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -15,100 +18,257 @@
 #include "ike_sa.h"
 
 
+/* ---- list-sas ---- */
+
+/* How many SAs one ike_list_next() looks at before it lets the caller
+ * serve others (a --conn that matches few of 100,000 SAs). */
+#define LIST_STEP 256
+
+struct ike_list {
+	struct ike_list *next;            /* mgr->lists */
+	struct ike_mgr *m;                /* NULL once the manager is gone */
+	uint32_t next_id;                 /* the next SA to look at; 0: the end */
+	struct ike_list_query q;
+	uint64_t skip, left;              /* offset still to skip, limit left */
+	unsigned total;
+	void (*child_hook)(void *ctx, const struct child_sa *c, json_t *o);
+	void *hook_ctx;
+};
+
+static json_t *secs_left(uint64_t at, uint64_t now)
+{
+	return json_integer((json_int_t)(at > now ? at - now : 0));
+}
+
+static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t now)
+{
+	struct ipx_sa_state in, out;
+	json_t *o, *tl = json_array(), *tr = json_array();
+	char ts[96], si[9], so[9], prop[160];
+	struct ike_proposal p;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	ipx_sa_query(m->eng, c->eng_in, &in);
+	ipx_sa_query(m->eng, c->eng_out, &out);
+	for (unsigned i = 0; i < c->n_ts_l; i++)
+		json_array_append_new(tl, json_string(ike_ts_str(&c->ts_l[i], ts, sizeof(ts))));
+	for (unsigned i = 0; i < c->n_ts_r; i++)
+		json_array_append_new(tr, json_string(ike_ts_str(&c->ts_r[i], ts, sizeof(ts))));
+	ike_prop_choice_to_sa(&c->prop, NULL, 0, &p);
+	snprintf(si, sizeof(si), "%08x", c->spi_in);
+	snprintf(so, sizeof(so), "%08x", c->spi_out);
+	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:s}",
+		      "name", c->name, "unique_id", (json_int_t)c->unique_id,
+		      "spi_in", si, "spi_out", so,
+		      "mode", c->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
+		      "proposal", ike_prop_str(&p, prop, sizeof(prop)),
+		      "local_ts", tl, "remote_ts", tr,
+		      "bytes_in", (json_int_t)in.ctr.bytes,
+		      "packets_in", (json_int_t)in.ctr.packets,
+		      "bytes_out", (json_int_t)out.ctr.bytes,
+		      "packets_out", (json_int_t)out.ctr.packets,
+		      "installed_s", (json_int_t)(now - c->created),
+		      "state", ike_child_going(c) ? "deleting" : c->replaced_at ? "rekeyed" :
+			       c->rekeying ? "rekeying" : "installed");
+	if (o && c->rekey_at)
+		json_object_set_new(o, "rekey_in_s", secs_left(c->rekey_at, now));
+	if (o && c->expire_at)
+		json_object_set_new(o, "expires_in_s", secs_left(c->expire_at, now));
+	return o;
+}
+
+/* What an established (or replaced) IKE SA adds. */
+static void sa_json_established(const struct ikesa *sa, json_t *o, uint64_t now)
+{
+	char prop[160];
+	struct ike_proposal p;
+
+	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
+	json_object_set_new(o, "proposal", json_string(ike_prop_str(&p, prop, sizeof(prop))));
+	json_object_set_new(o, "established_s", json_integer((json_int_t)(now - sa->established)));
+	if (sa->rekey_at)
+		json_object_set_new(o, "rekey_in_s", secs_left(sa->rekey_at, now));
+	if (sa->reauth_at)
+		json_object_set_new(o, "reauth_in_s", secs_left(sa->reauth_at, now));
+	if (sa->expire_at)
+		json_object_set_new(o, "expires_in_s", secs_left(sa->expire_at, now));
+	if (sa->peer_auth[0])
+		json_object_set_new(o, "peer_auth", json_string(sa->peer_auth));
+	if (sa->peer_cert[0])
+		json_object_set_new(o, "peer_cert", json_string(sa->peer_cert));
+	json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
+	json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));
+	json_object_set_new(o, "last_heard_s",
+			    json_integer((json_int_t)(now - sa->last_activity)));
+	if (sa->rekeyed_by)
+		json_object_set_new(o, "rekeyed_by",
+				    json_integer((json_int_t)sa->rekeyed_by->unique_id));
+}
+
+static json_t *sa_json(const struct ike_list *l, const struct ikesa *sa)
+{
+	char lo[80], r[80], si[17], sr[17];
+	uint64_t now = ike_now();
+	json_t *o, *kids = json_array();
+
+	ipx_hex(sa->spi_i, 8, si);
+	ipx_hex(sa->spi_r, 8, sr);
+	for (const struct child_sa *c = sa->children; c && kids; c = c->next) {
+		json_t *k = child_json(l->m, c, now);
+
+		if (k && l->child_hook)
+			l->child_hook(l->hook_ctx, c, k);
+		json_array_append_new(kids, k);
+	}
+	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
+		      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
+		      "state", ike_state_name(sa->state),
+		      "role", sa->initiator ? "initiator" : "responder",
+		      "local", ike_addr_str(&sa->local, lo, sizeof(lo)),
+		      "remote", ike_addr_str(&sa->remote, r, sizeof(r)),
+		      "spi_i", si, "spi_r", sr,
+		      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
+		      "children", kids);
+	if (o && (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED))
+		sa_json_established(sa, o, now);
+	return o;
+}
+
+static bool get_count(const json_t *req, const char *key, uint64_t *v, bool *set,
+		      char *err, size_t n)
+{
+	const json_t *j = json_object_get(req, key);
+
+	if (!j)
+		return true;
+	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+		snprintf(err, n, "list-sas: \"%s\" must be an integer >= 0", key);
+		return false;
+	}
+	*v = (uint64_t)json_integer_value(j);
+	if (set)
+		*set = true;
+	return true;
+}
+
+int ike_list_query_parse(const json_t *req, struct ike_list_query *q, char *err, size_t n)
+{
+	const json_t *conn = json_object_get(req, "conn");
+
+	memset(q, 0, sizeof(*q));
+	if (conn && (!json_is_string(conn) || !json_string_length(conn) ||
+		     json_string_length(conn) >= sizeof(q->conn))) {
+		snprintf(err, n, "list-sas: \"conn\" must be a connection name");
+		return -EINVAL;
+	}
+	if (conn)
+		snprintf(q->conn, sizeof(q->conn), "%s", json_string_value(conn));
+	if (!get_count(req, "offset", &q->offset, NULL, err, n) ||
+	    !get_count(req, "limit", &q->limit, &q->has_limit, err, n))
+		return -EINVAL;
+	return 0;
+}
+
+struct ike_list *ike_list_open(struct ike_mgr *m, const struct ike_list_query *q)
+{
+	struct ike_list *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->m = m;
+	l->q = *q;
+	l->skip = q->offset;
+	l->left = q->has_limit ? q->limit : UINT64_MAX;
+	l->total = m->n_sas;
+	l->next_id = m->all ? m->all->unique_id : 0;
+	l->next = m->lists;
+	m->lists = l;
+	return l;
+}
+
+void ike_list_set_child_hook(struct ike_list *l,
+			     void (*fn)(void *ctx, const struct child_sa *c, json_t *o),
+			     void *ctx)
+{
+	l->child_hook = fn;
+	l->hook_ctx = ctx;
+}
+
+unsigned ike_list_total(const struct ike_list *l)
+{
+	return l->total;
+}
+
+int ike_list_next(struct ike_list *l, json_t **out)
+{
+	*out = NULL;
+	for (unsigned i = 0; i < LIST_STEP; i++) {
+		struct ikesa *sa;
+
+		if (!l->m || !l->next_id || !l->left)
+			return 0;
+		/* ike_list_sa_gone keeps next_id on a live SA */
+		sa = ike_sa_by_id(l->m, l->next_id);
+		if (!sa) {
+			l->next_id = 0;
+			return 0;
+		}
+		l->next_id = sa->next ? sa->next->unique_id : 0;
+		if (l->q.conn[0] && strcmp(sa->conn_name, l->q.conn) != 0)
+			continue;
+		if (l->skip) {
+			l->skip--;
+			continue;
+		}
+		if (l->left != UINT64_MAX)
+			l->left--;
+		*out = sa_json(l, sa);
+		return *out ? 1 : -ENOMEM;
+	}
+	return -EAGAIN;
+}
+
+void ike_list_close(struct ike_list *l)
+{
+	if (!l)
+		return;
+	for (struct ike_list **p = l->m ? &l->m->lists : NULL; p && *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	free(l);
+}
+
+void ike_list_sa_gone(struct ikesa *sa)
+{
+	for (struct ike_list *l = sa->mgr->lists; l; l = l->next)
+		if (l->next_id == sa->unique_id)
+			l->next_id = sa->next ? sa->next->unique_id : 0;
+}
+
+void ike_list_mgr_gone(struct ike_mgr *m)
+{
+	for (struct ike_list *l = m->lists; l; l = l->next)
+		l->m = NULL;
+	m->lists = NULL;
+}
+
 json_t *ike_mgr_list(struct ike_mgr *m)
 {
-	json_t *arr = json_array();
-	uint64_t now = ike_now();
+	struct ike_list_query q = { .conn = "" };
+	struct ike_list *l = ike_list_open(m, &q);
+	json_t *arr = json_array(), *sa;
+	int r;
 
-	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
-		char l[80], r[80], si[17], sr[17], prop[160];
-		struct ike_proposal p;
-		json_t *o, *kids = json_array();
-
-		ipx_hex(sa->spi_i, 8, si);
-		ipx_hex(sa->spi_r, 8, sr);
-		ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
-		for (struct child_sa *c = sa->children; c; c = c->next) {
-			struct ipx_sa_state in, out;
-			json_t *tl = json_array(), *tr = json_array();
-			char ts[96], cp[160];
-			struct ike_proposal cpp;
-
-			memset(&in, 0, sizeof(in));
-			memset(&out, 0, sizeof(out));
-			ipx_sa_query(m->eng, c->eng_in, &in);
-			ipx_sa_query(m->eng, c->eng_out, &out);
-			for (unsigned i = 0; i < c->n_ts_l; i++)
-				json_array_append_new(tl, json_string(ike_ts_str(&c->ts_l[i], ts, sizeof(ts))));
-			for (unsigned i = 0; i < c->n_ts_r; i++)
-				json_array_append_new(tr, json_string(ike_ts_str(&c->ts_r[i], ts, sizeof(ts))));
-			ike_prop_choice_to_sa(&c->prop, NULL, 0, &cpp);
-			json_array_append_new(kids, json_pack(
-				"{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
-				"name", c->name, "unique_id", (json_int_t)c->unique_id,
-				"spi_in", (snprintf(ts, sizeof(ts), "%08x", c->spi_in), ts),
-				"spi_out", (snprintf(cp, sizeof(cp), "%08x", c->spi_out), cp),
-				"mode", c->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
-				"proposal", ike_prop_str(&cpp, prop, sizeof(prop)),
-				"local_ts", tl, "remote_ts", tr,
-				"bytes_in", (json_int_t)in.ctr.bytes,
-				"packets_in", (json_int_t)in.ctr.packets,
-				"bytes_out", (json_int_t)out.ctr.bytes,
-				"packets_out", (json_int_t)out.ctr.packets,
-				"installed_s", (json_int_t)(now - c->created)));
-			/* the proposal string was consumed by json_pack */
-			{
-				json_t *k = json_array_get(kids, json_array_size(kids) - 1);
-				const char *st = ike_child_going(c) ? "deleting" :
-						 c->replaced_at ? "rekeyed" :
-						 c->rekeying ? "rekeying" : "installed";
-
-				json_object_set_new(k, "state", json_string(st));
-				if (c->rekey_at)
-					json_object_set_new(k, "rekey_in_s", json_integer(
-						(json_int_t)(c->rekey_at > now ? c->rekey_at - now : 0)));
-				if (c->expire_at)
-					json_object_set_new(k, "expires_in_s", json_integer(
-						(json_int_t)(c->expire_at > now ? c->expire_at - now : 0)));
-			}
-		}
-		o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}",
-			      "conn", sa->conn_name, "unique_id", (json_int_t)sa->unique_id,
-			      "state", ike_state_name(sa->state),
-			      "role", sa->initiator ? "initiator" : "responder",
-			      "local", ike_addr_str(&sa->local, l, sizeof(l)),
-			      "remote", ike_addr_str(&sa->remote, r, sizeof(r)),
-			      "spi_i", si, "spi_r", sr,
-			      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
-			      "children", kids);
-		if (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED) {
-			json_object_set_new(o, "proposal",
-					    json_string(ike_prop_str(&p, prop, sizeof(prop))));
-			json_object_set_new(o, "established_s",
-					    json_integer((json_int_t)(now - sa->established)));
-			if (sa->rekey_at)
-				json_object_set_new(o, "rekey_in_s", json_integer(
-					(json_int_t)(sa->rekey_at > now ? sa->rekey_at - now : 0)));
-			if (sa->reauth_at)
-				json_object_set_new(o, "reauth_in_s", json_integer(
-					(json_int_t)(sa->reauth_at > now ? sa->reauth_at - now : 0)));
-			if (sa->expire_at)
-				json_object_set_new(o, "expires_in_s", json_integer(
-					(json_int_t)(sa->expire_at > now ? sa->expire_at - now : 0)));
-			if (sa->peer_auth[0])
-				json_object_set_new(o, "peer_auth", json_string(sa->peer_auth));
-			if (sa->peer_cert[0])
-				json_object_set_new(o, "peer_cert", json_string(sa->peer_cert));
-			json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
-			json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));
-			json_object_set_new(o, "last_heard_s", json_integer(
-				(json_int_t)(now - sa->last_activity)));
-			if (sa->rekeyed_by)
-				json_object_set_new(o, "rekeyed_by", json_integer(
-					(json_int_t)sa->rekeyed_by->unique_id));
-		}
-		json_array_append_new(arr, o);
+	while (l && arr && (r = ike_list_next(l, &sa)) != 0) {
+		if (r == -ENOMEM)
+			break;
+		if (r > 0)
+			json_array_append_new(arr, sa);
 	}
+	ike_list_close(l);
 	return arr;
 }
 

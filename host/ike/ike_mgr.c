@@ -118,6 +118,7 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	sa->prevp = &m->all;
 	m->all = sa;
 	m->n_sas++;
+	ike_sa_hash_id(sa);
 	return sa;
 }
 

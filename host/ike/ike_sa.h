@@ -183,8 +183,8 @@ struct ike_cc {
 
 struct ikesa {
 	struct ikesa *next, **prevp;      /* mgr->all, newest first */
-	/* ike_table.c: by our SPI, by SPIi (responder), by peer */
-	struct ikesa *hnext, *inext, *pnext;
+	/* ike_table.c: by our SPI, by SPIi (responder), by peer, by unique_id */
+	struct ikesa *hnext, *inext, *pnext, *idnext;
 	bool in_hash, in_init_hash, in_peer_hash;
 	unsigned peer_bucket;
 	struct ike_mgr *mgr;
@@ -292,10 +292,12 @@ struct ike_mgr {
 	struct ikesa **peer_hash;        /* by connection and peer identity */
 	struct child_sa **child_hash;    /* Child SAs by inbound SPI */
 	unsigned n_child_hashed;
+	struct ikesa **id_hash;          /* by unique_id (list-sas cursors) */
 	uint64_t src_salt;
 	unsigned hash_mask;
-	struct ikesa *all;
+	struct ikesa *all;               /* newest first */
 	unsigned n_sas, n_half_open;
+	struct ike_list *lists;          /* list-sas listings in progress (ike_list.c) */
 	uint32_t next_unique;
 	struct ike_cookie_ctx cookies;
 	struct ike_mgr_stats st;
@@ -367,7 +369,10 @@ struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
  * counted in mgr->n_half_open and for its source.  0 or -ENOMEM. */
 int ike_sa_half_open(struct ikesa *sa, bool on);
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
-/* Out of every table (destroy). */
+/* File a new SA under its unique_id (ike_sa_new). */
+void ike_sa_hash_id(struct ikesa *sa);
+struct ikesa *ike_sa_by_id(struct ike_mgr *m, uint32_t unique_id);
+/* Out of every table (destroy); listings in progress step past it. */
 void ike_table_remove(struct ikesa *sa);
 /* (Re)file sa by its connection name and peer identity (once established,
  * or made from another SA with that one's).  The SAs with the same key
@@ -384,6 +389,10 @@ struct ikesa *ike_peer_next(const struct ikesa *sa, const struct ikesa *o);
 void ike_child_hash_add(struct ike_mgr *m, struct child_sa *c);
 void ike_child_hash_del(struct ike_mgr *m, struct child_sa *c);
 struct child_sa *ike_child_lookup(struct ike_mgr *m, uint32_t spi_in);
+/* ike_list.c: sa is going: a listing about to show it moves on to the
+ * next one; the manager is going: its listings end. */
+void ike_list_sa_gone(struct ikesa *sa);
+void ike_list_mgr_gone(struct ike_mgr *m);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

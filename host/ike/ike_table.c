@@ -15,7 +15,9 @@
  *   - half-open IKE SAs counted in all and per source address, for
  *     max_half_open, max_half_open_per_source and the cookie thresholds
  *     (2.6): one address cannot take every half-open slot, cookies
- *     returned or not.
+ *     returned or not;
+ *   - every IKE SA by its unique_id: a list-sas listing holds the ID of
+ *     the next SA to show, never a pointer, and finds it here.
  * Lookups are hashed: their cost does not grow with the number of SAs.
  * The tables double when they hold twice as many entries as buckets, and
  * the hashes are salted per manager (SPIs and identities come from the
@@ -95,8 +97,10 @@ int ike_table_init(struct ike_mgr *m, unsigned size)
 	m->peer_hash = (struct ikesa **)table_new(size);
 	m->child_hash = (struct child_sa **)table_new(size);
 	m->src_hash = calloc(SRC_HASH_SIZE, sizeof(*m->src_hash));
+	m->id_hash = (struct ikesa **)table_new(size);
 	m->hash_mask = size - 1;
-	return m->hash && m->init_hash && m->peer_hash && m->child_hash && m->src_hash ? 0 : -1;
+	return m->hash && m->init_hash && m->peer_hash && m->child_hash && m->src_hash &&
+	       m->id_hash ? 0 : -1;
 }
 
 /* Twice the buckets, every entry filed again: the cost of a lookup stays
@@ -109,25 +113,33 @@ static void table_grow(struct ike_mgr *m)
 	struct ikesa **ih = (struct ikesa **)table_new(size);
 	struct ikesa **ph = (struct ikesa **)table_new(size);
 	struct child_sa **ch = (struct child_sa **)table_new(size);
+	struct ikesa **idh = (struct ikesa **)table_new(size);
 
-	if (!h || !ih || !ph || !ch) {
+	if (!h || !ih || !ph || !ch || !idh) {
 		free(h);
 		free(ih);
 		free(ph);
 		free(ch);
+		free(idh);
 		return;   /* longer chains, still correct */
 	}
 	free(m->hash);
 	free(m->init_hash);
 	free(m->peer_hash);
 	free(m->child_hash);
+	free(m->id_hash);
 	m->hash = h;
 	m->init_hash = ih;
 	m->peer_hash = ph;
 	m->child_hash = ch;
+	m->id_hash = idh;
 	m->hash_mask = size - 1;
 	for (struct ikesa *sa = m->all; sa; sa = sa->next) {
 		struct child_sa *extra[] = { sa->new_child, sa->cc.child };
+
+		/* every SA is filed by its unique_id (ike_sa_new) */
+		sa->idnext = idh[sa->unique_id & m->hash_mask];
+		idh[sa->unique_id & m->hash_mask] = sa;
 
 		if (sa->in_hash) {
 			unsigned b = spi_hash(m, sa->initiator ? sa->spi_i : sa->spi_r);
@@ -177,11 +189,13 @@ void ike_table_free(struct ike_mgr *m)
 			m->src_hash[i] = s->next;
 			free(s);
 		}
+	ike_list_mgr_gone(m);
 	free(m->hash);
 	free(m->init_hash);
 	free(m->peer_hash);
 	free(m->child_hash);
 	free(m->src_hash);
+	free(m->id_hash);
 }
 
 /* ---- by our SPI ---- */
@@ -273,6 +287,36 @@ struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
 		if (memcmp(sa->spi_i, spi_i, 8) == 0 && same_peer(&sa->remote, remote))
 			return sa;
 	return NULL;
+}
+
+/* ---- by unique_id (IDs are handed out in sequence: the low bits spread them) ---- */
+
+void ike_sa_hash_id(struct ikesa *sa)
+{
+	struct ikesa **b = &sa->mgr->id_hash[sa->unique_id & sa->mgr->hash_mask];
+
+	sa->idnext = *b;
+	*b = sa;
+}
+
+static void unhash_id(struct ikesa *sa)
+{
+	struct ikesa **p = &sa->mgr->id_hash[sa->unique_id & sa->mgr->hash_mask];
+
+	while (*p && *p != sa)
+		p = &(*p)->idnext;
+	if (*p)
+		*p = sa->idnext;
+	sa->idnext = NULL;
+}
+
+struct ikesa *ike_sa_by_id(struct ike_mgr *m, uint32_t unique_id)
+{
+	struct ikesa *sa = m->id_hash[unique_id & m->hash_mask];
+
+	while (sa && sa->unique_id != unique_id)
+		sa = sa->idnext;
+	return sa;
 }
 
 /* ---- half-open SAs per source ---- */
@@ -438,8 +482,11 @@ struct child_sa *ike_child_lookup(struct ike_mgr *m, uint32_t spi_in)
 
 void ike_table_remove(struct ikesa *sa)
 {
+	/* while sa->next still leads on through mgr->all */
+	ike_list_sa_gone(sa);
 	ike_sa_half_open(sa, false);
 	unhash(sa);
 	unhash_init(sa);
+	unhash_id(sa);
 	unhash_peer(sa);
 }

@@ -27,7 +27,8 @@
  *   dp_static --config FILE --sa FILE [--stats FILE] [--ike-echo]
  *             [--keepalive SECONDS] [-v]
  *
- * The stats file (JSON of ipx_dp_stats_json) is written once everything is
+ * The stats file (JSON of ipx_dp_stats_json, with "child_sas":
+ * ipx_dp_children_json) is written once everything is
  * up, on SIGUSR1 and at exit.  SIGUSR2 deletes every Child SA (their routes
  * go with them).  SIGTERM/SIGINT: clean exit.  --ike-echo sends every IKE
  * datagram back where it came from (through ipx_dp_ike_send: the test
@@ -311,6 +312,8 @@ static void write_stats(void)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", G.stats_file);
 	j = ipx_dp_stats_json(G.dp);
+	if (j)
+		json_object_set_new(j, "child_sas", ipx_dp_children_json(G.dp));
 	if (!j || json_dump_file(j, tmp, JSON_INDENT(1)) < 0 ||
 	    rename(tmp, G.stats_file) < 0)
 		ipx_err("dp_static: cannot write %s", G.stats_file);

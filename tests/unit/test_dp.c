@@ -899,7 +899,7 @@ static void test_early_esp(void **state)
 
 static void test_stats_json(void **state)
 {
-	json_t *j, *c, *d;
+	json_t *j, *c, *d, *ch;
 	struct ipx_dp_stats st;
 
 	(void)state;
@@ -914,7 +914,10 @@ static void test_stats_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(d, "selector_mismatch")), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "decrypt"),
 							    "unknown_spi")), 2);
-	c = json_array_get(json_object_get(j, "child_sas"), 0);
+	/* the totals do not grow with the Child SAs: they are listed apart */
+	assert_null(json_object_get(j, "child_sas"));
+	ch = ipx_dp_children_json(T.dp);
+	c = json_array_get(ch, 0);
 	assert_non_null(c);
 	assert_string_equal(json_string_value(json_object_get(c, "spi_out")), "00000101");
 	assert_int_equal(json_array_size(json_object_get(c, "spi_in")), 1);
@@ -922,6 +925,21 @@ static void test_stats_json(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "remote_ts"), 0)),
 			    "10.2.0.0/24[17/2222-2222]");
 	assert_true(json_is_true(json_object_get(c, "encap")));
+	/* one child's drops (list-sas): those that counted, and only them */
+	{
+		uint32_t id = (uint32_t)json_integer_value(json_object_get(c, "id"));
+		struct ipx_dp_child_stats cs;
+
+		assert_int_equal(ipx_dp_child_stats(T.dp, id, &cs), 0);
+		d = ipx_dp_child_drops_json(T.dp, id);
+		assert_int_equal(json_integer_value(json_object_get(d, "selector_mismatch")),
+				 cs.selector_drops);
+		assert_int_equal(json_integer_value(json_object_get(d, "tx_error")), cs.tx_errors);
+		assert_true(!cs.tx_errors == !json_object_get(d, "tx_error"));
+		json_decref(d);
+		assert_null(ipx_dp_child_drops_json(T.dp, 0xfffffff0u));
+	}
+	json_decref(ch);
 	json_decref(j);
 }
 
