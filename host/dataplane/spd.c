@@ -211,6 +211,26 @@ static u128 block_last(u128 s, unsigned k)
 	return k >= 128 ? ~(u128)0 : s | (((u128)1 << k) - 1);
 }
 
+/* Trailing zero bits of v (128 for 0). */
+static unsigned u128_ctz(u128 v)
+{
+	uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
+
+	if (lo)
+		return (unsigned)__builtin_ctzll(lo);
+	return hi ? 64 + (unsigned)__builtin_ctzll(hi) : 128;
+}
+
+/* The largest k with 2^k <= v; v > 0. */
+static unsigned u128_log2(u128 v)
+{
+	uint64_t hi = (uint64_t)(v >> 64);
+
+	if (hi)
+		return 127 - (unsigned)__builtin_clzll(hi);
+	return 63 - (unsigned)__builtin_clzll((uint64_t)v);
+}
+
 int spd_range_prefixes(const struct ipx_addr *start, const struct ipx_addr *end,
 		       struct ipx_addr *pfx, uint8_t *plen, unsigned max)
 {
@@ -220,12 +240,15 @@ int spd_range_prefixes(const struct ipx_addr *start, const struct ipx_addr *end,
 	if (start->family != end->family || s > e)
 		return -EINVAL;
 	for (;;) {
-		/* the largest aligned block at s that does not pass e */
-		unsigned k = 0;
+		/* the largest block at s that is aligned and does not pass e:
+		 * O(1) a prefix, so that a range costs O(bits) */
+		unsigned k = u128_ctz(s);
 		u128 last;
 
-		while (k < bits && !((s >> k) & 1) && block_last(s, k + 1) <= e)
-			k++;
+		if (e - s != ~(u128)0 && u128_log2(e - s + 1) < k)
+			k = u128_log2(e - s + 1);
+		if (k > bits)
+			k = bits;
 		if (n == max)
 			return -E2BIG;
 		u128_addr(s, start->family, &pfx[n]);

@@ -934,6 +934,45 @@ static void test_prefixes(void **state)
 		assert_int_equal(spd_range_prefixes(&a, &b, p, l, 10), -E2BIG);
 		assert_int_equal(spd_range_prefixes(&b, &a, p, l, 64), -EINVAL);
 	}
+	/* random ranges: aligned blocks, end to end, exactly start..end, each
+	 * as large as it can be (twice its size would be misaligned or pass
+	 * the end) */
+	tlib_srand(11);
+	for (int i = 0; i < 20000; i++) {
+		uint8_t fam = i % 2 ? AF_INET6 : AF_INET;
+		unsigned bits = fam == AF_INET6 ? 128 : 32;
+		struct ipx_addr a = { .family = fam }, b = { .family = fam };
+		struct ipx_addr q[256];
+		uint8_t ql[256];
+		u128 x, y, at;
+		int n;
+
+		tlib_rand_bytes(a.a, bits / 8);
+		tlib_rand_bytes(b.a, bits / 8);
+		if (i % 3 == 0)   /* a short range */
+			b = from_u128(fam, to_u128(&a) | low_bits((unsigned)(tlib_rand() % 20)));
+		x = to_u128(&a);
+		y = to_u128(&b);
+		if (x > y) {
+			at = x, x = y, y = at;
+			a = from_u128(fam, x);
+			b = from_u128(fam, y);
+		}
+		n = spd_range_prefixes(&a, &b, q, ql, 256);
+		assert_true(n >= 1 && n <= 2 * ((int)bits - 1));
+		at = x;
+		for (int k = 0; k < n; k++) {
+			unsigned hb = bits - ql[k];
+			u128 last = to_u128(&q[k]) | low_bits(hb);
+
+			assert_true(to_u128(&q[k]) == at && (at & low_bits(hb)) == 0);
+			assert_true(hb == bits || (at & low_bits(hb + 1)) != 0 ||
+				    (at | low_bits(hb + 1)) > y);
+			assert_true(last <= y);
+			at = last + 1;
+		}
+		assert_true(at - 1 == y);
+	}
 }
 
 int main(void)
