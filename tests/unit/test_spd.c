@@ -378,6 +378,56 @@ static void test_lookup_overlaps(void **state)
 	spd_free(&s);
 }
 
+/*
+ * A range the SPD splits into prefixes ranks by its whole size, not by the
+ * piece that holds the packet: the piece may sit under a longer prefix than
+ * a rule that comes first, or under a shorter one.
+ */
+static void test_lookup_split_ranges(void **state)
+{
+	struct spd s;
+	static const struct {
+		const char *dst;
+		uint32_t want;
+	} t[] = {
+		/* 1 (16 addresses, 10.0.0.8 under its /29) ties 2 (a /28) on
+		 * the remote range; 2's smaller local range decides */
+		{ "10.0.0.8", 2 },
+		{ "10.0.0.16", 1 },                 /* past 2's /28 */
+		/* 3's piece 10.0.1.3/32 is longer than 4's /30, its range wider */
+		{ "10.0.1.3", 4 },
+		{ "10.0.1.4", 3 },
+		/* 5's piece 10.0.2.0/24 is shorter than 6's, its range narrower
+		 * than 6's 10.0.0.0/16 */
+		{ "10.0.2.7", 5 },
+		{ "10.0.9.9", 6 },
+		/* the same in IPv6: fd00::3/128 of a range of 255 vs a /126 */
+		{ "fd00::3", 8 },
+		{ "fd00::4", 7 },
+		{ "fd00::1:0", IPX_DP_CHILD_NONE },
+	};
+
+	(void)state;
+	assert_int_equal(spd_init(&s), 0);
+	add(&s, 1, "10.9.0.0/16", "10.0.0.1-10.0.0.16");
+	add(&s, 2, "10.9.0.0/24", "10.0.0.0/28");
+	add(&s, 3, "10.9.0.0/16", "10.0.1.3-10.0.1.200");
+	add(&s, 4, "10.9.0.0/16", "10.0.1.0/30");
+	add(&s, 5, "10.9.0.0/16", "10.0.1.255-10.0.2.255");
+	add(&s, 6, "10.9.0.0/16", "10.0.0.0/16");
+	add(&s, 7, "fd09::/64", "fd00::3-fd00::101");
+	add(&s, 8, "fd09::/64", "fd00::/126");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bool v6 = strchr(t[i].dst, ':') != NULL;
+		struct ipx_dp_flow f = flow(v6 ? "fd09::1" : "10.9.0.1", t[i].dst, 17, 1, 2);
+
+		if (spd_lookup_slow(&s, &f) != t[i].want || spd_lookup(&s, &f) != t[i].want)
+			fail_msg("%s: child %d, want %d", t[i].dst,
+				 (int)spd_lookup_slow(&s, &f), (int)t[i].want);
+	}
+	spd_free(&s);
+}
+
 /* A child per host pair, thousands of them: every lookup finds its own. */
 static void test_lookup_many(void **state)
 {
@@ -600,12 +650,13 @@ static struct ipx_addr from_u128(uint8_t family, u128 v)
 	return a;
 }
 
-/* An address near one of three bases that differ in their high bits. */
+/* An address near one of three bases that differ in their high bits: small
+ * enough a space that rules overlap and ranges of equal size meet. */
 static struct ipx_addr near(uint8_t family, unsigned base)
 {
 	static const uint32_t v4[3] = { 0x0a000000u, 0x0a010000u, 0xc0a80000u };
 	struct ipx_addr a = { .family = family };
-	unsigned low = (unsigned)(tlib_rand() % 1024);
+	unsigned low = (unsigned)(tlib_rand() % 64);
 
 	if (family == AF_INET) {
 		ipx_st32(a.a, v4[base] | low);
@@ -665,11 +716,15 @@ static struct ipx_ts rand_sel(uint8_t family)
 		b = a;
 		break;
 	case 2:
-	case 3:
-	case 4:                 /* a prefix of up to 2^10 addresses */
-		k = (unsigned)(tlib_rand() % 11);
+	case 3:                 /* a prefix of up to 2^6 addresses */
+		k = (unsigned)(tlib_rand() % 7);
 		a &= ~low_bits(k);
 		b = a | low_bits(k);
+		break;
+	case 4:                 /* a short range, often the size of a prefix */
+		b = a + tlib_rand() % 40;
+		if (family == AF_INET && b > 0xffffffffu)
+			b = 0xffffffffu;
 		break;
 	case 5:                 /* a wide prefix, up to everything */
 		k = family == AF_INET6 ? wide6[tlib_rand() % 4] : wide4[tlib_rand() % 4];
@@ -983,6 +1038,7 @@ int main(void)
 		cmocka_unit_test(test_ts_match),
 		cmocka_unit_test(test_inbound),
 		cmocka_unit_test(test_lookup_overlaps),
+		cmocka_unit_test(test_lookup_split_ranges),
 		cmocka_unit_test(test_lookup_many),
 		cmocka_unit_test(test_lookup_differential),
 		cmocka_unit_test(test_lookup_random),
