@@ -6,14 +6,17 @@
  * against a deliberately naive reference (every rule, the documented order,
  * its own selector match) on random rules and flows: a small IPv4 one, and
  * one with both families, every kind of selector and adds and removes
- * interleaved.
+ * interleaved; and 100,000 children, each its own /24 or /16, with lookups/s
+ * printed at 1k, 10k and 100k.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ipsecfx/bytes.h>
 
@@ -943,6 +946,128 @@ static void test_lookup_random(void **state)
 		random_run(seed, 1000);
 }
 
+/* ---- scale: 100,000 Child SAs ------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Child i's remote selector: its own /24 from 1.0.0.0 on, every 20th its own
+ * /16 from 64.0.0.0 on. */
+static struct ipx_ts scale_remote(uint32_t i)
+{
+	struct ipx_ts t = ts("0.0.0.0");
+	uint32_t a = i % 20 == 19 ? 0x40000000u + (i / 20 << 16) : 0x01000000u + (i << 8);
+	uint32_t host = i % 20 == 19 ? 0xffffu : 0xffu;
+
+	ipx_st32(t.start.a, a);
+	ipx_st32(t.end.a, a | host);
+	return t;
+}
+
+static struct ipx_dp_flow scale_flow(uint32_t i)
+{
+	struct ipx_ts r = scale_remote(i);
+	struct ipx_dp_flow f = flow("192.168.7.7", "0.0.0.0", IPPROTO_TCP, 40000, 443);
+
+	ipx_st32(f.dst.a, ipx_ld32(r.start.a) + (uint32_t)(tlib_rand() % 256));
+	return f;
+}
+
+/* Lookups/s through spd_lookup_slow over the flows, every answer checked. */
+static double scale_rate(const struct spd *s, const struct ipx_dp_flow *f,
+			 const uint32_t *want, unsigned nf, unsigned rounds)
+{
+	unsigned bad = 0;
+	double t = now_s();
+
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned k = 0; k < nf; k++)
+			bad += spd_lookup_slow(s, &f[k]) != want[k];
+	t = now_s() - t;
+	assert_int_equal(bad, 0);
+	return (double)nf * rounds / t;
+}
+
+/*
+ * 100,000 children, each its own /24 or /16 remote selector: each lookup
+ * finds its child, then every child goes.  The rate is printed at 1k, 10k
+ * and 100k children, for flows to random children of all of them (cache
+ * and TLB misses grow with the table) and for flows to 100 of them (the
+ * work of a lookup alone); nothing is asserted on time.
+ */
+static void test_lookup_scale(void **state)
+{
+	enum { N = 100000, NF = 1 << 15 };
+	struct ipx_dp_flow *f = calloc(NF, sizeof(*f));
+	uint32_t *want = calloc(NF, sizeof(*want));
+	struct ipx_ts l = ts("192.168.0.0/16");
+	double t_add = 0, t;
+	size_t heap0 = mallinfo2().uordblks;
+	struct spd s;
+	uint32_t n = 0;
+
+	(void)state;
+	assert_true(f && want);
+	tlib_srand(5);
+	assert_int_equal(spd_init(&s), 0);
+	for (uint32_t upto = 1000; upto <= N; upto *= 10) {
+		double all, hot;
+
+		t = now_s();
+		for (; n < upto; n++) {
+			struct ipx_ts r = scale_remote(n);
+
+			assert_int_equal(spd_add(&s, n, &l, 1, &r, 1), 0);
+		}
+		t_add += now_s() - t;
+		for (unsigned k = 0; k < NF; k++) {
+			want[k] = (uint32_t)(tlib_rand() % n);
+			f[k] = scale_flow(want[k]);
+		}
+		all = scale_rate(&s, f, want, NF, 4);
+		for (unsigned k = 0; k < NF; k++) {
+			want[k] = want[k % 100];
+			f[k] = f[k % 100];
+		}
+		hot = scale_rate(&s, f, want, NF, 4);
+		printf("# spd: %6u children: %5.1fM lookups/s to random children, "
+		       "%5.1fM to 100 of them\n", n, all / 1e6, hot / 1e6);
+	}
+	if (mallinfo2().uordblks > heap0)   /* 0 under AddressSanitizer */
+		printf("# spd: %u children: %.0f bytes each\n", N,
+		       (double)(mallinfo2().uordblks - heap0) / N);
+	/* every child, through the cache too; a miss between them */
+	t = now_s();
+	for (uint32_t i = 0; i < N; i++) {
+		struct ipx_dp_flow g = scale_flow(i);
+
+		if (spd_lookup(&s, &g) != i || spd_lookup_slow(&s, &g) != i)
+			fail_msg("child %u: got %d", i, (int)spd_lookup(&s, &g));
+	}
+	{
+		struct ipx_dp_flow g = flow("192.168.7.7", "100.64.0.1", 6, 1, 2);
+
+		assert_int_equal(spd_lookup(&s, &g), IPX_DP_CHILD_NONE);
+	}
+	t = now_s() - t;
+	printf("# spd: %u children added in %.3f s, each looked up in %.3f s",
+	       N, t_add, t);
+	t = now_s();
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(spd_remove(&s, i), 0);
+	printf(", all removed in %.3f s\n", now_s() - t);
+	assert_int_equal(s.nrules, 0);
+	assert_int_equal(spd_lookup(&s, &f[0]), IPX_DP_CHILD_NONE);
+	spd_free(&s);
+	free(f);
+	free(want);
+}
+
 /* ---- ranges as prefixes --------------------------------------------------------------- */
 
 static void test_prefixes(void **state)
@@ -1042,6 +1167,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_many),
 		cmocka_unit_test(test_lookup_differential),
 		cmocka_unit_test(test_lookup_random),
+		cmocka_unit_test(test_lookup_scale),
 		cmocka_unit_test(test_prefixes),
 	};
 
