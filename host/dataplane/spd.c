@@ -16,19 +16,6 @@
 
 #include "spd.h"
 
-struct spd_rule {
-	struct ipx_ts l, r;
-	uint32_t child;
-	uint64_t order;             /* child add sequence << 16 | rule index */
-};
-
-struct spd_host {
-	struct ipx_addr a;
-	struct spd_host *next;
-	struct spd_rule **v;        /* in lookup order */
-	uint32_t n, cap;
-};
-
 static unsigned alen(uint8_t family)
 {
 	return family == AF_INET6 ? 16 : 4;
@@ -136,13 +123,10 @@ static int addr_cmp(const struct ipx_addr *a, const struct ipx_addr *b)
 	return memcmp(a->a, b->a, alen(a->family));
 }
 
-bool spd_ts_match(const struct ipx_ts *ts, const struct ipx_addr *a,
-		  uint8_t proto, bool has_ports, uint16_t port)
+/* The selector's protocol and ports, its addresses aside. */
+static bool ts_ports_match(const struct ipx_ts *ts, uint8_t proto,
+			   bool has_ports, uint16_t port)
 {
-	if (ts->start.family != a->family)
-		return false;
-	if (addr_cmp(a, &ts->start) < 0 || addr_cmp(a, &ts->end) > 0)
-		return false;
 	if (ts->proto && ts->proto != proto)
 		return false;
 	if (ts->port_start > ts->port_end)  /* OPAQUE (RFC 4301 4.4.1.1) */
@@ -150,6 +134,16 @@ bool spd_ts_match(const struct ipx_ts *ts, const struct ipx_addr *a,
 	if (!has_ports)
 		return ts->port_start == 0 && ts->port_end == 0xffff;
 	return port >= ts->port_start && port <= ts->port_end;
+}
+
+bool spd_ts_match(const struct ipx_ts *ts, const struct ipx_addr *a,
+		  uint8_t proto, bool has_ports, uint16_t port)
+{
+	if (ts->start.family != a->family)
+		return false;
+	if (addr_cmp(a, &ts->start) < 0 || addr_cmp(a, &ts->end) > 0)
+		return false;
+	return ts_ports_match(ts, proto, has_ports, port);
 }
 
 bool spd_check_inbound(const struct ipx_ts *local, unsigned nl,
@@ -211,6 +205,26 @@ static u128 block_last(u128 s, unsigned k)
 	return k >= 128 ? ~(u128)0 : s | (((u128)1 << k) - 1);
 }
 
+/* Trailing zero bits of v (128 for 0). */
+static unsigned u128_ctz(u128 v)
+{
+	uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
+
+	if (lo)
+		return (unsigned)__builtin_ctzll(lo);
+	return hi ? 64 + (unsigned)__builtin_ctzll(hi) : 128;
+}
+
+/* The largest k with 2^k <= v; v > 0. */
+static unsigned u128_log2(u128 v)
+{
+	uint64_t hi = (uint64_t)(v >> 64);
+
+	if (hi)
+		return 127 - (unsigned)__builtin_clzll(hi);
+	return 63 - (unsigned)__builtin_clzll((uint64_t)v);
+}
+
 int spd_range_prefixes(const struct ipx_addr *start, const struct ipx_addr *end,
 		       struct ipx_addr *pfx, uint8_t *plen, unsigned max)
 {
@@ -220,12 +234,15 @@ int spd_range_prefixes(const struct ipx_addr *start, const struct ipx_addr *end,
 	if (start->family != end->family || s > e)
 		return -EINVAL;
 	for (;;) {
-		/* the largest aligned block at s that does not pass e */
-		unsigned k = 0;
+		/* the largest block at s that is aligned and does not pass e:
+		 * O(1) a prefix, so that a range costs O(bits) */
+		unsigned k = u128_ctz(s);
 		u128 last;
 
-		while (k < bits && !((s >> k) & 1) && block_last(s, k + 1) <= e)
-			k++;
+		if (e - s != ~(u128)0 && u128_log2(e - s + 1) < k)
+			k = u128_log2(e - s + 1);
+		if (k > bits)
+			k = bits;
 		if (n == max)
 			return -E2BIG;
 		u128_addr(s, start->family, &pfx[n]);
@@ -409,6 +426,47 @@ const char *ipx_ts_str(const struct ipx_ts *ts, char *buf, size_t len)
 
 /* ---- the table ---------------------------------------------------------- */
 
+/*
+ * A 128-bit value at 8-byte alignment, so that the structs below ask no more
+ * of the allocator than a pointer does.
+ */
+typedef u128 u128a __attribute__((aligned(8)));
+
+/* Prefixes that can cover one range: 2 * (bits - 1), 254 for IPv6. */
+#define MAX_PFX 256
+
+struct spd_rule {
+	/* what a lookup reads first, together */
+	u128a rsize;                /* remote range, end - start: key 1 */
+	struct ipx_ts l, r;
+	uint32_t child;
+	/* the rest of the order, read when two candidates compare */
+	u128a lsize;                /* local range, end - start: key 2 */
+	uint64_t rank;              /* proto any << 32 | remote ports << 16 | local */
+	uint64_t order;             /* child add sequence << 16 | rule index */
+	struct spd_rule *next;      /* the child's next rule */
+};
+
+/*
+ * The rules listed under one remote prefix: those with that prefix among the
+ * prefixes of their remote range.  Nodes sit in one hash on (family, prefix
+ * length, prefix).
+ */
+struct spd_node {
+	u128a key;                  /* the prefix, left-aligned, host bits zero */
+	struct spd_node *next;      /* hash chain */
+	uint32_t n, cap;
+	uint8_t family, plen;
+	struct spd_rule *v[];       /* n rules in lookup order */
+};
+
+struct spd_child {
+	uint32_t id;
+	uint32_t nrules;
+	struct spd_child *next;     /* hash chain */
+	struct spd_rule *rules;
+};
+
 static u128 range_size(const struct ipx_ts *ts)
 {
 	return addr_u128(&ts->end) - addr_u128(&ts->start);
@@ -423,222 +481,403 @@ static uint32_t port_width(const struct ipx_ts *ts)
 /* The lookup order of spd.h: negative when a comes first. */
 static int rule_cmp(const struct spd_rule *a, const struct spd_rule *b)
 {
-	u128 x, y;
-
-	x = range_size(&a->r), y = range_size(&b->r);
-	if (x != y)
-		return x < y ? -1 : 1;
-	x = range_size(&a->l), y = range_size(&b->l);
-	if (x != y)
-		return x < y ? -1 : 1;
-	if ((a->r.proto == 0) != (b->r.proto == 0))
-		return a->r.proto ? -1 : 1;
-	if (port_width(&a->r) != port_width(&b->r))
-		return port_width(&a->r) < port_width(&b->r) ? -1 : 1;
-	if (port_width(&a->l) != port_width(&b->l))
-		return port_width(&a->l) < port_width(&b->l) ? -1 : 1;
+	if (a->rsize != b->rsize)
+		return a->rsize < b->rsize ? -1 : 1;
+	if (a->lsize != b->lsize)
+		return a->lsize < b->lsize ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
+/* The remote address is not checked: the rule was found under a prefix that
+ * holds the packet's destination and lies within its remote range. */
 static bool rule_match(const struct spd_rule *r, const struct ipx_dp_flow *f)
 {
-	return spd_ts_match(&r->r, &f->dst, f->proto, f->has_ports, f->dport) &&
+	return ts_ports_match(&r->r, f->proto, f->has_ports, f->dport) &&
 	       spd_ts_match(&r->l, &f->src, f->proto, f->has_ports, f->sport);
 }
 
-static uint32_t addr_hash(const struct ipx_addr *a)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ a->family;
+/* ---- nodes: tuple space search on the remote prefix ---------------------- */
 
-	for (unsigned i = 0; i < alen(a->family); i++)
-		h = (h ^ a->a[i]) * 0x100000001b3ull;
-	return (uint32_t)(h ^ (h >> 32));
+/* The address as a key: its bits from the top, IPv4 in the first 32. */
+static u128 addr_key(const struct ipx_addr *a)
+{
+	uint64_t hi = ipx_ld64(a->a), lo = ipx_ld64(a->a + 8);
+
+	if (a->family != AF_INET6) {
+		hi &= 0xffffffff00000000ull;
+		lo = 0;
+	}
+	return (u128)hi << 64 | lo;
 }
 
-static bool addr_eq(const struct ipx_addr *a, const struct ipx_addr *b)
+static u128 pfx_mask(unsigned plen)
 {
-	return a->family == b->family && !memcmp(a->a, b->a, alen(a->family));
+	return plen ? ~(u128)0 << (128 - plen) : 0;
 }
+
+static uint32_t pfx_hash(uint8_t family, unsigned plen, u128 key)
+{
+	uint64_t h = (uint64_t)(key >> 64) * 0x9e3779b97f4a7c15ull ^
+		     (uint64_t)key * 0xc2b2ae3d27d4eb4full ^
+		     (plen << 1 | (family == AF_INET6)) * 0x165667b19e3779f9ull;
+
+	/* an IPv4 key has no low bits: fold the high ones down */
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+/* The link to the node of prefix key/plen, or to the NULL ending its chain. */
+static struct spd_node **node_link(const struct spd *s, uint8_t family,
+				   unsigned plen, u128 key)
+{
+	struct spd_node **link =
+		&s->nodes[pfx_hash(family, plen, key) & (s->nbuckets - 1)];
+
+	while (*link && ((*link)->key != key || (*link)->plen != plen ||
+			 (*link)->family != family))
+		link = &(*link)->next;
+	return link;
+}
+
+static void node_rehash(struct spd *s)
+{
+	struct spd_node **old = s->nodes;
+	uint32_t nold = s->nbuckets;
+
+	s->nodes = calloc(nold * 2, sizeof(*s->nodes));
+	if (!s->nodes) {            /* longer chains, the same answers */
+		s->nodes = old;
+		return;
+	}
+	s->nbuckets = nold * 2;
+	for (uint32_t b = 0; b < nold; b++) {
+		struct spd_node *n = old[b], *next;
+
+		for (; n; n = next) {
+			struct spd_node **link =
+				&s->nodes[pfx_hash(n->family, n->plen, n->key) &
+					  (s->nbuckets - 1)];
+
+			next = n->next;
+			n->next = *link;
+			*link = n;
+		}
+	}
+	free(old);
+}
+
+/* The prefix lengths with a node, longest first, for the lookup: once a
+ * rule, after all its prefixes, so that a rule costs O(bits). */
+static void plens_update(struct spd *s)
+{
+	for (unsigned fi = 0; fi < 2; fi++) {
+		unsigned n = 0;
+
+		if (!(s->plens_stale & 1u << fi))
+			continue;
+		for (int p = 128; p >= 0; p--)
+			if (s->nplen[fi][p])
+				s->plens[fi][n++] = (uint8_t)p;
+		s->nplens[fi] = (uint8_t)n;
+	}
+	s->plens_stale = 0;
+}
+
+/*
+ * The link to the node of prefix key/plen, made if missing (with room for
+ * one rule, so that a new node always takes its first rule); NULL when out
+ * of memory, nothing changed.
+ */
+static struct spd_node **node_get(struct spd *s, uint8_t family, unsigned plen,
+				  u128 key)
+{
+	struct spd_node **link = node_link(s, family, plen, key), *n;
+	unsigned fi = family == AF_INET6;
+
+	if (*link)
+		return link;
+	if (s->nnodes >= s->nbuckets) {
+		node_rehash(s);
+		link = node_link(s, family, plen, key);
+	}
+	n = malloc(sizeof(*n) + sizeof(n->v[0]));
+	if (!n)
+		return NULL;
+	n->key = key;
+	n->next = NULL;
+	n->n = 0;
+	n->cap = 1;
+	n->family = family;
+	n->plen = (uint8_t)plen;
+	*link = n;
+	s->nnodes++;
+	if (s->nplen[fi][plen]++ == 0)
+		s->plens_stale |= (uint8_t)(1u << fi);
+	return link;
+}
+
+/* Where r goes in (or is in) the node's list. */
+static uint32_t node_pos(const struct spd_node *n, const struct spd_rule *r)
+{
+	uint32_t lo = 0, hi = n->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (rule_cmp(n->v[mid], r) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Resize the node behind link to room for cap rules; false if out of memory. */
+static bool node_resize(struct spd_node **link, uint32_t cap)
+{
+	struct spd_node *n = realloc(*link, sizeof(*n) + cap * sizeof(n->v[0]));
+
+	if (!n)
+		return false;
+	n->cap = cap;
+	*link = n;
+	return true;
+}
+
+static int node_insert(struct spd_node **link, struct spd_rule *r)
+{
+	struct spd_node *n = *link;
+	uint32_t i;
+
+	if (n->n == n->cap) {
+		if (!node_resize(link, n->cap * 2))
+			return -ENOMEM;
+		n = *link;
+	}
+	i = node_pos(n, r);
+	memmove(&n->v[i + 1], &n->v[i], (n->n - i) * sizeof(n->v[0]));
+	n->v[i] = r;
+	n->n++;
+	return 0;
+}
+
+static void node_remove(struct spd *s, uint8_t family, unsigned plen, u128 key,
+			const struct spd_rule *r)
+{
+	struct spd_node **link = node_link(s, family, plen, key), *n = *link;
+	unsigned fi = family == AF_INET6;
+	uint32_t i;
+
+	if (!n)
+		return;
+	i = node_pos(n, r);
+	if (i == n->n || n->v[i] != r)
+		return;
+	memmove(&n->v[i], &n->v[i + 1], (n->n - i - 1) * sizeof(n->v[0]));
+	if (--n->n == 0) {
+		*link = n->next;
+		free(n);
+		s->nnodes--;
+		if (--s->nplen[fi][plen] == 0)
+			s->plens_stale |= (uint8_t)(1u << fi);
+	} else if (n->cap >= 8 && n->n <= n->cap / 4) {
+		node_resize(link, n->cap / 2);    /* failing is harmless */
+	}
+}
+
+/* Take r out of the nodes of the first npfx prefixes of its remote range
+ * (all: -1). */
+static void rule_unlink(struct spd *s, const struct spd_rule *r, int npfx)
+{
+	struct ipx_addr pfx[MAX_PFX];
+	uint8_t plen[MAX_PFX];
+	int n = spd_range_prefixes(&r->r.start, &r->r.end, pfx, plen, MAX_PFX);
+
+	if (npfx >= 0 && npfx < n)
+		n = npfx;
+	for (int i = 0; i < n; i++)
+		node_remove(s, pfx[i].family, plen[i], addr_key(&pfx[i]), r);
+	plens_update(s);
+}
+
+/* List r at the node of each prefix of its remote range. */
+static int rule_link(struct spd *s, struct spd_rule *r)
+{
+	struct ipx_addr pfx[MAX_PFX];
+	uint8_t plen[MAX_PFX];
+	int n = spd_range_prefixes(&r->r.start, &r->r.end, pfx, plen, MAX_PFX);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct spd_node **link = node_get(s, pfx[i].family, plen[i],
+						  addr_key(&pfx[i]));
+
+		if (!link || node_insert(link, r) < 0) {
+			rule_unlink(s, r, i);
+			return -ENOMEM;
+		}
+	}
+	plens_update(s);
+	return 0;
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+static struct spd_child **child_link(const struct spd *s, uint32_t id)
+{
+	uint32_t h = id * 0x9e3779b1u;
+	struct spd_child **link = &s->cbuckets[(h ^ h >> 16) & (s->ncbuckets - 1)];
+
+	while (*link && (*link)->id != id)
+		link = &(*link)->next;
+	return link;
+}
+
+static int child_rehash(struct spd *s)
+{
+	struct spd_child **old = s->cbuckets;
+	uint32_t nold = s->ncbuckets;
+
+	s->cbuckets = calloc(nold * 2, sizeof(*s->cbuckets));
+	if (!s->cbuckets) {
+		s->cbuckets = old;
+		return -ENOMEM;
+	}
+	s->ncbuckets = nold * 2;
+	for (uint32_t b = 0; b < nold; b++) {
+		struct spd_child *c = old[b], *next;
+
+		for (; c; c = next) {
+			struct spd_child **link = child_link(s, c->id);
+
+			next = c->next;
+			c->next = *link;
+			*link = c;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+/* The child's record, made if missing; NULL when out of memory. */
+static struct spd_child *child_get(struct spd *s, uint32_t id)
+{
+	struct spd_child **link = child_link(s, id);
+
+	if (*link)
+		return *link;
+	if (s->nchildren >= s->ncbuckets) {
+		if (child_rehash(s) < 0)
+			return NULL;
+		link = child_link(s, id);
+	}
+	*link = calloc(1, sizeof(**link));
+	if (!*link)
+		return NULL;
+	(*link)->id = id;
+	s->nchildren++;
+	return *link;
+}
+
+/* ---- the SPD -------------------------------------------------------------- */
 
 int spd_init(struct spd *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->nhbuckets = 64;
-	s->hbuckets = calloc(s->nhbuckets, sizeof(*s->hbuckets));
+	s->ncbuckets = s->nbuckets = 64;
+	s->cbuckets = calloc(s->ncbuckets, sizeof(*s->cbuckets));
+	s->nodes = calloc(s->nbuckets, sizeof(*s->nodes));
 	s->cache = calloc(SPD_CACHE_SIZE, sizeof(*s->cache));
 	s->gen = 1;
-	if (!s->hbuckets || !s->cache) {
+	if (!s->cbuckets || !s->nodes || !s->cache) {
 		spd_free(s);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-static void free_rules_list(struct spd_rule **v, uint32_t n)
-{
-	/* a rule lives in exactly one list */
-	for (uint32_t i = 0; i < n; i++)
-		free(v[i]);
-}
-
 void spd_free(struct spd *s)
 {
-	for (uint32_t b = 0; s->hbuckets && b < s->nhbuckets; b++) {
-		struct spd_host *h = s->hbuckets[b], *next;
+	for (uint32_t b = 0; s->cbuckets && b < s->ncbuckets; b++) {
+		struct spd_child *c = s->cbuckets[b], *cnext;
 
-		for (; h; h = next) {
-			next = h->next;
-			free_rules_list(h->v, h->n);
-			free(h->v);
-			free(h);
+		for (; c; c = cnext) {
+			struct spd_rule *r = c->rules, *rnext;
+
+			for (; r; r = rnext) {
+				rnext = r->next;
+				free(r);
+			}
+			cnext = c->next;
+			free(c);
 		}
 	}
-	free(s->hbuckets);
-	if (s->wide)
-		free_rules_list(s->wide, s->nwide);
-	free(s->wide);
+	for (uint32_t b = 0; s->nodes && b < s->nbuckets; b++) {
+		struct spd_node *n = s->nodes[b], *nnext;
+
+		for (; n; n = nnext) {
+			nnext = n->next;
+			free(n);
+		}
+	}
+	free(s->nodes);
+	free(s->cbuckets);
 	free(s->cache);
 	memset(s, 0, sizeof(*s));
 }
 
-static struct spd_host *host_find(const struct spd *s, const struct ipx_addr *a)
-{
-	struct spd_host *h = s->hbuckets[addr_hash(a) & (s->nhbuckets - 1)];
-
-	while (h && !addr_eq(&h->a, a))
-		h = h->next;
-	return h;
-}
-
-static int host_rehash(struct spd *s)
-{
-	uint32_t nb = s->nhbuckets * 2;
-	struct spd_host **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s->nhbuckets; i++) {
-		struct spd_host *h = s->hbuckets[i], *next;
-
-		for (; h; h = next) {
-			uint32_t k = addr_hash(&h->a) & (nb - 1);
-
-			next = h->next;
-			h->next = b[k];
-			b[k] = h;
-		}
-	}
-	free(s->hbuckets);
-	s->hbuckets = b;
-	s->nhbuckets = nb;
-	return 0;
-}
-
-/* Insert r into the ordered list v (n entries, capacity cap). */
-static int list_insert(struct spd_rule ***v, uint32_t *n, uint32_t *cap,
-		       struct spd_rule *r)
-{
-	uint32_t lo = 0, hi = *n;
-
-	if (*n == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 4;
-		struct spd_rule **nv = realloc(*v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
-	while (lo < hi) {   /* first position whose rule sorts after r */
-		uint32_t mid = (lo + hi) / 2;
-
-		if (rule_cmp((*v)[mid], r) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	memmove(*v + lo + 1, *v + lo, (*n - lo) * sizeof(**v));
-	(*v)[lo] = r;
-	(*n)++;
-	return 0;
-}
-
-static bool is_host(const struct ipx_ts *ts)
-{
-	return addr_eq(&ts->start, &ts->end);
-}
-
-static int rule_insert(struct spd *s, struct spd_rule *r)
-{
-	struct spd_host *h;
-
-	if (!is_host(&r->r))
-		return list_insert(&s->wide, &s->nwide, &s->capwide, r);
-	h = host_find(s, &r->r.start);
-	if (!h) {
-		if (s->nhosts >= s->nhbuckets && host_rehash(s) < 0)
-			return -ENOMEM;
-		h = calloc(1, sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		h->a = r->r.start;
-		h->next = s->hbuckets[addr_hash(&h->a) & (s->nhbuckets - 1)];
-		s->hbuckets[addr_hash(&h->a) & (s->nhbuckets - 1)] = h;
-		s->nhosts++;
-	}
-	return list_insert(&h->v, &h->n, &h->cap, r);
-}
-
-/* Remove the rules of child from list v; returns how many. */
-static uint32_t list_remove(struct spd_rule **v, uint32_t *n, uint32_t child)
-{
-	uint32_t j = 0, removed = 0;
-
-	for (uint32_t i = 0; i < *n; i++) {
-		if (v[i]->child == child) {
-			free(v[i]);
-			removed++;
-		} else {
-			v[j++] = v[i];
-		}
-	}
-	*n = j;
-	return removed;
-}
-
 int spd_remove(struct spd *s, uint32_t child)
 {
-	uint32_t removed = list_remove(s->wide, &s->nwide, child);
+	struct spd_child **link = child_link(s, child), *c = *link;
+	struct spd_rule *r, *next;
+	uint32_t removed;
 
-	/* every bucket: a child's host rules may sit under several addresses */
-	for (uint32_t b = 0; b < s->nhbuckets; b++) {
-		struct spd_host **pp = &s->hbuckets[b];
-
-		while (*pp) {
-			struct spd_host *h = *pp;
-
-			removed += list_remove(h->v, &h->n, child);
-			if (h->n == 0) {
-				*pp = h->next;
-				free(h->v);
-				free(h);
-				s->nhosts--;
-			} else {
-				pp = &h->next;
-			}
-		}
+	if (!c)
+		return -ENOENT;
+	*link = c->next;
+	s->nchildren--;
+	removed = c->nrules;
+	for (r = c->rules; r; r = next) {
+		next = r->next;
+		rule_unlink(s, r, -1);
+		free(r);
 	}
+	free(c);
 	s->nrules -= removed;
 	s->gen++;
 	return removed ? 0 : -ENOENT;
+}
+
+static struct spd_rule *rule_new(uint32_t child, const struct ipx_ts *l,
+				 const struct ipx_ts *r, uint64_t order)
+{
+	struct spd_rule *x = malloc(sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->l = *l;
+	x->r = *r;
+	x->rsize = range_size(r);
+	x->lsize = range_size(l);
+	x->rank = (uint64_t)(r->proto == 0) << 32 | port_width(r) << 16 |
+		  port_width(l);
+	x->order = order;
+	x->child = child;
+	x->next = NULL;
+	return x;
 }
 
 int spd_add(struct spd *s, uint32_t child, const struct ipx_ts *local,
 	    unsigned nl, const struct ipx_ts *remote, unsigned nr)
 {
 	uint64_t seq = ++s->seq;
+	struct spd_child *c = NULL;
 
-	if (!nl || !nr || nl * nr > 0xffff)
+	if (!nl || !nr || nl > 0xffff / nr)
 		return -EINVAL;
 	for (unsigned i = 0; i < nl; i++)
 		if (spd_ts_valid(&local[i]) < 0)
@@ -653,17 +892,18 @@ int spd_add(struct spd *s, uint32_t child, const struct ipx_ts *local,
 			/* an IPv4 local with an IPv6 remote selects nothing */
 			if (local[i].start.family != remote[j].start.family)
 				continue;
-			r = calloc(1, sizeof(*r));
+			if (!c && !(c = child_get(s, child)))
+				goto nomem;
+			r = rule_new(child, &local[i], &remote[j], seq << 16 | (i * nr + j));
 			if (!r)
 				goto nomem;
-			r->l = local[i];
-			r->r = remote[j];
-			r->child = child;
-			r->order = seq << 16 | (i * nr + j);
-			if (rule_insert(s, r) < 0) {
+			if (rule_link(s, r) < 0) {
 				free(r);
 				goto nomem;
 			}
+			r->next = c->rules;
+			c->rules = r;
+			c->nrules++;
 			s->nrules++;
 		}
 	}
@@ -674,18 +914,49 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The first rule of the node's list that matches, if it comes before best. */
+static const struct spd_rule *node_best(const struct spd_node *n,
+					const struct ipx_dp_flow *f,
+					const struct spd_rule *best)
+{
+	for (uint32_t i = 0; i < n->n; i++) {
+		if (best && rule_cmp(n->v[i], best) > 0)
+			break;
+		if (rule_match(n->v[i], f))
+			return n->v[i];
+	}
+	return best;
+}
+
 uint32_t spd_lookup_slow(const struct spd *s, const struct ipx_dp_flow *f)
 {
-	const struct spd_host *h = host_find(s, &f->dst);
+	const struct spd_rule *best = NULL;
+	unsigned fi, bits;
+	u128 key;
 
-	if (h)
-		for (uint32_t i = 0; i < h->n; i++)
-			if (rule_match(h->v[i], f))
-				return h->v[i]->child;
-	for (uint32_t i = 0; i < s->nwide; i++)
-		if (rule_match(s->wide[i], f))
-			return s->wide[i]->child;
-	return IPX_DP_CHILD_NONE;
+	if (f->dst.family != AF_INET && f->dst.family != AF_INET6)
+		return IPX_DP_CHILD_NONE;
+	fi = f->dst.family == AF_INET6;
+	bits = alen(f->dst.family) * 8;
+	key = addr_key(&f->dst);
+	for (unsigned i = 0; i < s->nplens[fi]; i++) {
+		unsigned p = s->plens[fi][i];
+		const struct spd_node *n;
+
+		/* a rule listed under a /p covers at least 2^(bits - p)
+		 * addresses: none from here on can come before best */
+		if (best && best->rsize < block_last(0, bits - p))
+			break;
+		n = *node_link(s, f->dst.family, p, key & pfx_mask(p));
+		if (n)
+			best = node_best(n, f, best);
+	}
+	return best ? best->child : IPX_DP_CHILD_NONE;
+}
+
+static bool addr_eq(const struct ipx_addr *a, const struct ipx_addr *b)
+{
+	return a->family == b->family && !memcmp(a->a, b->a, alen(a->family));
 }
 
 static bool flow_eq(const struct ipx_dp_flow *a, const struct ipx_dp_flow *b)
@@ -693,6 +964,15 @@ static bool flow_eq(const struct ipx_dp_flow *a, const struct ipx_dp_flow *b)
 	return a->proto == b->proto && a->has_ports == b->has_ports &&
 	       a->sport == b->sport && a->dport == b->dport &&
 	       addr_eq(&a->src, &b->src) && addr_eq(&a->dst, &b->dst);
+}
+
+static uint32_t addr_hash(const struct ipx_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ a->family;
+
+	for (unsigned i = 0; i < alen(a->family); i++)
+		h = (h ^ a->a[i]) * 0x100000001b3ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static uint32_t flow_hash(const struct ipx_dp_flow *f)

@@ -10,11 +10,31 @@
  *   3. a given protocol before "any"
  *   4. narrower remote port range, then narrower local port range
  *   5. the child added first, then the rule given first
- * Cost: rules whose remote range is one address sit in a hash on that
- * address, so a host-to-host lookup is O(rules for that address); other
- * rules are scanned in order, O(wide rules).  A direct-mapped flow cache in
- * front makes repeated 5-tuples O(1); any change to the rules invalidates
- * it (a generation number).
+ * A rule's remote range is split into the CIDR prefixes that cover it
+ * exactly (one for a prefix; at most 62 for an IPv4 range, 254 for IPv6)
+ * and the rule is listed under each in a hash on (family, prefix length,
+ * prefix), every list in the order above: tuple space search on the remote
+ * address, as VPP and Open vSwitch classify.  A rule keeps the size of its
+ * whole ranges, so a range split into pieces still ranks by its whole size.
+ * A lookup probes the prefix lengths in use for the destination's family,
+ * longest first, and under each prefix found takes the first rule that
+ * matches if it comes before the best so far; it stops at the first length
+ * whose prefixes hold more addresses than the best's remote range (a child
+ * found under its /24 ends it before the /16s).
+ * Cost: a lookup is O(prefix lengths in use: at most 33, or 129 for IPv6)
+ * hash probes, plus the rules under those prefixes that come before the
+ * answer and do not match; it does not grow with the number of rules, but
+ * many rules under one remote prefix (children that differ only in their
+ * local selectors) share a list scanned in order.
+ * spd_add and spd_remove are O(the child's rules x address bits) (a hash
+ * on the child id finds its rules), plus a memmove of k pointers where k
+ * rules share one remote prefix.  Memory: a rule is 144 bytes, a prefix
+ * node 40 + 8 per rule listed, a child 24, plus the hash buckets and
+ * malloc's headers: about 260 bytes for a child with one rule whose remote
+ * range is a prefix (measured with 100,000), and a node or 8 bytes
+ * more for each further prefix of a split range.  A direct-mapped flow
+ * cache in front makes repeated 5-tuples O(1); any change to the rules
+ * invalidates it (a generation number).
  */
 #ifndef IPSECFX_DP_SPD_H
 #define IPSECFX_DP_SPD_H
@@ -46,7 +66,8 @@ int spd_range_prefixes(const struct ipx_addr *start, const struct ipx_addr *end,
 		       struct ipx_addr *pfx, uint8_t *plen, unsigned max);
 
 struct spd_rule;
-struct spd_host;
+struct spd_node;
+struct spd_child;
 
 #define SPD_CACHE_SIZE 4096
 
@@ -57,10 +78,14 @@ struct spd_cache_ent {
 };
 
 struct spd {
-	struct spd_host **hbuckets;     /* rules by single remote address */
-	uint32_t nhbuckets, nhosts;
-	struct spd_rule **wide;         /* the others, in lookup order */
-	uint32_t nwide, capwide;
+	struct spd_node **nodes;        /* rules by remote prefix (hash) */
+	uint32_t nbuckets, nnodes;
+	uint32_t nplen[2][129];         /* nodes per prefix length: IPv4, IPv6 */
+	uint8_t plens[2][129];          /* the lengths with a node, longest first */
+	uint8_t nplens[2];
+	uint8_t plens_stale;            /* families whose plens need redoing */
+	struct spd_child **cbuckets;    /* each child's rules, by child id */
+	uint32_t ncbuckets, nchildren;
 	uint32_t nrules;
 	uint64_t seq;                   /* child add order */
 	uint32_t gen;                   /* bumped on every change */
