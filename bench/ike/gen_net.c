@@ -184,9 +184,9 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 			gen_td_fail(t, "timeout");
 			break;
 		case T_CLEANUP:
+			/* counted failed already: given up quietly */
 			gen_request_done(t);
 			t->state = T_FAILED;
-			gen_tunnel_done(t);
 			break;
 		}
 		return;

@@ -185,6 +185,13 @@ int gen_report(void)
 			"deleted_by_responder", s->gone, "closed", s->closed,
 			"teardown_failed", s->teardown_failed, "teardown_s", td_s,
 			"teardown_failures", reasons_json(s->td_reasons, s->n_td_reasons)));
+		json_t *per = json_array();
+		unsigned secs = (unsigned)setup_s + 1;
+
+		/* the set-up phase second by second: where the rate went */
+		for (unsigned i = 0; i < secs && i < s->n_per_s; i++)
+			json_array_append_new(per, json_integer(s->per_s[i]));
+		json_object_set_new(j, "per_second", per);
 		char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
 
 		printf("%s\n", txt ? txt : "{}");

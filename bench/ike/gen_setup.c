@@ -466,5 +466,11 @@ void gen_setup_input(struct tun *t, uint8_t *buf, size_t len)
 
 void gen_setup_timeout(struct tun *t)
 {
+	bool authenticating = t->state == T_AUTH;
+
 	gen_fail(t, "timeout");
+	/* the responder may hold the IKE SA all the same (its answer lost,
+	 * or late): deleted so that the count of what it holds stays ours */
+	if (authenticating && gen_delete_start(t, true) < 0)
+		t->state = T_FAILED;
 }

@@ -113,13 +113,16 @@ ikg_ctl() { # ikg_ctl DIR ARGS...: ipsecfx against the daemon of DIR
 
 # ikg_charon_conf DIR GROUP: DIR/strongswan.conf and DIR/swanctl.conf.
 # Everything at strongSwan's defaults (16 threads, cookie_threshold 10,
-# block_threshold 5, ikesa_table_size 1) but the plugins and the log.
+# block_threshold 5, ikesa_table_size 1) but the plugins and the log;
+# IKG_CHARON_EXTRA adds lines to its charon section (an experiment, say
+# "ikesa_table_size = 32768").
 ikg_charon_conf() {
 	local dir=$1 grp
 	grp=$(ikg_group_kw "$2")
 	cat >"$dir/strongswan.conf" <<EOF
 charon {
   load = random nonce openssl pem x509 pubkey pkcs1 pkcs8 revocation constraints kdf hmac sha2 sha1 gcm aes curve25519 vici kernel-libipsec kernel-netlink socket-default updown
+  ${IKG_CHARON_EXTRA:-}
   plugins { vici { socket = unix://$dir/charon.vici } }
   filelog { log { path = $dir/charon.log
                   default = 1 } }
