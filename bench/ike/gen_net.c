@@ -99,13 +99,13 @@ static void dispatch(uint8_t *buf, size_t len)
 
 static void sock_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct gen_sock *s = arg;
 	uint8_t buf[GEN_BUF];
 	struct sockaddr_in from;
 	socklen_t fl;
 	ssize_t n;
 
 	(void)what;
+	(void)arg;
 	/* drain it: one wake-up, many datagrams */
 	for (int i = 0; i < 64; i++) {
 		fl = sizeof(from);
@@ -123,7 +123,6 @@ static void sock_read(evutil_socket_t fd, short what, void *arg)
 		} else {
 			dispatch(buf, (size_t)n);
 		}
-		(void)s;
 	}
 }
 

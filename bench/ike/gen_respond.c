@@ -80,13 +80,14 @@ static void informational(struct tun *t, struct gsa *sa, uint32_t id)
 	struct ike_pld *p;
 
 	for (unsigned i = 0; i < in->n_pld; i++) {
-		const struct ike_delete *d = &in->pld[i].u.del;
+		const struct ike_delete *d;
 
-		if (!in->pld[i].inner || in->pld[i].type == IKEV2_PL_SK)
+		if (!in->pld[i].inner)
 			continue;
 		any = true;
 		if (in->pld[i].type != IKEV2_PL_DELETE)
 			continue;
+		d = &in->pld[i].u.del;
 		if (d->proto == IKEV2_PROTO_IKE) {
 			ike = true;
 			continue;
