@@ -184,8 +184,7 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		case T_CLEANUP:
 			/* counted failed already: given up quietly */
-			gen_request_done(t);
-			t->state = T_FAILED;
+			gen_cleanup_done(t);
 			break;
 		}
 		return;
@@ -214,7 +213,9 @@ int gen_request(struct tun *t, struct gsa *sa, const uint8_t *buf, size_t len,
 			return -ENOMEM;
 	}
 	arm(t);
-	return gen_send(t, buf, len);
+	/* kept: a datagram that did not leave goes with the retransmission */
+	gen_send(t, buf, len);
+	return 0;
 }
 
 void gen_request_done(struct tun *t)

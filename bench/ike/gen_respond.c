@@ -64,8 +64,7 @@ static void ike_gone(struct tun *t, struct gsa *sa)
 		gen_teardown_done(t);
 		break;
 	case T_CLEANUP:
-		gen_request_done(t);
-		t->state = T_FAILED;
+		gen_cleanup_done(t);
 		break;
 	}
 }
@@ -362,8 +361,11 @@ int gen_delete_start(struct tun *t, bool cleanup)
 		return ret;
 	t->state = cleanup ? T_CLEANUP : T_DELETING;
 	ret = gen_request(t, sa, G->buf, len, sa->req_next);
+	if (ret < 0)
+		return ret;
+	G->cleanups += cleanup;
 	sa->req_next++;
-	return ret;
+	return 0;
 }
 
 void gen_delete_input(struct tun *t, uint8_t *buf, size_t len)
@@ -375,11 +377,11 @@ void gen_delete_input(struct tun *t, uint8_t *buf, size_t len)
 		G->st.rx_dropped++;
 		return;
 	}
-	gen_request_done(t);
 	if (t->state == T_CLEANUP) {
-		t->state = T_FAILED;
+		gen_cleanup_done(t);
 		return;
 	}
+	gen_request_done(t);
 	t->state = T_CLOSED;
 	G->st.closed++;
 	gen_teardown_done(t);

@@ -287,7 +287,9 @@ void gen_pump(void)
 			G->tokens -= 1;
 	}
 	pumping = false;
-	if (G->next < G->o.tunnels || G->in_flight)
+	/* a phase is over when its last exchange is, failed set-ups' Deletes
+	 * included: the responder is left holding nothing of ours */
+	if (G->next < G->o.tunnels || G->in_flight || G->cleanups)
 		return;
 	if (!G->teardown) {
 		if (!evtimer_pending(G->hold_ev, NULL) && !G->st.t_td0_ns)
@@ -305,6 +307,14 @@ void gen_tunnel_done(struct tun *t)
 		t->counted_half = false;
 		G->in_flight--;
 	}
+	gen_pump();
+}
+
+void gen_cleanup_done(struct tun *t)
+{
+	gen_request_done(t);
+	t->state = T_FAILED;
+	G->cleanups--;
 	gen_pump();
 }
 

@@ -174,6 +174,7 @@ struct gen {
 	/* pacing */
 	unsigned next;	     /* next tunnel to start or tear down */
 	unsigned in_flight;  /* set-ups (or Deletes) out */
+	unsigned cleanups;   /* Deletes of failed set-ups out */
 	unsigned addr_cursor;
 	double tokens;
 	uint64_t t_tokens_ns;
@@ -190,6 +191,7 @@ extern struct gen *G;
 uint64_t gen_now_ns(void);
 void gen_tunnel_done(struct tun *t); /* set-up over (up or failed) */
 void gen_teardown_done(struct tun *t);
+void gen_cleanup_done(struct tun *t); /* a failed set-up's Delete is over */
 void gen_pump(void);
 void gen_log(const struct tun *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -199,7 +201,8 @@ int gen_net_open(void);
 void gen_net_close(void);
 /* Send a datagram from t's socket to the responder (IKE or NAT-T port). */
 int gen_send(struct tun *t, const uint8_t *buf, size_t len);
-/* Our request: kept and sent again on timeout (1 s, 2 s, 4 s...). */
+/* Our request: kept and sent again on timeout (1 s, 2 s, 4 s...); < 0
+ * only when it could not be kept. */
 int gen_request(struct tun *t, struct gsa *sa, const uint8_t *buf, size_t len,
 		uint32_t id);
 void gen_request_done(struct tun *t);
