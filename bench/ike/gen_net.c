@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,8 @@ static void response_in(struct tun *t, const struct ike_hdr *h, const uint8_t *o
 			uint8_t *buf, size_t len)
 {
 	/* 2.3: the one answer to the one request out, on its IKE SA */
-	if (!t->out || h->msg_id != t->out_id || h->exchange != t->out[18] ||
+	if (!t->out || h->msg_id != t->out_id ||
+	    h->exchange != t->out[offsetof(struct ikev2_hdr, exchange)] ||
 	    memcmp(gen_sa_our_spi(t->out_sa), ours, IKEV2_SPI_LEN) != 0) {
 		G->st.rx_dropped++;
 		return;
