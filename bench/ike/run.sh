@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# IKE set-up rate, latency and memory of two responders under the same load:
+# ipsecfxd (software engine) and Debian's strongSwan (charon with
+# kernel-libipsec), one after the other, driven by bench/ike's generator
+# (ikegen) from many source addresses (lib.sh draws the namespaces).
+#
+#   bench/ike/run.sh --tunnels N [--rate R] [--json] [--group x25519|p256]
+#                    [--addrs K] [--window W]
+#
+# For each responder: its RSS before the first tunnel (rss_idle_kib), N
+# tunnels set up (IKE_SA_INIT + IKE_AUTH, PSK, AES-GCM-256, PRF-SHA256,
+# the group; one Child SA each), its RSS with them all up (rss_kib), then a
+# Delete of each.  set-ups/s is the median of the 1-second windows of the
+# set-up phase; latency runs from the first IKE_SA_INIT sent to the IKE_AUTH
+# answer.  With --json the last line is
+#   {"tunnels": N, "ipsecfxd": {...}, "charon": {...}, "ratio": R}
+# (ratio: ipsecfxd's set-ups/s over charon's).
+#
+# Both responders keep their defaults except what the load needs: nothing
+# of ipsecfxd's limits is below what N tunnels from K addresses take (up to
+# about 131,000 Child SAs: the software engine's table of 2^18 SAs, two per
+# Child SA, which the configuration cannot raise), and nothing of charon's
+# (16 threads, cookie_threshold 10, block_threshold 5, ikesa_table_size 1).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+usage() {
+	sed -n '7,8p' "$0" | sed 's/^# *//' >&2
+	exit 2
+}
+
+N= RATE= JSON=0 GROUP=x25519 ADDRS=256 WINDOW=256
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tunnels) N=$2; shift 2 ;;
+	--rate) RATE=$2; shift 2 ;;
+	--json) JSON=1; shift ;;
+	--group) GROUP=$2; shift 2 ;;
+	--addrs) ADDRS=$2; shift 2 ;;
+	--window) WINDOW=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || usage
+[ "$GROUP" = x25519 ] || [ "$GROUP" = p256 ] || usage
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench/ike/run.sh: needs root: it creates network namespaces, binds $ADDRS" \
+		"addresses of 198.18.0.0/15 there and runs ipsecfxd and charon (TUN devices)" >&2
+	exit 1
+fi
+
+cd "$IKG_ROOT"
+O=${O:-build}
+export IPSECFX_BUILD=$IKG_ROOT/$O
+if ! [ -x /usr/lib/ipsec/charon ] || ! command -v swanctl >/dev/null; then
+	scripts/deps.sh # strongswan-charon, strongswan-swanctl, libcharon-extra-plugins
+fi
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+	# the machine is shared: one build at a time, at low priority
+	flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" "$O/ipsecfxd" "$O/ipsecfx" \
+		"$O/bench/ikegen" >&2
+fi
+
+T=$(mktemp -d /tmp/ikebench.XXXXXX)
+trap 'ikg_cleanup; rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+ikg_topology "$ADDRS"
+
+say() { echo "$*"; } # human lines on stdout too: only the JSON must be last
+
+# measure NAME: the generator against the responder started as
+# IKG_RESP_PID; RESP_SAS is a command printing the responder's IKE SAs;
+# writes $T/NAME.json
+measure() {
+	local name=$1 sas_cmd=$2 idle full sas gen_args=()
+	sleep 1 # let it settle after start-up
+	idle=$(ikg_rss_kib "$IKG_RESP_PID")
+	gen_args=(--tunnels "$N" --src-count "$ADDRS" --window "$WINDOW" --group "$GROUP"
+		--hold 600 --ready "$T/$name.ready" --json)
+	[ -n "$RATE" ] && gen_args+=(--rate "$RATE")
+	ikg_gen "$T/$name.gen" "${gen_args[@]}"
+	# set-up takes a while at scale: a generous bound, the generator
+	# itself gives up each tunnel after 7 s without answers
+	if ! ikg_wait_file "$T/$name.ready" "$IKG_GEN_PID" $((60 + N / 20)); then
+		echo "$name: the generator did not finish its set-up phase" >&2
+		tail -5 "$T/$name.gen.err" >&2
+	fi
+	full=$(ikg_rss_kib "$IKG_RESP_PID")
+	sas=$($sas_cmd || echo "?")
+	kill -USR1 "$IKG_GEN_PID" 2>/dev/null || true
+	wait "$IKG_GEN_PID" || true
+	/usr/bin/python3 - "$T/$name.gen" "$name" "$idle" "$full" "$sas" "$T/$name.json" <<'EOF'
+import json, sys
+path, name, idle, full, sas, out = sys.argv[1:]
+lines = [l for l in open(path).read().splitlines() if l.startswith("{")]
+g = json.loads(lines[-1]) if lines else {}
+r = {"up": g.get("up", 0), "failed": g.get("failed", 0),
+     "setups_per_s": round(g.get("setups_per_s", 0.0), 1),
+     "p50_ms": round(g.get("p50_ms", 0.0), 2), "p99_ms": round(g.get("p99_ms", 0.0), 2),
+     "rss_idle_kib": int(idle), "rss_kib": int(full)}
+json.dump(r, open(out, "w"))
+fails = ", ".join("%s %d" % kv for kv in g.get("failures", {}).items()) or "none"
+per = (int(full) - int(idle)) / max(1, r["up"])
+print("%-8s %d up, %d failed (%s); %.0f set-ups/s, latency p50 %.1f ms, p99 %.1f ms;"
+      % (name, r["up"], r["failed"], fails, r["setups_per_s"], r["p50_ms"], r["p99_ms"]))
+print("%-8s RSS %d KiB idle, %d KiB with them up (%.1f KiB per tunnel); it held %s IKE SAs;"
+      % ("", int(idle), int(full), per, sas))
+print("%-8s %d cookies, %d retransmissions; teardown: %d deleted, %d unanswered in %.1f s"
+      % ("", g.get("cookies", 0), g.get("retransmits", 0), g.get("closed", 0),
+         g.get("teardown_failed", 0), g.get("teardown_s", 0.0)))
+EOF
+}
+
+say "bench/ike: $N tunnels (${RATE:+$RATE/s, }window $WINDOW, $ADDRS source addresses x 2 ports), AES-GCM-256/PRF-SHA256/$GROUP, ESP AES-GCM-256"
+
+# ---- ipsecfxd ----
+mkdir -p "$T/d"
+ikg_ipsecfxd_conf "$T/d" "$GROUP"
+ikg_ipsecfxd "$T/d"
+d_sas() { ikg_ctl "$T/d" stats | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ike"]["ike_sas"])'; }
+measure ipsecfxd d_sas
+ikg_stop "$IKG_RESP_PID"
+
+# ---- charon ----
+mkdir -p "$T/s"
+ikg_charon_conf "$T/s" "$GROUP"
+ikg_charon "$T/s"
+s_sas() { ikg_swan_sas "$T/s"; }
+measure charon s_sas
+ikg_stop "$IKG_RESP_PID"
+
+/usr/bin/python3 - "$N" "$T/ipsecfxd.json" "$T/charon.json" "$JSON" <<'EOF'
+import json, sys
+n, a, b, as_json = sys.argv[1:]
+a = json.load(open(a)); b = json.load(open(b))
+ratio = round(a["setups_per_s"] / b["setups_per_s"], 2) if b["setups_per_s"] else None
+print("ratio    ipsecfxd/charon set-ups/s: %s" % ratio)
+if as_json == "1":
+    print(json.dumps({"tunnels": int(n), "ipsecfxd": a, "charon": b, "ratio": ratio}))
+EOF
