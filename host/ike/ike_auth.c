@@ -91,7 +91,8 @@ static int verify_peer(struct ikesa *sa, const struct ike_msg *m, const struct i
 		return -EACCES;
 	}
 	snprintf(sa->peer_auth, sizeof(sa->peer_auth), "PSK");
-	sa->peer_cert[0] = 0;
+	free(sa->peer_cert);
+	sa->peer_cert = NULL;
 	return 0;
 }
 

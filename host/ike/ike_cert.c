@@ -84,7 +84,10 @@ void ike_cert_peer_notes(struct ikesa *sa, const struct ike_msg *m)
 			   p->u.cert.encoding == IKEV2_CERT_X509_SIG) {
 			/* 3.7: SHA-1 hashes of the public keys of trusted CAs
 			 * (the parser checked the length is a multiple of 20) */
-			for (size_t k = 0; k + IKEV2_SHA1_LEN <= p->u.cert.len &&
+			if (!sa->peer_certreq)
+				sa->peer_certreq = calloc(IKE_CERTREQ_MAX, IKEV2_SHA1_LEN);
+			for (size_t k = 0; sa->peer_certreq &&
+					   k + IKEV2_SHA1_LEN <= p->u.cert.len &&
 					   sa->n_peer_certreq < IKE_CERTREQ_MAX;
 			     k += IKEV2_SHA1_LEN)
 				memcpy(sa->peer_certreq[sa->n_peer_certreq++],
@@ -728,7 +731,8 @@ static int check_peer(struct ikesa *sa, X509 *ee, STACK_OF(X509) *untrusted,
 		snprintf(why, n, "AUTH of %s does not verify: %s", subj, vwhy);
 		return -EACCES;
 	}
-	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", subj);
+	free(sa->peer_cert);
+	sa->peer_cert = strdup(subj);   /* NULL without memory: not shown */
 	ike_pki_auth_name(auth->method, auth->data, auth->len, sa->peer_auth,
 			  sizeof(sa->peer_auth));
 	return 0;

@@ -165,6 +165,7 @@ void ike_child_free(struct child_sa *c)
 	if (c->ike)
 		ike_child_hash_del(c->ike->mgr, c);
 	free(c->offered);
+	free(c->coll_nonce);
 	if (c->keys) {
 		ike_child_keys_wipe(c->keys);
 		free(c->keys);

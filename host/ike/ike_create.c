@@ -55,6 +55,20 @@ static void min_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
 	}
 }
 
+/* min_nonce into *keep, allocated the first time: a collision is rare,
+ * and the nonce's room is not worth carrying in every SA.  Without
+ * memory the length is 0: the decision of 2.8.1 may keep both SAs, and
+ * the redundant one goes with the grace period. */
+static void keep_min_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+			   uint8_t **keep, size_t *len)
+{
+	*len = 0;
+	if (!*keep)
+		*keep = malloc(IKE_NONCE_MAX);
+	if (*keep)
+		min_nonce(a, al, b, bl, *keep, len);
+}
+
 /* The key exchange group of a child's first ESP proposal that has one
  * (PFS), or none. */
 static uint16_t pfs_group(const struct cfg_child *cfg)
@@ -663,8 +677,8 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_log(sa, IPX_LOG_INFO, "simultaneous IKE SA rekey (2.8.1)");
 		sa->mgr->st.collisions++;
 		sa->collision = n;
-		min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
-			  sa->coll_nonce, &sa->coll_nonce_len);
+		keep_min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
+			       &sa->coll_nonce, &sa->coll_nonce_len);
 	}
 	if (ike_send_response(sa, r) < 0)
 		goto fail;
@@ -810,8 +824,8 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_log(sa, IPX_LOG_INFO, "Child SA %s: simultaneous rekey (2.8.1)", old->name);
 		sa->mgr->st.collisions++;
 		old->collision = c;
-		min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
-			  old->coll_nonce, &old->coll_nonce_len);
+		keep_min_nonce(np->u.nonce.data, np->u.nonce.len, nonce, sizeof(nonce),
+			       &old->coll_nonce, &old->coll_nonce_len);
 	} else {
 		old->successor = c;
 	}

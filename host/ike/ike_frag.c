@@ -29,6 +29,15 @@ void ike_frags_reset(struct ike_frags *f)
 	memset(f, 0, sizeof(*f));
 }
 
+void ike_frags_drop(struct ikesa *sa, int which)
+{
+	if (!sa->rx_frags[which])
+		return;
+	ike_frags_reset(sa->rx_frags[which]);
+	free(sa->rx_frags[which]);
+	sa->rx_frags[which] = NULL;
+}
+
 /* Largest IKE message that fits fragment_size (an IP datagram, RFC 7383
  * 2.5.1): minus IP, UDP and, on the NAT-T port, the non-ESP marker. */
 size_t ike_frag_max_message(const struct ikesa *sa)
@@ -83,7 +92,7 @@ int ike_frag_split(struct ikesa *sa, const struct ike_msg *msg, struct ike_wire 
 			goto out;
 		memcpy(w->buf + w->len, f, flen);
 		w->len += flen;
-		w->frag_len[i] = flen;
+		w->frag_len[i] = (uint16_t)flen;   /* at most maxm */
 	}
 out:
 	OPENSSL_clear_free(inner, IKE_MSG_BUF);
@@ -98,7 +107,7 @@ int ike_frag_add(struct ikesa *sa, const struct ike_msg *m, const uint8_t *plain
 		 size_t plain_len, uint8_t **whole, size_t *whole_len, uint8_t *first)
 {
 	bool response = m->hdr.flags & IKEV2_FLAG_RESPONSE;
-	struct ike_frags *f = &sa->rx_frags[response];
+	struct ike_frags *f = sa->rx_frags[response];
 	const struct ike_sk *sk = &m->pld[m->sk].u.sk;
 	unsigned num = sk->frag_num, total = sk->frag_total;
 	uint8_t *all;
@@ -108,6 +117,11 @@ int ike_frag_add(struct ikesa *sa, const struct ike_msg *m, const uint8_t *plain
 	if (!total || total > IKE_MAX_FRAGS || num < 1 || num > total) {
 		ike_sa_log(sa, IPX_LOG_WARN, "IKE fragment %u/%u refused", num, total);
 		return -EBADMSG;
+	}
+	if (!f) {
+		f = sa->rx_frags[response] = calloc(1, sizeof(*f));
+		if (!f)
+			return -ENOMEM;
 	}
 	if (f->total && f->id != m->hdr.msg_id)
 		ike_frags_reset(f);  /* another message: the older one is stale */
@@ -152,7 +166,7 @@ int ike_frag_add(struct ikesa *sa, const struct ike_msg *m, const uint8_t *plain
 	*first = f->first;
 	*whole = all;
 	*whole_len = f->len;
-	ike_frags_reset(f);
+	ike_frags_drop(sa, response);
 	sa->mgr->st.reassembled++;
 	return 0;
 }

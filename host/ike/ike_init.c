@@ -756,6 +756,10 @@ static void create(struct init_req *q)
 	ike_cert_peer_notes(sa, q->m);
 	if (answer(sa) < 0)
 		goto fail;
+	/* the secret is in the keys, our KE in the cached answer: the
+	 * private key goes now (retransmitted requests get the cache) */
+	ike_dh_free(sa->dh);
+	sa->dh = NULL;
 	sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
 	if (sa->timer_ev)
 		event_add(sa->timer_ev, &tv);

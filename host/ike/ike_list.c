@@ -95,7 +95,7 @@ static void sa_json_established(const struct ikesa *sa, json_t *o, uint64_t now)
 		json_object_set_new(o, "expires_in_s", secs_left(sa->expire_at, now));
 	if (sa->peer_auth[0])
 		json_object_set_new(o, "peer_auth", json_string(sa->peer_auth));
-	if (sa->peer_cert[0])
+	if (sa->peer_cert)
 		json_object_set_new(o, "peer_cert", json_string(sa->peer_cert));
 	json_object_set_new(o, "nat_local", json_boolean(sa->nat_here));
 	json_object_set_new(o, "nat_remote", json_boolean(sa->nat_there));

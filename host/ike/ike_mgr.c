@@ -152,8 +152,11 @@ void ike_sa_destroy(struct ikesa *sa)
 		sa->reauth_of->reauth_at = ike_now() + 30;
 		ike_sa_kick(sa->reauth_of);
 	}
-	ike_frags_reset(&sa->rx_frags[0]);
-	ike_frags_reset(&sa->rx_frags[1]);
+	ike_frags_drop(sa, 0);
+	ike_frags_drop(sa, 1);
+	free(sa->coll_nonce);
+	free(sa->peer_certreq);
+	free(sa->peer_cert);
 	ike_cert_wait_free(sa);
 	/* nothing may keep pointing at this SA: those that can share its
 	 * connection and peer (ike_table.c); a reauthentication's new SA
@@ -339,6 +342,12 @@ void ike_sa_established(struct ikesa *sa)
 	ike_sa_state(sa, IKE_ESTABLISHED);
 	sa->established = ike_now();
 	sa->mgr->st.established++;
+	/* IKE_SA_INIT as sent and received served AUTH (2.15): not needed
+	 * any more (a reauthentication makes a new SA) */
+	free(sa->init_req);
+	free(sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
 	if (sa->timer_ev)
 		event_del(sa->timer_ev);
 	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);

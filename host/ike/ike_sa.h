@@ -133,7 +133,7 @@ struct child_sa {
 	/* 2.8.1: the peer rekeyed this child while our rekey was in flight:
 	 * the SA its exchange made, and that exchange's lowest nonce */
 	struct child_sa *collision;
-	uint8_t coll_nonce[IKE_NONCE_MAX];
+	uint8_t *coll_nonce;              /* IKE_NONCE_MAX bytes, once needed */
 	size_t coll_nonce_len;
 	uint64_t in_packets_seen;         /* inbound count at the last look */
 	/* the SA that replaces this one after a rekey we answered: it takes
@@ -146,7 +146,7 @@ struct ike_wire {
 	uint8_t *buf;
 	size_t len;
 	unsigned n_frags;                 /* 0: not fragmented */
-	size_t frag_len[IKE_MAX_FRAGS];
+	uint16_t frag_len[IKE_MAX_FRAGS]; /* a datagram each */
 };
 
 /* Our request in flight (window size 1, 2.3). */
@@ -220,22 +220,23 @@ struct ikesa {
 	 * URL fetches IKE_AUTH waits for, and how the peer authenticated */
 	uint32_t peer_sighashes;          /* 1 << IKEV2_SIGHASH_* (RFC 7427 4) */
 	bool peer_http_certs;             /* HTTP_CERT_LOOKUP_SUPPORTED (3.10.1) */
-	uint8_t peer_certreq[IKE_CERTREQ_MAX][IKEV2_SHA1_LEN];
+	uint8_t (*peer_certreq)[IKEV2_SHA1_LEN];   /* IKE_CERTREQ_MAX, once one came */
 	unsigned n_peer_certreq;
 	struct ike_cert_wait *cert_wait;
-	char peer_cert[256];              /* the certificate's subject ("": none) */
+	char *peer_cert;                  /* the certificate's subject (NULL: none) */
 	char peer_auth[64];               /* "PSK", "ECDSA P-256 SHA-256 (RFC 7427)" */
 	char want_child[CFG_NAME_MAX];    /* initiator: to create in IKE_AUTH ("": none) */
 	struct child_sa *new_child;       /* negotiated in the exchange in flight */
 	struct ike_cc cc;                 /* our CREATE_CHILD_SA in flight */
-	struct ike_frags rx_frags[2];     /* [0] requests, [1] responses */
+	struct ike_frags *rx_frags[2];    /* [0] requests, [1] responses; while
+					   * a fragmented message comes in */
 	/* IKE SA rekeying (2.8): the SA that replaced this one (NULL once it
 	 * is gone) and since when (monotonic s; 0: not replaced, and it
 	 * stays set); and 2.8.1 */
 	struct ikesa *rekeyed_by;
 	uint64_t replaced_at;
 	struct ikesa *collision;
-	uint8_t coll_nonce[IKE_NONCE_MAX];
+	uint8_t *coll_nonce;              /* IKE_NONCE_MAX bytes, once needed */
 	size_t coll_nonce_len;
 	bool rekeying;
 	/* the next time to rekey, reauthenticate, give up (monotonic s) */
@@ -455,6 +456,8 @@ int ike_frag_split(struct ikesa *sa, const struct ike_msg *msg, struct ike_wire 
 int ike_frag_add(struct ikesa *sa, const struct ike_msg *m, const uint8_t *plain,
 		 size_t plain_len, uint8_t **whole, size_t *whole_len, uint8_t *first);
 void ike_frags_reset(struct ike_frags *f);
+/* The reassembly state of sa's requests (0) or responses (1), freed. */
+void ike_frags_drop(struct ikesa *sa, int which);
 
 /* ---- exchanges ---- */
 int ike_init_start(struct ikesa *sa);                      /* ike_init.c */

@@ -103,9 +103,11 @@ static void test_cert_tunnel(void **state)
 	assert_non_null(b);
 	/* each verified the other's RFC 7427 signature and certificate */
 	assert_string_equal(a->peer_auth, "Ed25519 (RFC 7427)");
+	assert_non_null(a->peer_cert);
 	assert_non_null(strstr(a->peer_cert, "CN=sun.example"));
-	assert_non_null(strstr(b->peer_auth, "ECDSA"));
+	assert_non_null(b->peer_cert);
 	assert_non_null(strstr(b->peer_cert, "CN=moon.example"));
+	assert_non_null(strstr(b->peer_auth, "ECDSA"));
 	assert_string_equal(b->peer_id.text, "moon.example");
 	ikepair_check_traffic(&pr->a, &pr->b);
 	ikepair_free(pr);
