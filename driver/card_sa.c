@@ -166,7 +166,8 @@ int card_sa_add(struct card_sas *c, const struct ipx_card_fault *f,
 			return ret;
 	}
 	if (take(c, p->dir, &i, &h) < 0) {
-		ipx_err("SA %08x: SA table full (%u)", p->spi, c->nsa);
+		/* the placement layer says it once and runs the SA in software */
+		ipx_dbg("SA %08x: SA table full (%u)", p->spi, c->nsa);
 		return -ENOSPC;
 	}
 	sa = &c->v[h];

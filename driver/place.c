@@ -38,6 +38,7 @@
 
 struct pl_sa {
 	bool used;
+	bool no_room;               /* in software: the card was full */
 	uint8_t where;              /* enum ipx_where */
 	uint32_t h;                 /* handle in that engine */
 	struct ipx_sa_params p;     /* incl. keys, to install elsewhere */
@@ -58,6 +59,10 @@ struct place {
 	bool card_serving;          /* false from a fault until moved back */
 	struct pl_sa *sas;
 	uint32_t nsas, cap;
+	uint32_t *freev;            /* handles below nsas free again (a stack) */
+	uint32_t nfree;
+	bool card_full;             /* the last SA the card refused for room */
+	uint64_t card_full_sas;     /* SAs that went to software for want of room */
 	struct pl_map map[3];       /* indexed by enum ipx_where */
 	struct ipx_evring events;
 	uint64_t drops_bad_sa;
@@ -234,8 +239,10 @@ static int install(struct place *pl, uint32_t h, uint8_t to, const struct ipx_sa
 	map_set(&pl->map[sa->where], sa->h, IPX_SA_NONE);
 	sa->where = to;
 	sa->h = nh;
-	if (to == IPX_ON_CARD)
+	if (to == IPX_ON_CARD) {
 		ipx_seq_bound_set(&sa->seq, st->seq);
+		sa->no_room = false;
+	}
 	return 0;
 }
 
@@ -445,6 +452,7 @@ static void place_close(void *priv)
 	if (pl->sas)
 		OPENSSL_cleanse(pl->sas, pl->cap * sizeof(*pl->sas));
 	free(pl->sas);
+	free(pl->freev);
 	for (int i = 0; i < 3; i++)
 		free(pl->map[i].v);
 	free(pl->sub);
@@ -470,6 +478,7 @@ int place_open(const char *card, const struct ipx_engine_config *cfg, void **pri
 	ret = ipx_engine_open_direct(card, cfg, &pl->card);
 	if (ret == 0) {
 		sc.device = NULL;
+		sc.max_sas = 0;   /* max_sas is the card's; software takes the rest */
 		ret = ipx_engine_open_direct("soft", &sc, &pl->soft);
 	}
 	if (ret < 0) {
@@ -514,8 +523,8 @@ static int place_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out
 	char why[112];
 	int ret;
 
-	for (h = 0; h < pl->nsas && pl->sas[h].used; h++)
-		;
+	/* a freed handle, else a new one at the end: O(1) at any count */
+	h = pl->nfree ? pl->freev[--pl->nfree] : pl->nsas;
 	if (h == pl->nsas) {
 		if (pl->nsas == pl->cap) {
 			/* at most what the two engines hold together */
@@ -523,12 +532,21 @@ static int place_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out
 			uint64_t want = pl->cap ? (uint64_t)pl->cap * 2 : 64;
 			uint32_t ncap = (uint32_t)(want < lim ? want : lim);
 			struct pl_sa *ns;
+			uint32_t *nf;
 
 			if (ncap <= pl->cap)
 				return -ENOSPC;
+
 			ns = calloc(ncap, sizeof(*ns));
 			if (!ns)
 				return -ENOMEM;
+			/* room for every handle to be freed */
+			nf = realloc(pl->freev, ncap * sizeof(*nf));
+			if (!nf) {
+				free(ns);
+				return -ENOMEM;
+			}
+			pl->freev = nf;
 			if (pl->sas) {
 				memcpy(ns, pl->sas, pl->cap * sizeof(*ns));
 				OPENSSL_cleanse(pl->sas, pl->cap * sizeof(*pl->sas));
@@ -546,25 +564,49 @@ static int place_sa_add(void *priv, const struct ipx_sa_params *p, uint32_t *out
 	else if (card_can(pl, p, why, sizeof(why)))
 		w = IPX_ON_CARD;
 	ret = ipx_sa_add(eng_of(pl, w), p, &sa->h);
-	if (ret < 0 && w == IPX_ON_CARD) {
+	if (ret == -ENOSPC && w == IPX_ON_CARD) {
+		/* beyond the card's table: software, counted; said once per
+		 * spell (not once per SA: at scale that is thousands of
+		 * lines), and again when card SAs are deleted and new ones
+		 * find room */
+		snprintf(why, sizeof(why), "card %s full (%u SAs each way)", pl->card_name,
+			 pl->ccaps.max_sas);
+		pl->card_full_sas++;
+		if (!pl->card_full)
+			ipx_warn("engine: card %s full (%u SAs each way): new SAs run in software "
+				 "until card SAs are deleted (`ipsecfx engine` counts them)",
+				 pl->card_name, pl->ccaps.max_sas);
+		pl->card_full = true;
+		sa->no_room = true;
+		w = IPX_ON_SOFT;
+		ret = ipx_sa_add(pl->soft, p, &sa->h);
+	} else if (ret < 0 && w == IPX_ON_CARD) {
 		snprintf(why, sizeof(why), "card %s refused it: %s", pl->card_name,
 			 strerror(-ret));
 		w = IPX_ON_SOFT;
 		ret = ipx_sa_add(pl->soft, p, &sa->h);
+	} else if (ret == 0 && w == IPX_ON_CARD && pl->card_full) {
+		ipx_info("engine: card %s has room again: new SAs go to it", pl->card_name);
+		pl->card_full = false;
 	}
 	if (ret == 0) {
 		ret = map_set(&pl->map[w], sa->h, h);
 		if (ret < 0)
 			ipx_sa_delete(eng_of(pl, w), sa->h);
 	}
-	if (ret < 0)
+	if (ret < 0) {
+		if (h == pl->nsas - 1)
+			pl->nsas--;
+		else
+			pl->freev[pl->nfree++] = h;
 		return ret;
+	}
 	sa->used = true;
 	sa->where = w;
 	sa->p = *p;
 	ipx_seq_bound_set(&sa->seq, p->seq ? p->seq : 1);
 	snprintf(sa->why, sizeof(sa->why), "%s", why);
-	if (w == IPX_ON_SOFT)
+	if (w == IPX_ON_SOFT && !pl->card_full)
 		ipx_info("engine: SA %08x (%s, %s) in software: %s", p->spi,
 			 p->dir ? "in" : "out", ipx_cipher_info(p->cipher)->name, why);
 	else
@@ -614,6 +656,7 @@ static int place_sa_delete(void *priv, uint32_t h)
 		map_set(&pl->map[sa->where], sa->h, IPX_SA_NONE);
 	}
 	OPENSSL_cleanse(sa, sizeof(*sa));
+	pl->freev[pl->nfree++] = h;
 	return ret;
 }
 
@@ -920,7 +963,12 @@ int ipx_place_info(struct ipx_engine *eng, struct ipx_place_info *info)
 			info->sas_card++;
 		else if (pl->sas[h].where == IPX_ON_SOFT)
 			info->sas_soft++;
+		if (pl->sas[h].where == IPX_ON_SOFT && pl->sas[h].no_room)
+			info->sas_soft_no_room++;
 	}
+	info->card_max_sas = pl->ccaps.max_sas;
+	info->card_full = pl->card_full;
+	info->card_full_sas = pl->card_full_sas;
 	return 0;
 }
 

@@ -94,6 +94,7 @@ struct y_cfg {
 	uint64_t *engine_seq_margin;
 	char *engine_auto_back;
 	uint32_t engine_deadline_ms;
+	uint32_t engine_card_sas;
 	char *control;
 	char *control_group;
 	char *user, *group;
@@ -249,6 +250,7 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("engine_auto_back", PTR | OPT, struct y_cfg, engine_auto_back,
 			       1, 32),
 	CYAML_FIELD_UINT("engine_deadline_ms", OPT, struct y_cfg, engine_deadline_ms),
+	CYAML_FIELD_UINT("engine_card_sas", OPT, struct y_cfg, engine_card_sas),
 	CYAML_FIELD_STRING_PTR("control", PTR | OPT, struct y_cfg, control, 1, 107),
 	CYAML_FIELD_STRING_PTR("control_group", PTR | OPT, struct y_cfg, control_group, 1, 63),
 	CYAML_FIELD_STRING_PTR("user", PTR | OPT, struct y_cfg, user, 1, 63),
@@ -1067,6 +1069,7 @@ int cfg_load(const char *file, struct cfg **out)
 		ret = -EINVAL;
 	}
 	c->engine_deadline_ms = y->engine_deadline_ms ? y->engine_deadline_ms : 50;
+	c->engine_card_sas = y->engine_card_sas;
 	if (c->engine_deadline_ms > 10000) {
 		yamlpos_err(&yp, "engine_deadline_ms", "%u above 10000", c->engine_deadline_ms);
 		ret = -EINVAL;

@@ -654,6 +654,11 @@ static json_t *engine_json(struct ipxd *d)
 		json_object_set_new(o, "auto_back_s", json_integer(pi.auto_back_s));
 		json_object_set_new(o, "sas_card", json_integer(pi.sas_card));
 		json_object_set_new(o, "sas_soft", json_integer(pi.sas_soft));
+		/* beyond the card's table: in software, counted */
+		json_object_set_new(o, "card_max_sas", json_integer(pi.card_max_sas));
+		json_object_set_new(o, "card_full", json_boolean(pi.card_full));
+		json_object_set_new(o, "sas_soft_no_room", json_integer(pi.sas_soft_no_room));
+		json_object_set_new(o, "card_full_sas", json_integer((json_int_t)pi.card_full_sas));
 	}
 	json_object_set_new(o, "software", json_pack("{s:s}", "backend", "soft"));
 	json_object_set_new(o, "fault_injection", json_boolean(d->fault_injection));
@@ -936,6 +941,8 @@ int main(int argc, char **argv)
 
 	memset(&ec, 0, sizeof(ec));
 	ec.deadline_ms = d.cfg->engine_deadline_ms;
+	if (strcmp(d.cfg->engine, "soft") != 0)
+		ec.max_sas = d.cfg->engine_card_sas;   /* the card's, fewer than it has */
 	if (ipx_engine_open(d.cfg->engine, &ec, &d.eng) < 0)
 		goto out;
 	{

@@ -525,37 +525,62 @@ static void test_events(void **state)
 	ipx_engine_close(ref);
 }
 
-/* The pair holds what its two engines hold together: with room for 4 SAs on
- * each, 4 land on the card, the next 4 in software (the card refuses them),
- * and the 9th is refused with -ENOSPC; a freed handle is used again. */
-static void test_full_pair(void **state)
+/* A card table of 4 SAs each way (engine_card_sas): the 5th SA of a
+ * direction and those after it run in software, counted (card_full,
+ * sas_soft_no_room, card_full_sas), and carry traffic like the others; a
+ * card SA deleted, the next new SA fills the card again, on the handle
+ * freed (handles come off a free stack, not a scan). */
+static void test_card_full(void **state)
 {
 	struct ipx_engine_config cfg = { .max_sas = 4, .deadline_ms = 20 };
-	struct ipx_engine *e = NULL;
+	struct ipx_engine *e = NULL, *ref = NULL;
+	struct ipx_place_info pi;
+	struct flow fl[6];
 	struct ipx_sa_params p;
-	uint32_t h[9];
-	unsigned on_card = 0, on_soft = 0;
+	uint32_t h[8], nh;
+	unsigned on_card = 0;
 
 	(void)state;
 	assert_int_equal(ipx_engine_open("sim", &cfg, &e), 0);
+	assert_int_equal(ipx_engine_open("soft", NULL, &ref), 0);
 	te_params(&p, IPX_CIPHER_AES256GCM16, IPX_MODE_TUNNEL, 0, false, false);
 	p.dir = IPX_DIR_IN;
 	for (unsigned i = 0; i < 8; i++) {
 		p.spi = 0x51000000u + i;
 		assert_int_equal(ipx_sa_add(e, &p, &h[i]), 0);
-		if (where_of(e, h[i]) == IPX_ON_CARD)
-			on_card++;
-		else
-			on_soft++;
+		on_card += where_of(e, h[i]) == IPX_ON_CARD;
 	}
 	assert_int_equal(on_card, 4);
-	assert_int_equal(on_soft, 4);
-	p.spi = 0x51000008u;
-	assert_int_equal(ipx_sa_add(e, &p, &h[8]), -ENOSPC);
-	assert_int_equal(ipx_sa_delete(e, h[2]), 0);
-	assert_int_equal(ipx_sa_add(e, &p, &h[8]), 0);
-	assert_int_equal(ipx_sa_lookup(e, p.spi), h[8]);
+	assert_int_equal(ipx_place_info(e, &pi), 0);
+	assert_int_equal(pi.card_max_sas, 4);
+	assert_true(pi.card_full);
+	assert_int_equal(pi.sas_soft_no_room, 4);
+	assert_int_equal(pi.card_full_sas, 4);
+	/* outbound: 4 on the card, 2 beyond it, one burst over all six */
+	for (unsigned i = 0; i < 6; i++) {
+		flow_init(&fl[i], e, ref, IPX_CIPHER_AES256GCM16);
+		assert_int_equal(where_of(e, fl[i].h), i < 4 ? IPX_ON_CARD : IPX_ON_SOFT);
+	}
+	burst(e, ref, fl, 6, 24);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(fl[i].sent, 4);
+	/* room again: a card SA goes, the next SA takes its place there */
+	for (unsigned i = 0; i < 8; i++)
+		if (where_of(e, h[i]) == IPX_ON_CARD) {
+			assert_int_equal(ipx_sa_delete(e, h[i]), 0);
+			p.spi = 0x52000000u;
+			assert_int_equal(ipx_sa_add(e, &p, &nh), 0);
+			assert_int_equal(nh, h[i]);
+			assert_int_equal(where_of(e, nh), IPX_ON_CARD);
+			break;
+		}
+	assert_int_equal(ipx_place_info(e, &pi), 0);
+	assert_false(pi.card_full);
+	assert_int_equal(pi.sas_soft_no_room, 4 + 2);
+	assert_int_equal(pi.card_full_sas, 4 + 2);
+	assert_int_equal(ipx_sa_lookup(e, p.spi), nh);
 	ipx_engine_close(e);
+	ipx_engine_close(ref);
 }
 
 int main(void)
@@ -570,7 +595,7 @@ int main(void)
 		cmocka_unit_test(test_auto_back),
 		cmocka_unit_test(test_auto),
 		cmocka_unit_test(test_events),
-		cmocka_unit_test(test_full_pair),
+		cmocka_unit_test(test_card_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

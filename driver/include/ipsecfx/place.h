@@ -58,6 +58,13 @@ struct ipx_place_info {
 	uint64_t last_fallback_us;  /* duration of the last fallback (state moves) */
 	uint64_t last_fault_ms;     /* CLOCK_MONOTONIC ms of the last fault, 0 none */
 	uint32_t sas_card, sas_soft;
+	/* the card's SA table (handles, both directions), whether its last
+	 * refusal was for room, how many SAs went to software for want of
+	 * room since open, and how many of those are there now */
+	uint32_t card_max_sas;
+	bool card_full;
+	uint64_t card_full_sas;
+	uint32_t sas_soft_no_room;
 	uint64_t seq_margin;
 	uint32_t auto_back_s;
 };
