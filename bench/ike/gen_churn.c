@@ -200,10 +200,16 @@ void gen_churn_input(struct tun *t, uint8_t *buf, size_t len)
 		G->st.rx_dropped++;
 		return;
 	}
-	if (t->churn == CHURN_CREATE)
+	if (t->churn == CHURN_CREATE) {
 		create_input(t);
-	else
-		cycle_done(t, true); /* the Delete answered (its ESP SPI or empty) */
+	} else if (!ike_msg_get(&G->min, IKEV2_PL_DELETE, 0)) {
+		/* 1.4.1: the responder names its half of the pair; an empty
+		 * answer says it held no such Child SA */
+		gen_log(t, "churn: Delete answered without the Child SA's SPI");
+		cycle_done(t, false);
+	} else {
+		cycle_done(t, true);
+	}
 }
 
 void gen_churn_timeout(struct tun *t)
