@@ -160,7 +160,8 @@ r = {
     "half_open_peak": max([c[2] for c in during] or [0]),
     "half_open_dropped": s["half_open_dropped"],
     "half_open_source_dropped": s["half_open_source_dropped"],
-    "ike_sas_min_during": min([c[1] for c in during] or [-1]),
+    # ike_sas counts the half-open ones too
+    "ike_sas_min_during": min([c[1] - c[2] for c in during] or [-1]),
     "children_min_during": min([c[3] for c in during] or [-1]),
     "daemon_samples_during": len(during),
     "child_rekeys_during": (max([c[5] for c in during] or [int(rk0)]) - int(rk0)),
@@ -175,7 +176,7 @@ r = {
     "genuine_failures": ge.get("failures", {}), "genuine_cookies": ge.get("cookies", 0),
     "genuine_setup_s": round(float(t_gen_ready) - float(t_gen), 1),
     "genuine_p50_ms": ge.get("p50_ms", 0), "genuine_p99_ms": ge.get("p99_ms", 0),
-    "ike_sas_end": s["ike_sas"], "tunnels_with_child_end": live,
+    "ike_sas_end": s["ike_sas"] - s["half_open"], "tunnels_with_child_end": live,
     "rss_kib_before": int(rss_before), "rss_kib_max": max(rss) if rss else 0,
     "rss_kib_after": int(rss_after),
     "half_open_zero_after_s": float(ho_zero),

@@ -6,7 +6,8 @@
  * one request out), each tunnel starting its next cycle when the last one
  * is over, until K have started.
  *
- * Its selectors are a host of its own (TSi ts-base + 0x400000 + index):
+ * Its selectors are a host of its own (TSi ts-base + tunnels + index + 1,
+ * past the hosts of the tunnels' first Child SAs):
  * a Child SA with the selectors of the tunnel's first one would take that
  * one's place in the daemon (ike_child.c, takeover) and the count of
  * Child SAs would not return to where it started for another reason than
@@ -20,8 +21,6 @@
 #include <ipsecfx/bytes.h>
 
 #include "ikegen.h"
-
-#define CHURN_TS_OFF 0x400000u /* 10.192.0.0 from the default 10.128.0.0 */
 
 static void next_cycle(struct tun *t);
 
@@ -83,7 +82,7 @@ static int send_create(struct tun *t)
 	memset(&tsi, 0, sizeof(tsi));
 	tsi.type = IKEV2_TS_IPV4_ADDR_RANGE;
 	tsi.end_port = 65535;
-	ipx_st32(tsi.start, ntohl(G->o.ts_base.s_addr) + CHURN_TS_OFF + t->idx + 1);
+	ipx_st32(tsi.start, ntohl(G->o.ts_base.s_addr) + G->o.tunnels + t->idx + 1);
 	memcpy(tsi.end, tsi.start, 4);
 	p = ike_msg_add(m, IKEV2_PL_TSI, true);
 	p->u.ts.ts = &tsi;
