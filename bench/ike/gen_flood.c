@@ -198,6 +198,7 @@ static void pace(struct flood *f, uint64_t t0)
 {
 	double tokens = 0;
 	uint64_t last = t0, now;
+	unsigned n;
 
 	while (!stop) {
 		now = gen_now_ns();
@@ -215,8 +216,7 @@ static void pace(struct flood *f, uint64_t t0)
 				continue;
 			}
 		}
-		unsigned n = G->o.flood > 0 && tokens < FLOOD_BATCH ? (unsigned)tokens : FLOOD_BATCH;
-
+		n = G->o.flood > 0 && tokens < FLOOD_BATCH ? (unsigned)tokens : FLOOD_BATCH;
 		send_batch(f, n, (unsigned)((now - t0) / 1000000000ull));
 		tokens -= n;
 	}
@@ -263,7 +263,7 @@ int gen_flood_run(void)
 	if (ret == 0)
 		ret = build(f);
 	if (ret < 0) {
-		if (f->fd > 0)
+		if (f->fd >= 0)
 			close(f->fd);
 		free(f);
 		return 2;
