@@ -10,7 +10,8 @@ $(O)/bench/bench_esp: $(BENCH_ESP_SRCS:%.c=$(O)/%.o) $(DRIVER_LIB)
 # bench/ike: the IKEv2 load generator (bench/ike/run.sh, tests/gateway/t_scale.sh);
 # the daemon's codec and IKE crypto, none of its SA manager
 IKEGEN_SRCS := bench/ike/ikegen.c bench/ike/gen_net.c bench/ike/gen_msg.c \
-	bench/ike/gen_setup.c bench/ike/gen_respond.c bench/ike/gen_report.c
+	bench/ike/gen_setup.c bench/ike/gen_respond.c bench/ike/gen_churn.c \
+	bench/ike/gen_flood.c bench/ike/gen_report.c
 IKEGEN_OBJS := $(IKEGEN_SRCS:%.c=$(O)/%.o)
 OBJS += $(IKEGEN_OBJS)
 BENCH_BINS += $(O)/bench/ikegen

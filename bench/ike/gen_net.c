@@ -59,6 +59,12 @@ static void response_in(struct tun *t, const struct ike_hdr *h, const uint8_t *o
 	case T_DELETING:
 		gen_delete_input(t, buf, len);
 		break;
+	case T_UP:
+		if (t->churn) {
+			gen_churn_input(t, buf, len);
+			break;
+		}
+		/* fall through */
 	default:
 		G->st.rx_dropped++;
 	}
@@ -187,6 +193,13 @@ static void rtx_cb(evutil_socket_t fd, short what, void *arg)
 		case T_CLEANUP:
 			/* counted failed already: given up quietly */
 			gen_cleanup_done(t);
+			break;
+		case T_UP:
+		case T_GONE:
+			if (t->churn)
+				gen_churn_timeout(t);
+			else
+				gen_request_done(t);
 			break;
 		}
 		return;

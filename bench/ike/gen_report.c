@@ -147,7 +147,7 @@ int gen_report(void)
 {
 	struct gen_stats *s = &G->st;
 	const struct gen_opts *o = &G->o;
-	double rate, p50, p99, setup_s, td_s;
+	double rate, p50, p99, setup_s, td_s, churn_s;
 	json_t *j;
 
 	qsort(s->lat_us, s->n_lat, sizeof(*s->lat_us), cmp_u32);
@@ -156,6 +156,8 @@ int gen_report(void)
 	p99 = pct_ms(s->lat_us, s->n_lat, 0.99);
 	setup_s = s->t_setup_end_ns > s->t0_ns ? (double)(s->t_setup_end_ns - s->t0_ns) / 1e9 : 0;
 	td_s = s->t_td_end_ns > s->t_td0_ns ? (double)(s->t_td_end_ns - s->t_td0_ns) / 1e9 : 0;
+	churn_s = s->t_churn_end_ns > s->t_churn0_ns ?
+		  (double)(s->t_churn_end_ns - s->t_churn0_ns) / 1e9 : 0;
 	if (!o->json || o->verbose) {
 		printf("set-up: %u of %u up, %u failed in %.2f s: %.0f set-ups/s "
 		       "(median of 1 s windows), latency p50 %.1f ms, p99 %.1f ms\n",
@@ -164,6 +166,14 @@ int gen_report(void)
 		       "%u floated to NAT-T, %u datagrams dropped\n",
 		       s->cookies, s->invalid_ke, s->retransmits, s->natt, s->rx_dropped);
 		print_reasons("failures", s->reasons, s->n_reasons);
+		if (o->no_auth)
+			printf("        %u left half-open (IKE_SA_INIT answered, no IKE_AUTH sent)\n",
+			       s->half_open);
+		if (o->churn)
+			printf("churn:  %u of %u Child SAs made and deleted, %u failed, %u "
+			       "TEMPORARY_FAILURE retried, in %.2f s (%.0f cycles/s)\n",
+			       s->churn_done, o->churn, s->churn_failed, s->churn_retried, churn_s,
+			       churn_s > 0 ? s->churn_done / churn_s : 0);
 		printf("held:   answered %u liveness checks, %u Child SA rekeys, %u IKE SA "
 		       "rekeys, %u Child SA Deletes; %u deleted by the responder\n",
 		       s->liveness, s->child_rekeys, s->ike_rekeys, s->child_deletes, s->gone);
@@ -185,6 +195,10 @@ int gen_report(void)
 			"deleted_by_responder", s->gone, "closed", s->closed,
 			"teardown_failed", s->teardown_failed, "teardown_s", td_s,
 			"teardown_failures", reasons_json(s->td_reasons, s->n_td_reasons)));
+		json_object_update_new(j, json_pack("{s:i, s:i, s:i, s:i, s:f}",
+			"half_open_left", s->half_open, "churn_done", s->churn_done,
+			"churn_failed", s->churn_failed, "churn_retried", s->churn_retried,
+			"churn_s", churn_s));
 		json_t *per = json_array();
 		unsigned secs = (unsigned)setup_s + 1;
 
@@ -199,5 +213,5 @@ int gen_report(void)
 		json_decref(j);
 	}
 	fflush(stdout);
-	return s->failed || s->teardown_failed || s->gone ? 1 : 0;
+	return s->failed || s->teardown_failed || s->gone || s->churn_failed ? 1 : 0;
 }

@@ -272,6 +272,15 @@ static void init_input(struct tun *t, uint8_t *buf, size_t len)
 		gen_fail(t, "IKE proposal not offered");
 		return;
 	}
+	if (G->o.no_auth) {
+		/* the responder holds a half-open IKE SA of ours until it
+		 * gives up on it; we never spend the DH computation */
+		G->st.half_open++;
+		gen_request_done(t);
+		t->state = T_HALF;
+		gen_tunnel_done(t);
+		return;
+	}
 	memcpy(t->sa->spi_r, m->hdr.spi_r, IKEV2_SPI_LEN);
 	memcpy(t->nr, np->u.nonce.data, np->u.nonce.len);
 	t->nr_len = np->u.nonce.len;

@@ -9,6 +9,11 @@
  * hold (S seconds, or until SIGUSR1: the responder's requests are
  * answered), teardown (a Delete of each IKE SA up, paced the same way, each
  * answer awaited).  SIGINT or SIGTERM stops at once and reports.
+ *
+ *   ikegen --tunnels N --no-auth ...         set-ups end with IKE_SA_INIT
+ *   ikegen --tunnels N --child-churn K ...   K Child SAs made and deleted
+ *                                            between set-up and hold
+ *   ikegen --flood RATE [--seconds S]        spoofed IKE_SA_INITs only
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,7 +78,16 @@ static void usage(FILE *f)
 		"  --tsr SEL            what we ask for on the responder's side (0.0.0.0/0)\n"
 		"  --rtx S, --rtx-tries K  first retransmission after S s (1), doubling,\n"
 		"                       K retransmissions (2) before a timeout\n"
-		"  --ready FILE         created when the set-up phase is over\n"
+		"  --ready FILE         created when the set-up phase (and churn) is over\n"
+		"  --no-auth            never send IKE_AUTH: leave the responder half-open\n"
+		"                       IKE SAs (counted when IKE_SA_INIT is answered)\n"
+		"  --child-churn K      after set-up, K times over the tunnels up: a Child SA\n"
+		"                       made by CREATE_CHILD_SA and deleted (Delete ESP)\n"
+		"  --churn-warmup W     --mark FILE is created after the first W of them\n"
+		"  --flood RATE         nothing else: IKE_SA_INITs from random spoofed\n"
+		"                       addresses of --flood-net (198.18.0.0/15, not --src's\n"
+		"                       range) through a raw socket, RATE per second (0: as\n"
+		"                       fast as it can) for --seconds S (until SIGINT/SIGTERM)\n"
 		"  --json               one JSON object as the last line\n"
 		"  -v, --verbose        every failure on stderr\n");
 }
@@ -107,6 +121,17 @@ static int addr_opt(const char *s, struct in_addr *a)
 	return inet_pton(AF_INET, s, a) == 1 ? 0 : -EINVAL;
 }
 
+static int net_opt(char *s, struct in_addr *a, unsigned *bits)
+{
+	char *slash = strchr(s, '/');
+
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	*bits = (unsigned)atoi(slash + 1);
+	return *bits >= 8 && *bits <= 32 ? addr_opt(s, a) : -EINVAL;
+}
+
 static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
 	static const struct option lo[] = {
@@ -118,6 +143,9 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{ "id", 1, 0, 'i' }, { "ts-base", 1, 0, 'T' }, { "tsr", 1, 0, 'R' },
 		{ "rtx", 1, 0, 'x' }, { "rtx-tries", 1, 0, 'X' }, { "ready", 1, 0, 'y' },
 		{ "json", 0, 0, 'j' }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, '?' },
+		{ "no-auth", 0, 0, 'A' }, { "child-churn", 1, 0, 'C' },
+		{ "churn-warmup", 1, 0, 'W' }, { "mark", 1, 0, 'M' },
+		{ "flood", 1, 0, 'F' }, { "seconds", 1, 0, 'S' }, { "flood-net", 1, 0, 'Z' },
 		{ 0, 0, 0, 0 }
 	};
 	int c, bad = 0;
@@ -125,6 +153,8 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	addr_opt("192.0.2.1", &o->target);
 	addr_opt("198.18.0.1", &o->src_base);
 	addr_opt("10.128.0.0", &o->ts_base);
+	addr_opt("198.18.0.0", &o->flood_net);
+	o->flood_bits = 15;
 	o->port = 500;
 	o->natt_port = 4500;
 	o->src_count = 256;
@@ -164,10 +194,20 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case 'y': o->ready = optarg; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
+		case 'A': o->no_auth = true; break;
+		case 'C': o->churn = (unsigned)atoi(optarg); break;
+		case 'W': o->churn_warmup = (unsigned)atoi(optarg); break;
+		case 'M': o->mark = optarg; break;
+		case 'F': o->flood = atof(optarg); o->flooding = true; break;
+		case 'S': o->flood_s = atof(optarg); break;
+		case 'Z': bad |= net_opt(optarg, &o->flood_net, &o->flood_bits); break;
 		default: usage(c == '?' && optopt == 0 ? stdout : stderr); return -EINVAL;
 		}
 	}
+	if (o->flooding && !o->tunnels)
+		o->tunnels = 1; /* unused: the flood sets nothing up */
 	if (bad || optind != argc || !o->tunnels || !o->src_count || !o->ports ||
+	    o->flood < 0 || (o->no_auth && o->churn) ||
 	    !o->window || !o->per_src || o->rtx_s <= 0 || o->rate < 0 ||
 	    o->sport_base + o->ports > 65536 || o->tunnels >= UINT32_MAX - 1) {
 		usage(stderr);
@@ -261,6 +301,12 @@ static void setup_over(void)
 
 	if (!G->st.t_setup_end_ns)
 		G->st.t_setup_end_ns = gen_now_ns();
+	if (G->o.churn && !G->churn_over) {
+		/* the churn is part of the set-up phase: the hold follows */
+		if (!G->churn_begun)
+			gen_churn_begin();
+		return;
+	}
 	if (G->o.ready) {
 		int fd = open(G->o.ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -426,6 +472,12 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &G->o) < 0) {
 		free(G);
 		return 2;
+	}
+	if (G->o.flooding) {
+		ret = proposals();
+		ret = ret < 0 ? 2 : gen_flood_run();
+		cleanup();
+		return ret;
 	}
 	G->t = calloc(G->o.tunnels, sizeof(*G->t));
 	G->st.lat_us = calloc(G->o.tunnels, sizeof(*G->st.lat_us));

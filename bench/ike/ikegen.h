@@ -14,7 +14,14 @@
  *   gen_msg.c      building, sealing and opening messages of one IKE SA
  *   gen_setup.c    IKE_SA_INIT and IKE_AUTH as initiator
  *   gen_respond.c  the responder's requests, and our Delete
+ *   gen_churn.c    Child SAs made and deleted by us, over and over (--child-churn)
+ *   gen_flood.c    IKE_SA_INITs from spoofed addresses, never answered (--flood)
  *   gen_report.c   counters, latencies, human and JSON output
+ *
+ * Bad input at scale (issue 16): --no-auth stops each set-up after
+ * IKE_SA_INIT and leaves the responder a half-open IKE SA; --child-churn K
+ * makes and deletes K Child SAs over the tunnels up before the hold;
+ * --flood RATE sends nothing else and sets nothing up.
  *
  * One event loop (libevent) on one thread: at the rates a responder on the
  * same machine reaches, the generator's share of a core stays small (one
@@ -45,6 +52,7 @@ enum gen_state {
 	T_INIT,	    /* IKE_SA_INIT sent */
 	T_AUTH,	    /* IKE_AUTH sent */
 	T_UP,	    /* established with its Child SA */
+	T_HALF,	    /* --no-auth: IKE_SA_INIT answered, left half-open */
 	T_CLEANUP,  /* failed after IKE_AUTH: our Delete of the IKE SA out */
 	T_DELETING, /* teardown: our Delete out */
 	T_CLOSED,   /* teardown answered */
@@ -103,6 +111,8 @@ struct tun {
 	uint8_t *init_req, *init_resp; /* kept for AUTH (2.15) */
 	size_t init_req_len, init_resp_len;
 	uint32_t child_spi;  /* our SPI offered in IKE_AUTH */
+	uint8_t churn;	     /* enum gen_churn_step of our churn request out */
+	uint32_t churn_spi;  /* our inbound SPI of the churned Child SA */
 	/* our request in flight (window size 1, 2.3) */
 	uint8_t *out;
 	size_t out_len;
@@ -130,8 +140,17 @@ struct gen_opts {
 	bool id_ipv4;	      /* IPv4 IDs (the TSi address) instead of FQDNs */
 	struct in_addr ts_base;
 	const char *tsr;
-	const char *ready;    /* created when set-up is over */
+	const char *ready;    /* created when set-up (and churn) is over */
 	bool json, verbose;
+	bool no_auth;	      /* stop after IKE_SA_INIT */
+	unsigned churn;	      /* Child SAs to make and delete after set-up */
+	unsigned churn_warmup; /* of those, the first; --mark after them */
+	const char *mark;
+	double flood;	      /* spoofed IKE_SA_INITs per second, 0 = at most */
+	bool flooding;
+	double flood_s;	      /* for this long (0: until SIGINT/SIGTERM) */
+	struct in_addr flood_net;
+	unsigned flood_bits;
 };
 
 struct gen_reason {
@@ -143,7 +162,9 @@ struct gen_stats {
 	unsigned started, up, failed, closed, teardown_failed, gone;
 	unsigned cookies, invalid_ke, retransmits, rx, tx, rx_dropped;
 	unsigned liveness, deletes, child_deletes, child_rekeys, ike_rekeys;
-	unsigned natt;
+	unsigned natt, half_open;
+	unsigned churn_started, churn_done, churn_failed, churn_retried;
+	uint64_t t_churn0_ns, t_churn_end_ns;
 	struct gen_reason reasons[GEN_REASONS_MAX];
 	unsigned n_reasons;
 	struct gen_reason td_reasons[GEN_REASONS_MAX];
@@ -179,6 +200,7 @@ struct gen {
 	double tokens;
 	uint64_t t_tokens_ns;
 	bool teardown;
+	bool churn_begun, churn_over;
 	struct event *tick, *sigint, *sigterm, *sigusr1, *hold_ev;
 	struct gen_stats st;
 	uint8_t buf[GEN_BUF];
@@ -237,6 +259,15 @@ void gen_setup_timeout(struct tun *t);
 void gen_respond(struct tun *t, struct gsa *sa, uint8_t *buf, size_t len);
 int gen_delete_start(struct tun *t, bool cleanup);
 void gen_delete_input(struct tun *t, uint8_t *buf, size_t len);
+
+/* gen_churn.c: --child-churn, one cycle at a time per tunnel up */
+enum gen_churn_step { CHURN_NONE, CHURN_CREATE, CHURN_DELETE };
+void gen_churn_begin(void);
+void gen_churn_input(struct tun *t, uint8_t *buf, size_t len);
+void gen_churn_timeout(struct tun *t);
+
+/* gen_flood.c: --flood; the whole run, its report included */
+int gen_flood_run(void);
 
 /* gen_report.c */
 void gen_fail(struct tun *t, const char *reason);

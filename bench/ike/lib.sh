@@ -214,3 +214,38 @@ ikg_wait_file() {
 	done
 	return 1
 }
+
+# ikg_stat DIR EXPR: a Python expression over the daemon's `ipsecfx stats`
+# (s: its "ike" object, d: its "dataplane" object), "?" if it does not answer
+ikg_stat() {
+	ikg_ctl "$1" stats 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+try:
+    a = json.load(sys.stdin)
+except ValueError:
+    print("?"); sys.exit(0)
+s = a.get("ike", {}); d = a.get("dataplane", {})
+print(eval(sys.argv[1]))' "$2" 2>/dev/null || echo "?"
+}
+
+# ikg_cpu_ticks PID: utime + stime of the process, in clock ticks
+ikg_cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# ikg_rss_sampler PID FILE: RSS (KiB) once a second, one line each, into FILE
+# until PID is gone or the sampler is killed; IKG_SAMPLER_PID
+ikg_rss_sampler() {
+	local pid=$1 file=$2
+	( while kill -0 "$pid" 2>/dev/null; do
+		awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null
+		sleep 1
+	done ) >"$file" &
+	IKG_SAMPLER_PID=$!
+	IKG_PIDS+=("$IKG_SAMPLER_PID")
+}
+
+# ikg_json_last FILE: the last JSON line of FILE ({} if none)
+ikg_json_last() {
+	grep '^{' "$1" 2>/dev/null | tail -1 || true
+}
