@@ -148,6 +148,13 @@ int ike_dh_new(uint16_t group, struct ike_dh **out);
 int ike_dh_new_private(uint16_t group, const uint8_t *priv, size_t len,
 		       struct ike_dh **out);
 uint16_t ike_dh_group(const struct ike_dh *dh);
+/* Key pairs made ahead on a worker thread (ike_dhpool.c), for the groups
+ * ike_dh_new() is asked for; without it (tests, tools) ike_dh_new() makes
+ * each when asked.  0 or -errno (then keys are made as needed). */
+int ike_dhpool_start(void);
+void ike_dhpool_stop(void);
+/* Key pairs taken from the stock, and made by the caller for want of one. */
+void ike_dhpool_counts(unsigned long *taken, unsigned long *made_inline);
 /* Our public value in KE payload form: MODP g^x padded to the prime's
  * length, ECP x || y (RFC 5903 7), X25519 the u-coordinate. */
 int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap,

@@ -19,7 +19,7 @@
 
 #include <ipsecfx/log.h>
 
-#include "ike_crypto.h"
+#include "ike_crypto_int.h"
 
 enum { MODP, ECP, XDH };
 
@@ -83,7 +83,7 @@ static int wrap(const struct group *g, EVP_PKEY *key, struct ike_dh **out)
 	return 0;
 }
 
-int ike_dh_new(uint16_t group, struct ike_dh **out)
+EVP_PKEY *ike_dh_keygen(uint16_t group)
 {
 	const struct group *g = group_of(group);
 	EVP_PKEY_CTX *ctx = NULL;
@@ -91,25 +91,39 @@ int ike_dh_new(uint16_t group, struct ike_dh **out)
 	OSSL_PARAM p[2];
 
 	if (!g)
-		return -EINVAL;
+		return NULL;
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, key_type(g), NULL);
 	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0)
-		goto fail;
+		goto out;
 	if (g->kind != XDH) {
 		p[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
 							(char *)g->name, 0);
 		p[1] = OSSL_PARAM_construct_end();
 		if (EVP_PKEY_CTX_set_params(ctx, p) <= 0)
-			goto fail;
+			goto out;
 	}
 	if (EVP_PKEY_generate(ctx, &key) <= 0)
-		goto fail;
+		key = NULL;
+out:
 	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+int ike_dh_new(uint16_t group, struct ike_dh **out)
+{
+	const struct group *g = group_of(group);
+	EVP_PKEY *key;
+
+	if (!g)
+		return -EINVAL;
+	key = ike_dhpool_take(group);   /* made ahead, if there is a pool */
+	if (!key)
+		key = ike_dh_keygen(group);
+	if (!key) {
+		ipx_err("ike_dh_new: key generation for %s failed", g->name);
+		return -EIO;
+	}
 	return wrap(g, key, out);
-fail:
-	ipx_err("ike_dh_new: key generation for %s failed", g->name);
-	EVP_PKEY_CTX_free(ctx);
-	return -EIO;
 }
 
 /* An EVP_PKEY of group g from OSSL_PARAMs (selection: which parts). */

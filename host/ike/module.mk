@@ -4,7 +4,7 @@
 # alone (IKE_CODEC_SRCS, with host/proto) needs nothing but libc, which is
 # what the fuzz target links; the crypto needs OpenSSL 3 and ipx_log.
 IKE_CODEC_SRCS := host/ike/ike_pld.c host/ike/ike_build.c
-IKE_SRCS := $(IKE_CODEC_SRCS) host/ike/ike_crypto.c host/ike/ike_dh.c \
+IKE_SRCS := $(IKE_CODEC_SRCS) host/ike/ike_crypto.c host/ike/ike_dh.c host/ike/ike_dhpool.c \
 	host/ike/ike_sk.c \
 	host/ike/ike_mgr.c host/ike/ike_init.c host/ike/ike_auth.c \
 	host/ike/ike_child.c host/ike/ike_info.c host/ike/ike_create.c \
@@ -13,7 +13,7 @@ IKE_SRCS := $(IKE_CODEC_SRCS) host/ike/ike_crypto.c host/ike/ike_dh.c \
 	host/ike/ike_cert.c host/ike/ike_certlist.c
 IKE_OBJS := $(IKE_SRCS:%.c=$(O)/%.o)
 IKE_LIB := $(O)/libipsecfx-ike.a
-IKE_LIBS := $(or $(call pc,--libs,libcrypto),-lcrypto) $(LIBS_EVENT)
+IKE_LIBS := $(or $(call pc,--libs,libcrypto),-lcrypto) $(LIBS_EVENT) -pthread
 OBJS += $(IKE_OBJS)
 
 $(IKE_LIB): $(IKE_OBJS)
