@@ -34,6 +34,7 @@
 #include "../ctl/ctl.h"
 #include "../dataplane/dataplane.h"
 #include "../ike/ike.h"
+#include "../ike/ike_crypto.h"
 #include "privs.h"
 
 #ifndef IPSECFX_VERSION
@@ -596,6 +597,8 @@ static int cmd_stats(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	struct ipx_caps caps;
 	uint64_t drops[IPX_ST__COUNT];
 	json_t *ed = json_object();
+	unsigned long keys_ahead, keys_inline;
+	json_t *ike = ike_mgr_stats_json(d->ike);
 
 	(void)req;
 	(void)err;
@@ -605,8 +608,13 @@ static int cmd_stats(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	for (int i = 1; i < IPX_ST__COUNT; i++)
 		if (drops[i])
 			json_object_set_new(ed, ipx_status_name(i), json_integer((json_int_t)drops[i]));
+	ike_dhpool_counts(&keys_ahead, &keys_inline);
+	if (ike) {
+		json_object_set_new(ike, "dh_keys_made_ahead", json_integer((json_int_t)keys_ahead));
+		json_object_set_new(ike, "dh_keys_made_inline", json_integer((json_int_t)keys_inline));
+	}
 	*res = json_pack("{s:o, s:o, s:{s:s, s:s, s:b, s:o}}",
-			 "ike", ike_mgr_stats_json(d->ike),
+			 "ike", ike,
 			 "dataplane", ipx_dp_stats_json(d->dp),
 			 "engine", "backend", caps.backend, "impl", caps.impl,
 			 "hardware", caps.hardware, "drops_no_sa", ed);
@@ -1036,6 +1044,9 @@ int main(int argc, char **argv)
 	 * daemon is its user, with CAP_NET_ADMIN for its routes */
 	if (ipxd_privs_drop(&d.privs) < 0)
 		goto out;
+	/* key pairs made ahead on the second core (after the drop: a thread
+	 * started before it would keep the old credentials' view) */
+	ike_dhpool_start();
 	ike_mgr_start_all(d.ike);
 	event_base_dispatch(d.base);
 	ret = 0;
@@ -1044,6 +1055,7 @@ out:
 		ike_mgr_shutdown(d.ike);
 		ike_mgr_free(d.ike);
 	}
+	ike_dhpool_stop();
 	ctl_close(d.ctl);
 	free(d.trap_routes);
 	if (d.dp)
