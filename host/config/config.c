@@ -93,6 +93,7 @@ struct y_cfg {
 	int engine_fault_injection;
 	uint64_t *engine_seq_margin;
 	char *engine_auto_back;
+	char *half_open_timeout;
 	uint32_t engine_deadline_ms;
 	uint32_t engine_card_sas;
 	char *control;
@@ -262,6 +263,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CFG_FIELD_BOOL("key_export", OPT, struct y_cfg, key_export),
 	CYAML_FIELD_UINT_PTR("cookie_threshold", PTR | OPT, struct y_cfg, cookie_threshold),
 	CYAML_FIELD_UINT("max_half_open", OPT, struct y_cfg, max_half_open),
+	CYAML_FIELD_STRING_PTR("half_open_timeout", PTR | OPT, struct y_cfg, half_open_timeout,
+			       1, 32),
 	CYAML_FIELD_UINT_PTR("max_half_open_per_source", PTR | OPT, struct y_cfg,
 			     max_half_open_per_source),
 	CYAML_FIELD_STRING_PTR("retransmit_timeout", PTR | OPT, struct y_cfg,
@@ -1066,6 +1069,14 @@ int cfg_load(const char *file, struct cfg **out)
 	    cfg_parse_duration(y->engine_auto_back, &c->engine_auto_back_s) < 0) {
 		yamlpos_err(&yp, "engine_auto_back", "'%s': a duration (30s, 5m) or 0",
 			    y->engine_auto_back);
+		ret = -EINVAL;
+	}
+	c->half_open_timeout_s = 30;
+	if (y->half_open_timeout &&
+	    (cfg_parse_duration(y->half_open_timeout, &c->half_open_timeout_s) < 0 ||
+	     c->half_open_timeout_s < 1 || c->half_open_timeout_s > 300)) {
+		yamlpos_err(&yp, "half_open_timeout", "'%s': a duration from 1s to 5m",
+			    y->half_open_timeout);
 		ret = -EINVAL;
 	}
 	c->engine_deadline_ms = y->engine_deadline_ms ? y->engine_deadline_ms : 50;

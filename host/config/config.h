@@ -103,6 +103,7 @@ struct cfg {
 	uint32_t engine_auto_back_s;  /* move back to the card after; 0 = manual */
 	uint32_t engine_deadline_ms;  /* a card burst slower than this is a stall */
 	uint32_t engine_card_sas;     /* SAs on the card each way at most; 0 = its table */
+	uint32_t half_open_timeout_s; /* a half-open IKE SA goes after this (2.6) */
 	char control[108];
 	char control_group[64];  /* may use the control socket; "" = none */
 	/* who the daemon becomes after start-up (docs/security.md); ""

@@ -407,7 +407,7 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->msg = malloc(sizeof(*m->msg));
 	m->omsg = malloc(sizeof(*m->omsg));
 	set_rtx(m, cfg);
-	m->half_open_s = 30;
+	m->half_open_s = cfg->half_open_timeout_s ? cfg->half_open_timeout_s : 30;
 	m->certs = ike_certfetch_new(base, fetch_cfg(cfg, &fc));
 	if (ike_table_init(m, HASH_SIZE) < 0 || !m->buf || !m->msg || !m->omsg || !m->certs ||
 	    ike_cookie_init(&m->cookies) < 0) {
@@ -454,6 +454,8 @@ void ike_mgr_set_config(struct ike_mgr *m, const struct cfg *cfg)
 	struct ike_certfetch_cfg fc;
 
 	m->cfg = cfg;
+	/* half-open SAs keep the expiry they got; new ones take the new one */
+	m->half_open_s = cfg->half_open_timeout_s ? cfg->half_open_timeout_s : 30;
 	/* requests in flight keep the wait already armed; the next one uses
 	 * the new settings */
 	set_rtx(m, cfg);
