@@ -389,7 +389,7 @@ declare -A LABEL=(
 	[udpgso]="dp_static: + UDP GSO and GRO"
 	[full]="dp_static: + TUN TSO/GRO offloads (default)"
 	[fullesp]="dp_static: default, plain ESP (raw IP 50)"
-	[full10k]="dp_static: $CHILDREN Child SAs, $ACTIVE streams on $ACTIVE"
+	[full10k]="dp_static: $CHILDREN Child SAs, $ACTIVE busy"
 	[fullspread]="dp_static: 1 Child SA, the same $ACTIVE streams"
 	[strongswan]="strongSwan <-> strongSwan, kernel-libipsec"
 )
