@@ -21,3 +21,12 @@ $(IKEGEN_OBJS): IPX_CPPFLAGS += -Ihost
 $(O)/bench/ikegen: $(IKEGEN_OBJS) $(HOST_LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $(IKEGEN_OBJS) $(HOST_LIBS) $(HOST_SYSLIBS) -lm
+
+# bench/tunnel: TCP load spread over many address pairs (the many-Child-SA variants)
+TCPSPREAD_SRCS := bench/tunnel/tcpspread.c
+OBJS += $(TCPSPREAD_SRCS:%.c=$(O)/%.o)
+BENCH_BINS += $(O)/bench/tcpspread
+
+$(O)/bench/tcpspread: $(TCPSPREAD_SRCS:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^

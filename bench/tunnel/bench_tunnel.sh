@@ -14,6 +14,12 @@
 #
 #   BENCH_SECONDS (default 5) per measurement, BENCH_ROUNDS (default 3)
 #   BENCH_QUICK=1: only veth, ipsecfxd, the full dp_static tunnel and strongSwan
+#   BENCH_CHILDREN=N (default 10000), BENCH_ACTIVE=M (default 1000): the
+#     many-Child-SA variants (targets.md, "data plane with 10,000 Child SAs"):
+#     full10k installs N Child SAs, one per /32 pair, and carries M TCP
+#     streams (tcpspread), each through a Child SA of its own; fullspread
+#     carries the same M streams through one Child SA; both are judged
+#     against the one-stream full variant of the same round
 #   BENCH_VARIANTS="veth ipsecfxd ...": exactly these (veth is always measured)
 #   BENCH_KEEP=DIR: keep the configurations, logs and stats files there
 #   BENCH_STREAMS=N: N parallel TCP streams (iperf3 -P N) in every variant; the
@@ -27,6 +33,8 @@
 #
 #   ns A  10.1.0.1 -- ipx0 -- ipsecfxd  -- vA 192.0.2.1 == vB 192.0.2.2 -- ipsecfxd  -- ipx0 -- 10.2.0.1  ns B
 #   ns A  10.1.0.1 -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.0.1  ns B
+#   ns A  10.1.H.L -- ipx0 -- dp_static -- vA 192.0.2.1 == vB 192.0.2.2 -- dp_static -- ipx0 -- 10.2.H.L  ns B
+#         (full10k: child i has 10.1.H.L/32 === 10.2.H.L/32, H = 1 + i / 250, L = 1 + i % 250)
 #   ns C  10.1.0.1 -- ipsec0 -- charon  -- vA 192.0.2.1 == vB 192.0.2.2 -- charon    -- ipsec0 -- 10.2.0.1 ns D
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,11 +42,17 @@ O=${O:-build}
 DPS=$PWD/$O/tests/dp_static
 IPXD=$PWD/$O/ipsecfxd
 IPXC=$PWD/$O/ipsecfx
+TSP=$PWD/$O/bench/tcpspread
 SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 STREAMS=${BENCH_STREAMS:-1}
 [[ $STREAMS =~ ^[1-9][0-9]?$ ]] || { echo "bench/tunnel: BENCH_STREAMS must be 1-99, not '$STREAMS'"; exit 2; }
 PY=/usr/bin/python3
+CHILDREN=${BENCH_CHILDREN:-10000}
+ACTIVE=${BENCH_ACTIVE:-1000}
+[[ $CHILDREN =~ ^[1-9][0-9]*$ ]] && [ "$CHILDREN" -le 60000 ] && [[ $ACTIVE =~ ^[1-9][0-9]*$ ]] \
+	&& [ "$ACTIVE" -le "$CHILDREN" ] \
+	|| { echo "bench/tunnel: BENCH_CHILDREN must be 1-60000 and BENCH_ACTIVE 1-BENCH_CHILDREN"; exit 2; }
 
 why=
 [ "$(id -u)" = 0 ] || why="needs root (network namespaces, TUN)"
@@ -46,6 +60,7 @@ why=
 [ -z "$why" ] && ! command -v iperf3 >/dev/null && why="iperf3 missing"
 [ -z "$why" ] && [ ! -x "$DPS" ] && why="$DPS not built (make)"
 [ -z "$why" ] && [ ! -x "$IPXD" ] && why="$IPXD not built (make)"
+[ -z "$why" ] && [ ! -x "$TSP" ] && why="$TSP not built (make)"
 if [ -n "$why" ]; then
 	echo "bench/tunnel: not run: $why"
 	exit 0
@@ -112,6 +127,63 @@ conf() {
 	done
 }
 
+# many NAME N ACTIVE CHILDREN: NAME.{sa,dp}{A,B}.yaml with N Child SAs,
+# child i with 10.1.H.L/32 === 10.2.H.L/32 (H = 1 + i / 250, L = 1 + i % 250),
+# its own SPIs and keys, UDP-encapsulated ESP; with CHILDREN 1, one child for
+# 10.1.0.0/16 === 10.2.0.0/16.  many.pairs: the ACTIVE busy pairs, every
+# (CHILDREN / ACTIVE)th child's, "SRC DST" a line (tcpspread client);
+# many.addr{A,B}: their addresses as `ip -batch` lines
+many() {
+	$PY - "$T" "$@" <<-'EOF'
+	import hashlib, sys
+	t, name, n, active, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+	addr = lambda net, i: "10.%d.%d.%d" % (net, 1 + i // 250, 1 + i % 250)
+	key = lambda spi: hashlib.sha512(b"%d" % spi).hexdigest()[:72]
+	step = total // active
+	pairs = [(addr(1, i), addr(2, i)) for i in range(0, step * active, step)]
+	with open(t + "/many.pairs", "w") as f:
+	    f.writelines("%s %s\n" % p for p in pairs)
+	for side, net in (("A", 1), ("B", 2)):
+	    with open("%s/many.addr%s" % (t, side), "w") as f:
+	        f.writelines("address add %s/32 dev lo\n" % p[net - 1] for p in pairs)
+	for side in "AB":
+	    l, r = ("192.0.2.1", "192.0.2.2") if side == "A" else ("192.0.2.2", "192.0.2.1")
+	    ln, rn = (1, 2) if side == "A" else (2, 1)
+	    sas, ch = ["sas:\n"], ["dataplane:\n  tun: ipx0\nchildren:\n"]
+	    for i in range(n):
+	        ab, ba = 0x10000000 + i, 0x20000000 + i
+	        o, inb = (ab, ba) if side == "A" else (ba, ab)
+	        for spi, src, dst in ((o, l, r), (inb, r, l)):
+	            sas.append("  - spi: 0x%08x\n    cipher: aes256gcm16\n    key: 0x%s\n"
+	                       "    src: %s\n    dst: %s\n    encap: {sport: 4500, dport: 4500}\n"
+	                       % (spi, key(spi), src, dst))
+	        lt, rt = ("10.%d.0.0/16" % ln, "10.%d.0.0/16" % rn) if n == 1 else \
+	                 (addr(ln, i) + "/32", addr(rn, i) + "/32")
+	        ch.append("  - {out_spi: 0x%08x, in_spi: 0x%08x, local: %s, peer: %s, encap: on, "
+	                  "local_ts: [%s], remote_ts: [%s]}\n" % (o, inb, l, r, lt, rt))
+	    open("%s/%s.sa%s.yaml" % (t, name, side), "w").writelines(sas)
+	    open("%s/%s.dp%s.yaml" % (t, name, side), "w").writelines(ch)
+	EOF
+}
+
+# spread X Y: tcpspread over every pair of many.pairs, ns X -> ns Y, one
+# TCP connection each; prints the bits/s received over SECS from the first
+# byte on (0 on failure); the client sends 2 s longer, for the window to lie
+# within its sending (connecting 1,000 takes a moment)
+spread() {
+	local x=$1 y=$2 n spid out
+	n=$(wc -l <"$T/many.pairs")
+	ip netns exec $y timeout $((SECS + 70)) nice -n 10 "$TSP" server 5301 $n $SECS \
+		>"$T/spread.out" 2>>"$T/spread.log" &
+	spid=$!
+	for n in $(seq 20); do grep -q listening "$T/spread.out" 2>/dev/null && break; sleep 0.1; done
+	ip netns exec $x timeout $((SECS + 20)) nice -n 10 "$TSP" client "$T/many.pairs" 5301 $((SECS + 2)) \
+		2>>"$T/spread.log" || echo "bench/tunnel: tcpspread client failed: $(tail -1 "$T/spread.log")" >&2
+	wait $spid
+	out=$(tail -1 "$T/spread.out")
+	[[ $out =~ ^[0-9]+$ ]] && echo "$out" || echo 0
+}
+
 # iperf X Y: one TCP stream 10.1.0.1 (ns X) -> 10.2.0.1 (ns Y) or, with
 # "veth", 192.0.2.1 -> 192.0.2.2; prints bits/s (0 on failure)
 iperf() {
@@ -146,9 +218,12 @@ if [ "${BENCH_RTT:-0}" = 1 ] && ! { command -v dumpcap && command -v tshark; } >
 	BENCH_RTT=0
 fi
 
-# tunnel NAME: start both data planes, measure, stop; prints bits/s
+# tunnel NAME [spread]: start both data planes, measure (iperf, or spread),
+# stop; prints bits/s; NAME.rss gets both data planes' VmRSS in kB after the
+# measurement, a line per round
 tunnel() {
 	local name=$1 pa pb n bps
+	rm -f "$T/$name.stA" "$T/$name.stB"   # the last round's, written at its exit
 	ip netns exec $A nice -n 10 "$DPS" --config "$T/$name.dpA.yaml" --sa "$T/$name.saA.yaml" \
 		--stats "$T/$name.stA" >"$T/$name.logA" 2>&1 &
 	pa=$!
@@ -156,11 +231,15 @@ tunnel() {
 		--stats "$T/$name.stB" >"$T/$name.logB" 2>&1 &
 	pb=$!
 	PIDS+=($pa $pb)
-	for n in $(seq 50); do [ -s "$T/$name.stA" ] && [ -s "$T/$name.stB" ] && break; sleep 0.1; done
-	bps=$(iperf $A $B)
+	# up to a minute: many children take their routes one by one
+	for n in $(seq 600); do [ -s "$T/$name.stA" ] && [ -s "$T/$name.stB" ] && break; sleep 0.1; done
+	if [ "${2:-}" = spread ]; then bps=$(spread $A $B); else bps=$(iperf $A $B); fi
+	echo "$(rss $pa) $(rss $pb)" >>"$T/$name.rss"
 	reap $pa $pb
 	echo "$bps"
 }
+
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$1/status 2>/dev/null || echo 0; }
 
 # ixconf NAME true|false: ipsecfxd configurations for both sides, A the
 # initiator; the second argument is `encap` (UDP-encapsulated ESP as
@@ -285,12 +364,16 @@ conf batch encap "offload: off" "udp_gso: off" "udp_gro: off"
 conf udpgso encap "offload: off"
 conf full encap
 conf fullesp esp
+many full10k $CHILDREN $ACTIVE $CHILDREN
+many fullspread 1 $ACTIVE $CHILDREN
+ip -n $A -batch "$T/many.addrA" && ip -n $B -batch "$T/many.addrB" \
+	|| { echo "bench/tunnel: cannot add the addresses of the busy children"; exit 1; }
 ixconf ipsecfxd true
 ixconf ipsecfxdesp false
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	VARIANTS=(veth ipsecfxd full)
 else
-	VARIANTS=(veth ipsecfxd ipsecfxdesp base batch udpgso full fullesp)
+	VARIANTS=(veth ipsecfxd ipsecfxdesp base batch udpgso full fullesp full10k fullspread)
 fi
 [ $sw_up = 1 ] && VARIANTS+=(strongswan)
 if [ -n "${BENCH_VARIANTS:-}" ]; then
@@ -306,6 +389,8 @@ declare -A LABEL=(
 	[udpgso]="dp_static: + UDP GSO and GRO"
 	[full]="dp_static: + TUN TSO/GRO offloads (default)"
 	[fullesp]="dp_static: default, plain ESP (raw IP 50)"
+	[full10k]="dp_static: $CHILDREN Child SAs, $ACTIVE busy"
+	[fullspread]="dp_static: 1 Child SA, the same $ACTIVE streams"
 	[strongswan]="strongSwan <-> strongSwan, kernel-libipsec"
 )
 declare -A RES
@@ -320,6 +405,7 @@ for r in $(seq "$ROUNDS"); do
 		veth) b=$(iperf $A $B veth) ;;
 		strongswan) b=$(iperf $C $D) ;;
 		ipsecfxd*) b=$(ipsecfxd $v) ;;
+		full10k|fullspread) b=$(tunnel $v spread) ;;
 		*) b=$(tunnel $v) ;;
 		esac
 		RES[$v]+="$b "
@@ -363,5 +449,17 @@ elif t:
     if "strongswan" in res:
         s = ratio(res[t], res["strongswan"])
         print("target: %s >= 10 x strongSwan kernel-libipsec (same run): %.1f, %s" % (t, s, "met" if s >= 10 else "NOT met"))
+# many Child SAs against one, both dp_static, same rounds
+if "full10k" in res and "full" in res:
+    r = ratio(res["full10k"], res["full"])
+    print("target: full10k (%s) >= 0.9 x full (one SA, one stream, same run): %.2f, %s"
+          % (labels["full10k"][11:], r, "met" if r >= 0.9 else "NOT met"))
+if "full10k" in res and "fullspread" in res:
+    print("        full10k x fullspread (the same streams through one Child SA): %.2f"
+          % ratio(res["full10k"], res["fullspread"]))
 '
+[[ " ${VARIANTS[*]} " == *" full10k "* ]] && for v in full10k fullspread full; do
+	[ -s "$T/$v.rss" ] && awk -v l="${LABEL[$v]}" \
+		'{ a = $1; b = $2 } END { printf "resident memory, %s: A %.1f MiB, B %.1f MiB (VmRSS after the last round)\n", l, a / 1024, b / 1024 }' "$T/$v.rss"
+done
 [ $sw_up = 1 ] || echo "strongSwan reference: not measured: $sw_why"

@@ -127,7 +127,7 @@ static const cyaml_schema_field_t file_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("dataplane", CYAML_FLAG_POINTER | OPT, struct y_file,
 				dataplane, dp_fields),
 	CYAML_FIELD_SEQUENCE("children", CYAML_FLAG_POINTER, struct y_file, children,
-			     &child_value, 1, 4096),
+			     &child_value, 1, 65536),
 	CYAML_FIELD_END
 };
 

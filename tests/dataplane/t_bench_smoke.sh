@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A few seconds of bench/tunnel so that the benchmark does not rot: plain
-# veth and one ipsecfxd <-> ipsecfxd tunnel (IKEv2, AES-256-GCM), 1 s each.
+# veth, one ipsecfxd <-> ipsecfxd tunnel (IKEv2, AES-256-GCM) and the
+# many-Child-SA variant (full10k, scaled down to 1,000 Child SAs with 100
+# busy), 1 s each.
 # Checks that the script runs, the tunnel comes up and carries traffic, the
 # summary and the target line are printed, the round-trip split
-# (BENCH_RTT=1, rtt_split.py) finds the stream in its captures, and the
+# (BENCH_RTT=1, rtt_split.py) finds the stream in its captures, the
+# many-Child-SA variant carries traffic over all its busy children, and the
 # daemons leave no sanitizer report.  No figure is judged here: that is
 # `make bench`'s job.
 set -uo pipefail
@@ -18,6 +21,7 @@ why=
 [ -z "$why" ] && ! command -v iperf3 >/dev/null && why="iperf3 missing (scripts/deps.sh installs it)"
 [ -z "$why" ] && ! command -v dumpcap >/dev/null && why="dumpcap missing (scripts/deps.sh installs tshark)"
 [ -z "$why" ] && [ ! -x "$IPSECFX_BUILD/ipsecfxd" ] && why="$IPSECFX_BUILD/ipsecfxd not built"
+[ -z "$why" ] && [ ! -x "$IPSECFX_BUILD/bench/tcpspread" ] && why="$IPSECFX_BUILD/bench/tcpspread not built"
 if [ -n "$why" ]; then
 	tap_skip "bench/tunnel smoke" "$why"
 	tap_done
@@ -25,10 +29,12 @@ if [ -n "$why" ]; then
 fi
 
 err=$(mktemp)
-trap 'rm -f "$err"' EXIT
+keep=$(mktemp -d)
+trap 'rm -rf "$err" "$keep"' EXIT
 out=$(cd "$root" && O=$(realpath --relative-to="$root" "$IPSECFX_BUILD") \
-	BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_VARIANTS=ipsecfxd BENCH_RTT=1 \
-	timeout 60 bench/tunnel/bench_tunnel.sh 2>"$err")
+	BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_VARIANTS="ipsecfxd full10k" BENCH_RTT=1 \
+	BENCH_CHILDREN=1000 BENCH_ACTIVE=100 BENCH_KEEP="$keep" \
+	timeout 90 bench/tunnel/bench_tunnel.sh 2>"$err")
 rc=$?
 printf '%s\n' "$out" | tap_diag
 
@@ -40,6 +46,17 @@ tap_check "the ipsecfxd tunnel carried traffic: $line" \
 tap_check "the target line names the ipsecfxd figure" grep -q '^target: ipsecfxd >= 0.45 x veth' <<<"$out"
 tap_check "BENCH_RTT: the round trip split into its legs" \
 	grep -Eq "^ +A's daemon +ESP in -> ACK +p10 +[0-9]+ .*\(n=[0-9]+\)" <<<"$out"
+line=$(grep '^dp_static: 1000 Child SAs, 100 busy' <<<"$out" | tail -1)
+tap_check "full10k carried traffic: $line" \
+	awk '{ exit !($(NF - 1) > 0) }' <<<"$line"
+tap_check "full10k: 1000 Child SAs installed on each side, 100 of them carried data" \
+	python3 -c '
+import json, sys
+for s in "AB":
+    j = json.load(open(sys.argv[1] + "/full10k.st" + s))
+    busy = sum(1 for c in j["child_sas"] if c["out_packets"] and c["in_packets"])
+    sys.exit(0 if len(j["child_sas"]) == 1000 and busy == 100 else 1)' "$keep"
+tap_check "full10k: its resident memory line" grep -q '^resident memory, dp_static: 1000 Child SAs' <<<"$out"
 tap_check "no tunnel failure, no sanitizer report" test ! -s "$err"
 [ -s "$err" ] && tap_diag <"$err"
 tap_done
