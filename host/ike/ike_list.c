@@ -328,6 +328,8 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 		json_object_update(o, limits);
 	if (o && certs)
 		json_object_update(o, certs);
+	if (o)   /* SAs looked at by the clock (the timing wheel, ike_timer.c) */
+		json_object_set_new(o, "timer_runs", json_integer((json_int_t)s->timer_runs));
 	json_decref(more);
 	json_decref(limits);
 	json_decref(certs);
