@@ -123,6 +123,13 @@ static int io_send(void *ctx, const struct sockaddr_storage *local,
 	return ipx_dp_ike_send(d->dp, &l, &r, buf, len);
 }
 
+static uint64_t io_rx_overflows(void *ctx)
+{
+	struct ipxd *d = ctx;
+
+	return d->dp ? ipx_dp_udp_rx_overflows(d->dp) : 0;
+}
+
 /* A Child SA's SAs and addresses as the data plane takes them. */
 static void child_params(const struct child_sa *c, struct ipx_dp_child_params *p)
 {
@@ -998,6 +1005,7 @@ int main(int argc, char **argv)
 	io.keepalive = io_keepalive;
 	io.spi_expect = io_spi_expect;
 	io.event = io_event;
+	io.rx_overflows = io_rx_overflows;
 	d.ike = ike_mgr_new(d.base, d.eng, &io, d.cfg);
 	if (!d.ike)
 		goto out;

@@ -195,6 +195,8 @@ struct ipx_dp_stats {
 	uint64_t net_rx_copied;     /* NAT-T datagrams copied, not received in place */
 	uint64_t ike_rx, ike_tx, keepalive_rx, keepalive_tx;
 	uint64_t acquires;                      /* acquire callbacks made */
+	uint64_t udp_rx_overflows;  /* dropped by the kernel on the IKE and NAT-T
+				     * sockets (full: not read in time) */
 	uint64_t drops[IPX_DP_DROP__COUNT];
 	uint64_t enc_drops[IPX_ST__COUNT];      /* engine status, outbound */
 	uint64_t dec_drops[IPX_ST__COUNT];      /* engine status, inbound */
@@ -238,6 +240,10 @@ int ipx_dp_route_ts(struct ipx_dp *dp, const struct ipx_ts *ts, bool add);
 int ipx_dp_ike_send(struct ipx_dp *dp, const struct ipx_dp_endpoint *local,
 		    const struct ipx_dp_endpoint *remote, const void *msg,
 		    size_t len);
+/* Datagrams the kernel dropped so far on the IKE and NAT-T sockets because
+ * they were full (SO_MEMINFO's drop count): what turns the IKE flood guard
+ * on (host/ike/ike_guard.h). */
+uint64_t ipx_dp_udp_rx_overflows(const struct ipx_dp *dp);
 /* A NAT-keepalive (one 0xFF byte, RFC 3948 2.3) from the NAT-T port. */
 int ipx_dp_keepalive_send(struct ipx_dp *dp, const struct ipx_dp_endpoint *local,
 			  const struct ipx_dp_endpoint *remote);

@@ -26,6 +26,7 @@ void ipx_dp_stats(const struct ipx_dp *dp, struct ipx_dp_stats *st)
 {
 	*st = dp->st;
 	st->children = dp->nchildren;
+	st->udp_rx_overflows = ipx_dp_udp_rx_overflows(dp);
 	st->tun_offload = dp->vnet;
 	st->udp_gso = st->udp_gro = false;
 	for (unsigned i = 0; i < dp->nsocks; i++) {
@@ -131,6 +132,7 @@ json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 	N("keepalive_rx", st.keepalive_rx);
 	N("keepalive_tx", st.keepalive_tx);
 	N("acquires", st.acquires);
+	N("udp_rx_overflows", st.udp_rx_overflows);
 	N("events_lost", dp->ev_lost);
 	N("spd_cache_hits", dp->spd.cache_hits);
 	N("spd_cache_misses", dp->spd.cache_misses);

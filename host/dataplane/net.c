@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/log.h>
 
@@ -112,6 +114,24 @@ static void set_bufs(int fd, uint32_t bytes)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+uint64_t ipx_dp_udp_rx_overflows(const struct ipx_dp *dp)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < dp->nsocks; i++) {
+		const struct dp_sock *s = &dp->socks[i];
+		uint32_t mi[SK_MEMINFO_VARS];
+		socklen_t ml = sizeof(mi);
+
+		if (s->kind == DP_SOCK_ESP || s->fd < 0)
+			continue;
+		if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mi, &ml) == 0 &&
+		    ml > SK_MEMINFO_DROPS * sizeof(uint32_t))
+			n += mi[SK_MEMINFO_DROPS];
+	}
+	return n;
 }
 
 static void udp_cb(evutil_socket_t fd, short what, void *arg);

@@ -59,6 +59,9 @@ struct ike_io {
 	/* One NAT-keepalive datagram (RFC 3948 2.3). */
 	void (*keepalive)(void *ctx, const struct sockaddr_storage *local,
 			  const struct sockaddr_storage *remote);
+	/* Optional: IKE datagrams the kernel dropped so far because the
+	 * sockets were full (cumulative): it turns the flood guard on. */
+	uint64_t (*rx_overflows)(void *ctx);
 	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
 	 * c is NULL for IKE SA events. */
 	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,

@@ -589,10 +589,41 @@ static bool ke_group(struct init_req *q)
 	return false;
 }
 
+/* 2.6 requires N(COOKIE) to be the first payload of a request echoing one. */
+static bool carries_cookie(const uint8_t *buf, size_t len, const struct ike_hdr *h)
+{
+	return h->next == IKEV2_PL_NOTIFY && len >= IKE_HDR_LEN + 8 &&
+	       ipx_ld16(buf + IKE_HDR_LEN + 6) == IKEV2_N_COOKIE;
+}
+
+/*
+ * The flood guard (ike_guard.h): while the kernel drops IKE datagrams and
+ * cookies are needed, a cookie-less request is answered (with a cookie,
+ * further on) only when it comes again.  True when this one waits.
+ */
+static bool guard_defers(struct init_req *q)
+{
+	struct ike_mgr *mgr = q->mgr;
+	uint64_t now = ike_now();
+	const uint8_t *ip;
+	size_t ip_len;
+
+	if (!ike_guard_on(&mgr->guard, now) || mgr->n_half_open < mgr->cfg->cookie_threshold ||
+	    carries_cookie(q->buf, q->len, q->h))
+		return false;
+	ip = addr_bytes(q->remote, &ip_len);
+	if (ike_guard_repeated(&mgr->guard, now, ip, ip_len, q->h->spi_i)) {
+		mgr->st.init_repeated++;
+		return false;
+	}
+	mgr->st.init_deferred++;
+	return true;
+}
+
 /*
  * Everything checked before a request may have state (docs/security.md
  * lists the order and what each costs): a retransmission of one answered
- * already, max_half_open, the message, a connection for the addresses,
+ * already, the flood guard, max_half_open, the message, a connection for the addresses,
  * cookies (2.6), max_half_open_per_source, a proposal, the KE group.
  * Each refusal is counted and answered statelessly or not at all.  True
  * when the request may have an IKE SA.
@@ -611,6 +642,9 @@ static bool admit(struct init_req *q)
 			ike_resend_response(sa);
 		return false;
 	}
+	if (guard_defers(q))
+		return false;
+	ike_addr_str(q->remote, q->peer, sizeof(q->peer));
 	/* 2.6: past max_half_open nothing new is started at all */
 	if (mgr->n_half_open >= (mgr->cfg->max_half_open ? mgr->cfg->max_half_open : 65535)) {
 		mgr->st.dropped_half_open++;
@@ -782,7 +816,6 @@ void ike_init_respond(struct ike_mgr *mgr, const uint8_t *buf, size_t len,
 		.local = local, .remote = remote, .natt = natt,
 	};
 
-	ike_addr_str(remote, q.peer, sizeof(q.peer));
 	if (admit(&q))
 		create(&q);
 }

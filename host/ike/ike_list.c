@@ -328,8 +328,15 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 		json_object_update(o, limits);
 	if (o && certs)
 		json_object_update(o, certs);
-	if (o)   /* SAs looked at by the clock (the timing wheel, ike_timer.c) */
+	if (o) {  /* SAs looked at by the clock (the timing wheel, ike_timer.c) */
 		json_object_set_new(o, "timer_runs", json_integer((json_int_t)s->timer_runs));
+		/* the flood guard (ike_guard.h) */
+		json_object_set_new(o, "flood_guard", json_boolean(ike_guard_on(&m->guard, ike_now())));
+		json_object_set_new(o, "flood_guard_activations",
+				    json_integer((json_int_t)m->guard.activations));
+		json_object_set_new(o, "init_deferred", json_integer((json_int_t)s->init_deferred));
+		json_object_set_new(o, "init_repeated", json_integer((json_int_t)s->init_repeated));
+	}
 	json_decref(more);
 	json_decref(limits);
 	json_decref(certs);

@@ -410,7 +410,7 @@ struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 	m->half_open_s = cfg->half_open_timeout_s ? cfg->half_open_timeout_s : 30;
 	m->certs = ike_certfetch_new(base, fetch_cfg(cfg, &fc));
 	if (ike_table_init(m, HASH_SIZE) < 0 || !m->buf || !m->msg || !m->omsg || !m->certs ||
-	    ike_cookie_init(&m->cookies) < 0) {
+	    ike_cookie_init(&m->cookies) < 0 || ike_guard_init(&m->guard) < 0) {
 		ike_mgr_free(m);
 		return NULL;
 	}
@@ -439,6 +439,7 @@ void ike_mgr_free(struct ike_mgr *m)
 	if (m->tick_ev)
 		event_free(m->tick_ev);
 	ike_cookie_wipe(&m->cookies);
+	ike_guard_free(&m->guard);
 	ike_table_free(m);
 	ike_cert_tx_reset(m);
 	ike_cert_crls_free(m);

@@ -40,6 +40,7 @@
 #include "../config/config.h"
 #include "ike.h"
 #include "ike_crypto.h"
+#include "ike_guard.h"
 #include "ike_msg.h"
 #include "ike_wheel.h"
 #include "../proto/proposal.h"
@@ -267,6 +268,9 @@ struct ike_mgr_stats {
 	uint64_t rx_out_of_state, half_open_source_dropped, rekeyed_deleted;
 	uint64_t child_sa_limit, ike_sa_limit;
 	uint64_t timer_runs;              /* SAs looked at by the clock */
+	/* the flood guard (ike_guard.h): cookie-less IKE_SA_INITs only
+	 * remembered, and those answered because they came again */
+	uint64_t init_deferred, init_repeated;
 };
 
 /* A connection to (re)start: after a dead peer or a failed attempt. */
@@ -301,6 +305,7 @@ struct ike_mgr {
 	struct ike_list *lists;          /* list-sas listings in progress (ike_list.c) */
 	uint32_t next_unique;
 	struct ike_cookie_ctx cookies;
+	struct ike_guard guard;           /* cookies while the socket overflows */
 	struct ike_mgr_stats st;
 	/* retransmission (2.4): first timeout, growth factor, attempts,
 	 * longest single wait (0: none) */

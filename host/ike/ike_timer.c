@@ -445,6 +445,26 @@ static void sa_due(struct ike_wheel_node *n, void *arg)
 		ike_wheel_earlier(&sa->mgr->wheel, &sa->tnode, due);
 }
 
+/* The flood guard follows the kernel's count of IKE datagrams dropped. */
+static void guard_tick(struct ike_mgr *m, uint64_t now)
+{
+	uint64_t drops = m->io.rx_overflows(m->io.ctx);
+
+	switch (ike_guard_tick(&m->guard, now, drops)) {
+	case 1:
+		ipx_warn("IKE sockets overflowing (%llu datagrams dropped by the kernel so far): "
+			 "flood guard on, a cookie-less IKE_SA_INIT is answered when it is "
+			 "retransmitted", (unsigned long long)drops);
+		break;
+	case -1:
+		ipx_info("flood guard off: no IKE datagram dropped for %u s (%llu IKE_SA_INITs "
+			 "waited for their retransmission, %llu of them came again)",
+			 IKE_GUARD_HOLD_S, (unsigned long long)m->st.init_deferred,
+			 (unsigned long long)m->st.init_repeated);
+		break;
+	}
+}
+
 void ike_timer_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_mgr *m = arg;
@@ -457,6 +477,8 @@ void ike_timer_tick(evutil_socket_t fd, short what, void *arg)
 			ike_cookie_rotate(&m->cookies);
 		m->cookie_next = now + COOKIE_ROTATE_S;
 	}
+	if (m->io.rx_overflows)
+		guard_tick(m, now);
 	if (m->retries)
 		run_retries(m, now);
 	ike_wheel_run(&m->wheel, now, sa_due, &now);

@@ -10,6 +10,7 @@
  *   reload_rekey        a reload while our CREATE_CHILD_SA is in flight
  *   half_open_requests  INFORMATIONAL / CREATE_CHILD_SA on a half-open SA
  *   half_open_source    a cookie-returning IKE_SA_INIT flood from one address
+ *   flood_guard         a spoofed flood faster than the daemon reads it
  *   forged_request      an unauthenticated "request" while our IKE_SA_INIT
  *                       is in flight
  *   rekeyed_reaped      a peer that rekeys the IKE SA and never deletes the
@@ -366,6 +367,110 @@ static void test_half_open_source(void **state)
 	ikepair_free(pr);
 }
 
+/* ---- 5b: the flood guard (host/ike/ike_guard.h) ---- */
+
+/* While the socket overflows, a spoofed flood (each address and SPIi once)
+ * gets no answer at all, and a real initiator's IKE_SA_INIT is answered
+ * when it comes again: with a cookie, and the tunnel comes up. */
+static void test_flood_guard(void **state)
+{
+	struct ikepair_setup s = ikepair_defaults;
+	struct ikepair_dgram tpl = init_template(), first;
+	struct ike_mgr *b;
+	struct ikepair *pr;
+	uint64_t now;
+
+	(void)state;
+	s.raddr_b = "\"%any\"";
+	s.top_b = "cookie_threshold: 0\n";
+	pr = ikepair_new(&s);
+	b = pr->b.mgr;
+	/* the kernel's drop count rises: the guard comes on */
+	now = ike_now();
+	assert_int_equal(ike_guard_tick(&b->guard, now, 10), 0);
+	assert_int_equal(ike_guard_tick(&b->guard, now, 500), 1);
+	assert_true(ike_guard_on(&b->guard, now));
+	/* a spoofed flood: nothing answered, nothing kept */
+	for (int i = 0; i < 2000; i++) {
+		struct sockaddr_storage from;
+		struct sockaddr_in *f = (struct sockaddr_in *)&from;
+		uint8_t req[4096];
+
+		memset(&from, 0, sizeof(from));
+		f->sin_family = AF_INET;
+		f->sin_port = htons(500);
+		f->sin_addr.s_addr = htonl(0xc6120000u + (uint32_t)i);   /* 198.18/15 */
+		memcpy(req, tpl.buf, tpl.len);
+		tlib_rand_bytes(req, 8);
+		ike_mgr_input(b, req, tpl.len, &pr->b.addr, &from, false);
+	}
+	assert_int_equal(pr->net.n, 0);
+	assert_int_equal(b->st.init_deferred, 2000);
+	assert_int_equal(b->st.cookies_sent, 0);
+	assert_int_equal(b->n_half_open, 0);
+	/* a real initiator: its first request waits */
+	assert_int_equal(ike_mgr_initiate(pr->a.mgr, "to-b", NULL), 0);
+	ikepair_pump(&pr->net, 10);
+	assert_null(ikepair_established(&pr->a));
+	assert_int_equal(b->st.init_deferred, 2001);
+	first = pr->net.log[pr->net.n_log - 1];
+	assert_int_equal(first.buf[18], IKEV2_EXCH_IKE_SA_INIT);
+	assert_true(ikepair_from(&first, &pr->a));
+	/* ... its retransmission (the same datagram, 2.4) is answered with a
+	 * cookie, and it comes in */
+	ike_mgr_input(b, first.buf, first.len, &pr->b.addr, &first.from, first.natt);
+	assert_int_equal(b->st.init_repeated, 1);
+	assert_int_equal(b->st.cookies_sent, 1);
+	ikepair_pump(&pr->net, 80);
+	assert_non_null(ikepair_established(&pr->a));
+	assert_int_equal(b->st.cookies_ok, 1);
+	ikepair_check_traffic(&pr->a, &pr->b);
+	/* IKE_GUARD_HOLD_S without a drop: off, and requests are answered at
+	 * once again */
+	assert_int_equal(ike_guard_tick(&b->guard, now + IKE_GUARD_HOLD_S - 1, 500), 0);
+	assert_int_equal(ike_guard_tick(&b->guard, now + IKE_GUARD_HOLD_S + 1, 500), -1);
+	assert_false(ike_guard_on(&b->guard, now + IKE_GUARD_HOLD_S + 1));
+	ikepair_free(pr);
+}
+
+/* The filters behind it: a repeat is recognised for at least
+ * IKE_GUARD_PERIOD_S and forgotten after twice that; few false positives
+ * at a full filter's load. */
+static void test_flood_guard_filter(void **state)
+{
+	struct ike_guard g;
+	uint8_t ip[4] = { 198, 18, 0, 1 }, spi[8];
+	uint64_t t = 1000;
+	unsigned fp = 0;
+	const unsigned n = 2000000;   /* 250,000 a second for a period */
+
+	(void)state;
+	assert_int_equal(ike_guard_init(&g), 0);
+	tlib_rand_bytes(spi, sizeof(spi));
+	assert_false(ike_guard_repeated(&g, t, ip, 4, spi));
+	assert_true(ike_guard_repeated(&g, t + 1, ip, 4, spi));
+	assert_true(ike_guard_repeated(&g, t + IKE_GUARD_PERIOD_S, ip, 4, spi));
+	/* first seen at t: gone two rotations later */
+	assert_false(ike_guard_repeated(&g, t + 2 * IKE_GUARD_PERIOD_S + 1, ip, 4, spi));
+	/* another address, same SPI: new */
+	ip[3] = 2;
+	assert_false(ike_guard_repeated(&g, t + 2 * IKE_GUARD_PERIOD_S + 1, ip, 4, spi));
+	/* false positives among n random requests within one period */
+	t += 10 * IKE_GUARD_PERIOD_S;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t a[4];
+
+		ipx_st32(a, 0xc6120000u + (i & 0x1ffff));
+		ipx_st32(spi, i);
+		ipx_st32(spi + 4, i * 2654435761u);
+		fp += ike_guard_repeated(&g, t, a, 4, spi);
+	}
+	printf("flood guard: %u false positives in %u requests (%.1f%%)\n", fp, n,
+	       100.0 * fp / n);
+	assert_true(fp < n / 20);
+	ike_guard_free(&g);
+}
+
 /* ---- 6: an unauthenticated "request" while our IKE_SA_INIT is in flight ---- */
 
 static void test_forged_request(void **state)
@@ -707,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_reload_rekey),
 		cmocka_unit_test(test_half_open_requests),
 		cmocka_unit_test(test_half_open_source),
+		cmocka_unit_test(test_flood_guard),
+		cmocka_unit_test(test_flood_guard_filter),
 		cmocka_unit_test(test_forged_request),
 		cmocka_unit_test(test_rekeyed_reaped),
 		cmocka_unit_test(test_cookie_framing),
