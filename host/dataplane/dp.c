@@ -604,8 +604,8 @@ void ipx_dp_close(struct ipx_dp *dp)
 	free(dp->expect.key);
 	free(dp->expect.val);
 	free(dp->child);
-	free(dp->routes);
-	free(dp->addrs);
+	dp_rset_free(&dp->routes);
+	dp_rset_free(&dp->addrs);
 	free(dp->rxbig);
 	free(dp->pool.mem);
 	free(dp->pool.free);

@@ -32,19 +32,10 @@ static bool addr_eq(const struct ipx_addr *a, const struct ipx_addr *b)
 	       !memcmp(a->a, b->a, a->family == AF_INET6 ? 16 : 4);
 }
 
-static struct dp_route *route_find(struct dp_route *v, uint32_t n,
-				   const struct ipx_addr *a, uint8_t plen)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (v[i].plen == plen && addr_eq(&v[i].pfx, a))
-			return &v[i];
-	return NULL;
-}
-
 static int route_ref(struct ipx_dp *dp, const struct ipx_addr *pfx, uint8_t plen,
 		     const struct ipx_addr *src)
 {
-	struct dp_route *r = route_find(dp->routes, dp->nroutes, pfx, plen);
+	struct dp_route *r = dp_rset_find(&dp->routes, pfx, plen);
 	char ab[INET6_ADDRSTRLEN];
 	int ret;
 
@@ -52,35 +43,33 @@ static int route_ref(struct ipx_dp *dp, const struct ipx_addr *pfx, uint8_t plen
 		r->refs++;
 		return 0;
 	}
-	r = realloc(dp->routes, (dp->nroutes + 1) * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	dp->routes = r;
-	r = &dp->routes[dp->nroutes];
-	*r = (struct dp_route){ .pfx = *pfx, .plen = plen, .refs = 1, .owned = true };
 	ret = rtnl_route(dp->rtnl, true, dp->ifindex, pfx, plen, src, dp->route_table);
 	if (ret == -EINVAL && src) /* the source is not (yet) ours: route without */
 		ret = rtnl_route(dp->rtnl, true, dp->ifindex, pfx, plen, NULL,
 				 dp->route_table);
-	if (ret == -EEXIST) {
-		/* someone else's route: used, never removed by us */
-		r->owned = false;
-		ret = 0;
-	}
-	if (ret < 0) {
+	if (ret < 0 && ret != -EEXIST) {
 		ipx_err("dataplane: tun %s: route %s/%u: %s", dp->ifname,
 			dp_addr_str(pfx, ab, sizeof(ab)), plen, strerror(-ret));
 		return ret;
 	}
+	r = dp_rset_add(&dp->routes, pfx, plen);
+	if (!r) {
+		if (ret == 0)
+			(void)rtnl_route(dp->rtnl, false, dp->ifindex, pfx, plen, NULL,
+					 dp->route_table);
+		return -ENOMEM;
+	}
+	r->refs = 1;
+	/* -EEXIST: someone else's route: used, never removed by us */
+	r->owned = ret == 0;
 	ipx_dbg("dataplane: tun %s: route %s/%u%s", dp->ifname,
 		dp_addr_str(pfx, ab, sizeof(ab)), plen, r->owned ? "" : " (existing)");
-	dp->nroutes++;
 	return 0;
 }
 
 static void route_unref(struct ipx_dp *dp, const struct ipx_addr *pfx, uint8_t plen)
 {
-	struct dp_route *r = route_find(dp->routes, dp->nroutes, pfx, plen);
+	struct dp_route *r = dp_rset_find(&dp->routes, pfx, plen);
 	char ab[INET6_ADDRSTRLEN];
 	int ret;
 
@@ -94,7 +83,7 @@ static void route_unref(struct ipx_dp *dp, const struct ipx_addr *pfx, uint8_t p
 				 dp->ifname, dp_addr_str(pfx, ab, sizeof(ab)), plen,
 				 strerror(-ret));
 	}
-	*r = dp->routes[--dp->nroutes];
+	dp_rset_del(&dp->routes, r);
 }
 
 /* Routes to a child's remote selectors: each range as CIDR prefixes. */
@@ -167,7 +156,7 @@ int ipx_dp_route_ts(struct ipx_dp *dp, const struct ipx_ts *ts, bool add)
 
 int ipx_dp_addr_add(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen)
 {
-	struct dp_route *r = route_find(dp->addrs, dp->naddrs, a, plen);
+	struct dp_route *r = dp_rset_find(&dp->addrs, a, plen);
 	char ab[INET6_ADDRSTRLEN];
 	int ret;
 
@@ -175,29 +164,26 @@ int ipx_dp_addr_add(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen)
 		r->refs++;
 		return 0;
 	}
-	r = realloc(dp->addrs, (dp->naddrs + 1) * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	dp->addrs = r;
-	r = &dp->addrs[dp->naddrs];
-	*r = (struct dp_route){ .pfx = *a, .plen = plen, .refs = 1, .owned = true };
 	ret = rtnl_addr(dp->rtnl, true, dp->ifindex, a, plen);
-	if (ret == -EEXIST) {
-		r->owned = false;
-		ret = 0;
-	}
-	if (ret < 0) {
+	if (ret < 0 && ret != -EEXIST) {
 		ipx_err("dataplane: tun %s: address %s/%u: %s", dp->ifname,
 			dp_addr_str(a, ab, sizeof(ab)), plen, strerror(-ret));
 		return ret;
 	}
-	dp->naddrs++;
+	r = dp_rset_add(&dp->addrs, a, plen);
+	if (!r) {
+		if (ret == 0)
+			(void)rtnl_addr(dp->rtnl, false, dp->ifindex, a, plen);
+		return -ENOMEM;
+	}
+	r->refs = 1;
+	r->owned = ret == 0;   /* -EEXIST: someone else's, never removed by us */
 	return 0;
 }
 
 int ipx_dp_addr_del(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen)
 {
-	struct dp_route *r = route_find(dp->addrs, dp->naddrs, a, plen);
+	struct dp_route *r = dp_rset_find(&dp->addrs, a, plen);
 	int ret = 0;
 
 	if (!r)
@@ -206,20 +192,20 @@ int ipx_dp_addr_del(struct ipx_dp *dp, const struct ipx_addr *a, uint8_t plen)
 		return 0;
 	if (r->owned)
 		ret = rtnl_addr(dp->rtnl, false, dp->ifindex, a, plen);
-	*r = dp->addrs[--dp->naddrs];
+	dp_rset_del(&dp->addrs, r);
 	return ret;
 }
 
 void dp_routes_clear(struct ipx_dp *dp)
 {
 	/* whatever is left (shared or leaked references): ours goes */
-	while (dp->nroutes) {
-		dp->routes[0].refs = 1;
-		route_unref(dp, &dp->routes[0].pfx, dp->routes[0].plen);
+	while (dp->routes.n) {
+		dp->routes.v[0].refs = 1;
+		route_unref(dp, &dp->routes.v[0].pfx, dp->routes.v[0].plen);
 	}
-	while (dp->naddrs) {
-		dp->addrs[0].refs = 1;
-		ipx_dp_addr_del(dp, &dp->addrs[0].pfx, dp->addrs[0].plen);
+	while (dp->addrs.n) {
+		dp->addrs.v[0].refs = 1;
+		ipx_dp_addr_del(dp, &dp->addrs.v[0].pfx, dp->addrs.v[0].plen);
 	}
 }
 

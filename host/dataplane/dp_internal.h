@@ -94,6 +94,15 @@ struct dp_route {
 
 struct dp_rtnl;
 
+/* Routes (or addresses) by prefix: the array for walking it, an index for
+ * finding one (dp_map.c). */
+struct dp_rset {
+	struct dp_route *v;
+	uint32_t n, cap;
+	uint32_t *idx;            /* position in v + 1; 0: free slot */
+	uint32_t slots;           /* a power of 2, or 0 */
+};
+
 /* SA handle -> child id, open addressing (linear probing). */
 struct dp_samap {
 	uint32_t *key, *val;
@@ -127,10 +136,8 @@ struct ipx_dp {
 	uint32_t nchild_slots, nchildren;
 	struct spd spd;
 	struct dp_samap samap;
-	struct dp_route *routes;
-	uint32_t nroutes;
-	struct dp_route *addrs;
-	uint32_t naddrs;
+	struct dp_rset routes;      /* to the TUN, with their references */
+	struct dp_rset addrs;       /* on the TUN */
 
 	/* packets */
 	struct dp_pool pool;
@@ -231,6 +238,14 @@ void dp_routes_clear(struct ipx_dp *dp);
 uint32_t dp_map_get(const struct dp_samap *m, uint32_t key);
 int dp_map_put(struct dp_samap *m, uint32_t key, uint32_t val);
 void dp_map_del(struct dp_samap *m, uint32_t key);
+/* dp_map.c: the route sets.  find: NULL when absent; add: a new entry at
+ * the end of v (the caller fills it in; NULL: no memory); del: r goes, the
+ * last entry takes its place (pointers into v are invalidated). */
+struct dp_route *dp_rset_find(const struct dp_rset *s, const struct ipx_addr *pfx,
+			      uint8_t plen);
+struct dp_route *dp_rset_add(struct dp_rset *s, const struct ipx_addr *pfx, uint8_t plen);
+void dp_rset_del(struct dp_rset *s, struct dp_route *r);
+void dp_rset_free(struct dp_rset *s);
 
 /* helpers */
 void dp_addr_to_sa(const struct ipx_addr *a, uint16_t port,
