@@ -52,6 +52,24 @@ static void cycle_done(struct tun *t, bool ok)
 	churn_finished();
 }
 
+/* Seal m, a request on t's IKE SA, and send it as the tunnel's one request
+ * out (2.3); step: what its answer completes. */
+static int churn_request(struct tun *t, struct ike_msg *m, enum gen_churn_step step)
+{
+	struct gsa *sa = t->sa;
+	size_t len;
+	int ret = gen_msg_seal(sa, m, &len);
+
+	if (ret < 0)
+		return ret;
+	ret = gen_request(t, sa, G->buf, len, sa->req_next);
+	if (ret < 0)
+		return ret;
+	sa->req_next++;
+	t->churn = step;
+	return 0;
+}
+
 static int send_create(struct tun *t)
 {
 	struct ike_msg *m = &G->mout;
@@ -60,7 +78,6 @@ static int send_create(struct tun *t)
 	struct ike_proposal prop;
 	struct ike_ts tsi;
 	struct ike_pld *p;
-	size_t len;
 	int ret;
 
 	ret = ike_random(spi, sizeof(spi));
@@ -90,15 +107,7 @@ static int send_create(struct tun *t)
 	p = ike_msg_add(m, IKEV2_PL_TSR, true);
 	p->u.ts.ts = &G->tsr;
 	p->u.ts.n_ts = 1;
-	ret = gen_msg_seal(sa, m, &len);
-	if (ret < 0)
-		return ret;
-	ret = gen_request(t, sa, G->buf, len, sa->req_next);
-	if (ret < 0)
-		return ret;
-	sa->req_next++;
-	t->churn = CHURN_CREATE;
-	return 0;
+	return churn_request(t, m, CHURN_CREATE);
 }
 
 static int send_delete(struct tun *t)
@@ -107,8 +116,6 @@ static int send_delete(struct tun *t)
 	struct gsa *sa = t->sa;
 	uint8_t spi[4];
 	struct ike_pld *p;
-	size_t len;
-	int ret;
 
 	/* 1.4.1: the SPI we receive on names the pair */
 	ipx_st32(spi, t->churn_spi);
@@ -119,15 +126,7 @@ static int send_delete(struct tun *t)
 	p->u.del.spi_size = 4;
 	p->u.del.n_spi = 1;
 	p->u.del.spis = spi;
-	ret = gen_msg_seal(sa, m, &len);
-	if (ret < 0)
-		return ret;
-	ret = gen_request(t, sa, G->buf, len, sa->req_next);
-	if (ret < 0)
-		return ret;
-	sa->req_next++;
-	t->churn = CHURN_DELETE;
-	return 0;
+	return churn_request(t, m, CHURN_DELETE);
 }
 
 static void next_cycle(struct tun *t)
