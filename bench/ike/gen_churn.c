@@ -13,7 +13,6 @@
  * Child SAs would not return to where it started for another reason than
  * the one measured.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,17 +95,7 @@ static int send_create(struct tun *t)
 	p = ike_msg_add(m, IKEV2_PL_NONCE, true);
 	p->u.nonce.data = ni;
 	p->u.nonce.len = sizeof(ni);
-	memset(&tsi, 0, sizeof(tsi));
-	tsi.type = IKEV2_TS_IPV4_ADDR_RANGE;
-	tsi.end_port = 65535;
-	ipx_st32(tsi.start, ntohl(G->o.ts_base.s_addr) + G->o.tunnels + t->idx + 1);
-	memcpy(tsi.end, tsi.start, 4);
-	p = ike_msg_add(m, IKEV2_PL_TSI, true);
-	p->u.ts.ts = &tsi;
-	p->u.ts.n_ts = 1;
-	p = ike_msg_add(m, IKEV2_PL_TSR, true);
-	p->u.ts.ts = &G->tsr;
-	p->u.ts.n_ts = 1;
+	gen_msg_add_ts(m, &tsi, G->o.tunnels + t->idx + 1);
 	return churn_request(t, m, CHURN_CREATE);
 }
 
