@@ -21,24 +21,12 @@ while [ $# -gt 0 ]; do
 	--cycles) K=$2; shift 2 ;;
 	--warmup) W=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
-	*) sed -n '7p' "$0" | sed 's/^# *//' >&2; exit 2 ;;
+	*) ikg_usage 7 ;;
 	esac
 done
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/ike/churn.sh: needs root (network namespaces, the daemon's TUN)" >&2
-	exit 1
-fi
-cd "$IKG_ROOT"
-O=${O:-build}
-export IPSECFX_BUILD=$IKG_ROOT/$O
-[ "${SKIP_BUILD:-0}" = 1 ] || flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" \
-	"$O/ipsecfxd" "$O/ipsecfx" "$O/bench/ikegen" >&2
-T=$(mktemp -d /tmp/ikechurn.XXXXXX)
-trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
-trap 'exit 130' INT TERM
-ikg_topology "$TUN"
-mkdir -p "$T/d"
-ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning"
+ikg_need_root "network namespaces, the daemon's TUN"
+ikg_build
+ikg_bench_begin ikechurn "$TUN"
 ikg_ipsecfxd "$T/d"
 DPID=$IKG_RESP_PID
 rss_idle=$(ikg_rss_kib "$DPID")

@@ -25,10 +25,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-usage() {
-	sed -n '6p' "$0" | sed 's/^# *//' >&2
-	exit 2
-}
+usage() { ikg_usage 6; }
 
 N=10000 SECS=75 RATE=0 GEN=50 JSON=0 ADDRS=256
 while [ $# -gt 0 ]; do
@@ -42,28 +39,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [[ "$N" =~ ^[1-9][0-9]*$ && "$SECS" =~ ^[1-9][0-9]*$ && "$GEN" =~ ^[1-9][0-9]*$ && $GEN -le 200 ]] || usage
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/ike/flood.sh: needs root (network namespaces, a raw socket, the daemon's TUN)" >&2
-	exit 1
-fi
+ikg_need_root "network namespaces, a raw socket, the daemon's TUN"
+ikg_build
 
-cd "$IKG_ROOT"
-O=${O:-build}
-export IPSECFX_BUILD=$IKG_ROOT/$O
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-	flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" "$O/ipsecfxd" "$O/ipsecfx" \
-		"$O/bench/ikegen" >&2
-fi
-
-T=$(mktemp -d /tmp/ikeflood.XXXXXX)
-trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
-trap 'exit 130' INT TERM
-ikg_topology "$ADDRS"
+ikg_bench_begin ikeflood "$ADDRS"
 for ((i = 0; i < GEN; i++)); do
 	echo "address add 192.0.2.$((10 + i))/24 dev eth0"
 done | ip -n "$IKG_NS_G" -batch -
-mkdir -p "$T/d"
-ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning"
 sed -i -e 's/^    encap: true/&\n    liveness_interval: 30s/' \
 	-e 's/^        esp_proposals: \[aes256gcm16\]/&\n        rekey_time: 60s/' "$T/d/d.yaml"
 ikg_ipsecfxd "$T/d"

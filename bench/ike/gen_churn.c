@@ -13,7 +13,6 @@
  * Child SAs would not return to where it started for another reason than
  * the one measured.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +51,24 @@ static void cycle_done(struct tun *t, bool ok)
 	churn_finished();
 }
 
+/* Seal m, a request on t's IKE SA, and send it as the tunnel's one request
+ * out (2.3); step: what its answer completes. */
+static int churn_request(struct tun *t, struct ike_msg *m, enum gen_churn_step step)
+{
+	struct gsa *sa = t->sa;
+	size_t len;
+	int ret = gen_msg_seal(sa, m, &len);
+
+	if (ret < 0)
+		return ret;
+	ret = gen_request(t, sa, G->buf, len, sa->req_next);
+	if (ret < 0)
+		return ret;
+	sa->req_next++;
+	t->churn = step;
+	return 0;
+}
+
 static int send_create(struct tun *t)
 {
 	struct ike_msg *m = &G->mout;
@@ -60,7 +77,6 @@ static int send_create(struct tun *t)
 	struct ike_proposal prop;
 	struct ike_ts tsi;
 	struct ike_pld *p;
-	size_t len;
 	int ret;
 
 	ret = ike_random(spi, sizeof(spi));
@@ -79,26 +95,8 @@ static int send_create(struct tun *t)
 	p = ike_msg_add(m, IKEV2_PL_NONCE, true);
 	p->u.nonce.data = ni;
 	p->u.nonce.len = sizeof(ni);
-	memset(&tsi, 0, sizeof(tsi));
-	tsi.type = IKEV2_TS_IPV4_ADDR_RANGE;
-	tsi.end_port = 65535;
-	ipx_st32(tsi.start, ntohl(G->o.ts_base.s_addr) + G->o.tunnels + t->idx + 1);
-	memcpy(tsi.end, tsi.start, 4);
-	p = ike_msg_add(m, IKEV2_PL_TSI, true);
-	p->u.ts.ts = &tsi;
-	p->u.ts.n_ts = 1;
-	p = ike_msg_add(m, IKEV2_PL_TSR, true);
-	p->u.ts.ts = &G->tsr;
-	p->u.ts.n_ts = 1;
-	ret = gen_msg_seal(sa, m, &len);
-	if (ret < 0)
-		return ret;
-	ret = gen_request(t, sa, G->buf, len, sa->req_next);
-	if (ret < 0)
-		return ret;
-	sa->req_next++;
-	t->churn = CHURN_CREATE;
-	return 0;
+	gen_msg_add_ts(m, &tsi, G->o.tunnels + t->idx + 1);
+	return churn_request(t, m, CHURN_CREATE);
 }
 
 static int send_delete(struct tun *t)
@@ -107,8 +105,6 @@ static int send_delete(struct tun *t)
 	struct gsa *sa = t->sa;
 	uint8_t spi[4];
 	struct ike_pld *p;
-	size_t len;
-	int ret;
 
 	/* 1.4.1: the SPI we receive on names the pair */
 	ipx_st32(spi, t->churn_spi);
@@ -119,15 +115,7 @@ static int send_delete(struct tun *t)
 	p->u.del.spi_size = 4;
 	p->u.del.n_spi = 1;
 	p->u.del.spis = spi;
-	ret = gen_msg_seal(sa, m, &len);
-	if (ret < 0)
-		return ret;
-	ret = gen_request(t, sa, G->buf, len, sa->req_next);
-	if (ret < 0)
-		return ret;
-	sa->req_next++;
-	t->churn = CHURN_DELETE;
-	return 0;
+	return churn_request(t, m, CHURN_DELETE);
 }
 
 static void next_cycle(struct tun *t)

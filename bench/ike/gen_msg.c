@@ -4,6 +4,7 @@
  * daemon's (host/ike/ike_pld.c, ike_build.c, ike_sk.c): they take no
  * struct ikesa, only buffers and keys.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,23 @@ void gen_msg_start(struct gsa *sa, struct ike_msg *m, uint8_t exchange,
 			(response ? IKEV2_FLAG_RESPONSE : 0);
 
 	ike_msg_init(m, sa->spi_i, sa->spi_r, exchange, flags, id);
+}
+
+void gen_msg_add_ts(struct ike_msg *m, struct ike_ts *tsi, uint32_t n)
+{
+	struct ike_pld *p;
+
+	memset(tsi, 0, sizeof(*tsi));
+	tsi->type = IKEV2_TS_IPV4_ADDR_RANGE;
+	tsi->end_port = 65535;
+	ipx_st32(tsi->start, ntohl(G->o.ts_base.s_addr) + n);
+	memcpy(tsi->end, tsi->start, 4);
+	p = ike_msg_add(m, IKEV2_PL_TSI, true);
+	p->u.ts.ts = tsi;
+	p->u.ts.n_ts = 1;
+	p = ike_msg_add(m, IKEV2_PL_TSR, true);
+	p->u.ts.ts = &G->tsr;
+	p->u.ts.n_ts = 1;
 }
 
 int gen_msg_seal(struct gsa *sa, struct ike_msg *m, size_t *len)

@@ -353,17 +353,7 @@ static int send_auth(struct tun *t)
 	p->u.sa.n_props = 1;
 	/* this tunnel's own host behind us, anything the responder allows
 	 * on its side: it narrows (2.9) */
-	memset(&tsi, 0, sizeof(tsi));
-	tsi.type = IKEV2_TS_IPV4_ADDR_RANGE;
-	tsi.end_port = 65535;
-	ipx_st32(tsi.start, ntohl(G->o.ts_base.s_addr) + t->idx + 1);
-	memcpy(tsi.end, tsi.start, 4);
-	p = ike_msg_add(m, IKEV2_PL_TSI, true);
-	p->u.ts.ts = &tsi;
-	p->u.ts.n_ts = 1;
-	p = ike_msg_add(m, IKEV2_PL_TSR, true);
-	p->u.ts.ts = &G->tsr;
-	p->u.ts.n_ts = 1;
+	gen_msg_add_ts(m, &tsi, t->idx + 1);
 	ret = gen_msg_seal(sa, m, &len);
 	OPENSSL_cleanse(auth, sizeof(auth));
 	if (ret < 0)

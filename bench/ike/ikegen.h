@@ -237,6 +237,10 @@ const uint8_t *gen_sa_our_spi(const struct gsa *sa);
 /* Start m as a message of sa. */
 void gen_msg_start(struct gsa *sa, struct ike_msg *m, uint8_t exchange,
 		   bool response, uint32_t id);
+/* TSi and TSr of a Child SA added to m: TSi the n-th host after --ts-base
+ * (filled into *tsi, which must outlive m's build), all ports and
+ * protocols; TSr --tsr, anything the responder allows (it narrows, 2.9). */
+void gen_msg_add_ts(struct ike_msg *m, struct ike_ts *tsi, uint32_t n);
 /* Serialise and encrypt m into G->buf; *len its length. */
 int gen_msg_seal(struct gsa *sa, struct ike_msg *m, size_t *len);
 /* Parse buf (len octets, writable) into G->min and decrypt its SK

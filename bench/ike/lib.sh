@@ -1,5 +1,5 @@
 # Helpers for driving bench/ike's generator against a responder in network
-# namespaces (sourced by bench/ike/run.sh and tests/gateway/t_scale.sh).
+# namespaces (sourced by bench/ike's scripts and tests/gateway/t_scale*.sh).
 #
 #   ns IKG_NS_G: ikegen                         ns IKG_NS_R: the responder
 #     eth0 192.0.2.2/24 and K addresses   ==veth==  eth0 192.0.2.1/24
@@ -46,6 +46,52 @@ ikg_topology() {
 		a=$((base + i))
 		echo "address add $((a >> 24 & 255)).$((a >> 16 & 255)).$((a >> 8 & 255)).$((a & 255))/15 dev eth0"
 	done | ip -n "$IKG_NS_G" -batch -
+}
+
+# ikg_usage LINES: the usage lines (sed's address, "7" or "7,8") of the
+# calling script's head comment on stderr, exit 2
+ikg_usage() {
+	sed -n "${1}p" "$0" | sed 's/^# *//' >&2
+	exit 2
+}
+
+# ikg_need_root WHAT: exit 1 unless root; WHAT says what the calling
+# script needs it for
+ikg_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bench/ike/$(basename "$0"): needs root ($1)" >&2
+		exit 1
+	fi
+}
+
+# ikg_build: into the tree, IPSECFX_BUILD at $O (build), and the daemon, its
+# command and the generator built there unless SKIP_BUILD=1 (one build at a
+# time on the shared machine: the build lock, at low priority)
+ikg_build() {
+	cd "$IKG_ROOT" || exit 1
+	O=${O:-build}
+	export IPSECFX_BUILD=$IKG_ROOT/$O
+	[ "${SKIP_BUILD:-0}" = 1 ] || flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" \
+		"$O/ipsecfxd" "$O/ipsecfx" "$O/bench/ikegen" >&2
+}
+
+# ikg_workdir PREFIX: T, a new directory /tmp/PREFIX.XXXXXX; on exit
+# ikg_cleanup, and T removed unless IX_KEEP is set
+ikg_workdir() {
+	T=$(mktemp -d "/tmp/$1.XXXXXX")
+	trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
+}
+
+# ikg_bench_begin PREFIX K: a bench script's start: ikg_workdir PREFIX (and
+# an exit on INT and TERM, which runs the cleanup), ikg_topology K, and
+# ipsecfxd's configuration $T/d/d.yaml (x25519, log_level warning) for the
+# caller to adjust before ikg_ipsecfxd "$T/d"
+ikg_bench_begin() {
+	ikg_workdir "$1"
+	trap 'exit 130' INT TERM
+	ikg_topology "$2"
+	mkdir -p "$T/d"
+	ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning"
 }
 
 ikg_cleanup() {

@@ -27,10 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-usage() {
-	sed -n '7,8p' "$0" | sed 's/^# *//' >&2
-	exit 2
-}
+usage() { ikg_usage 7,8; }
 
 N= RATE= JSON=0 GROUP=x25519 ADDRS=256 WINDOW=256 CHARON=1
 while [ $# -gt 0 ]; do
@@ -55,16 +52,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 cd "$IKG_ROOT"
-O=${O:-build}
-export IPSECFX_BUILD=$IKG_ROOT/$O
 if ! [ -x /usr/lib/ipsec/charon ] || ! command -v swanctl >/dev/null; then
 	scripts/deps.sh # strongswan-charon, strongswan-swanctl, libcharon-extra-plugins
 fi
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-	# the machine is shared: one build at a time, at low priority
-	flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" "$O/ipsecfxd" "$O/ipsecfx" \
-		"$O/bench/ikegen" >&2
-fi
+ikg_build
 
 T=$(mktemp -d /tmp/ikebench.XXXXXX)
 trap 'ikg_cleanup; rm -rf "$T"' EXIT

@@ -22,10 +22,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-usage() {
-	sed -n '7p' "$0" | sed 's/^# *//' >&2  # the usage line
-	exit 2
-}
+usage() { ikg_usage 7; }
 
 N=10000 REKEY=60 MINUTES=10 JSON=0 ADDRS=256 LIVENESS=
 while [ $# -gt 0 ]; do
@@ -39,25 +36,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [[ "$N" =~ ^[1-9][0-9]*$ && "$REKEY" =~ ^[1-9][0-9]*$ && "$MINUTES" =~ ^[0-9.]+$ ]] || usage
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/ike/soak.sh: needs root (network namespaces, 198.18.x.y addresses, the daemon's TUN)" >&2
-	exit 1
-fi
+ikg_need_root "network namespaces, 198.18.x.y addresses, the daemon's TUN"
+ikg_build
 
-cd "$IKG_ROOT"
-O=${O:-build}
-export IPSECFX_BUILD=$IKG_ROOT/$O
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-	flock /tmp/ipsecfx-build.lock nice make -s -j2 O="$O" "$O/ipsecfxd" "$O/ipsecfx" \
-		"$O/bench/ikegen" >&2
-fi
-
-T=$(mktemp -d /tmp/ikesoak.XXXXXX)
-trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
-trap 'exit 130' INT TERM
-ikg_topology "$ADDRS"
-mkdir -p "$T/d"
-ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning"
+ikg_bench_begin ikesoak "$ADDRS"
 sed -i "s/^        esp_proposals: \[aes256gcm16\]/&\n        rekey_time: ${REKEY}s/" "$T/d/d.yaml"
 [ -n "$LIVENESS" ] && sed -i "s/^    encap: true/&\n    liveness_interval: ${LIVENESS}s/" "$T/d/d.yaml"
 ikg_ipsecfxd "$T/d"

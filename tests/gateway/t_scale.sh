@@ -14,38 +14,13 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
-. "$here/../../bench/ike/lib.sh"
+. "$here/scale_lib.sh"
 
 N=500
 ADDRS=128
 
-need() {
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "needs root (network namespaces, 198.18.x.y addresses, the daemon's TUN)"
-		return 1
-	fi
-	if ! ip netns add ikgprobe$$ 2>/dev/null; then
-		echo "cannot create network namespaces here"
-		return 1
-	fi
-	ip netns del ikgprobe$$
-	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
-	[ -x "$IPSECFX_BUILD/bench/ikegen" ] || { echo "$IPSECFX_BUILD/bench/ikegen not built"; return 1; }
-	return 0
-}
-if ! why=$(need); then
-	tap_skip "scale: $N tunnels against ipsecfxd" "$why"
-	tap_done
-	exit 0
-fi
-
-T=$(mktemp -d /tmp/ipsecfx-scale.XXXXXX)
-trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
-ikg_topology "$ADDRS"
-mkdir -p "$T/d"
-# liveness checks every 2 s: the generator answers them while it holds
-ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning"
-sed -i 's/^    encap: true/    encap: true\n    liveness_interval: 2s/' "$T/d/d.yaml"
+sc_begin "scale: $N tunnels against ipsecfxd" \
+	"network namespaces, 198.18.x.y addresses, the daemon's TUN" ipsecfx-scale "$ADDRS"
 if [ "${SANITIZE:-0}" = 1 ]; then
 	# ASan keeps freed memory in quarantine (256 MiB): the second round
 	# would not reuse the first's, and RSS would grow by design; and it
@@ -54,12 +29,9 @@ if [ "${SANITIZE:-0}" = 1 ]; then
 	# a leak still raises; LeakSanitizer still checks at exit.
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:allocator_release_to_os_interval_ms=-1"
 fi
-if ! ikg_ipsecfxd "$T/d"; then
-	tap_fail "scale: ipsecfxd started"
-	tap_done
-	exit 1
-fi
-DPID=$IKG_RESP_PID
+# liveness checks every 2 s: the generator answers them while it holds
+sc_ipsecfxd scale 2s "log_level: warning"
+SC_POLL=0.25
 
 S() { # S EXPR: a Python expression over the daemon's IKE stats (s) and SA list (l)
 	# (through files: the list of 500 SAs is longer than one argument may be)
@@ -69,23 +41,6 @@ S() { # S EXPR: a Python expression over the daemon's IKE stats (s) and SA list 
 import json, sys
 s = json.load(open(sys.argv[1]))["ike"]; l = json.load(open(sys.argv[2]))
 print(eval(sys.argv[3]))' "$T/stats.json" "$T/list.json" "$1" 2>/dev/null
-}
-
-wait_for() { # wait_for SECONDS EXPR: S EXPR prints True within that time
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(S "$2")" = True ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
-
-G() { # G FILE EXPR: a Python expression over the generator's JSON (g)
-	/usr/bin/python3 -c '
-import json, sys
-lines = [x for x in open(sys.argv[1]).read().splitlines() if x.startswith("{")]
-g = json.loads(lines[-1]) if lines else {}
-print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
 
 # round NAME: N tunnels up, every Child SA and IKE SA rekeyed by the
@@ -144,12 +99,4 @@ echo "ipsecfxd RSS: $rss_start KiB at start, $rss_base KiB after the first round
 [ $((rss_end * 10)) -le $((rss_base * 11)) ] && [ $((rss_end * 10)) -ge $((rss_base * 9)) ] \
 	&& tap_ok "scale: the daemon's RSS after the last round ($rss_end KiB) within 10% of after the first ($rss_base KiB)" \
 	|| tap_fail "scale: the daemon's RSS after the last round ($rss_end KiB) is not within 10% of after the first ($rss_base KiB)"
-kill "$DPID"
-wait "$DPID"
-drc=$?
-[ "$drc" = 0 ] && tap_ok "scale: the daemon stopped cleanly" \
-	|| { tap_fail "scale: the daemon exited with status $drc"; tail -20 "$T/d/d.log" | tap_diag; }
-bad=$(grep -E "is not a transition|error:" "$T/d/d.log" | head -5)
-[ -z "$bad" ] && tap_ok "scale: no error and no state change outside the state machines in the daemon's log" \
-	|| { tap_fail "scale: the daemon's log"; printf '%s\n' "$bad" | tap_diag; }
-tap_done
+sc_end scale "no error and no state change outside the state machines in the daemon's log"

@@ -17,73 +17,28 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
-. "$here/../../bench/ike/lib.sh"
+. "$here/scale_lib.sh"
 
 N=200
 ADDRS=64
 GEN=20
 FLOOD_RATE=10000
 
-need() {
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "needs root (network namespaces, a raw socket, 198.18.x.y addresses, the daemon's TUN)"
-		return 1
-	fi
-	if ! ip netns add ikgprobe$$ 2>/dev/null; then
-		echo "cannot create network namespaces here"
-		return 1
-	fi
-	ip netns del ikgprobe$$
-	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
-	[ -x "$IPSECFX_BUILD/bench/ikegen" ] || { echo "$IPSECFX_BUILD/bench/ikegen not built"; return 1; }
-	return 0
-}
-if ! why=$(need); then
-	tap_skip "scale, bad input: flood, half-open peers, Child SA churn against ipsecfxd" "$why"
-	tap_done
-	exit 0
-fi
-
-T=$(mktemp -d /tmp/ipsecfx-scalebad.XXXXXX)
-trap 'ikg_cleanup; [ -n "${IX_KEEP:-}" ] || rm -rf "$T"' EXIT
-ikg_topology "$ADDRS"
+sc_begin "scale, bad input: flood, half-open peers, Child SA churn against ipsecfxd" \
+	"network namespaces, a raw socket, 198.18.x.y addresses, the daemon's TUN" \
+	ipsecfx-scalebad "$ADDRS"
 for ((i = 10; i < 60; i++)); do
 	echo "address add 192.0.2.$i/24 dev eth0"
 done | ip -n "$IKG_NS_G" -batch -
-mkdir -p "$T/d"
 # cookies from the 21st half-open IKE SA on, none beyond 64: the flood
 # takes the stateful path (a Diffie-Hellman each) until then
-ikg_ipsecfxd_conf "$T/d" x25519 "log_level: warning
+sc_ipsecfxd scale-bad 1s "log_level: warning
 cookie_threshold: 20
 max_half_open: 64
 half_open_timeout: 4s"
-sed -i 's/^    encap: true/&\n    liveness_interval: 1s/' "$T/d/d.yaml"
-if ! ikg_ipsecfxd "$T/d"; then
-	tap_fail "scale-bad: ipsecfxd started"
-	tap_done
-	exit 1
-fi
-DPID=$IKG_RESP_PID
 start=$SECONDS
 
 S() { ikg_stat "$T/d" "$1"; } # s: the daemon's IKE stats, d: its data plane's
-
-G() { # G FILE EXPR: a Python expression over a generator's JSON (g)
-	/usr/bin/python3 -c '
-import json, sys
-lines = [x for x in open(sys.argv[1]).read().splitlines() if x.startswith("{")]
-g = json.loads(lines[-1]) if lines else {}
-print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
-}
-
-wait_for() { # wait_for SECONDS EXPR: S EXPR prints True within that time
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(S "$2")" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # ---- 200 tunnels up ----
 ikg_gen "$T/main" --tunnels "$N" --src-count "$ADDRS" --hold 120 --ready "$T/main.ready" --json
@@ -172,12 +127,4 @@ echo "$(G "$T/main" '"%d liveness checks and %d Child SA rekeys answered, %d del
 	&& tap_ok "scale-bad: the $N tunnels answered liveness checks through it and were deleted by us at the end" \
 	|| { tap_fail "scale-bad: the tunnels' generator (exit $mrc)"; tail -3 "$T/main" "$T/main.err" | tap_diag; }
 echo "$((SECONDS - start)) s" | tap_diag
-kill "$DPID"
-wait "$DPID"
-drc=$?
-[ "$drc" = 0 ] && tap_ok "scale-bad: the daemon stopped cleanly" \
-	|| { tap_fail "scale-bad: the daemon exited with status $drc"; tail -20 "$T/d/d.log" | tap_diag; }
-bad=$(grep -E "is not a transition|error:" "$T/d/d.log" | head -5)
-[ -z "$bad" ] && tap_ok "scale-bad: no error in the daemon's log" \
-	|| { tap_fail "scale-bad: the daemon's log"; printf '%s\n' "$bad" | tap_diag; }
-tap_done
+sc_end scale-bad "no error in the daemon's log"

@@ -689,13 +689,43 @@ static char *slurp(const char *path)
 	return s;
 }
 
-static void test_command(void **state)
+/* ipsecfx ARGS (a list-sas --json) into out, exit status 0; its text
+ * parsed: the reference's SAs for conn/offset/limit, in its order.  The
+ * array returned; the text in *text where text is not NULL. */
+static json_t *run_json(const char *out, const char *const *args, const char *conn,
+			uint64_t offset, int64_t limit, char **text)
 {
 	static uint32_t want[N_BARE + 1];
-	char out[128], *s;
 	json_t *arr, *sa;
 	size_t i;
-	unsigned nw;
+	char *s;
+
+	assert_int_equal(run_ipsecfx(out, args), 0);
+	s = slurp(out);
+	arr = json_loads(s, 0, NULL);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), expect(conn, offset, limit, want));
+	json_array_foreach(arr, i, sa)
+		assert_int_equal(json_integer_value(json_object_get(sa, "unique_id")), want[i]);
+	if (text)
+		*text = s;
+	else
+		free(s);
+	return arr;
+}
+
+/* ipsecfx ARGS into out, exit status 0: what it printed (freed by the
+ * caller) */
+static char *run_text(const char *out, const char *const *args)
+{
+	assert_int_equal(run_ipsecfx(out, args), 0);
+	return slurp(out);
+}
+
+static void test_command(void **state)
+{
+	char out[128], *s;
+	json_t *arr;
 
 	(void)state;
 	if (access(ipsecfx, X_OK) != 0)
@@ -704,15 +734,8 @@ static void test_command(void **state)
 	snprintf(out, sizeof(out), "%s/out", F.dir);
 
 	/* --json: one document, every SA, newest first */
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--json", NULL }), 0);
-	s = slurp(out);
-	arr = json_loads(s, 0, NULL);
-	assert_non_null(arr);
+	arr = run_json(out, (const char *const[]){ "list-sas", "--json", NULL }, NULL, 0, -1, &s);
 	assert_int_equal(json_array_size(arr), F.n);
-	nw = expect(NULL, 0, -1, want);
-	assert_int_equal(nw, F.n);
-	json_array_foreach(arr, i, sa)
-		assert_int_equal(json_integer_value(json_object_get(sa, "unique_id")), want[i]);
 	/* as json_dumpf prints the whole array */
 	{
 		char *whole = json_dumps(arr, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -726,35 +749,22 @@ static void test_command(void **state)
 	free(s);
 
 	/* --conn --offset --limit */
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--json", "--conn",
-					   "y", "--offset", "4", "--limit", "6", NULL }), 0);
-	s = slurp(out);
-	arr = json_loads(s, 0, NULL);
-	nw = expect("y", 4, 6, want);
-	assert_int_equal(json_array_size(arr), nw);
-	json_array_foreach(arr, i, sa)
-		assert_int_equal(json_integer_value(json_object_get(sa, "unique_id")), want[i]);
-	json_decref(arr);
-	free(s);
+	json_decref(run_json(out, (const char *const[]){ "list-sas", "--json", "--conn", "y",
+							"--offset", "4", "--limit", "6", NULL },
+			     "y", 4, 6, NULL));
 
 	/* nothing: exactly "[]" (tests/interop compares the text) */
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--json", "--limit",
-					   "0", NULL }), 0);
-	s = slurp(out);
+	s = run_text(out, (const char *const[]){ "list-sas", "--json", "--limit", "0", NULL });
 	assert_string_equal(s, "[]\n");
 	free(s);
 
 	/* for people: the established SA and its Child SA */
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--conn", "to-b",
-					   NULL }), 0);
-	s = slurp(out);
+	s = run_text(out, (const char *const[]){ "list-sas", "--conn", "to-b", NULL });
 	assert_non_null(strstr(s, "to-b[1]: established"));
 	assert_non_null(strstr(s, "  lan["));
 	assert_null(strstr(s, "x["));
 	free(s);
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--conn", "nope",
-					   NULL }), 0);
-	s = slurp(out);
+	s = run_text(out, (const char *const[]){ "list-sas", "--conn", "nope", NULL });
 	assert_string_equal(s, "no IKE SAs of nope\n");
 	free(s);
 
@@ -781,13 +791,9 @@ static int cmd_old_list(void *arg, json_t *req, json_t **res, char *err, size_t 
 
 static void test_command_old_daemon(void **state)
 {
-	static uint32_t want[N_BARE + 1];
 	struct ctl_owner own = { getuid(), getgid(), (gid_t)-1 };
 	struct ctl *old;
 	char sock[128], out[128], *s;
-	json_t *arr, *sa;
-	size_t i;
-	unsigned nw;
 
 	(void)state;
 	if (access(ipsecfx, X_OK) != 0)
@@ -798,19 +804,10 @@ static void test_command_old_daemon(void **state)
 	assert_int_equal(ctl_open(F.pr->base, sock, &own, &old), 0);
 	assert_int_equal(ctl_register(old, "list-sas", cmd_old_list, NULL), 0);
 	run_sock = sock;
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--json", "--conn",
-					   "x", "--offset", "2", "--limit", "5", NULL }), 0);
-	s = slurp(out);
-	arr = json_loads(s, 0, NULL);
-	nw = expect("x", 2, 5, want);
-	assert_int_equal(json_array_size(arr), nw);
-	json_array_foreach(arr, i, sa)
-		assert_int_equal(json_integer_value(json_object_get(sa, "unique_id")), want[i]);
-	json_decref(arr);
-	free(s);
-	assert_int_equal(run_ipsecfx(out, (const char *const[]){ "list-sas", "--conn", "to-b",
-					   NULL }), 0);
-	s = slurp(out);
+	json_decref(run_json(out, (const char *const[]){ "list-sas", "--json", "--conn", "x",
+							"--offset", "2", "--limit", "5", NULL },
+			     "x", 2, 5, NULL));
+	s = run_text(out, (const char *const[]){ "list-sas", "--conn", "to-b", NULL });
 	assert_non_null(strstr(s, "to-b[1]: established"));
 	assert_null(strstr(s, "x["));
 	free(s);
