@@ -7,6 +7,11 @@
 #   bench/ike/run.sh --tunnels N [--rate R] [--json] [--group x25519|p256]
 #                    [--addrs K] [--window W] [--no-charon]
 #
+# Each responder's object also has ctl_p50_ms, ctl_max_ms, ctl_samples and
+# ctl_failed: a control query made every half second during the set-up
+# (ipsecfx list-sas --limit 1; swanctl --list-sas --ike-id 1), timed from
+# the outside: how responsive the control socket stays under full load.
+#
 # For each responder: its RSS before the first tunnel (rss_idle_kib), N
 # tunnels set up (IKE_SA_INIT + IKE_AUTH, PSK, AES-GCM-256, PRF-SHA256,
 # the group; one Child SA each), its RSS with them all up (rss_kib), then a
@@ -64,36 +69,62 @@ ikg_topology "$ADDRS"
 
 say() { echo "$*"; } # human lines on stdout too: only the JSON must be last
 
-# measure NAME: the generator against the responder started as
-# IKG_RESP_PID; RESP_SAS is a command printing the responder's IKE SAs;
-# writes $T/NAME.json
+# probe FILE CMD...: while the set-up runs, CMD (a control-socket query)
+# every half second, its wall time in ms appended to FILE; stops when
+# FILE.stop appears
+probe() {
+	local out=$1 t0 t1
+	shift
+	while [ ! -e "$out.stop" ]; do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || echo "failed" >>"$out"
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000000)) >>"$out"
+		sleep 0.5
+	done
+}
+
+# measure NAME SAS CTL...: the generator against the responder started as
+# IKG_RESP_PID; SAS is a command printing the responder's IKE SAs, CTL a
+# control query timed during the set-up (the event loop's responsiveness
+# under load); writes $T/NAME.json
 measure() {
-	local name=$1 sas_cmd=$2 idle full sas gen_args=()
+	local name=$1 sas_cmd=$2 idle full sas gen_args=() probe_pid
+	shift 2
 	sleep 1 # let it settle after start-up
 	idle=$(ikg_rss_kib "$IKG_RESP_PID")
 	gen_args=(--tunnels "$N" --src-count "$ADDRS" --window "$WINDOW" --group "$GROUP"
 		--hold 600 --ready "$T/$name.ready" --json)
 	[ -n "$RATE" ] && gen_args+=(--rate "$RATE")
 	ikg_gen "$T/$name.gen" "${gen_args[@]}"
+	probe "$T/$name.ctl" "$@" &
+	probe_pid=$!
 	# set-up takes a while at scale: a generous bound, the generator
 	# itself gives up each tunnel after 7 s without answers
 	if ! ikg_wait_file "$T/$name.ready" "$IKG_GEN_PID" $((60 + N / 20)); then
 		echo "$name: the generator did not finish its set-up phase" >&2
 		tail -5 "$T/$name.gen.err" >&2
 	fi
+	touch "$T/$name.ctl.stop"
+	wait "$probe_pid" || true
 	full=$(ikg_rss_kib "$IKG_RESP_PID")
 	sas=$($sas_cmd || echo "?")
 	kill -USR1 "$IKG_GEN_PID" 2>/dev/null || true
 	wait "$IKG_GEN_PID" || true
-	/usr/bin/python3 - "$T/$name.gen" "$name" "$idle" "$full" "$sas" "$T/$name.json" <<'EOF'
-import json, sys
-path, name, idle, full, sas, out = sys.argv[1:]
+	/usr/bin/python3 - "$T/$name.gen" "$name" "$idle" "$full" "$sas" "$T/$name.json" \
+		"$T/$name.ctl" "$*" <<'EOF'
+import json, os, sys
+path, name, idle, full, sas, out, ctl, ctl_cmd = sys.argv[1:]
 lines = [l for l in open(path).read().splitlines() if l.startswith("{")]
 g = json.loads(lines[-1]) if lines else {}
+c = open(ctl).read().split() if os.path.exists(ctl) else []
+ms = sorted(int(x) for x in c if x.isdigit())
 r = {"up": g.get("up", 0), "failed": g.get("failed", 0),
      "setups_per_s": round(g.get("setups_per_s", 0.0), 1),
      "p50_ms": round(g.get("p50_ms", 0.0), 2), "p99_ms": round(g.get("p99_ms", 0.0), 2),
-     "rss_idle_kib": int(idle), "rss_kib": int(full)}
+     "rss_idle_kib": int(idle), "rss_kib": int(full),
+     "ctl_samples": len(ms), "ctl_failed": c.count("failed"),
+     "ctl_p50_ms": ms[len(ms) // 2] if ms else None, "ctl_max_ms": ms[-1] if ms else None}
 json.dump(r, open(out, "w"))
 fails = ", ".join("%s %d" % kv for kv in g.get("failures", {}).items()) or "none"
 per = (int(full) - int(idle)) / max(1, r["up"])
@@ -104,6 +135,10 @@ print("%-8s RSS %d KiB idle, %d KiB with them up (%.1f KiB per tunnel); it held 
 print("%-8s %d cookies, %d retransmissions; teardown: %d deleted, %d unanswered in %.1f s"
       % ("", g.get("cookies", 0), g.get("retransmits", 0), g.get("closed", 0),
          g.get("teardown_failed", 0), g.get("teardown_s", 0.0)))
+if ms:
+    print("%-8s during the set-up, '%s' answered in %d ms (median of %d), at most %d ms%s"
+          % ("", ctl_cmd.split("/")[-1], r["ctl_p50_ms"], len(ms), r["ctl_max_ms"],
+             ", %d failed" % r["ctl_failed"] if r["ctl_failed"] else ""))
 EOF
 }
 
@@ -118,7 +153,7 @@ ikg_ipsecfxd_conf "$T/d" "$GROUP"
 sed -i 's/^    encap: true/&\n    liveness_interval: 30s/' "$T/d/d.yaml"
 ikg_ipsecfxd "$T/d"
 d_sas() { ikg_ctl "$T/d" stats | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ike"]["ike_sas"])'; }
-measure ipsecfxd d_sas
+measure ipsecfxd d_sas ikg_ctl "$T/d" list-sas --limit 1
 ikg_stop "$IKG_RESP_PID"
 
 # ---- charon ----
@@ -128,7 +163,7 @@ if [ "$CHARON" = 1 ]; then
 	sed -i 's/^    encap = yes/&\n    dpd_delay = 30s/' "$T/s/swanctl.conf"
 	ikg_charon "$T/s"
 	s_sas() { ikg_swan_sas "$T/s"; }
-	measure charon s_sas
+	measure charon s_sas swanctl --list-sas --ike-id 1 --uri "unix://$T/s/charon.vici"
 	ikg_stop "$IKG_RESP_PID"
 else
 	echo null > "$T/charon.json"
