@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/sock_diag.h>
@@ -868,15 +869,33 @@ static int rx_big_round(struct ipx_dp *dp, struct dp_sock *s, unsigned vlen)
 	return n;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Up to 8 rounds of a batch each, but no more than UDP_CB_BUDGET_US of work:
+ * IKE datagrams are handed to the IKE manager inline, and 8 x 32 IKE_AUTHs
+ * are 50 ms of crypto during which nothing else on the event loop (the
+ * control socket, timers, the other sockets) would run.  What is left is
+ * read on the next pass of the loop.
+ */
+#define UDP_CB_BUDGET_US 2000
+
 static void udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp_sock *s = arg;
 	struct ipx_dp *dp = s->dp;
 	unsigned vlen = dp->batch < DP_RX_VLEN ? dp->batch : DP_RX_VLEN;
+	int64_t t0 = mono_us();
 
 	(void)fd;
 	(void)what;
-	for (int round = 0; round < 8; round++) {
+	for (int round = 0; round < 8 && mono_us() - t0 < UDP_CB_BUDGET_US; round++) {
 		unsigned asked = vlen;
 		int n = -2;
 
