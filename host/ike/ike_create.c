@@ -138,10 +138,12 @@ static int child_request(struct ikesa *sa, const struct cfg_child *cfg,
 		return -ENOMEM;
 	if (old) {
 		/* a rekey keeps the selectors and the mode (1.3.3) */
-		memcpy(c->ts_l, old->ts_l, sizeof(c->ts_l));
-		memcpy(c->ts_r, old->ts_r, sizeof(c->ts_r));
-		c->n_ts_l = old->n_ts_l;
-		c->n_ts_r = old->n_ts_r;
+		if (old->n_ts_l && old->n_ts_r &&
+		    ike_child_set_ts(c, old->ts_l, old->n_ts_l, old->ts_r,
+				     old->n_ts_r) < 0) {
+			ike_child_free(c);
+			return -ENOMEM;
+		}
 		c->mode = old->mode;
 	}
 	sa->cc.kind = old ? CC_REKEY_CHILD : CC_NEW_CHILD;

@@ -116,7 +116,9 @@ struct child_sa {
 	 * which the answer is checked against */
 	struct ike_prop_cfg *offered;
 	unsigned n_offered;
-	struct ike_ts ts_l[IKE_CHILD_TS_MAX], ts_r[IKE_CHILD_TS_MAX];
+	/* its selectors: one allocation (ike_child_set_ts), ts_r right
+	 * after ts_l; NULL until they are known */
+	struct ike_ts *ts_l, *ts_r;
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
 	bool spi_settled;                 /* spi_in no longer expected (io.spi_expect) */
@@ -504,6 +506,11 @@ int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
 void ike_child_free(struct child_sa *c);
+/* c's selectors (at most IKE_CHILD_TS_MAX a side) become copies of l and
+ * r, in one allocation that replaces the one before.  0 or -ENOMEM (then
+ * c's selectors are unchanged). */
+int ike_child_set_ts(struct child_sa *c, const struct ike_ts *l, unsigned nl,
+		     const struct ike_ts *r, unsigned nr);
 /* Every state change of a Child SA: checked, logged at debug level. */
 void ike_child_state(struct child_sa *c, enum child_state to);
 const char *ike_child_state_name(enum child_state s);
