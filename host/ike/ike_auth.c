@@ -243,22 +243,24 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		return -EACCES;
 	}
 	ike_sa_established(sa);
-	if (!c)
-		return 0;
-	sa->new_child = NULL;
-	cerr = ike_child_check_reply(sa, c, m);
-	if (cerr) {
-		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
-			   ikev2_notify_name(cerr));
-		ike_child_free(c);
-		return 0;
+	if (c) {
+		sa->new_child = NULL;
+		cerr = ike_child_check_reply(sa, c, m);
+		if (cerr) {
+			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
+				   ikev2_notify_name(cerr));
+			ike_child_free(c);
+		} else if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr,
+					     sa->nr_len, NULL, 0) < 0) {
+			/* the first Child SA's keys come from the
+			 * IKE_SA_INIT nonces (2.17) */
+			ike_child_free(c);
+		} else {
+			ike_child_activate(sa, c, NULL, true);
+		}
 	}
-	/* the first Child SA's keys come from the IKE_SA_INIT nonces (2.17) */
-	if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
-			      NULL, 0) < 0)
-		ike_child_free(c);
-	else
-		ike_child_activate(sa, c, NULL, true);
+	/* the nonces have served AUTH and the first Child SA's keys */
+	ike_sa_nonces_free(sa);
 	return 0;
 }
 
@@ -490,5 +492,8 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		else
 			ike_child_activate(sa, child, NULL, false);
 	}
+	/* the nonces have served AUTH and the first Child SA's keys (a
+	 * retransmitted IKE_AUTH gets the cached answer) */
+	ike_sa_nonces_free(sa);
 	return 0;
 }

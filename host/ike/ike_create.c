@@ -456,11 +456,8 @@ static int ike_successor(struct ikesa *old, struct ikesa *n,
 	n->nat_there = old->nat_there;
 	n->frag_ok = old->frag_ok;
 	n->peer_id = old->peer_id;
-	/* 2.17 for its own future children, and a fresh start (2.18) */
-	memcpy(n->ni, ni, ni_len);
-	n->ni_len = ni_len;
-	memcpy(n->nr, nr, nr_len);
-	n->nr_len = nr_len;
+	/* (the nonces went into its keys; its Child SAs take theirs from
+	 * their own exchanges, 2.17: n keeps none) and a fresh start (2.18) */
 	n->req_next = n->resp_next = 0;
 	ike_sa_rehash(n);
 	return 0;

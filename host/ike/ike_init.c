@@ -229,6 +229,9 @@ static int send_init(struct ikesa *sa)
 		}
 	}
 	if (!sa->ni_len) {
+		ret = ike_sa_nonces(sa);
+		if (ret < 0)
+			return ret;
 		sa->ni_len = IKE_NONCE_LEN;
 		ret = ike_random(sa->ni, sa->ni_len);
 		if (ret < 0)
@@ -377,6 +380,8 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_fail(sa, why2);
 		return ret;
 	}
+	if (ike_sa_nonces(sa) < 0)
+		return -ENOMEM;
 	memcpy(sa->nr, np->u.nonce.data, np->u.nonce.len);
 	sa->nr_len = np->u.nonce.len;
 	free(sa->init_resp);
@@ -730,7 +735,8 @@ static void create(struct init_req *q)
 	sa->dh_group = q->choice.dh;
 	sa->resp_next = 1;
 	sa->init_req = malloc(q->len);
-	if (ike_sa_half_open(sa, true) < 0 || ike_spi_new(sa->spi_r) < 0 || !sa->init_req)
+	if (ike_sa_half_open(sa, true) < 0 || ike_spi_new(sa->spi_r) < 0 || !sa->init_req ||
+	    ike_sa_nonces(sa) < 0)
 		goto fail;
 	ike_sa_rehash(sa);
 	memcpy(sa->init_req, q->buf, q->len);

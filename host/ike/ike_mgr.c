@@ -122,6 +122,25 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	return sa;
 }
 
+int ike_sa_nonces(struct ikesa *sa)
+{
+	if (sa->ni)
+		return 0;
+	sa->ni = calloc(2, IKE_NONCE_MAX);
+	if (!sa->ni)
+		return -ENOMEM;
+	sa->nr = sa->ni + IKE_NONCE_MAX;
+	return 0;
+}
+
+void ike_sa_nonces_free(struct ikesa *sa)
+{
+	if (sa->ni)
+		OPENSSL_clear_free(sa->ni, 2 * IKE_NONCE_MAX);
+	sa->ni = sa->nr = NULL;
+	sa->ni_len = sa->nr_len = 0;
+}
+
 static void cc_reset(struct ikesa *sa)
 {
 	if (sa->cc.child)
@@ -186,6 +205,7 @@ void ike_sa_destroy(struct ikesa *sa)
 	ike_wire_free(&sa->last_resp);
 	free(sa->init_req);
 	free(sa->init_resp);
+	ike_sa_nonces_free(sa);
 	ike_dh_free(sa->dh);
 	ike_sa_keys_wipe(&sa->keys);
 	OPENSSL_cleanse(sa, sizeof(*sa));

@@ -207,7 +207,10 @@ struct ikesa {
 	struct ike_dh *dh;
 	struct ike_sa_keys keys;
 	bool keys_ok;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	/* IKE_SA_INIT's nonces, IKE_NONCE_MAX bytes each in one allocation
+	 * (ike_sa_nonces): for the keys, AUTH (2.15) and the first Child
+	 * SA's keys (2.17), then wiped and freed (ike_sa_nonces_free) */
+	uint8_t *ni, *nr;
 	size_t ni_len, nr_len;
 	uint8_t *init_req, *init_resp;    /* IKE_SA_INIT as sent/received (2.15) */
 	size_t init_req_len, init_resp_len;
@@ -357,6 +360,10 @@ bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
 void ike_sa_destroy(struct ikesa *sa);
+/* sa->ni and sa->nr allocated (if they are not yet): 0 or -ENOMEM. */
+int ike_sa_nonces(struct ikesa *sa);
+/* ... wiped and freed once IKE_AUTH and its Child SA are done. */
+void ike_sa_nonces_free(struct ikesa *sa);
 
 /* ---- SA tables (ike_table.c) ---- */
 int ike_table_init(struct ike_mgr *m, unsigned size);   /* size: a power of 2 */
