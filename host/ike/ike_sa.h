@@ -179,7 +179,7 @@ struct ike_cc {
 	struct child_sa *old;             /* the child being rekeyed */
 	struct ikesa *new_ike;            /* the new IKE SA (rekey) */
 	struct ike_dh *dh;                /* PFS / IKE rekey */
-	uint8_t nonce[IKE_NONCE_MAX];
+	uint8_t nonce[IKE_NONCE_LEN];     /* ours */
 	size_t nonce_len;
 };
 
