@@ -767,8 +767,9 @@ static void create(struct init_req *q)
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
 	sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
-	if (sa->timer_ev)
-		event_add(sa->timer_ev, &tv);
+	if (!sa->timer_ev)
+		goto fail;  /* it would never expire */
+	event_add(sa->timer_ev, &tv);
 	ike_sa_log(sa, IPX_LOG_INFO, "IKE_SA_INIT answered (%s)%s",
 		   ikev2_xf_name(IKEV2_XF_DH, sa->dh_group),
 		   sa->nat_here || sa->nat_there ? ", NAT detected" : "");

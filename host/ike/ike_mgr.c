@@ -368,8 +368,10 @@ void ike_sa_established(struct ikesa *sa)
 	free(sa->init_resp);
 	sa->init_req = sa->init_resp = NULL;
 	sa->init_req_len = sa->init_resp_len = 0;
+	/* the half-open expiry is over; a deferred delete makes its own */
 	if (sa->timer_ev)
-		event_del(sa->timer_ev);
+		event_free(sa->timer_ev);
+	sa->timer_ev = NULL;
 	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
 	ike_sa_log(sa, IPX_LOG_INFO, "IKE SA established (%s, %s, peer id %s%s)",
 		   sa->initiator ? "initiator" : "responder",

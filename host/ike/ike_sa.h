@@ -255,8 +255,9 @@ struct ikesa {
 	uint32_t req_next, resp_next;
 	struct ike_out out;
 	struct ike_wire last_resp;        /* cached for retransmitted requests */
-	struct event *rtx_ev;             /* retransmission */
-	struct event *timer_ev;           /* half-open expiry, deferred delete */
+	struct event *rtx_ev;             /* retransmission: while out is in flight */
+	struct event *timer_ev;           /* half-open expiry, deferred delete:
+					   * only while one of those waits */
 	struct ike_wheel_node tnode;      /* ike_timer.c: when to look at it next */
 	struct child_sa *children;
 	uint64_t created, established, last_in;
