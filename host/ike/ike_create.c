@@ -376,7 +376,10 @@ int ike_rekey_ike_start(struct ikesa *sa)
 		return -ENOMEM;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
-	n->peer_id = sa->peer_id;
+	if (ike_peer_id_copy(&n->peer_id, &sa->peer_id) < 0) {
+		ike_sa_destroy(n);
+		return -ENOMEM;
+	}
 	ike_sa_peer_file(n);   /* with sa, which points at it */
 	ike_sa_state(n, IKE_CONNECTING);
 	ret = ike_spi_new(n->spi_i);
@@ -455,7 +458,7 @@ static int ike_successor(struct ikesa *old, struct ikesa *n,
 	n->nat_here = old->nat_here;
 	n->nat_there = old->nat_there;
 	n->frag_ok = old->frag_ok;
-	n->peer_id = old->peer_id;
+	/* (n->peer_id: its callers copied old's when they made n) */
 	/* (the nonces went into its keys; its Child SAs take theirs from
 	 * their own exchanges, 2.17: n keeps none) and a fresh start (2.18) */
 	n->req_next = n->resp_next = 0;
@@ -654,7 +657,8 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		goto fail;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
-	n->peer_id = sa->peer_id;
+	if (ike_peer_id_copy(&n->peer_id, &sa->peer_id) < 0)
+		goto fail;
 	ike_sa_peer_file(n);   /* with sa, which may point at it (collision) */
 	ike_sa_state(n, IKE_CONNECTING);   /* until our answer is out */
 	memcpy(n->spi_i, choice.spi, 8);

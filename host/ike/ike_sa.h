@@ -171,6 +171,16 @@ struct ike_frags {
 	size_t part_len[IKE_MAX_FRAGS];
 };
 
+/* The peer's identity as authenticated: its ID payload's type and octets
+ * and their text for logs and the peer table, in one allocation of their
+ * size (ike_peer_id_set); text is "" and data NULL until it is known. */
+struct ike_peer_id {
+	uint8_t type;                     /* enum ikev2_id_type */
+	uint16_t len;
+	uint8_t *data;                    /* len octets, then text */
+	const char *text;
+};
+
 /* CREATE_CHILD_SA we initiated (1.3). */
 enum cc_kind { CC_NONE = 0, CC_NEW_CHILD, CC_REKEY_CHILD, CC_REKEY_IKE };
 struct ike_cc {
@@ -220,7 +230,7 @@ struct ikesa {
 	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
 	bool keep_up;                     /* a restart: retried after refusals too */
 	bool timed_out;                   /* failed for want of an answer */
-	struct cfg_id peer_id;            /* as authenticated */
+	struct ike_peer_id peer_id;       /* as authenticated */
 	/* certificates (ike_cert.c): what the peer announced, the Hash and
 	 * URL fetches IKE_AUTH waits for, and how the peer authenticated */
 	uint32_t peer_sighashes;          /* 1 << IKEV2_SIGHASH_* (RFC 7427 4) */
@@ -361,6 +371,13 @@ bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
 void ike_sa_destroy(struct ikesa *sa);
+/* p becomes type, data (len octets) and text; 0, or -ENOMEM and p is
+ * unchanged. */
+int ike_peer_id_set(struct ike_peer_id *p, uint8_t type, const uint8_t *data,
+		    size_t len, const char *text);
+/* to becomes a copy of from: 0 or -ENOMEM (to unchanged). */
+int ike_peer_id_copy(struct ike_peer_id *to, const struct ike_peer_id *from);
+void ike_peer_id_free(struct ike_peer_id *p);
 /* sa->ni and sa->nr allocated (if they are not yet): 0 or -ENOMEM. */
 int ike_sa_nonces(struct ikesa *sa);
 /* ... wiped and freed once IKE_AUTH and its Child SA are done. */
