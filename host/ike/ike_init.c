@@ -728,7 +728,6 @@ static void create(struct init_req *q)
 	sa->remote = *q->remote;
 	sa->natt = q->natt;
 	ike_sa_state(sa, IKE_CONNECTING);
-	sa->half_open_src = *q->remote;
 	memcpy(sa->spi_i, q->h->spi_i, 8);
 	ike_sa_hash_init(sa);
 	sa->prop = q->choice;

@@ -54,6 +54,8 @@
 #define IKE_CRL_CACHE 64          /* CRLs fetched from distribution points */
 #define IKE_CRL_URL_MAX 512
 
+struct ike_src;
+
 struct ike_crl_entry {
 	char url[IKE_CRL_URL_MAX];
 	X509_CRL *crl;                    /* NULL: a free entry */
@@ -206,7 +208,7 @@ struct ikesa {
 	bool initiator;                   /* the original initiator (2.2) */
 	enum ike_state state;
 	bool half_open;                   /* counted in mgr->n_half_open */
-	struct sockaddr_storage half_open_src;  /* ... and for this source */
+	struct ike_src *half_open_src;    /* ... and for this source (ike_table.c) */
 	uint8_t spi_i[IKEV2_SPI_LEN], spi_r[IKEV2_SPI_LEN];
 	struct sockaddr_storage local, remote;   /* with ports */
 	bool natt;                        /* on the NAT-T port, with marker */
@@ -393,7 +395,7 @@ struct ikesa *ike_sa_lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initi
 void ike_sa_hash_init(struct ikesa *sa);
 struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
 				 const struct sockaddr_storage *remote);
-/* sa becomes half-open (from sa->half_open_src) or stops being it:
+/* sa becomes half-open (from sa->remote's address) or stops being it:
  * counted in mgr->n_half_open and for its source.  0 or -ENOMEM. */
 int ike_sa_half_open(struct ikesa *sa, bool on);
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
