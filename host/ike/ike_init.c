@@ -314,10 +314,16 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 	n = ike_msg_notify(m, IKEV2_N_COOKIE);
 	if (n && !sap) {
 		/* 2.6: retry with the cookie, same SPIi and nonce */
-		if (n->len < 1 || n->len > sizeof(sa->cookie) ||
+		if (n->len < 1 || n->len > IKE_COOKIE_MAX ||
 		    ++sa->init_retries > MAX_INIT_RETRIES) {
 			ike_sa_fail(sa, "unusable COOKIE from the responder");
 			return -EBADMSG;
+		}
+		if (!sa->cookie)
+			sa->cookie = malloc(IKE_COOKIE_MAX);
+		if (!sa->cookie) {
+			ike_sa_fail(sa, "out of memory for the responder's COOKIE");
+			return -ENOMEM;
 		}
 		memcpy(sa->cookie, n->data, n->len);
 		sa->cookie_len = n->len;

@@ -248,6 +248,7 @@ void ike_sa_destroy(struct ikesa *sa)
 	ike_wire_free(&sa->last_resp);
 	free(sa->init_req);
 	free(sa->init_resp);
+	free(sa->cookie);
 	ike_sa_nonces_free(sa);
 	ike_dh_free(sa->dh);
 	ike_sa_keys_wipe(&sa->keys);
@@ -411,6 +412,9 @@ void ike_sa_established(struct ikesa *sa)
 	free(sa->init_resp);
 	sa->init_req = sa->init_resp = NULL;
 	sa->init_req_len = sa->init_resp_len = 0;
+	free(sa->cookie);   /* (IKE_SA_INIT's too) */
+	sa->cookie = NULL;
+	sa->cookie_len = 0;
 	/* the half-open expiry is over; a deferred delete makes its own */
 	if (sa->timer_ev)
 		event_free(sa->timer_ev);

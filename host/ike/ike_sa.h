@@ -46,6 +46,7 @@
 
 #define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
 #define IKE_NONCE_MAX 256
+#define IKE_COOKIE_MAX 64         /* a responder's COOKIE we echo (2.6) */
 #define IKE_MSG_BUF 65536
 #define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
 #define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
@@ -226,7 +227,8 @@ struct ikesa {
 	size_t ni_len, nr_len;
 	uint8_t *init_req, *init_resp;    /* IKE_SA_INIT as sent/received (2.15) */
 	size_t init_req_len, init_resp_len;
-	uint8_t cookie[64];               /* initiator: the responder's cookie */
+	uint8_t *cookie;                  /* initiator: the responder's cookie,
+					   * IKE_COOKIE_MAX bytes once one came */
 	size_t cookie_len;
 	unsigned init_retries;            /* IKE_SA_INIT again: cookie, INVALID_KE */
 	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
