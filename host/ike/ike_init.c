@@ -386,8 +386,10 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_fail(sa, why2);
 		return ret;
 	}
-	if (ike_sa_nonces(sa) < 0)
+	if (ike_sa_nonces(sa) < 0) {
+		ike_sa_fail(sa, "out of memory for the nonces");
 		return -ENOMEM;
+	}
 	memcpy(sa->nr, np->u.nonce.data, np->u.nonce.len);
 	sa->nr_len = np->u.nonce.len;
 	free(sa->init_resp);
