@@ -107,20 +107,19 @@ static bool id_matches(const struct cfg_id *want, const struct ike_id *got)
 	return want->len == got->len && memcmp(want->data, got->data, got->len) == 0;
 }
 
-static void id_text(const struct ike_id *id, struct cfg_id *out)
+/* The peer's ID into out (its octets, at most CFG_ID_MAX - 1, and their
+ * text): 0 or -ENOMEM. */
+static int id_text(const struct ike_id *id, struct ike_peer_id *out)
 {
+	size_t len = id->len < CFG_ID_MAX ? id->len : CFG_ID_MAX - 1;
 	char t[CFG_ID_MAX];
 
-	memset(out, 0, sizeof(*out));
-	out->type = id->type;
-	out->len = (uint16_t)(id->len < CFG_ID_MAX ? id->len : CFG_ID_MAX - 1);
-	memcpy(out->data, id->data, out->len);
 	if (id->type == IKEV2_ID_IPV4_ADDR && id->len == 4)
 		inet_ntop(AF_INET, id->data, t, sizeof(t));
 	else if (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)
 		inet_ntop(AF_INET6, id->data, t, sizeof(t));
 	else if (id->type == IKEV2_ID_FQDN || id->type == IKEV2_ID_RFC822_ADDR) {
-		size_t n = out->len;
+		size_t n = len;
 
 		memcpy(t, id->data, n);
 		t[n] = 0;
@@ -131,7 +130,7 @@ static void id_text(const struct ike_id *id, struct cfg_id *out)
 		   ike_pki_dn_to_text(id->data, id->len, t, sizeof(t)) < 0) {
 		snprintf(t, sizeof(t), "<%s, %zu bytes>", ikev2_id_name(id->type), id->len);
 	}
-	snprintf(out->text, sizeof(out->text), "%s", t);
+	return ike_peer_id_set(out, id->type, id->data, len, t);
 }
 
 /* ---- initiator ---- */
@@ -224,7 +223,10 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		ike_sa_fail(sa, "IKE_AUTH response lacks IDr or AUTH");
 		return -EBADMSG;
 	}
-	id_text(&idp->u.id, &sa->peer_id);
+	if (id_text(&idp->u.id, &sa->peer_id) < 0) {
+		ike_sa_fail(sa, "out of memory for the peer's identity");
+		return -ENOMEM;
+	}
 	if (!id_matches(&sa->conn->remote_id, &idp->u.id)) {
 		snprintf(why, sizeof(why), "peer identity %s is not the configured %s",
 			 sa->peer_id.text, sa->conn->remote_id.text);
@@ -243,22 +245,24 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		return -EACCES;
 	}
 	ike_sa_established(sa);
-	if (!c)
-		return 0;
-	sa->new_child = NULL;
-	cerr = ike_child_check_reply(sa, c, m);
-	if (cerr) {
-		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
-			   ikev2_notify_name(cerr));
-		ike_child_free(c);
-		return 0;
+	if (c) {
+		sa->new_child = NULL;
+		cerr = ike_child_check_reply(sa, c, m);
+		if (cerr) {
+			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
+				   ikev2_notify_name(cerr));
+			ike_child_free(c);
+		} else if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr,
+					     sa->nr_len, NULL, 0) < 0) {
+			/* the first Child SA's keys come from the
+			 * IKE_SA_INIT nonces (2.17) */
+			ike_child_free(c);
+		} else {
+			ike_child_activate(sa, c, NULL, true);
+		}
 	}
-	/* the first Child SA's keys come from the IKE_SA_INIT nonces (2.17) */
-	if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
-			      NULL, 0) < 0)
-		ike_child_free(c);
-	else
-		ike_child_activate(sa, c, NULL, true);
+	/* the nonces have served AUTH and the first Child SA's keys */
+	ike_sa_nonces_free(sa);
 	return 0;
 }
 
@@ -397,7 +401,11 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	if (!sa->cert_wait)  /* (not again when it resumes after Hash and URL) */
 		ike_cert_peer_notes(sa, m);
-	id_text(&idi->u.id, &sa->peer_id);
+	if (id_text(&idi->u.id, &sa->peer_id) < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "out of memory for the peer's identity");
+		ike_sa_destroy(sa);
+		return -ENOMEM;
+	}
 	c = pick_conn(sa, &idi->u.id, idr ? &idr->u.id : NULL, why, sizeof(why));
 	if (!c) {
 		ike_sa_log(sa, IPX_LOG_WARN, "%s: AUTHENTICATION_FAILED", why);
@@ -490,5 +498,8 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		else
 			ike_child_activate(sa, child, NULL, false);
 	}
+	/* the nonces have served AUTH and the first Child SA's keys (a
+	 * retransmitted IKE_AUTH gets the cached answer) */
+	ike_sa_nonces_free(sa);
 	return 0;
 }

@@ -166,12 +166,33 @@ void ike_child_free(struct child_sa *c)
 		ike_child_hash_del(c->ike->mgr, c);
 	free(c->offered);
 	free(c->coll_nonce);
+	free(c->ts_l);
 	if (c->keys) {
 		ike_child_keys_wipe(c->keys);
 		free(c->keys);
 	}
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
+}
+
+int ike_child_set_ts(struct child_sa *c, const struct ike_ts *l, unsigned nl,
+		     const struct ike_ts *r, unsigned nr)
+{
+	struct ike_ts *ts;
+
+	if (nl > IKE_CHILD_TS_MAX || nr > IKE_CHILD_TS_MAX)
+		return -EINVAL;
+	ts = malloc((nl + nr) * sizeof(*ts) + 1);
+	if (!ts)
+		return -ENOMEM;
+	memcpy(ts, l, nl * sizeof(*ts));
+	memcpy(ts + nl, r, nr * sizeof(*ts));
+	free(c->ts_l);
+	c->ts_l = ts;
+	c->ts_r = ts + nl;
+	c->n_ts_l = nl;
+	c->n_ts_r = nr;
+	return 0;
 }
 
 static bool ts_equal(const struct ike_ts *a, const struct ike_ts *b)
@@ -258,9 +279,13 @@ int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
 	p->u.sa.props = props;
 	p->u.sa.n_props = n;
 	if (!c->n_ts_l || !c->n_ts_r) {
-		c->n_ts_l = resolve(cfg->local_ts, cfg->n_local_ts, &sa->local, c->ts_l);
-		c->n_ts_r = resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote,
-				    c->ts_r);
+		struct ike_ts l[IKE_CHILD_TS_MAX], r[IKE_CHILD_TS_MAX];
+		unsigned nl = resolve(cfg->local_ts, cfg->n_local_ts, &sa->local, l);
+		unsigned nr = resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote, r);
+
+		ret = ike_child_set_ts(c, l, nl, r, nr);
+		if (ret < 0)
+			return ret;
 	}
 	p = ike_msg_add(m, IKEV2_PL_TSI, true);
 	if (!p)
@@ -350,10 +375,11 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 			return IKEV2_N_TEMPORARY_FAILURE;
 		c->prop = choice;
 		c->spi_out = ipx_ld32(choice.spi);
-		memcpy(c->ts_r, ni, kni * sizeof(ni[0]));
-		c->n_ts_r = kni;
-		memcpy(c->ts_l, nr, knr * sizeof(nr[0]));
-		c->n_ts_l = knr;
+		if (ike_child_set_ts(c, nr, knr, ni, kni) < 0) {
+			ike_child_free(c);
+			*cp = NULL;
+			return IKEV2_N_TEMPORARY_FAILURE;
+		}
 		break;
 		}
 	}
@@ -454,10 +480,11 @@ uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,
 			   c->name);
 		return IKEV2_N_TS_UNACCEPTABLE;
 	}
-	memcpy(c->ts_l, tsi->u.ts.ts, tsi->u.ts.n_ts * sizeof(c->ts_l[0]));
-	c->n_ts_l = tsi->u.ts.n_ts;
-	memcpy(c->ts_r, tsr->u.ts.ts, tsr->u.ts.n_ts * sizeof(c->ts_r[0]));
-	c->n_ts_r = tsr->u.ts.n_ts;
+	if (ike_child_set_ts(c, tsi->u.ts.ts, tsi->u.ts.n_ts, tsr->u.ts.ts,
+			     tsr->u.ts.n_ts) < 0) {
+		ike_sa_log(sa, IPX_LOG_ERR, "Child SA %s: out of memory", c->name);
+		return IKEV2_N_TEMPORARY_FAILURE;
+	}
 	if ((c->mode == IPX_MODE_TRANSPORT) !=
 	    (ike_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL)) {
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: the responder chose another mode",

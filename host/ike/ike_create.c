@@ -138,10 +138,12 @@ static int child_request(struct ikesa *sa, const struct cfg_child *cfg,
 		return -ENOMEM;
 	if (old) {
 		/* a rekey keeps the selectors and the mode (1.3.3) */
-		memcpy(c->ts_l, old->ts_l, sizeof(c->ts_l));
-		memcpy(c->ts_r, old->ts_r, sizeof(c->ts_r));
-		c->n_ts_l = old->n_ts_l;
-		c->n_ts_r = old->n_ts_r;
+		if (old->n_ts_l && old->n_ts_r &&
+		    ike_child_set_ts(c, old->ts_l, old->n_ts_l, old->ts_r,
+				     old->n_ts_r) < 0) {
+			ike_child_free(c);
+			return -ENOMEM;
+		}
 		c->mode = old->mode;
 	}
 	sa->cc.kind = old ? CC_REKEY_CHILD : CC_NEW_CHILD;
@@ -374,7 +376,10 @@ int ike_rekey_ike_start(struct ikesa *sa)
 		return -ENOMEM;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
-	n->peer_id = sa->peer_id;
+	if (ike_peer_id_copy(&n->peer_id, &sa->peer_id) < 0) {
+		ike_sa_destroy(n);
+		return -ENOMEM;
+	}
 	ike_sa_peer_file(n);   /* with sa, which points at it */
 	ike_sa_state(n, IKE_CONNECTING);
 	ret = ike_spi_new(n->spi_i);
@@ -453,12 +458,9 @@ static int ike_successor(struct ikesa *old, struct ikesa *n,
 	n->nat_here = old->nat_here;
 	n->nat_there = old->nat_there;
 	n->frag_ok = old->frag_ok;
-	n->peer_id = old->peer_id;
-	/* 2.17 for its own future children, and a fresh start (2.18) */
-	memcpy(n->ni, ni, ni_len);
-	n->ni_len = ni_len;
-	memcpy(n->nr, nr, nr_len);
-	n->nr_len = nr_len;
+	/* (n->peer_id: its callers copied old's when they made n) */
+	/* (the nonces went into its keys; its Child SAs take theirs from
+	 * their own exchanges, 2.17: n keeps none) and a fresh start (2.18) */
 	n->req_next = n->resp_next = 0;
 	ike_sa_rehash(n);
 	return 0;
@@ -655,7 +657,8 @@ static int respond_rekey_ike(struct ikesa *sa, struct ike_msg *m)
 		goto fail;
 	n->conn = sa->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", sa->conn_name);
-	n->peer_id = sa->peer_id;
+	if (ike_peer_id_copy(&n->peer_id, &sa->peer_id) < 0)
+		goto fail;
 	ike_sa_peer_file(n);   /* with sa, which may point at it (collision) */
 	ike_sa_state(n, IKE_CONNECTING);   /* until our answer is out */
 	memcpy(n->spi_i, choice.spi, 8);

@@ -229,6 +229,9 @@ static int send_init(struct ikesa *sa)
 		}
 	}
 	if (!sa->ni_len) {
+		ret = ike_sa_nonces(sa);
+		if (ret < 0)
+			return ret;
 		sa->ni_len = IKE_NONCE_LEN;
 		ret = ike_random(sa->ni, sa->ni_len);
 		if (ret < 0)
@@ -311,10 +314,16 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 	n = ike_msg_notify(m, IKEV2_N_COOKIE);
 	if (n && !sap) {
 		/* 2.6: retry with the cookie, same SPIi and nonce */
-		if (n->len < 1 || n->len > sizeof(sa->cookie) ||
+		if (n->len < 1 || n->len > IKE_COOKIE_MAX ||
 		    ++sa->init_retries > MAX_INIT_RETRIES) {
 			ike_sa_fail(sa, "unusable COOKIE from the responder");
 			return -EBADMSG;
+		}
+		if (!sa->cookie)
+			sa->cookie = malloc(IKE_COOKIE_MAX);
+		if (!sa->cookie) {
+			ike_sa_fail(sa, "out of memory for the responder's COOKIE");
+			return -ENOMEM;
 		}
 		memcpy(sa->cookie, n->data, n->len);
 		sa->cookie_len = n->len;
@@ -376,6 +385,10 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 		snprintf(why2, sizeof(why2), "responder's KE rejected: %s", why ? why : "?");
 		ike_sa_fail(sa, why2);
 		return ret;
+	}
+	if (ike_sa_nonces(sa) < 0) {
+		ike_sa_fail(sa, "out of memory for the nonces");
+		return -ENOMEM;
 	}
 	memcpy(sa->nr, np->u.nonce.data, np->u.nonce.len);
 	sa->nr_len = np->u.nonce.len;
@@ -757,14 +770,14 @@ static void create(struct init_req *q)
 	sa->remote = *q->remote;
 	sa->natt = q->natt;
 	ike_sa_state(sa, IKE_CONNECTING);
-	sa->half_open_src = *q->remote;
 	memcpy(sa->spi_i, q->h->spi_i, 8);
 	ike_sa_hash_init(sa);
 	sa->prop = q->choice;
 	sa->dh_group = q->choice.dh;
 	sa->resp_next = 1;
 	sa->init_req = malloc(q->len);
-	if (ike_sa_half_open(sa, true) < 0 || ike_spi_new(sa->spi_r) < 0 || !sa->init_req)
+	if (ike_sa_half_open(sa, true) < 0 || ike_spi_new(sa->spi_r) < 0 || !sa->init_req ||
+	    ike_sa_nonces(sa) < 0)
 		goto fail;
 	ike_sa_rehash(sa);
 	memcpy(sa->init_req, q->buf, q->len);
@@ -795,8 +808,9 @@ static void create(struct init_req *q)
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
 	sa->timer_ev = evtimer_new(mgr->base, half_open_expired, sa);
-	if (sa->timer_ev)
-		event_add(sa->timer_ev, &tv);
+	if (!sa->timer_ev)
+		goto fail;  /* it would never expire */
+	event_add(sa->timer_ev, &tv);
 	ike_sa_log(sa, IPX_LOG_INFO, "IKE_SA_INIT answered (%s)%s",
 		   ikev2_xf_name(IKEV2_XF_DH, sa->dh_group),
 		   sa->nat_here || sa->nat_there ? ", NAT detected" : "");

@@ -112,6 +112,7 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	sa->initiator = initiator;
 	sa->unique_id = ++m->next_unique;
 	sa->created = ike_now();
+	sa->peer_id.text = "";
 	sa->next = m->all;
 	if (m->all)
 		m->all->prevp = &sa->next;
@@ -120,6 +121,65 @@ struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
 	m->n_sas++;
 	ike_sa_hash_id(sa);
 	return sa;
+}
+
+int ike_peer_id_set(struct ike_peer_id *p, uint8_t type, const uint8_t *data,
+		    size_t len, const char *text)
+{
+	size_t tlen = strlen(text);
+	uint8_t *buf;
+
+	if (len > UINT16_MAX)
+		return -EINVAL;
+	buf = malloc(len + tlen + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (len)
+		memcpy(buf, data, len);
+	memcpy(buf + len, text, tlen + 1);
+	free(p->data);
+	p->type = type;
+	p->len = (uint16_t)len;
+	p->data = buf;
+	p->text = (const char *)buf + len;
+	return 0;
+}
+
+int ike_peer_id_copy(struct ike_peer_id *to, const struct ike_peer_id *from)
+{
+	if (!from->data) {
+		ike_peer_id_free(to);
+		return 0;
+	}
+	return ike_peer_id_set(to, from->type, from->data, from->len, from->text);
+}
+
+void ike_peer_id_free(struct ike_peer_id *p)
+{
+	free(p->data);
+	p->type = 0;
+	p->len = 0;
+	p->data = NULL;
+	p->text = "";
+}
+
+int ike_sa_nonces(struct ikesa *sa)
+{
+	if (sa->ni)
+		return 0;
+	sa->ni = calloc(2, IKE_NONCE_MAX);
+	if (!sa->ni)
+		return -ENOMEM;
+	sa->nr = sa->ni + IKE_NONCE_MAX;
+	return 0;
+}
+
+void ike_sa_nonces_free(struct ikesa *sa)
+{
+	if (sa->ni)
+		OPENSSL_clear_free(sa->ni, 2 * IKE_NONCE_MAX);
+	sa->ni = sa->nr = NULL;
+	sa->ni_len = sa->nr_len = 0;
 }
 
 static void cc_reset(struct ikesa *sa)
@@ -158,6 +218,7 @@ void ike_sa_destroy(struct ikesa *sa)
 	free(sa->peer_certreq);
 	free(sa->peer_cert);
 	ike_cert_wait_free(sa);
+	/* (its text keys the peer table: it goes after ike_table_remove) */
 	/* nothing may keep pointing at this SA: those that can share its
 	 * connection and peer (ike_table.c); a reauthentication's new SA
 	 * may have come up with another identity: then all are looked at */
@@ -173,6 +234,7 @@ void ike_sa_destroy(struct ikesa *sa)
 			o->cc.new_ike = NULL;
 	}
 	ike_table_remove(sa);
+	ike_peer_id_free(&sa->peer_id);
 	ike_wheel_del(&m->wheel, &sa->tnode);
 	*sa->prevp = sa->next;
 	if (sa->next)
@@ -186,6 +248,8 @@ void ike_sa_destroy(struct ikesa *sa)
 	ike_wire_free(&sa->last_resp);
 	free(sa->init_req);
 	free(sa->init_resp);
+	free(sa->cookie);
+	ike_sa_nonces_free(sa);
 	ike_dh_free(sa->dh);
 	ike_sa_keys_wipe(&sa->keys);
 	OPENSSL_cleanse(sa, sizeof(*sa));
@@ -348,8 +412,13 @@ void ike_sa_established(struct ikesa *sa)
 	free(sa->init_resp);
 	sa->init_req = sa->init_resp = NULL;
 	sa->init_req_len = sa->init_resp_len = 0;
+	free(sa->cookie);   /* (IKE_SA_INIT's too) */
+	sa->cookie = NULL;
+	sa->cookie_len = 0;
+	/* the half-open expiry is over; a deferred delete makes its own */
 	if (sa->timer_ev)
-		event_del(sa->timer_ev);
+		event_free(sa->timer_ev);
+	sa->timer_ev = NULL;
 	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
 	ike_sa_log(sa, IPX_LOG_INFO, "IKE SA established (%s, %s, peer id %s%s)",
 		   sa->initiator ? "initiator" : "responder",

@@ -47,6 +47,7 @@
 
 #define IKE_NONCE_LEN 32          /* our nonces (2.10: at least half the PRF key) */
 #define IKE_NONCE_MAX 256
+#define IKE_COOKIE_MAX 64         /* a responder's COOKIE we echo (2.6) */
 #define IKE_MSG_BUF 65536
 #define IKE_MAX_FRAGS 32          /* RFC 7383 2.6: the most we send or accept */
 #define IKE_CHILD_LINGER_S 2      /* a deleted rekeyed SA's inbound stays (1-2 s) */
@@ -54,6 +55,8 @@
 #define IKE_CERTREQ_MAX 16        /* CA hashes kept from the peer's CERTREQs */
 #define IKE_CRL_CACHE 64          /* CRLs fetched from distribution points */
 #define IKE_CRL_URL_MAX 512
+
+struct ike_src;
 
 struct ike_crl_entry {
 	char url[IKE_CRL_URL_MAX];
@@ -117,7 +120,9 @@ struct child_sa {
 	 * which the answer is checked against */
 	struct ike_prop_cfg *offered;
 	unsigned n_offered;
-	struct ike_ts ts_l[IKE_CHILD_TS_MAX], ts_r[IKE_CHILD_TS_MAX];
+	/* its selectors: one allocation (ike_child_set_ts), ts_r right
+	 * after ts_l; NULL until they are known */
+	struct ike_ts *ts_l, *ts_r;
 	unsigned n_ts_l, n_ts_r;
 	uint8_t mode;                     /* IPX_MODE_* */
 	bool spi_settled;                 /* spi_in no longer expected (io.spi_expect) */
@@ -170,6 +175,16 @@ struct ike_frags {
 	size_t part_len[IKE_MAX_FRAGS];
 };
 
+/* The peer's identity as authenticated: its ID payload's type and octets
+ * and their text for logs and the peer table, in one allocation of their
+ * size (ike_peer_id_set); text is "" and data NULL until it is known. */
+struct ike_peer_id {
+	uint8_t type;                     /* enum ikev2_id_type */
+	uint16_t len;
+	uint8_t *data;                    /* len octets, then text */
+	const char *text;
+};
+
 /* CREATE_CHILD_SA we initiated (1.3). */
 enum cc_kind { CC_NONE = 0, CC_NEW_CHILD, CC_REKEY_CHILD, CC_REKEY_IKE };
 struct ike_cc {
@@ -178,7 +193,7 @@ struct ike_cc {
 	struct child_sa *old;             /* the child being rekeyed */
 	struct ikesa *new_ike;            /* the new IKE SA (rekey) */
 	struct ike_dh *dh;                /* PFS / IKE rekey */
-	uint8_t nonce[IKE_NONCE_MAX];
+	uint8_t nonce[IKE_NONCE_LEN];     /* ours */
 	size_t nonce_len;
 };
 
@@ -195,7 +210,7 @@ struct ikesa {
 	bool initiator;                   /* the original initiator (2.2) */
 	enum ike_state state;
 	bool half_open;                   /* counted in mgr->n_half_open */
-	struct sockaddr_storage half_open_src;  /* ... and for this source */
+	struct ike_src *half_open_src;    /* ... and for this source (ike_table.c) */
 	uint8_t spi_i[IKEV2_SPI_LEN], spi_r[IKEV2_SPI_LEN];
 	struct sockaddr_storage local, remote;   /* with ports */
 	bool natt;                        /* on the NAT-T port, with marker */
@@ -206,17 +221,21 @@ struct ikesa {
 	struct ike_dh *dh;
 	struct ike_sa_keys keys;
 	bool keys_ok;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	/* IKE_SA_INIT's nonces, IKE_NONCE_MAX bytes each in one allocation
+	 * (ike_sa_nonces): for the keys, AUTH (2.15) and the first Child
+	 * SA's keys (2.17), then wiped and freed (ike_sa_nonces_free) */
+	uint8_t *ni, *nr;
 	size_t ni_len, nr_len;
 	uint8_t *init_req, *init_resp;    /* IKE_SA_INIT as sent/received (2.15) */
 	size_t init_req_len, init_resp_len;
-	uint8_t cookie[64];               /* initiator: the responder's cookie */
+	uint8_t *cookie;                  /* initiator: the responder's cookie,
+					   * IKE_COOKIE_MAX bytes once one came */
 	size_t cookie_len;
 	unsigned init_retries;            /* IKE_SA_INIT again: cookie, INVALID_KE */
 	unsigned attempt;                 /* initiator: 0 first, then keyingtries */
 	bool keep_up;                     /* a restart: retried after refusals too */
 	bool timed_out;                   /* failed for want of an answer */
-	struct cfg_id peer_id;            /* as authenticated */
+	struct ike_peer_id peer_id;       /* as authenticated */
 	/* certificates (ike_cert.c): what the peer announced, the Hash and
 	 * URL fetches IKE_AUTH waits for, and how the peer authenticated */
 	uint32_t peer_sighashes;          /* 1 << IKEV2_SIGHASH_* (RFC 7427 4) */
@@ -251,8 +270,9 @@ struct ikesa {
 	uint32_t req_next, resp_next;
 	struct ike_out out;
 	struct ike_wire last_resp;        /* cached for retransmitted requests */
-	struct event *rtx_ev;             /* retransmission */
-	struct event *timer_ev;           /* half-open expiry, deferred delete */
+	struct event *rtx_ev;             /* retransmission: while out is in flight */
+	struct event *timer_ev;           /* half-open expiry, deferred delete:
+					   * only while one of those waits */
 	struct ike_wheel_node tnode;      /* ike_timer.c: when to look at it next */
 	struct child_sa *children;
 	uint64_t created, established, last_in;
@@ -360,6 +380,17 @@ bool ike_cert_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
 /* ---- internal, shared by the ike_*.c files ---- */
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator);
 void ike_sa_destroy(struct ikesa *sa);
+/* p becomes type, data (len octets) and text; 0, or -ENOMEM and p is
+ * unchanged. */
+int ike_peer_id_set(struct ike_peer_id *p, uint8_t type, const uint8_t *data,
+		    size_t len, const char *text);
+/* to becomes a copy of from: 0 or -ENOMEM (to unchanged). */
+int ike_peer_id_copy(struct ike_peer_id *to, const struct ike_peer_id *from);
+void ike_peer_id_free(struct ike_peer_id *p);
+/* sa->ni and sa->nr allocated (if they are not yet): 0 or -ENOMEM. */
+int ike_sa_nonces(struct ikesa *sa);
+/* ... wiped and freed once IKE_AUTH and its Child SA are done. */
+void ike_sa_nonces_free(struct ikesa *sa);
 
 /* ---- SA tables (ike_table.c) ---- */
 int ike_table_init(struct ike_mgr *m, unsigned size);   /* size: a power of 2 */
@@ -371,7 +402,7 @@ struct ikesa *ike_sa_lookup(struct ike_mgr *m, const uint8_t *spi, bool we_initi
 void ike_sa_hash_init(struct ikesa *sa);
 struct ikesa *ike_sa_lookup_init(struct ike_mgr *m, const uint8_t *spi_i,
 				 const struct sockaddr_storage *remote);
-/* sa becomes half-open (from sa->half_open_src) or stops being it:
+/* sa becomes half-open (from sa->remote's address) or stops being it:
  * counted in mgr->n_half_open and for its source.  0 or -ENOMEM. */
 int ike_sa_half_open(struct ikesa *sa, bool on);
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src);
@@ -509,6 +540,11 @@ int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
 void ike_child_free(struct child_sa *c);
+/* c's selectors (at most IKE_CHILD_TS_MAX a side) become copies of l and
+ * r, in one allocation that replaces the one before.  0 or -ENOMEM (then
+ * c's selectors are unchanged). */
+int ike_child_set_ts(struct child_sa *c, const struct ike_ts *l, unsigned nl,
+		     const struct ike_ts *r, unsigned nr);
 /* Every state change of a Child SA: checked, logged at debug level. */
 void ike_child_state(struct child_sa *c, enum child_state to);
 const char *ike_child_state_name(enum child_state s);

@@ -26,8 +26,11 @@ void ike_out_cancel(struct ikesa *sa)
 {
 	ike_wire_free(&sa->out.w);
 	memset(&sa->out, 0, sizeof(sa->out));
+	/* the timer exists only while a request is in flight: an idle SA
+	 * does not keep one (send_request makes it again) */
 	if (sa->rtx_ev)
-		event_del(sa->rtx_ev);
+		event_free(sa->rtx_ev);
+	sa->rtx_ev = NULL;
 }
 
 void ike_msg_start(struct ikesa *sa, struct ike_msg *m, uint8_t exchange,

@@ -331,11 +331,10 @@ static const uint8_t *addr_of(const struct sockaddr_storage *ss, size_t *len)
 	return (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
 }
 
-static struct ike_src **src_slot(struct ike_mgr *m, const struct sockaddr_storage *ss)
+static struct ike_src **src_slot_addr(struct ike_mgr *m, sa_family_t family,
+				      const uint8_t *a, size_t len)
 {
-	size_t len;
-	const uint8_t *a = addr_of(ss, &len);
-	uint64_t h = 1469598103934665603ull ^ ss->ss_family;
+	uint64_t h = 1469598103934665603ull ^ family;
 	struct ike_src **p;
 
 	/* FNV-1a over the address, salted per manager so that nobody can
@@ -344,9 +343,17 @@ static struct ike_src **src_slot(struct ike_mgr *m, const struct sockaddr_storag
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ a[i]) * 1099511628211ull;
 	p = &m->src_hash[(h ^ (h >> 29)) & (SRC_HASH_SIZE - 1)];
-	while (*p && ((*p)->family != ss->ss_family || memcmp((*p)->addr, a, len) != 0))
+	while (*p && ((*p)->family != family || memcmp((*p)->addr, a, len) != 0))
 		p = &(*p)->next;
 	return p;
+}
+
+static struct ike_src **src_slot(struct ike_mgr *m, const struct sockaddr_storage *ss)
+{
+	size_t len;
+	const uint8_t *a = addr_of(ss, &len);
+
+	return src_slot_addr(m, ss->ss_family, a, len);
 }
 
 unsigned ike_half_open_from(struct ike_mgr *m, const struct sockaddr_storage *src)
@@ -363,25 +370,30 @@ int ike_sa_half_open(struct ikesa *sa, bool on)
 
 	if (sa->half_open == on)
 		return 0;
-	p = src_slot(m, &sa->half_open_src);
 	if (on) {
+		p = src_slot(m, &sa->remote);
 		if (!*p) {
 			size_t len;
-			const uint8_t *a = addr_of(&sa->half_open_src, &len);
+			const uint8_t *a = addr_of(&sa->remote, &len);
 
 			s = calloc(1, sizeof(*s));
 			if (!s)
 				return -ENOMEM;
-			s->family = sa->half_open_src.ss_family;
+			s->family = sa->remote.ss_family;
 			memcpy(s->addr, a, len);
 			*p = s;
 		}
 		(*p)->n++;
 		m->n_half_open++;
 		sa->half_open = true;
+		sa->half_open_src = *p;
 		return 0;
 	}
+	/* the count of the source it came from, wherever sa->remote is now */
+	s = sa->half_open_src;
+	p = src_slot_addr(m, s->family, s->addr, s->family == AF_INET ? 4 : 16);
 	sa->half_open = false;
+	sa->half_open_src = NULL;
 	if (m->n_half_open)
 		m->n_half_open--;
 	s = *p;

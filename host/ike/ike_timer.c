@@ -134,7 +134,10 @@ static void start_reauth(struct ikesa *old)
 		return;
 	n->conn = old->conn;
 	snprintf(n->conn_name, sizeof(n->conn_name), "%s", old->conn_name);
-	n->peer_id = old->peer_id;
+	if (ike_peer_id_copy(&n->peer_id, &old->peer_id) < 0) {
+		ike_sa_destroy(n);
+		return;
+	}
 	ike_sa_peer_file(n);   /* with old, until it authenticates the peer */
 	n->reauth_of = old;
 	for (struct child_sa *c = old->children; c; c = c->next)
