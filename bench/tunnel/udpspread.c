@@ -10,13 +10,14 @@
  *       receive on PORT of every address (one socket, recvmmsg); print the
  *       bits/s of UDP payload received over SECONDS from the first
  *       datagram on, and exit (stderr: how the datagrams divided between
- *       the pairs of PAIRS)
+ *       the pairs of PAIRS); 0 if none came within SECONDS + 10 s
  *   udpspread client [-s SIZE] [-b BATCH] PAIRS PORT SECONDS
  *       one UDP socket per "SRC DST" line of PAIRS (IPv4), SRC bound and
  *       connected to DST:PORT; for SECONDS, in turn over the pairs,
  *       BATCH datagrams (default 16) of SIZE bytes of payload (default
  *       1400) to each with one sendmmsg.  Give it a second more than the
- *       server's window.
+ *       server's window.  The datagrams are sent with DF: one that does
+ *       not fit the route's MTU is an error, not two fragments.
  *
  * The client sends as fast as it can: nothing pushes back on UDP (a TUN
  * device drops when its queue is full), so the figure is what the path
@@ -157,7 +158,7 @@ static int server(const char *pairs, int port, double secs)
 	struct pair *p = read_pairs(pairs, &n);
 	uint64_t *per = p ? calloc(n, sizeof(*per)) : NULL;
 	uint64_t bytes = 0, dgrams = 0, other = 0;
-	double t0 = 0, end = now() + secs + 60;
+	double t0 = 0, end = now() + secs + 10;
 	int one = 1, fd;
 
 	if (!p || !per)
@@ -244,6 +245,7 @@ static int client(const char *pairs, int port, double secs, unsigned size, unsig
 	unsigned n, i;
 	struct pair *p = read_pairs(pairs, &n);
 	int *fds = p ? malloc(n * sizeof(*fds)) : NULL;
+	int pmtu = IP_PMTUDISC_DO;
 	uint8_t *buf = calloc(1, size);
 	uint64_t sent = 0, calls = 0, refused = 0, nobufs = 0;
 	double end;
@@ -262,7 +264,9 @@ static int client(const char *pairs, int port, double secs, unsigned size, unsig
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&s, sizeof(s)) < 0 ||
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0 ||
+		    bind(fds[i], (struct sockaddr *)&s, sizeof(s)) < 0 ||
 		    connect(fds[i], (struct sockaddr *)&d, sizeof(d)) < 0) {
 			fprintf(stderr, "udpspread client: %s -> %s: %s\n",
 				inet_ntop(AF_INET, &s.sin_addr, a, sizeof(a)),
@@ -291,7 +295,11 @@ static int client(const char *pairs, int port, double secs, unsigned size, unsig
 			refused++;
 		else if (errno == ENOBUFS || errno == EAGAIN)
 			nobufs++;
-		else if (errno != EINTR) {
+		else if (errno == EMSGSIZE) {
+			fprintf(stderr, "udpspread client: %u bytes of payload do not fit the "
+				"route's MTU (with 28 bytes of IPv4 and UDP headers)\n", size);
+			return 1;
+		} else if (errno != EINTR) {
 			perror("udpspread client: sendmmsg");
 			return 1;
 		}
