@@ -200,10 +200,12 @@ spread() {
 # udp X Y PAIRS: udpspread over every pair of the file PAIRS, ns X -> ns Y,
 # datagrams of UDP_SIZE bytes; prints the bits/s of payload received over
 # SECS from the first datagram on (0 on failure); the client sends 1 s
-# longer.  The spread over the pairs goes to udp.log.
+# longer.  The spread over the pairs goes to udp.log.  The client spins (no
+# UDP send ever waits for the tunnel): at nice 19 it leaves the CPUs to the
+# data planes and the receiver first.
 udp() {
 	local x=$1 y=$2 pairs=$3 spid out
-	ip netns exec $y timeout $((SECS + 70)) nice -n 10 "$USP" server "$pairs" 5302 $SECS \
+	ip netns exec $y timeout $((SECS + 20)) nice -n 10 "$USP" server "$pairs" 5302 $SECS \
 		>"$T/udp.out" 2>>"$T/udp.log" &
 	spid=$!
 	for n in $(seq 20); do grep -q listening "$T/udp.out" 2>/dev/null && break; sleep 0.1; done
@@ -250,9 +252,8 @@ if [ "${BENCH_RTT:-0}" = 1 ] && ! { command -v dumpcap && command -v tshark; } >
 fi
 
 # tunnel NAME [spread | udp PAIRS]: start both data planes, measure (iperf,
-# spread or udp),
-# stop; prints bits/s; NAME.rss gets both data planes' VmRSS in kB after the
-# measurement, a line per round
+# spread or udp), stop; prints bits/s; NAME.rss gets both data planes' VmRSS
+# in kB after the measurement, a line per round
 tunnel() {
 	local name=$1 pa pb n bps
 	rm -f "$T/$name.stA" "$T/$name.stB"   # the last round's, written at its exit
@@ -480,7 +481,8 @@ for line in sys.stdin:
     order.append(k)
 veth = res["veth"]
 def ratio(a, b):
-    return st.median([x / y for x, y in zip(a, b) if y])
+    r = [x / y for x, y in zip(a, b) if y]
+    return st.median(r) if r else float("nan")
 print()
 print("%-46s %8s %8s %9s" % ("median of the rounds", "Gbit/s", "x veth", "x sSwan"))
 for k in order:
