@@ -30,3 +30,12 @@ BENCH_BINS += $(O)/bench/tcpspread
 $(O)/bench/tcpspread: $(TCPSPREAD_SRCS:%.c=$(O)/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(IPX_LDFLAGS) -o $@ $^
+
+# bench/tunnel: UDP datagrams spread over the same address pairs (the UDP variants)
+UDPSPREAD_SRCS := bench/tunnel/udpspread.c
+OBJS += $(UDPSPREAD_SRCS:%.c=$(O)/%.o)
+BENCH_BINS += $(O)/bench/udpspread
+
+$(O)/bench/udpspread: $(UDPSPREAD_SRCS:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^

@@ -20,6 +20,12 @@
 #     streams (tcpspread), each through a Child SA of its own; fullspread
 #     carries the same M streams through one Child SA; both are judged
 #     against the one-stream full variant of the same round
+#   udp10k, udpspread, udp1 (not in the default list; BENCH_VARIANTS="udp1
+#     udp10k udpspread"): the same UDP datagrams (bench/tunnel/udpspread,
+#     BENCH_UDP_SIZE bytes of payload, default 1372) from one sender, as
+#     fast as it sends, through the N Child SAs of full10k over the M busy
+#     pairs, through one Child SA over the same M pairs, and through one
+#     Child SA over one pair; udp10k is judged against udp1 of the same round
 #   BENCH_VARIANTS="veth ipsecfxd ...": exactly these (veth is always measured)
 #   BENCH_KEEP=DIR: keep the configurations, logs and stats files there
 #   BENCH_STREAMS=N: N parallel TCP streams (iperf3 -P N) in every variant; the
@@ -43,6 +49,10 @@ DPS=$PWD/$O/tests/dp_static
 IPXD=$PWD/$O/ipsecfxd
 IPXC=$PWD/$O/ipsecfx
 TSP=$PWD/$O/bench/tcpspread
+USP=$PWD/$O/bench/udpspread
+# 1372 + 28 bytes of IPv4 and UDP headers: the TUN MTU of dp_static (1400);
+# a larger datagram would be two IP fragments, reassembled in ns B
+UDP_SIZE=${BENCH_UDP_SIZE:-1372}
 SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 STREAMS=${BENCH_STREAMS:-1}
@@ -53,6 +63,8 @@ ACTIVE=${BENCH_ACTIVE:-1000}
 [[ $CHILDREN =~ ^[1-9][0-9]*$ ]] && [ "$CHILDREN" -le 60000 ] && [[ $ACTIVE =~ ^[1-9][0-9]*$ ]] \
 	&& [ "$ACTIVE" -le "$CHILDREN" ] \
 	|| { echo "bench/tunnel: BENCH_CHILDREN must be 1-60000 and BENCH_ACTIVE 1-BENCH_CHILDREN"; exit 2; }
+[[ $UDP_SIZE =~ ^[1-9][0-9]*$ ]] && [ "$UDP_SIZE" -le 65507 ] \
+	|| { echo "bench/tunnel: BENCH_UDP_SIZE must be 1-65507"; exit 2; }
 
 why=
 [ "$(id -u)" = 0 ] || why="needs root (network namespaces, TUN)"
@@ -61,6 +73,7 @@ why=
 [ -z "$why" ] && [ ! -x "$DPS" ] && why="$DPS not built (make)"
 [ -z "$why" ] && [ ! -x "$IPXD" ] && why="$IPXD not built (make)"
 [ -z "$why" ] && [ ! -x "$TSP" ] && why="$TSP not built (make)"
+[ -z "$why" ] && [[ " ${BENCH_VARIANTS:-} " == *" udp"* ]] && [ ! -x "$USP" ] && why="$USP not built (make)"
 if [ -n "$why" ]; then
 	echo "bench/tunnel: not run: $why"
 	exit 0
@@ -184,6 +197,26 @@ spread() {
 	[[ $out =~ ^[0-9]+$ ]] && echo "$out" || echo 0
 }
 
+# udp X Y PAIRS: udpspread over every pair of the file PAIRS, ns X -> ns Y,
+# datagrams of UDP_SIZE bytes; prints the bits/s of payload received over
+# SECS from the first datagram on (0 on failure); the client sends 1 s
+# longer.  The spread over the pairs goes to udp.log.  The client spins (no
+# UDP send ever waits for the tunnel): at nice 19 it leaves the CPUs to the
+# data planes and the receiver first.
+udp() {
+	local x=$1 y=$2 pairs=$3 spid out
+	ip netns exec $y timeout $((SECS + 20)) nice -n 10 "$USP" server "$pairs" 5302 $SECS \
+		>"$T/udp.out" 2>>"$T/udp.log" &
+	spid=$!
+	for n in $(seq 20); do grep -q listening "$T/udp.out" 2>/dev/null && break; sleep 0.1; done
+	ip netns exec $x timeout $((SECS + 20)) nice -n 19 "$USP" client -s $UDP_SIZE "$pairs" 5302 \
+		$((SECS + 1)) 2>>"$T/udp.log" \
+		|| echo "bench/tunnel: udpspread client failed: $(tail -1 "$T/udp.log")" >&2
+	wait $spid
+	out=$(tail -1 "$T/udp.out")
+	[[ $out =~ ^[0-9]+$ ]] && echo "$out" || echo 0
+}
+
 # iperf X Y: one TCP stream 10.1.0.1 (ns X) -> 10.2.0.1 (ns Y) or, with
 # "veth", 192.0.2.1 -> 192.0.2.2; prints bits/s (0 on failure)
 iperf() {
@@ -218,9 +251,9 @@ if [ "${BENCH_RTT:-0}" = 1 ] && ! { command -v dumpcap && command -v tshark; } >
 	BENCH_RTT=0
 fi
 
-# tunnel NAME [spread]: start both data planes, measure (iperf, or spread),
-# stop; prints bits/s; NAME.rss gets both data planes' VmRSS in kB after the
-# measurement, a line per round
+# tunnel NAME [spread | udp PAIRS]: start both data planes, measure (iperf,
+# spread or udp), stop; prints bits/s; NAME.rss gets both data planes' VmRSS
+# in kB after the measurement, a line per round
 tunnel() {
 	local name=$1 pa pb n bps
 	rm -f "$T/$name.stA" "$T/$name.stB"   # the last round's, written at its exit
@@ -233,7 +266,11 @@ tunnel() {
 	PIDS+=($pa $pb)
 	# up to a minute: many children take their routes one by one
 	for n in $(seq 600); do [ -s "$T/$name.stA" ] && [ -s "$T/$name.stB" ] && break; sleep 0.1; done
-	if [ "${2:-}" = spread ]; then bps=$(spread $A $B); else bps=$(iperf $A $B); fi
+	case ${2:-} in
+	spread) bps=$(spread $A $B) ;;
+	udp) echo "$name round $r:" >>"$T/udp.log"; bps=$(udp $A $B "$3") ;;
+	*) bps=$(iperf $A $B) ;;
+	esac
 	echo "$(rss $pa) $(rss $pb)" >>"$T/$name.rss"
 	reap $pa $pb
 	echo "$bps"
@@ -366,6 +403,15 @@ conf full encap
 conf fullesp esp
 many full10k $CHILDREN $ACTIVE $CHILDREN
 many fullspread 1 $ACTIVE $CHILDREN
+# the UDP variants: the same data planes, other traffic; udp1 one pair
+for s in A B; do
+	for x in dp sa; do
+		cp "$T/full10k.$x$s.yaml" "$T/udp10k.$x$s.yaml"
+		cp "$T/fullspread.$x$s.yaml" "$T/udpspread.$x$s.yaml"
+		cp "$T/fullspread.$x$s.yaml" "$T/udp1.$x$s.yaml"
+	done
+done
+head -1 "$T/many.pairs" >"$T/many.pairs1"
 ip -n $A -batch "$T/many.addrA" && ip -n $B -batch "$T/many.addrB" \
 	|| { echo "bench/tunnel: cannot add the addresses of the busy children"; exit 1; }
 ixconf ipsecfxd true
@@ -391,6 +437,9 @@ declare -A LABEL=(
 	[fullesp]="dp_static: default, plain ESP (raw IP 50)"
 	[full10k]="dp_static: $CHILDREN Child SAs, $ACTIVE busy"
 	[fullspread]="dp_static: 1 Child SA, the same $ACTIVE streams"
+	[udp10k]="dp_static: $CHILDREN Child SAs, UDP over $ACTIVE"
+	[udpspread]="dp_static: 1 Child SA, UDP over the same $ACTIVE"
+	[udp1]="dp_static: 1 Child SA, UDP over 1 pair"
 	[strongswan]="strongSwan <-> strongSwan, kernel-libipsec"
 )
 declare -A RES
@@ -406,6 +455,8 @@ for r in $(seq "$ROUNDS"); do
 		strongswan) b=$(iperf $C $D) ;;
 		ipsecfxd*) b=$(ipsecfxd $v) ;;
 		full10k|fullspread) b=$(tunnel $v spread) ;;
+		udp10k|udpspread) b=$(tunnel $v udp "$T/many.pairs") ;;
+		udp1) b=$(tunnel $v udp "$T/many.pairs1") ;;
 		*) b=$(tunnel $v) ;;
 		esac
 		RES[$v]+="$b "
@@ -430,7 +481,8 @@ for line in sys.stdin:
     order.append(k)
 veth = res["veth"]
 def ratio(a, b):
-    return st.median([x / y for x, y in zip(a, b) if y])
+    r = [x / y for x, y in zip(a, b) if y]
+    return st.median(r) if r else float("nan")
 print()
 print("%-46s %8s %8s %9s" % ("median of the rounds", "Gbit/s", "x veth", "x sSwan"))
 for k in order:
@@ -457,6 +509,14 @@ if "full10k" in res and "full" in res:
 if "full10k" in res and "fullspread" in res:
     print("        full10k x fullspread (the same streams through one Child SA): %.2f"
           % ratio(res["full10k"], res["fullspread"]))
+# the same UDP datagrams through many Child SAs and through one
+if "udp10k" in res and "udp1" in res:
+    r = ratio(res["udp10k"], res["udp1"])
+    print("target: udp10k >= 0.9 x udp1 (same packets through one SA): %.2f, %s"
+          % (r, "met" if r >= 0.9 else "NOT met"))
+if "udp10k" in res and "udpspread" in res:
+    print("        udp10k x udpspread (the same pairs through one Child SA): %.2f"
+          % ratio(res["udp10k"], res["udpspread"]))
 '
 [[ " ${VARIANTS[*]} " == *" full10k "* ]] && for v in full10k fullspread full; do
 	[ -s "$T/$v.rss" ] && awk -v l="${LABEL[$v]}" \
