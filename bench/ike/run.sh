@@ -9,8 +9,10 @@
 #
 # Each responder's object also has ctl_p50_ms, ctl_max_ms, ctl_samples and
 # ctl_failed: a control query made every half second during the set-up
-# (ipsecfx list-sas --limit 1; swanctl --list-sas --ike-id 1), timed from
-# the outside: how responsive the control socket stays under full load.
+# (ipsecfxd: list-sas --limit 1 from a client that stays up, timed from
+# connect to the end line; charon: swanctl --list-sas --ike-id 1, its
+# process start included): how responsive the control socket stays under
+# full load.
 #
 # For each responder: its RSS before the first tunnel (rss_idle_kib), N
 # tunnels set up (IKE_SA_INIT + IKE_AUTH, PSK, AES-GCM-256, PRF-SHA256,
@@ -69,6 +71,39 @@ ikg_topology "$ADDRS"
 
 say() { echo "$*"; } # human lines on stdout too: only the JSON must be last
 
+# d_ctl_probe DIR FILE: probe's work for ipsecfxd: list-sas --limit 1 over
+# the control socket DIR/d.sock (host/ctl/ctl.h's protocol), timed in a
+# client that stays up, from connect to the end line: the daemon's answer,
+# not a process start
+d_ctl_probe() {
+	/usr/bin/python3 - "$1/d.sock" "$2" <<'EOF'
+import os, socket, sys, time
+path, out = sys.argv[1:]
+def once():
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    s.sendall(b'{"cmd": "list-sas", "stream": true, "limit": 1}\n')
+    buf = b""
+    while b'"end"' not in buf and b'"ok": false' not in buf:
+        d = s.recv(65536)
+        if not d:
+            raise OSError("closed")
+        buf += d
+    s.close()
+    return (time.monotonic() - t0) * 1000
+with open(out, "a") as f:
+    while not os.path.exists(out + ".stop"):
+        try:
+            f.write("%d\n" % round(once()))
+        except OSError:
+            f.write("failed\n")
+        f.flush()
+        time.sleep(0.5)
+EOF
+}
+
 # probe FILE CMD...: while the set-up runs, CMD (a control-socket query)
 # every half second, its wall time in ms appended to FILE; stops when
 # FILE.stop appears
@@ -97,7 +132,11 @@ measure() {
 		--hold 600 --ready "$T/$name.ready" --json)
 	[ -n "$RATE" ] && gen_args+=(--rate "$RATE")
 	ikg_gen "$T/$name.gen" "${gen_args[@]}"
-	probe "$T/$name.ctl" "$@" &
+	if [ "$1" = d_ctl_probe ]; then
+		d_ctl_probe "$2" "$T/$name.ctl" &
+	else
+		probe "$T/$name.ctl" "$@" &
+	fi
 	probe_pid=$!
 	# set-up takes a while at scale: a generous bound, the generator
 	# itself gives up each tunnel after 7 s without answers
@@ -112,7 +151,7 @@ measure() {
 	kill -USR1 "$IKG_GEN_PID" 2>/dev/null || true
 	wait "$IKG_GEN_PID" || true
 	/usr/bin/python3 - "$T/$name.gen" "$name" "$idle" "$full" "$sas" "$T/$name.json" \
-		"$T/$name.ctl" "$*" <<'EOF'
+		"$T/$name.ctl" "$CTL_LABEL" <<'EOF'
 import json, os, sys
 path, name, idle, full, sas, out, ctl, ctl_cmd = sys.argv[1:]
 lines = [l for l in open(path).read().splitlines() if l.startswith("{")]
@@ -137,7 +176,7 @@ print("%-8s %d cookies, %d retransmissions; teardown: %d deleted, %d unanswered 
          g.get("teardown_failed", 0), g.get("teardown_s", 0.0)))
 if ms:
     print("%-8s during the set-up, '%s' answered in %d ms (median of %d), at most %d ms%s"
-          % ("", ctl_cmd.split("/")[-1], r["ctl_p50_ms"], len(ms), r["ctl_max_ms"],
+          % ("", ctl_cmd, r["ctl_p50_ms"], len(ms), r["ctl_max_ms"],
              ", %d failed" % r["ctl_failed"] if r["ctl_failed"] else ""))
 EOF
 }
@@ -153,7 +192,8 @@ ikg_ipsecfxd_conf "$T/d" "$GROUP"
 sed -i 's/^    encap: true/&\n    liveness_interval: 30s/' "$T/d/d.yaml"
 ikg_ipsecfxd "$T/d"
 d_sas() { ikg_ctl "$T/d" stats | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ike"]["ike_sas"])'; }
-measure ipsecfxd d_sas ikg_ctl "$T/d" list-sas --limit 1
+CTL_LABEL="list-sas --limit 1 (a client on the control socket)"
+measure ipsecfxd d_sas d_ctl_probe "$T/d"
 ikg_stop "$IKG_RESP_PID"
 
 # ---- charon ----
@@ -163,6 +203,7 @@ if [ "$CHARON" = 1 ]; then
 	sed -i 's/^    encap = yes/&\n    dpd_delay = 30s/' "$T/s/swanctl.conf"
 	ikg_charon "$T/s"
 	s_sas() { ikg_swan_sas "$T/s"; }
+	CTL_LABEL="swanctl --list-sas --ike-id 1 (process start included)"
 	measure charon s_sas swanctl --list-sas --ike-id 1 --uri "unix://$T/s/charon.vici"
 	ikg_stop "$IKG_RESP_PID"
 else
