@@ -219,13 +219,22 @@ ikg_swan_sas() {
 
 # ikg_stop PID: stop a responder and wait for it
 ikg_stop() {
+	local rc=0 killed=0
 	kill "$1" 2>/dev/null || true
 	for _ in $(seq 50); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -0 "$1" 2>/dev/null && killed=1
 	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || rc=$?
+	# a responder that did not stop on SIGTERM, or died of a signal of its
+	# own (a crash), is said: the figures before it stand, the exit did not
+	if [ "$killed" = 1 ]; then
+		echo "bench/ike: the responder (pid $1) did not stop within 5 s of SIGTERM: killed" >&2
+	elif [ "$rc" -gt 128 ] && [ "$rc" -ne 143 ]; then
+		echo "bench/ike: the responder (pid $1) died of signal $((rc - 128)) as it stopped" >&2
+	fi
 }
 
 # ikg_rss_kib PID: VmRSS of the process and of everything it started, KiB

@@ -417,6 +417,9 @@ void ike_table_remove(struct ikesa *sa);
  * share the bucket: compare with ike_same_peer_key(). */
 void ike_sa_peer_file(struct ikesa *sa);
 struct ikesa *ike_peer_first(const struct ikesa *sa);
+/* For the tests: every SA filed by peer is in the bucket its key and its
+ * peer_bucket name, and every entry of a bucket is such an SA. */
+bool ike_table_check(const struct ike_mgr *m);
 bool ike_same_peer_key(const struct ikesa *a, const struct ikesa *b);
 /* sa itself, then the others with its key:
  *     for (o = sa; o; o = ike_peer_next(sa, o))

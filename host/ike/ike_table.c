@@ -64,18 +64,21 @@ static unsigned spi_hash(const struct ike_mgr *m, const uint8_t *spi)
 	return (unsigned)mix(v ^ m->src_salt) & m->hash_mask;
 }
 
-static unsigned str_hash(uint64_t h, const char *s)
+static uint64_t str_hash(uint64_t h, const char *s)
 {
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 1099511628211ull;   /* FNV-1a */
-	return (unsigned)h;
+	return h;
 }
 
+/* FNV-1a over the connection name, a separator and the peer identity (an
+ * empty identity, as a half-made SA has, still hashes by its name). */
 static unsigned peer_hash(const struct ike_mgr *m, const struct ikesa *sa)
 {
 	uint64_t h = str_hash(1469598103934665603ull ^ m->src_salt, sa->conn_name);
 
-	return (unsigned)mix(h ^ str_hash(h, sa->peer_id.text)) & m->hash_mask;
+	h = (h ^ 0xff) * 1099511628211ull;
+	return (unsigned)mix(str_hash(h, sa->peer_id.text)) & m->hash_mask;
 }
 
 static unsigned child_hash(const struct ike_mgr *m, uint32_t spi)
@@ -156,6 +159,8 @@ static void table_grow(struct ike_mgr *m)
 		if (sa->in_peer_hash) {
 			unsigned b = peer_hash(m, sa);
 
+			/* unhash_peer and ike_peer_first go by the bucket */
+			sa->peer_bucket = b;
 			sa->pnext = ph[b];
 			ph[b] = sa;
 		}
@@ -451,6 +456,32 @@ struct ikesa *ike_peer_next(const struct ikesa *sa, const struct ikesa *o)
 	while (n && (n == sa || !ike_same_peer_key(n, sa)))
 		n = n->pnext;
 	return n;
+}
+
+bool ike_table_check(const struct ike_mgr *m)
+{
+	size_t filed = 0, chained = 0;
+
+	for (const struct ikesa *sa = m->all; sa; sa = sa->next) {
+		const struct ikesa *o;
+
+		if (!sa->in_peer_hash)
+			continue;
+		filed++;
+		if (sa->peer_bucket != peer_hash(m, sa))
+			return false;
+		for (o = m->peer_hash[sa->peer_bucket]; o && o != sa; o = o->pnext)
+			;
+		if (!o)
+			return false;
+	}
+	for (unsigned b = 0; b <= m->hash_mask; b++)
+		for (const struct ikesa *o = m->peer_hash[b]; o; o = o->pnext) {
+			if (!o->in_peer_hash || o->peer_bucket != b || o->mgr != m)
+				return false;
+			chained++;
+		}
+	return filed == chained;
 }
 
 /* ---- Child SAs by inbound SPI ---- */

@@ -18,6 +18,7 @@
  *   cookie_framing      a cookie earned over IPv6 replayed over IPv4
  *   child_limit         max_child_sas per IKE SA
  *   ike_limit           max_ike_sas_per_peer
+ *   table_grow          the SA tables doubling under SAs filed by peer
  *   conn_escape         a peer admitted under one connection presents another
  *                       one's identity (issue 15)
  * and siblings of these found afterwards (docs/security.md):
@@ -652,6 +653,53 @@ static void test_ike_limit(void **state)
 	ikepair_free(pr);
 }
 
+/* ---- the SA tables doubling with SAs filed by peer ---- */
+
+/* A peer's SAs filed before the tables double are found by peer after it,
+ * and unfiled when they go: the tables grew without telling the SAs their
+ * new bucket, and an SA freed later stayed in a chain (found by ASan at
+ * 5,000 tunnels: a heap use-after-free in ike_peer_next). */
+static void test_table_grow(void **state)
+{
+	struct ikepair *pr = up(&ikepair_defaults);
+	struct ike_mgr *b = pr->b.mgr;
+	unsigned mask = b->hash_mask, n = 0;
+	struct ikesa **fake = calloc(8192, sizeof(*fake));
+	struct ikesa *e = ikepair_established(&pr->b), *o;
+
+	(void)state;
+	assert_non_null(fake);
+	assert_non_null(e);
+	assert_true(ike_table_check(b));
+	while (b->hash_mask == mask && n < 8192) {
+		struct ikesa *sa = ike_sa_new(b, false);
+		char id[32];
+
+		assert_non_null(sa);
+		snprintf(sa->conn_name, sizeof(sa->conn_name), "fake%u", n % 64);
+		snprintf(id, sizeof(id), "peer%u.example", n);
+		assert_int_equal(ike_peer_id_set(&sa->peer_id, IKEV2_ID_FQDN, (const uint8_t *)id,
+						 strlen(id), id), 0);
+		ike_sa_peer_file(sa);
+		tlib_rand_bytes(sa->spi_r, sizeof(sa->spi_r));
+		ike_sa_rehash(sa);   /* filing by SPI is what grows the tables */
+		fake[n++] = sa;
+	}
+	assert_int_not_equal(b->hash_mask, mask);
+	assert_true(ike_table_check(b));
+	for (o = ike_peer_first(e); o && o != e; o = o->pnext)
+		;
+	assert_ptr_equal(o, e);
+	while (n)
+		ike_sa_destroy(fake[--n]);
+	assert_true(ike_table_check(b));
+	/* the real one goes too (its peer's chain holds nothing freed) */
+	ike_sa_destroy(e);
+	assert_true(ike_table_check(b));
+	free(fake);
+	ikepair_free(pr);
+}
+
 /* ---- connection selection in IKE_AUTH ---- */
 
 /* B: from-a (A's address, identity a.example) and after it the
@@ -819,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_framing),
 		cmocka_unit_test(test_child_limit),
 		cmocka_unit_test(test_ike_limit),
+		cmocka_unit_test(test_table_grow),
 		cmocka_unit_test(test_conn_escape),
 		cmocka_unit_test(test_second_auth),
 		cmocka_unit_test(test_orphaned_replaced),
