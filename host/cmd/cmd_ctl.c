@@ -444,9 +444,18 @@ int cmd_ctl(int argc, char **argv)
 		case 'c':
 			o.child = optarg;
 			break;
-		case 'w':
-			o.wait = atoi(optarg);
+		case 'w': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 86400) {
+				fprintf(stderr, "ipsecfx: --wait takes a number of seconds (1-86400), "
+					"not '%s'\n", optarg);
+				return 2;
+			}
+			o.wait = (int)v;
 			break;
+		}
 		case 'W':
 			o.wireshark = optarg;
 			break;
@@ -465,6 +474,13 @@ int cmd_ctl(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(cmd, "list-sas") == 0) {
+		/* list-sas NAME: the same as --conn NAME */
+		if (arg && o.conn && strcmp(arg, o.conn) != 0) {
+			fprintf(stderr, "ipsecfx: list-sas %s --conn %s: which one?\n", arg, o.conn);
+			return 2;
+		}
+		if (arg)
+			o.conn = arg;
 		ret = list_sas(&o);
 	} else if (strcmp(cmd, "list-certs") == 0) {
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);

@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		"usage: ipsecfx <command> [options]\n"
 		"\n"
 		"commands:\n"
-		"  list-sas [--json] [--conn NAME] [--limit N] [--offset K]\n"
+		"  list-sas [NAME] [--json] [--conn NAME] [--limit N] [--offset K]\n"
 		"                              the daemon's IKE and Child SAs, newest first\n"
 		"  list-certs [--json]         certificates loaded (ours, trust anchors, CRLs)\n"
 		"                              and fetched (the Hash and URL cache)\n"

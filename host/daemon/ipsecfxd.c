@@ -548,6 +548,10 @@ static int cmd_rekey(void *arg, json_t *req, json_t **res, char *err, size_t n)
 		snprintf(err, n, "%s: only the side with remote_addrs can reauthenticate", conn);
 		return ret;
 	}
+	if (ret < 0 && !cfg_conn_find(d->cfg, conn)) {
+		snprintf(err, n, "no connection named '%s'", conn);
+		return ret;
+	}
 	if (ret < 0) {
 		snprintf(err, n, "%s: no established %s to rekey", conn,
 			 child ? "Child SA of that name" : "SA");
@@ -563,11 +567,22 @@ static int cmd_terminate(void *arg, json_t *req, json_t **res, char *err, size_t
 	struct ipxd *d = arg;
 	const char *conn = json_string_value(json_object_get(req, "conn"));
 
+	int k;
+
 	if (!conn) {
 		snprintf(err, n, "terminate needs \"conn\"");
 		return -EINVAL;
 	}
-	*res = json_pack("{s:i}", "terminated", ike_mgr_terminate(d->ike, conn));
+	/* SAs of a connection a reload removed can still be terminated */
+	k = ike_mgr_terminate(d->ike, conn);
+	if (!k) {
+		if (cfg_conn_find(d->cfg, conn))
+			snprintf(err, n, "%s: no IKE SA to terminate", conn);
+		else
+			snprintf(err, n, "no connection named '%s'", conn);
+		return -ENOENT;
+	}
+	*res = json_pack("{s:i}", "terminated", k);
 	return 0;
 }
 

@@ -230,7 +230,7 @@ ix_ctl() { # ix_ctl NAME ARGS...
 	# a daemon that stopped answering must not hang the suite; a --wait
 	# of the command itself gets its whole time on top
 	for a in "$@"; do
-		[ "$prev" = --wait ] && limit=$((10 + a))
+		[ "$prev" = --wait ] && [[ $a =~ ^[0-9]+$ ]] && limit=$((10 + a))
 		prev=$a
 	done
 	timeout "$limit" "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
