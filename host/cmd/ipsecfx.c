@@ -42,12 +42,38 @@ static void usage(FILE *f)
 		"  version        print the version\n"
 		"\n"
 		"Daemon commands take --socket PATH (default /run/ipsecfx/ipsecfx.sock,\n"
-		"or $IPSECFX_SOCKET) and --json.\n");
+		"or $IPSECFX_SOCKET) and --json, before or after the command.\n");
+}
+
+/* Options of the daemon commands given before the command ("ipsecfx
+ * --socket P list-sas"): moved behind it, where the command's getopt reads
+ * them.  Returns the index of the command in argv, 0 when there is none. */
+static int command_first(int argc, char **argv)
+{
+	int i = 1, k;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") &&
+	       strcmp(argv[i], "--help") && strcmp(argv[i], "--version")) {
+		/* the options that take a value */
+		if ((!strcmp(argv[i], "--socket") || !strcmp(argv[i], "-s")) && i + 1 < argc)
+			i++;
+		i++;
+	}
+	if (i == 1 || i >= argc)
+		return i == 1 ? 1 : 0;
+	/* rotate argv[1..i) behind the rest */
+	for (k = 1; k < i; k++) {
+		char *o = argv[1];
+
+		memmove(&argv[1], &argv[2], (size_t)(argc - 2) * sizeof(*argv));
+		argv[argc - 1] = o;
+	}
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	if (argc < 2 || !command_first(argc, argv)) {
 		usage(stderr);
 		return 2;
 	}

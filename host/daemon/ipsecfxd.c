@@ -862,12 +862,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ipsecfxd -c FILE [-f] [-d] [-t]\n"
-		"  -c FILE  configuration (docs/config.md)\n"
-		"  -f       stay in the foreground, log to stderr (default: syslog)\n"
-		"  -d       debug logging\n"
-		"  -t       check the configuration and exit\n"
-		"  -V       version\n");
+	fprintf(f, "usage: ipsecfxd [-c FILE] [-f] [-d] [-t]\n"
+		"  -c, --config FILE  configuration (docs/config.md; default\n"
+		"                     /etc/ipsecfx/ipsecfx.yaml)\n"
+		"  -f, --foreground   stay in the foreground, log to stderr (default: syslog)\n"
+		"  -d, --debug        debug logging\n"
+		"  -t, --test         check the configuration and exit\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         this text\n");
 }
 
 static struct ipx_addr *local_addrs(const struct cfg *c, unsigned *n)
@@ -914,8 +916,18 @@ int main(int argc, char **argv)
 	struct ipx_addr *locals = NULL;
 	int c, ret = 1;
 
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
 	memset(&d, 0, sizeof(d));
-	while ((c = getopt(argc, argv, "c:fdtVh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdtVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			file = optarg;
@@ -939,6 +951,12 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ipsecfxd: unexpected argument '%s' (the configuration is -c FILE)\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
 	}
 	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
 	if (cfg_load(file, &d.cfg) < 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ipsecfx command's answers, as an operator sees them (issue 20,
-# finding 11): a name the configuration does not have, a connection with
-# nothing to terminate, a --wait that is not a number, list-sas NAME.  One
+# findings 11 and 12): a name the configuration does not have, a connection
+# with nothing to terminate, a --wait that is not a number, list-sas NAME,
+# options before the command, ipsecfxd's long options.  One
 # ipsecfxd in its namespace (tests/interop/lib.sh draws them), and
 # strongSwan as the peer for the listing.
 set -uo pipefail
@@ -43,6 +44,45 @@ section_names() {
 		A list-sas sw --conn x
 }
 
+# finding 12, in part: options before the command, the daemon's long options
+section_options() {
+	local out rc
+	fresh plain
+	ours_site A aes256gcm16-x25519
+	start_ours "$IX_NS_A" A || { tap_fail "options: ipsecfxd started"; return; }
+	out=$(timeout 10 "$IPSECFX_BUILD/ipsecfx" --socket "$IX_T/A.sock" --json list-sas 2>&1)
+	rc=$?
+	if [ "$rc" = 0 ] && [ "$out" = "[]" ]; then
+		tap_ok "ipsecfx --socket PATH --json list-sas: options before the command work (exit 0, [])"
+	else
+		tap_fail "ipsecfx --socket PATH --json list-sas: exit $rc: $out"
+	fi
+	out=$("$IPSECFX_BUILD/ipsecfxd" --version 2>&1)
+	rc=$?
+	if [ "$rc" = 0 ] && [[ $out == "ipsecfxd "[0-9]* ]] &&
+	   "$IPSECFX_BUILD/ipsecfxd" --help 2>&1 | grep -q -- "--config FILE" &&
+	   "$IPSECFX_BUILD/ipsecfxd" --test --config "$IX_T/A.yaml" >/dev/null 2>&1; then
+		tap_ok "ipsecfxd --version ($out), --help, --test --config FILE"
+	else
+		tap_fail "ipsecfxd long options: --version exit $rc: $out"
+	fi
+	cli_expect_cmd "ipsecfxd with a stray argument" 2 "unexpected argument 'x.yaml'" \
+		"$IPSECFX_BUILD/ipsecfxd" x.yaml
+}
+
+# cli_expect_cmd WHAT RC TEXT CMD...: like cli_expect, any command
+cli_expect_cmd() {
+	local what=$1 want_rc=$2 text=$3 rc
+	shift 3
+	timeout 10 "$@" >"$IX_T/cli.out" 2>"$IX_T/cli.err"
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && grep -qF -- "$text" "$IX_T/cli.err"; then
+		tap_ok "$what: exit $rc, \"$(head -1 "$IX_T/cli.err")\""
+	else
+		tap_fail "$what: exit $rc (want $want_rc), stderr \"$(head -1 "$IX_T/cli.err")\" (want \"$text\")"
+	fi
+}
+
 section_list() {
 	local n_sw n_nope
 	fresh plain
@@ -64,6 +104,7 @@ section_list() {
 }
 
 section_names
+section_options
 section_list
 ix_state_check
 tap_done
