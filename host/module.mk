@@ -14,7 +14,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c host/config/config_pki.c host/ctl/ctl.c
+	host/config/config.c host/config/config_pki.c host/config/cfg_peek.c host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)
@@ -36,7 +36,7 @@ HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
 HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
 
 # the daemon
-IPSECFXD_SRCS := host/daemon/ipsecfxd.c host/daemon/privs.c
+IPSECFXD_SRCS := host/daemon/ipsecfxd.c host/daemon/privs.c host/daemon/dlog.c host/daemon/initiate.c
 IPSECFXD_OBJS := $(IPSECFXD_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFXD_OBJS)
 BINS += $(O)/ipsecfxd

@@ -100,6 +100,7 @@ struct y_cfg {
 	char *control_group;
 	char *user, *group;
 	int log_level;
+	char *log_file, *pid_file;
 	uint16_t ike_port, natt_port;
 	int key_export;
 	uint32_t *cookie_threshold;
@@ -258,6 +259,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("group", PTR | OPT, struct y_cfg, group, 1, 63),
 	CYAML_FIELD_ENUM("log_level", OPT | CYAML_FLAG_STRICT, struct y_cfg,
 			 log_level, level_strings, 4),
+	CYAML_FIELD_STRING_PTR("log_file", PTR | OPT, struct y_cfg, log_file, 1, 255),
+	CYAML_FIELD_STRING_PTR("pid_file", PTR | OPT, struct y_cfg, pid_file, 1, 255),
 	CYAML_FIELD_UINT("ike_port", OPT, struct y_cfg, ike_port),
 	CYAML_FIELD_UINT("natt_port", OPT, struct y_cfg, natt_port),
 	CFG_FIELD_BOOL("key_export", OPT, struct y_cfg, key_export),
@@ -1094,6 +1097,16 @@ int cfg_load(const char *file, struct cfg **out)
 	snprintf(c->user, sizeof(c->user), "%s", y->user ? y->user : DEFAULT_USER);
 	snprintf(c->group, sizeof(c->group), "%s", y->group ? y->group : "");
 	c->log_level = y->log_level ? y->log_level : IPX_LOG_INFO;
+	snprintf(c->log_file, sizeof(c->log_file), "%s", y->log_file ? y->log_file : "");
+	snprintf(c->pid_file, sizeof(c->pid_file), "%s", y->pid_file ? y->pid_file : "");
+	if (c->log_file[0] && c->log_file[0] != '/') {
+		yamlpos_err(&yp, "log_file", "needs an absolute path");
+		ret = -EINVAL;
+	}
+	if (c->pid_file[0] && c->pid_file[0] != '/') {
+		yamlpos_err(&yp, "pid_file", "needs an absolute path");
+		ret = -EINVAL;
+	}
 	c->ike_port = y->ike_port ? y->ike_port : IKEV2_PORT;
 	c->natt_port = y->natt_port ? y->natt_port : IKEV2_NATT_PORT;
 	c->key_export = y->key_export;

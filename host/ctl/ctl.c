@@ -175,6 +175,8 @@ static void stream_more(struct ctl_client *cl)
 		r = cl->st.next(cl->st.state, &e);
 		if (r == -EAGAIN)
 			continue;
+		if (r == -EINPROGRESS)
+			return;   /* ctl_stream_wake goes on */
 		if (r <= 0) {
 			stream_end(cl, r);
 			return;
@@ -204,6 +206,12 @@ static void stream_start(struct ctl_client *cl, const char *name, bool lines,
 	stream_more(cl);
 }
 
+void ctl_stream_wake(struct ctl_client *cl)
+{
+	if (cl && cl->streaming)
+		resume_later(cl);
+}
+
 /* ---- requests ---- */
 
 static void handle_line(struct ctl_client *cl, const char *line)
@@ -212,7 +220,7 @@ static void handle_line(struct ctl_client *cl, const char *line)
 	json_error_t jerr;
 	json_t *req = json_loads(line, 0, &jerr), *result = NULL;
 	const char *cmd;
-	char err[512] = "";
+	char err[4096] = "";
 	int ret;
 
 	if (!req || !json_is_object(req)) {
@@ -229,7 +237,7 @@ static void handle_line(struct ctl_client *cl, const char *line)
 	}
 	for (unsigned i = 0; i < c->n_cmds; i++) {
 		const struct ctl_cmd *k = &c->cmds[i];
-		struct ctl_stream st = { 0 };
+		struct ctl_stream st = { .client = cl };
 
 		if (strcmp(k->name, cmd) != 0)
 			continue;

@@ -57,16 +57,23 @@ void ctl_close(struct ctl *c);
 int ctl_register(struct ctl *c, const char *name, ctl_cmd_fn fn, void *arg);
 
 /* A streamed command's answer: the control socket pulls entries from next
- * as the client's socket drains, a bounded amount of work at a time. */
+ * as the client's socket drains, a bounded amount of work at a time.  A
+ * stream that waits for events (initiate) parks: next returns -EINPROGRESS
+ * and the socket asks again after ctl_stream_wake(client). */
+struct ctl_client;
 struct ctl_stream {
 	/* 1 and *entry (given to the socket); 0: the end; -EAGAIN: none
-	 * yet, call again later; another -errno: stop with an error */
+	 * yet, call again later; -EINPROGRESS: none until woken; another
+	 * -errno: stop with an error */
 	int (*next)(void *state, json_t **entry);
 	void (*close)(void *state);         /* at the end, or the client left */
 	void *state;
 	const char *item;                   /* each entry line's key ("sa") */
 	json_t *header;                     /* fields for the header line, or NULL */
+	struct ctl_client *client;          /* set by the socket: for ctl_stream_wake */
 };
+/* A parked stream has entries again (harmless when it is not parked). */
+void ctl_stream_wake(struct ctl_client *client);
 /* Fills *out and returns 0, or returns -errno (and may write error). */
 typedef int (*ctl_stream_fn)(void *arg, json_t *req, struct ctl_stream *out,
 			     char *error, size_t error_len);

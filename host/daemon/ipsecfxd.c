@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <syslog.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,11 @@
 #include "../dataplane/dataplane.h"
 #include "../ike/ike.h"
 #include "../ike/ike_crypto.h"
+#include "dlog.h"
+#include "initiate.h"
 #include "privs.h"
+
+#define DEFAULT_PID_FILE "/run/ipsecfxd.pid"
 
 #ifndef IPSECFX_VERSION
 #define IPSECFX_VERSION "0.1.0"
@@ -49,8 +54,8 @@ struct ipxd {
 	struct ipx_dp *dp;
 	struct ike_mgr *ike;
 	struct ctl *ctl;
+	struct inits *inits;            /* `ipsecfx initiate` waiting */
 	struct event *sigs[4];
-	bool use_syslog;
 	struct ipx_ts *trap_routes;     /* routed for start_action: trap */
 	unsigned n_trap_routes;
 	bool fault_injection;           /* engine_fault_injection at start */
@@ -290,6 +295,7 @@ static void io_event(void *ctx, struct ikesa *sa, struct child_sa *c, const char
 	pid_t pid;
 	int ret;
 
+	inits_event(d->inits, sa, c, what);
 	ike_sa_get(sa, &si);
 	if (!si.updown[0])
 		return;
@@ -505,29 +511,11 @@ static int cmd_list_certs(void *arg, json_t *req, json_t **res, char *err, size_
 	return 0;
 }
 
-static int cmd_initiate(void *arg, json_t *req, json_t **res, char *err, size_t n)
+static int cmd_initiate(void *arg, json_t *req, struct ctl_stream *st, char *err, size_t n)
 {
 	struct ipxd *d = arg;
-	const char *conn = json_string_value(json_object_get(req, "conn"));
-	const char *child = json_string_value(json_object_get(req, "child"));
-	int ret;
 
-	if (!conn) {
-		snprintf(err, n, "initiate needs \"conn\"");
-		return -EINVAL;
-	}
-	if (!cfg_conn_find(d->cfg, conn)) {
-		snprintf(err, n, "no connection named '%s'", conn);
-		return -ENOENT;
-	}
-	ret = ike_mgr_initiate(d->ike, conn, child);
-	if (ret < 0) {
-		snprintf(err, n, "cannot initiate %s: %s (see the daemon's log)", conn,
-			 strerror(-ret));
-		return ret;
-	}
-	*res = json_pack("{s:s}", "initiating", conn);
-	return 0;
+	return inits_start(d->inits, d->cfg, req, st, err, n);
 }
 
 static int cmd_rekey(void *arg, json_t *req, json_t **res, char *err, size_t n)
@@ -586,17 +574,41 @@ static int cmd_terminate(void *arg, json_t *req, json_t **res, char *err, size_t
 	return 0;
 }
 
+/* The loader's errors, for the answer to `ipsecfx reload`. */
+struct errbuf {
+	char *buf;
+	size_t n, off;
+};
+
+static void collect_errors(void *arg, int level, const char *msg)
+{
+	struct errbuf *e = arg;
+
+	if (level > IPX_LOG_ERR || e->off + 1 >= e->n)
+		return;
+	e->off += (size_t)snprintf(e->buf + e->off, e->n - e->off, "\n  %s", msg);
+	if (e->off >= e->n)
+		e->off = e->n - 1;
+}
+
 static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 {
 	struct ipxd *d = arg;
 	struct cfg *nc, *old = d->cfg;
+	struct errbuf eb = { err, n, 0 };
+	int ret;
 
 	(void)req;
-	if (cfg_load(d->cfg_path, &nc) < 0) {
-		snprintf(err, n, "%s has errors (see the daemon's log); the running configuration stays",
-			 d->cfg_path);
+	eb.off = (size_t)snprintf(err, n, "%s has errors; the running configuration stays:",
+				  d->cfg_path);
+	if (eb.off >= n)
+		eb.off = n - 1;
+	dlog_tap_add(collect_errors, &eb);
+	ret = cfg_load(d->cfg_path, &nc);
+	dlog_tap_del(collect_errors, &eb);
+	if (ret < 0)
 		return -EINVAL;
-	}
+	err[0] = 0;
 	if (strcmp(nc->user, old->user) || strcmp(nc->group, old->group) ||
 	    strcmp(nc->control_group, old->control_group) || strcmp(nc->control, old->control))
 		ipx_warn("reload: user, group, control and control_group take effect at the next "
@@ -820,39 +832,20 @@ static int cmd_export_keys(void *arg, json_t *req, json_t **res, char *err, size
 	return 0;
 }
 
-/* ---- logging, signals ---- */
-
-static void log_syslog(int level, const char *msg, void *arg)
-{
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-
-	(void)arg;
-	syslog(prio[level < 0 ? 0 : level > 3 ? 3 : level], "%s", msg);
-}
-
-/* -f: stderr, each line with the time of day to the millisecond */
-static void log_stderr(int level, const char *msg, void *arg)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	(void)arg;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		ts.tv_nsec / 1000000, ipx_log_level_name(level), msg);
-}
+/* ---- signals, start-up ---- */
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ipxd *d = arg;
 	json_t *res = NULL;
-	char err[256];
+	char err[4096];
 
 	(void)what;
 	if (sig == SIGHUP) {
+		dlog_reopen();   /* logrotate moved log_file */
 		if (cmd_reload(d, NULL, &res, err, sizeof(err)) < 0)
-			ipx_err("reload: %s", err);
+			/* the first line: the errors themselves are logged */
+			ipx_err("reload: %.*s", (int)strcspn(err, "\n"), err);
 		json_decref(res);
 		return;
 	}
@@ -860,12 +853,150 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * Into the background, the parent waiting for the verdict: it exits 0 when
+ * the daemon has started (start_done), or with the daemon's exit status
+ * when start-up failed, whose reasons the daemon wrote to the terminal.
+ * Returns the write end of the status pipe in the daemon, -1 on failure.
+ */
+static int background(void)
+{
+	int p[2], st;
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		ipx_err("cannot go to the background: pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		ipx_err("cannot go to the background: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		ssize_t r;
+
+		close(p[1]);
+		do
+			r = read(p[0], &ok, 1);
+		while (r < 0 && errno == EINTR);
+		if (r == 1)
+			_exit(0);
+		/* start-up failed: the daemon said why and exits */
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : 1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		ipx_warn("chdir /: %s", strerror(errno));
+	return p[1];
+}
+
+/* Tell the parent that start-up succeeded; stdio leaves the terminal
+ * (kept as the log when it is the sink: syslog unreachable). */
+static void start_done(int status_fd)
+{
+	char ok = 0;
+	int fd;
+
+	dlog_tee_stderr(false);
+	if (status_fd < 0)
+		return;
+	if (write(status_fd, &ok, 1) < 0)
+		ipx_warn("start-up status: %s", strerror(errno));
+	close(status_fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (dlog_sink() != DLOG_STDERR)
+		dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* Where the log goes (dlog.h); -1 when log_file cannot be opened. */
+static int log_sink(const struct ipxd *d, bool foreground)
+{
+	int ret;
+
+	if (d->cfg->log_file[0]) {
+		ret = dlog_use_file(d->cfg->log_file, d->privs.keep_root ? 0 : d->privs.uid,
+				    d->privs.keep_root ? 0 : d->privs.gid);
+		if (ret < 0) {
+			ipx_err("log_file %s: %s", d->cfg->log_file, strerror(-ret));
+			return -1;
+		}
+		if (foreground)
+			dlog_tee_stderr(true);   /* -f shows it too */
+		return 0;
+	}
+	if (foreground)
+		return 0;
+	ret = dlog_use_syslog();
+	if (ret < 0)
+		ipx_warn("syslog is unreachable (/dev/log: %s): logging to stderr; "
+			 "set log_file: to keep a log", strerror(-ret));
+	return 0;
+}
+
+/* The pid file (pid_file, /run/ipsecfxd.pid by default in the background);
+ * a live ipsecfxd in it refuses the start. */
+static int write_pid_file(const char *path)
+{
+	char buf[32];
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+	int fd, n;
+
+	if (f) {
+		if (fscanf(f, "%ld", &pid) == 1 && pid > 1 && pid != getpid() &&
+		    kill((pid_t)pid, 0) == 0) {
+			char comm[64] = "", cp[64];
+			FILE *c;
+
+			snprintf(cp, sizeof(cp), "/proc/%ld/comm", pid);
+			c = fopen(cp, "r");
+			if (c) {
+				if (!fgets(comm, sizeof(comm), c))
+					comm[0] = 0;
+				fclose(c);
+			}
+			if (strncmp(comm, "ipsecfxd", 8) == 0) {
+				fclose(f);
+				ipx_err("another ipsecfxd runs (pid %ld in %s)", pid, path);
+				return -1;
+			}
+		}
+		fclose(f);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		ipx_err("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		ipx_err("pid_file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ipsecfxd [-c FILE] [-f] [-d] [-t]\n"
 		"  -c, --config FILE  configuration (docs/config.md; default\n"
 		"                     /etc/ipsecfx/ipsecfx.yaml)\n"
-		"  -f, --foreground   stay in the foreground, log to stderr (default: syslog)\n"
+		"  -f, --foreground   stay in the foreground, log to stderr (default: the\n"
+		"                     background, log to log_file: or syslog)\n"
 		"  -d, --debug        debug logging\n"
 		"  -t, --test         check the configuration and exit\n"
 		"  -V, --version      print the version and exit\n"
@@ -914,7 +1045,9 @@ int main(int argc, char **argv)
 	const char *file = "/etc/ipsecfx/ipsecfx.yaml";
 	bool foreground = false, debug = false, check = false;
 	struct ipx_addr *locals = NULL;
-	int c, ret = 1;
+	const char *pid_file = NULL;
+	char pid_path[256];
+	int c, ret = 1, status_fd = -1;
 
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -958,7 +1091,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
+	/* the daemon leaves its directory: a reload reads the same file */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(file, abs))
+			file = abs;
+		if (strlen(file) >= sizeof(d.cfg_path)) {
+			fprintf(stderr, "ipsecfxd: %s: path too long\n", file);
+			return 1;
+		}
+		snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
+		file = d.cfg_path;
+	}
+	dlog_init();
 	if (cfg_load(file, &d.cfg) < 0)
 		return 1;
 	if (ipxd_privs_resolve(d.cfg, &d.privs) < 0) {
@@ -972,15 +1118,20 @@ int main(int argc, char **argv)
 	}
 	ipx_log_set_level(debug ? IPX_LOG_DEBUG : d.cfg->log_level);
 	if (!foreground) {
-		if (daemon(0, 0) < 0) {
-			ipx_err("cannot daemonize: %s", strerror(errno));
-			return 1;
-		}
-		openlog("ipsecfxd", LOG_PID, LOG_DAEMON);
-		ipx_log_set_handler(log_syslog, NULL);
-		d.use_syslog = true;
-	} else {
-		ipx_log_set_handler(log_stderr, NULL);
+		status_fd = background();
+		if (status_fd < 0)
+			goto out;
+		dlog_tee_stderr(true);   /* why start-up fails, on the terminal */
+	}
+	if (log_sink(&d, foreground) < 0)
+		goto out;
+	/* a copy: a reload frees the configuration it came from */
+	snprintf(pid_path, sizeof(pid_path), "%s",
+		 d.cfg->pid_file[0] ? d.cfg->pid_file : foreground ? "" : DEFAULT_PID_FILE);
+	pid_file = pid_path[0] ? pid_path : NULL;
+	if (pid_file && write_pid_file(pid_file) < 0) {
+		pid_file = NULL;
+		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
@@ -1042,6 +1193,9 @@ int main(int argc, char **argv)
 	d.ike = ike_mgr_new(d.base, d.eng, &io, d.cfg);
 	if (!d.ike)
 		goto out;
+	d.inits = inits_new(d.base, d.ike);
+	if (!d.inits)
+		goto out;
 	memset(&cb, 0, sizeof(cb));
 	cb.ike = dp_ike;
 	cb.acquire = dp_acquire;
@@ -1061,7 +1215,7 @@ int main(int argc, char **argv)
 	}
 	ctl_register_stream(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "list-certs", cmd_list_certs, &d);
-	ctl_register(d.ctl, "initiate", cmd_initiate, &d);
+	ctl_register_stream(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
 	ctl_register(d.ctl, "rekey", cmd_rekey, &d);
 	ctl_register(d.ctl, "reload", cmd_reload, &d);
@@ -1089,6 +1243,8 @@ int main(int argc, char **argv)
 	 * started before it would keep the old credentials' view) */
 	ike_dhpool_start();
 	ike_mgr_start_all(d.ike);
+	start_done(status_fd);
+	status_fd = -1;
 	event_base_dispatch(d.base);
 	ret = 0;
 out:
@@ -1098,6 +1254,7 @@ out:
 	}
 	ike_dhpool_stop();
 	ctl_close(d.ctl);
+	inits_free(d.inits);
 	free(d.trap_routes);
 	if (d.dp)
 		ipx_dp_close(d.dp);
@@ -1111,6 +1268,10 @@ out:
 		event_base_free(d.base);
 	cfg_free(d.cfg);
 	free(locals);
-	ipx_info("ipsecfxd stopped");
+	if (pid_file && unlink(pid_file) < 0 && errno != ENOENT)
+		ipx_info("pid_file %s stays (%s); the next start replaces it", pid_file,
+			 strerror(errno));
+	ipx_log(ret ? IPX_LOG_ERR : IPX_LOG_INFO, "ipsecfxd %s", ret ? "failed to start" : "stopped");
+	dlog_close();
 	return ret;
 }

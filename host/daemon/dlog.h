@@ -1,0 +1,45 @@
+/*
+ * Where ipsecfxd's log lines go (docs/deploy.md, "Where the logs go"):
+ *
+ *   -f                   stderr, each line with the time of day
+ *   log_file: PATH       that file, each line with the date and time
+ *   otherwise            syslog (LOG_DAEMON); when syslog is unreachable
+ *                        (no /dev/log: containers, minimal hosts) stderr,
+ *                        said once at start
+ *
+ * Until the daemon has started, warnings and errors go to the terminal
+ * too, so that whoever started it reads why it did not come up.  Taps see
+ * every line that passes the level filter, whatever the sink: the control
+ * socket uses them to stream an SA's lines to `ipsecfx initiate` and to
+ * return a reload's errors.
+ */
+#ifndef IPSECFXD_DLOG_H
+#define IPSECFXD_DLOG_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum dlog_sink { DLOG_STDERR, DLOG_FILE, DLOG_SYSLOG };
+
+/* Start on stderr (start-up and -f). */
+void dlog_init(void);
+/* Switch to a file (opened append-only, owned by uid:gid so that the
+ * daemon can reopen it after dropping privileges).  0 or -errno. */
+int dlog_use_file(const char *path, uid_t uid, gid_t gid);
+/* Switch to syslog; -errno (and stays where it is) when /dev/log does not
+ * take a datagram. */
+int dlog_use_syslog(void);
+enum dlog_sink dlog_sink(void);
+/* Warnings and errors to the terminal too (start-up of a daemon that
+ * forked), until turned off when start-up is over. */
+void dlog_tee_stderr(bool on);
+/* After logrotate moved the file (SIGHUP): open it again. */
+void dlog_reopen(void);
+void dlog_close(void);
+
+typedef void (*dlog_tap_fn)(void *arg, int level, const char *msg);
+/* 0 or -ENOMEM.  A tap must not add or remove taps from its callback. */
+int dlog_tap_add(dlog_tap_fn fn, void *arg);
+void dlog_tap_del(dlog_tap_fn fn, void *arg);
+
+#endif
