@@ -17,13 +17,20 @@
 
 #include <jansson.h>
 
+#include "../config/cfg_peek.h"
 #include "../ctl/ctl.h"
 #include "cmd.h"
 
 #define DEFAULT_SOCKET "/run/ipsecfx/ipsecfx.sock"
+#define DEFAULT_CONFIG "/etc/ipsecfx/ipsecfx.yaml"
+#define DEFAULT_WAIT 30
 
 struct opts {
 	const char *socket;
+	char socket_buf[108];
+	const char *socket_from;      /* where the path came from, for errors */
+	const char *config;           /* --config */
+	bool no_wait;
 	bool json;
 	const char *child;
 	int wait;
@@ -57,6 +64,14 @@ static const char *human(long long b, char *buf, size_t len)
 	return buf;
 }
 
+static void no_daemon(const struct opts *o, int err)
+{
+	fprintf(stderr, "ipsecfx: cannot talk to ipsecfxd at %s%s%s%s: %s%s\n", o->socket,
+		o->socket_from ? " (" : "", o->socket_from ? o->socket_from : "",
+		o->socket_from ? ")" : "", strerror(-err),
+		err == -ENOENT || err == -ECONNREFUSED ? " (is the daemon running?)" : "");
+}
+
 /* Send cmd; 0 with *result, or print the daemon's error and return 1. */
 static int call(const struct opts *o, json_t *req, json_t **result)
 {
@@ -65,9 +80,7 @@ static int call(const struct opts *o, json_t *req, json_t **result)
 
 	json_decref(req);
 	if (ret < 0) {
-		fprintf(stderr, "ipsecfx: cannot talk to ipsecfxd at %s: %s%s\n", o->socket,
-			strerror(-ret),
-			ret == -ENOENT || ret == -ECONNREFUSED ? " (is the daemon running?)" : "");
+		no_daemon(o, ret);
 		return 1;
 	}
 	if (!json_is_true(json_object_get(resp, "ok"))) {
@@ -252,10 +265,11 @@ end:
 fail:
 	if (n)
 		printf("\n");
-	fprintf(stderr, "ipsecfx: %s ipsecfxd at %s: %s%s\n",
-		n ? "the listing broke off, talking to" : "cannot talk to", o->socket,
-		strerror(-ret),
-		ret == -ENOENT || ret == -ECONNREFUSED ? " (is the daemon running?)" : "");
+	if (n)
+		fprintf(stderr, "ipsecfx: the listing broke off, talking to ipsecfxd at %s: %s\n",
+			o->socket, strerror(-ret));
+	else
+		no_daemon(o, ret);
 	ret = 1;
 out:
 	json_decref(m);
@@ -311,24 +325,6 @@ static void print_certs(json_t *res)
 		printf("    %s, %lld hits, fetched %llds ago\n", str(c, "subject"), num(c, "hits"),
 		       num(c, "age_s"));
 	}
-}
-
-static bool conn_established(json_t *list, const char *conn, bool *failed)
-{
-	size_t i;
-	json_t *sa;
-	bool any = false;
-
-	json_array_foreach(list, i, sa) {
-		if (strcmp(str(sa, "conn"), conn) != 0)
-			continue;
-		any = true;
-		if (strcmp(str(sa, "state"), "established") == 0 &&
-		    json_array_size(json_object_get(sa, "children")))
-			return true;
-	}
-	*failed = !any;
-	return false;
 }
 
 static int write_file(const char *dir, const char *name, json_t *lines)
@@ -388,10 +384,112 @@ static int count_arg(const char *s, long long *v)
 	return !*s || *end || errno || *v < 0 ? -1 : 0;
 }
 
+/*
+ * initiate: the daemon streams the connection's log lines and then the
+ * outcome (host/daemon/initiate.h); printed as they come, as swanctl
+ * --initiate does.  0 when the Child SA is up, 1 with the reason.
+ */
+static int initiate(const struct opts *o, const char *conn)
+{
+	json_t *req = json_pack("{s:s, s:s, s:b}", "cmd", "initiate", "conn", conn, "stream", 1);
+	json_t *m = NULL, *e;
+	struct ctl_conn *c = NULL;
+	int wait = o->no_wait ? 0 : o->wait ? o->wait : DEFAULT_WAIT, ret;
+
+	if (o->child)
+		json_object_set_new(req, "child", json_string(o->child));
+	if (wait)
+		json_object_set_new(req, "wait", json_integer(wait));
+	ret = ctl_connect(o->socket, req, &c);
+	json_decref(req);
+	if (ret == 0)
+		ret = ctl_recv(c, &m, 10000);
+	if (ret < 0) {
+		no_daemon(o, ret);
+		ctl_disconnect(c);
+		return 1;
+	}
+	if (!json_is_true(json_object_get(m, "ok"))) {
+		fprintf(stderr, "ipsecfx: %s\n", str(m, "error"));
+		json_decref(m);
+		ctl_disconnect(c);
+		return 1;
+	}
+	ret = 1;
+	for (;;) {
+		json_decref(m);
+		m = NULL;
+		/* the daemon ends it at its deadline: a little longer here */
+		if (ctl_recv(c, &m, (wait + 10) * 1000) < 0) {
+			fprintf(stderr, "ipsecfx: the daemon stopped answering about %s\n", conn);
+			break;
+		}
+		e = json_object_get(m, "event");
+		if (!e)
+			break;    /* the end line */
+		if (o->json) {
+			json_dumpf(e, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+			printf("\n");
+		}
+		if (json_object_get(e, "log")) {
+			if (!o->json)
+				printf("%s\n", str(e, "log"));
+		} else if (json_object_get(e, "initiating")) {
+			if (!o->json)
+				printf("initiated %s (setting up in the background)\n", conn);
+			ret = 0;
+		} else if (json_is_true(json_object_get(e, "established"))) {
+			if (!o->json)
+				printf("initiated %s: established%s%s\n", conn,
+				       *str(e, "child") != '-' && *str(e, "child") ? ", child " : "",
+				       *str(e, "child") != '-' ? str(e, "child") : "");
+			ret = 0;
+		} else if (json_object_get(e, "done")) {
+			fprintf(stderr, "ipsecfx: %s\n", str(e, "error"));
+			ret = 1;
+		}
+		fflush(stdout);
+	}
+	json_decref(m);
+	ctl_disconnect(c);
+	return ret;
+}
+
+/* --socket, else $IPSECFX_SOCKET, else control: in --config FILE or the
+ * default configuration (when this user may read it), else the default. */
+static int find_socket(struct opts *o, bool socket_given)
+{
+	const char *file = o->config ? o->config : DEFAULT_CONFIG;
+	static char from[300];
+	int r;
+
+	if (socket_given)
+		return 0;
+	if (getenv("IPSECFX_SOCKET") && !o->config) {
+		o->socket = getenv("IPSECFX_SOCKET");
+		o->socket_from = "$IPSECFX_SOCKET";
+		return 0;
+	}
+	r = cfg_peek_string(file, "control", o->socket_buf, sizeof(o->socket_buf));
+	if (r < 0 && o->config) {
+		fprintf(stderr, "ipsecfx: %s: %s\n", file,
+			r == -EINVAL ? "not a YAML file" : strerror(-r));
+		return -1;
+	}
+	if (r > 0) {
+		o->socket = o->socket_buf;
+		snprintf(from, sizeof(from), "control: in %s", file);
+		o->socket_from = from;
+	}
+	return 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "no-wait", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "child", required_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -405,16 +503,21 @@ int cmd_ctl(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .socket = getenv("IPSECFX_SOCKET"), .limit = -1 };
+	struct opts o = { .socket = DEFAULT_SOCKET, .limit = -1 };
 	const char *cmd = argv[0], *arg = NULL;
 	json_t *res = NULL;
+	bool socket_given = false;
 	int c, ret;
 
-	if (!o.socket)
-		o.socket = DEFAULT_SOCKET;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:jc:w:W:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:C:jc:w:W:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			o.config = optarg;
+			break;
+		case 'n':
+			o.no_wait = true;
+			break;
 		case 'I':
 			o.ike = true;
 			break;
@@ -437,6 +540,7 @@ int cmd_ctl(int argc, char **argv)
 			break;
 		case 's':
 			o.socket = optarg;
+			socket_given = true;
 			break;
 		case 'j':
 			o.json = true;
@@ -468,6 +572,12 @@ int cmd_ctl(int argc, char **argv)
 	}
 	if (optind < argc)
 		arg = argv[optind];
+	if (find_socket(&o, socket_given) < 0)
+		return 2;
+	if (o.no_wait && o.wait) {
+		fprintf(stderr, "ipsecfx: --wait or --no-wait?\n");
+		return 2;
+	}
 
 	if ((o.conn || o.limit >= 0 || o.offset) && strcmp(cmd, "list-sas") != 0) {
 		fprintf(stderr, "ipsecfx: --conn, --limit and --offset are list-sas options\n");
@@ -486,50 +596,21 @@ int cmd_ctl(int argc, char **argv)
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);
 		if (!ret)
 			o.json ? print_json(res) : print_certs(res);
-	} else if (strcmp(cmd, "initiate") == 0 || strcmp(cmd, "terminate") == 0) {
-		json_t *req;
-
+	} else if (strcmp(cmd, "initiate") == 0) {
 		if (!arg) {
-			fprintf(stderr, "usage: ipsecfx %s CONN%s\n", cmd,
-				cmd[0] == 'i' ? " [--child NAME] [--wait SECONDS]" : "");
+			fprintf(stderr, "usage: ipsecfx initiate CONN [--child NAME] "
+				"[--wait SECONDS | --no-wait]\n");
 			return 2;
 		}
-		req = json_pack("{s:s, s:s}", "cmd", cmd, "conn", arg);
-		if (o.child)
-			json_object_set_new(req, "child", json_string(o.child));
-		ret = call(&o, req, &res);
-		if (!ret && cmd[0] == 'i' && o.wait > 0) {
-			/* poll until the tunnel is up, or give up */
-			time_t end = time(NULL) + o.wait;
-
-			ret = 1;
-			while (time(NULL) <= end) {
-				json_t *l = NULL;
-				bool failed = false;
-
-				usleep(200000);
-				/* one connection's SAs: a short answer however
-				 * many the daemon holds */
-				if (call(&o, json_pack("{s:s, s:s}", "cmd", "list-sas", "conn", arg), &l))
-					break;
-				if (conn_established(l, arg, &failed)) {
-					json_decref(l);
-					ret = 0;
-					break;
-				}
-				json_decref(l);
-				if (failed) {
-					fprintf(stderr, "ipsecfx: %s failed (see the daemon's log)\n", arg);
-					break;
-				}
-			}
-			if (ret && time(NULL) > end)
-				fprintf(stderr, "ipsecfx: %s not up after %d s\n", arg, o.wait);
+		ret = initiate(&o, arg);
+	} else if (strcmp(cmd, "terminate") == 0) {
+		if (!arg) {
+			fprintf(stderr, "usage: ipsecfx terminate CONN\n");
+			return 2;
 		}
+		ret = call(&o, json_pack("{s:s, s:s}", "cmd", cmd, "conn", arg), &res);
 		if (!ret)
-			o.json ? print_json(res)
-			       : (void)printf("%s %s%s\n", cmd[0] == 'i' ? "initiated" : "terminated",
-					      arg, cmd[0] == 'i' && o.wait > 0 ? ": established" : "");
+			o.json ? print_json(res) : (void)printf("terminated %s\n", arg);
 	} else if (strcmp(cmd, "rekey") == 0) {
 		json_t *req;
 

@@ -23,7 +23,9 @@ static void usage(FILE *f)
 		"                              the daemon's IKE and Child SAs, newest first\n"
 		"  list-certs [--json]         certificates loaded (ours, trust anchors, CRLs)\n"
 		"                              and fetched (the Hash and URL cache)\n"
-		"  initiate CONN [--child NAME] [--wait SECONDS]\n"
+		"  initiate CONN [--child NAME] [--wait SECONDS | --no-wait]\n"
+		"                              set up a connection and wait for it (30 s by\n"
+		"                              default), showing its log lines\n"
 		"  terminate CONN\n"
 		"  rekey CONN [--child NAME | --ike | --reauth]\n"
 		"                              rekey now (all Child SAs by default)\n"
@@ -41,8 +43,10 @@ static void usage(FILE *f)
 		"  engines        list the ESP engine backends in this build\n"
 		"  version        print the version\n"
 		"\n"
-		"Daemon commands take --socket PATH (default /run/ipsecfx/ipsecfx.sock,\n"
-		"or $IPSECFX_SOCKET) and --json, before or after the command.\n");
+		"Daemon commands take --json and find the daemon's socket by --socket PATH,\n"
+		"else $IPSECFX_SOCKET, else control: in --config FILE (default\n"
+		"/etc/ipsecfx/ipsecfx.yaml), else /run/ipsecfx/ipsecfx.sock; options go\n"
+		"before or after the command.\n");
 }
 
 /* Options of the daemon commands given before the command ("ipsecfx
@@ -55,7 +59,8 @@ static int command_first(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") &&
 	       strcmp(argv[i], "--help") && strcmp(argv[i], "--version")) {
 		/* the options that take a value */
-		if ((!strcmp(argv[i], "--socket") || !strcmp(argv[i], "-s")) && i + 1 < argc)
+		if ((!strcmp(argv[i], "--socket") || !strcmp(argv[i], "-s") ||
+		     !strcmp(argv[i], "--config") || !strcmp(argv[i], "-C")) && i + 1 < argc)
 			i++;
 		i++;
 	}
