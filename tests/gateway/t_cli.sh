@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The ipsecfx command's answers, as an operator sees them (issue 20,
-# findings 11 and 12): a name the configuration does not have, a connection
-# with nothing to terminate, a --wait that is not a number, list-sas NAME,
-# options before the command, ipsecfxd's long options.  One
-# ipsecfxd in its namespace (tests/interop/lib.sh draws them), and
-# strongSwan as the peer for the listing.
+# The ipsecfx command's answers and ipsecfxd's start-up, as an operator
+# sees them (issue 20, findings 1, 2, 3, 7, 11 and 12): a start in the
+# background that fails or succeeds, the log file and the pid file, a
+# reload after starting from a relative path, a reload's errors, a name the
+# configuration does not have, a connection with nothing to terminate, a
+# --wait that is not a number, list-sas NAME, options before the command,
+# the socket found from the configuration, ipsecfxd's long options, and
+# initiate reporting the outcome.  One ipsecfxd in its namespace
+# (tests/interop/lib.sh draws them), and strongSwan as the peer.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
@@ -42,6 +45,136 @@ section_names() {
 	cli_expect "initiate --wait 0" 2 "not '0'" A initiate sw --wait 0
 	cli_expect "list-sas NAME --conn OTHER" 2 "list-sas sw --conn x: which one?" \
 		A list-sas sw --conn x
+	cli_expect "initiate --child of a child the connection does not have" 1 \
+		"connection 'sw' has no child named 'nope' (its children: lan)" A initiate sw --child nope
+}
+
+# bg_start WHAT: ipsecfxd -c A.yaml in the background from $IX_T (a
+# relative path), stderr in bg.err; its exit code in BG_RC
+bg_start() {
+	(cd "$IX_T" && timeout 20 ip netns exec "$IX_NS_A" "$IPSECFX_BUILD/ipsecfxd" -c A.yaml \
+		>"$IX_T/bg.out" 2>"$IX_T/bg.err")
+	BG_RC=$?
+}
+
+bg_stop() {
+	local pid
+	pid=$(cat "$IX_T/A.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+
+# findings 1 and 2: in the background, the parent says how start-up went
+section_start() {
+	local pid
+	fresh plain
+	SITE_A_ADDR=192.0.2.77 ours_site A aes256gcm16-x25519 "" "" "pid_file: $IX_T/A.pid"
+	bg_start
+	if [ "$BG_RC" = 1 ] && grep -q "ike socket on 192.0.2.77 port 500: Cannot assign requested address" "$IX_T/bg.err" &&
+	   grep -q "error: ipsecfxd failed to start" "$IX_T/bg.err" &&
+	   ! pgrep -f "ipsecfxd -c A.yaml" >/dev/null; then
+		tap_ok "background start with local_addrs not on the host: exit 1, the reason on stderr, no process left"
+	else
+		tap_fail "background start with a bad local_addrs: exit $BG_RC, stderr: $(head -3 "$IX_T/bg.err" | tr '\n' '|')"
+		bg_stop
+	fi
+
+	ours_site A aes256gcm16-x25519 "" "" "pid_file: $IX_T/A.pid
+log_file: $IX_T/A.file.log"
+	bg_start
+	pid=$(cat "$IX_T/A.pid" 2>/dev/null)
+	if [ "$BG_RC" = 0 ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+	   grep -q "info: ipsecfxd .* started: 1 connections from $IX_T/A.yaml" "$IX_T/A.file.log"; then
+		tap_ok "background start: exit 0 once started, pid_file holds the daemon ($pid), log_file has its lines"
+	else
+		tap_fail "background start: exit $BG_RC, pid '$pid', stderr: $(head -3 "$IX_T/bg.err" | tr '\n' '|')"
+		tap_diag <"$IX_T/A.file.log"
+	fi
+	cli_expect_out "reload after a start from a relative path" 0 "reloaded: 1 connections" A reload
+	echo "bogus_key: 1" >>"$IX_T/A.yaml"
+	ix_ctl A reload >"$IX_T/cli.out" 2>"$IX_T/cli.err"
+	if [ $? = 1 ] && grep -qF "ipsecfx: $IX_T/A.yaml has errors; the running configuration stays:" "$IX_T/cli.err" &&
+	   grep -qE "^  $IX_T/A.yaml:[0-9]+: .*bogus_key" "$IX_T/cli.err"; then
+		tap_ok "reload of a file with an error: exit 1, the errors themselves ($(sed -n 2p "$IX_T/cli.err" | sed 's/^ *//'))"
+	else
+		tap_fail "reload of a broken file: stderr $(tr '\n' '|' <"$IX_T/cli.err")"
+	fi
+	out=$(timeout 10 "$IPSECFX_BUILD/ipsecfx" list-sas --config "$IX_T/A.yaml" --json 2>&1)
+	if [ "$out" = "[]" ]; then
+		tap_ok "ipsecfx --config FILE list-sas: the socket from control: in the file"
+	else
+		tap_fail "ipsecfx --config FILE list-sas: $out"
+	fi
+	bg_stop
+	if [ ! -e "$IX_T/A.pid" ]; then
+		tap_ok "the pid file goes when the daemon stops"
+	else
+		tap_fail "the pid file stayed after the daemon stopped"
+		{ ls -ld "$IX_T"; tail -3 "$IX_T/A.file.log"; } | tap_diag
+	fi
+	cli_expect_cmd "ipsecfx --config FILE with no daemon" 1 \
+		"cannot talk to ipsecfxd at $IX_T/A.sock (control: in $IX_T/A.yaml)" \
+		"$IPSECFX_BUILD/ipsecfx" --config "$IX_T/A.yaml" list-sas
+
+	# no syslog (no /dev/log, as in containers): the log stays on stderr
+	if [ -S /dev/log ]; then
+		tap_skip "no syslog" "this host has /dev/log"
+		return
+	fi
+	ours_site A aes256gcm16-x25519 "" "" "pid_file: $IX_T/A.pid"
+	bg_start
+	sleep 0.3
+	if [ "$BG_RC" = 0 ] && [ "$(grep -c "syslog is unreachable (/dev/log: No such file or directory): logging to stderr" "$IX_T/bg.err")" = 1 ] &&
+	   grep -q "started: 1 connections" "$IX_T/bg.err"; then
+		tap_ok "no syslog: said once on stderr, and the log goes on there"
+	else
+		tap_fail "no syslog: exit $BG_RC, stderr $(head -3 "$IX_T/bg.err" | tr '\n' '|')"
+	fi
+	bg_stop
+}
+
+# cli_expect_out WHAT RC TEXT NAME ARGS...: like cli_expect, TEXT on stdout
+cli_expect_out() {
+	local what=$1 want_rc=$2 text=$3 rc
+	shift 3
+	ix_ctl "$@" >"$IX_T/cli.out" 2>"$IX_T/cli.err"
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && grep -qF -- "$text" "$IX_T/cli.out"; then
+		tap_ok "$what: exit $rc, \"$(grep -F -m1 -- "$text" "$IX_T/cli.out")\""
+	else
+		tap_fail "$what: exit $rc (want $want_rc), stdout \"$(head -1 "$IX_T/cli.out")\", stderr \"$(head -1 "$IX_T/cli.err")\""
+	fi
+}
+
+# findings 3 and 7: initiate shows the SA's lines and returns the outcome,
+# a refusal at once
+section_initiate() {
+	local t0 t1
+	fresh plain
+	ours_site A aes256gcm16-x25519 "      - name: lan2
+        local_ts: [10.1.9.0/24]
+        remote_ts: [10.2.9.0/24]
+        esp_proposals: [aes256gcm16-x25519]"
+	swan_site B aes256gcm16-x25519
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A || { tap_fail "initiate: ipsecfxd started"; return; }
+	ix_ctl A initiate sw >"$IX_T/cli.out" 2>"$IX_T/cli.err"
+	if [ $? = 0 ] && grep -qx "initiated sw: established, child lan" "$IX_T/cli.out" &&
+	   grep -q "^sw\[[0-9]*\] " "$IX_T/cli.out"; then
+		tap_ok "initiate: the SA's log lines, then \"initiated sw: established, child lan\", exit 0"
+	else
+		tap_fail "initiate: stdout $(tr '\n' '|' <"$IX_T/cli.out") stderr $(head -2 "$IX_T/cli.err")"
+	fi
+	t0=$(date +%s%N)
+	ix_ctl A initiate sw --child lan2 --wait 20 >"$IX_T/cli.out" 2>"$IX_T/cli.err"
+	rc=$?
+	t1=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [ "$rc" = 1 ] && grep -q "TS_UNACCEPTABLE" "$IX_T/cli.err" && [ "$t1" -lt 5000 ]; then
+		tap_ok "initiate --child lan2 that the peer refuses: exit 1 after $t1 ms, \"$(head -1 "$IX_T/cli.err" | cut -c1-160)\""
+	else
+		tap_fail "initiate of a refused child: exit $rc after $t1 ms, stderr $(head -2 "$IX_T/cli.err")"
+		tap_diag <"$IX_T/cli.out"
+	fi
 }
 
 # finding 12, in part: options before the command, the daemon's long options
@@ -104,7 +237,9 @@ section_list() {
 }
 
 section_names
+section_start
 section_options
+section_initiate
 section_list
 ix_state_check
 tap_done

@@ -229,8 +229,11 @@ ix_ctl() { # ix_ctl NAME ARGS...
 	shift
 	# a daemon that stopped answering must not hang the suite; a --wait
 	# of the command itself gets its whole time on top
+	# (initiate waits 30 s unless told otherwise)
+	[ "${1:-}" = initiate ] && limit=40
 	for a in "$@"; do
 		[ "$prev" = --wait ] && [[ $a =~ ^[0-9]+$ ]] && limit=$((10 + a))
+		[ "$a" = --no-wait ] && limit=10
 		prev=$a
 	done
 	timeout "$limit" "$IPSECFX_BUILD/ipsecfx" "$@" --socket "$IX_T/$name.sock"
