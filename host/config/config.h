@@ -111,7 +111,7 @@ struct cfg {
 	char user[64], group[64];
 	int log_level;           /* IPX_LOG_* */
 	char log_file[256];      /* "" = syslog (stderr with -f) */
-	char pid_file[256];      /* "" = none with -f, DEFAULT_PID_FILE without */
+	char pid_file[256];      /* "" = none with -f, else next to control */
 	uint16_t ike_port, natt_port;
 	bool key_export;         /* allow `ipsecfx export-keys` (secrets!) */
 	uint32_t cookie_threshold;  /* half-open SAs above which cookies are required */

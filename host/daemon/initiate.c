@@ -224,7 +224,10 @@ int inits_start(struct inits *in, const struct cfg *cfg, json_t *req, struct ctl
 	st->item = "event";
 	st->header = json_pack("{s:s, s:s}", "conn", conn, "child", i->child);
 	if (up && (!i->child[0] || ike_sa_has_child(up, i->child))) {
-		i->state = INIT_UP;   /* nothing to do */
+		/* nothing to do: all of it is up */
+		if (!i->child[0] && c->n_children)
+			snprintf(i->child, sizeof(i->child), "%s", c->children[0].name);
+		i->state = INIT_UP;
 		i->next = in->list;
 		in->list = i;
 		return 0;

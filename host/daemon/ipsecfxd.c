@@ -40,8 +40,6 @@
 #include "initiate.h"
 #include "privs.h"
 
-#define DEFAULT_PID_FILE "/run/ipsecfxd.pid"
-
 #ifndef IPSECFX_VERSION
 #define IPSECFX_VERSION "0.1.0"
 #endif
@@ -945,7 +943,8 @@ static int log_sink(const struct ipxd *d, bool foreground)
 	return 0;
 }
 
-/* The pid file (pid_file, /run/ipsecfxd.pid by default in the background);
+/* The pid file (pid_file; in the background by default ipsecfxd.pid next
+ * to the control socket, /run/ipsecfx/ipsecfxd.pid);
  * a live ipsecfxd in it refuses the start. */
 static int write_pid_file(const char *path)
 {
@@ -1046,7 +1045,7 @@ int main(int argc, char **argv)
 	bool foreground = false, debug = false, check = false;
 	struct ipx_addr *locals = NULL;
 	const char *pid_file = NULL;
-	char pid_path[256];
+	char pid_path[256] = "";
 	int c, ret = 1, status_fd = -1;
 
 	static const struct option lo[] = {
@@ -1125,14 +1124,6 @@ int main(int argc, char **argv)
 	}
 	if (log_sink(&d, foreground) < 0)
 		goto out;
-	/* a copy: a reload frees the configuration it came from */
-	snprintf(pid_path, sizeof(pid_path), "%s",
-		 d.cfg->pid_file[0] ? d.cfg->pid_file : foreground ? "" : DEFAULT_PID_FILE);
-	pid_file = pid_path[0] ? pid_path : NULL;
-	if (pid_file && write_pid_file(pid_file) < 0) {
-		pid_file = NULL;
-		goto out;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (!d.base)
@@ -1212,6 +1203,21 @@ int main(int argc, char **argv)
 
 		if (ctl_open(d.base, d.cfg->control, &own, &d.ctl) < 0)
 			goto out;
+	}
+	/* a copy: a reload frees the configuration it came from; by default
+	 * next to the control socket, in the directory ctl_open made */
+	if (d.cfg->pid_file[0])
+		snprintf(pid_path, sizeof(pid_path), "%s", d.cfg->pid_file);
+	else if (!foreground) {
+		const char *slash = strrchr(d.cfg->control, '/');
+		int dir = slash ? (int)(slash - d.cfg->control) : 0;
+
+		snprintf(pid_path, sizeof(pid_path), "%.*s/ipsecfxd.pid", dir, d.cfg->control);
+	}
+	pid_file = pid_path[0] ? pid_path : NULL;
+	if (pid_file && write_pid_file(pid_file) < 0) {
+		pid_file = NULL;
+		goto out;
 	}
 	ctl_register_stream(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "list-certs", cmd_list_certs, &d);
