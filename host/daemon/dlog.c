@@ -23,11 +23,11 @@ static struct {
 	enum dlog_sink sink;
 	int fd;                  /* DLOG_FILE */
 	char path[4096];
-	bool tee;                /* warnings and errors to stderr too */
+	int tee;                 /* lines up to this level to stderr too */
 	struct tap *taps;
 	unsigned n_taps, cap_taps;
 	bool in_tap;             /* a tap that logs is not fed its own line */
-} L = { .fd = -1 };
+} L = { .fd = -1, .tee = -1 };
 
 /* "17:43:34.123" for stderr, "2026-12-07T17:43:34.123" for a file */
 static void stamp(char *buf, size_t n, bool date)
@@ -80,7 +80,7 @@ static void handler(int level, const char *msg, void *arg)
 		to_stderr(level, msg);
 		break;
 	}
-	if (L.tee && L.sink != DLOG_STDERR && level <= IPX_LOG_WARN)
+	if (L.sink != DLOG_STDERR && level <= L.tee)
 		to_stderr(level, msg);
 	if (L.in_tap)
 		return;
@@ -152,9 +152,9 @@ enum dlog_sink dlog_sink(void)
 	return L.sink;
 }
 
-void dlog_tee_stderr(bool on)
+void dlog_tee_stderr(int max_level)
 {
-	L.tee = on;
+	L.tee = max_level;
 }
 
 void dlog_reopen(void)

@@ -30,9 +30,10 @@ int dlog_use_file(const char *path, uid_t uid, gid_t gid);
  * take a datagram. */
 int dlog_use_syslog(void);
 enum dlog_sink dlog_sink(void);
-/* Warnings and errors to the terminal too (start-up of a daemon that
- * forked), until turned off when start-up is over. */
-void dlog_tee_stderr(bool on);
+/* Lines up to this level to stderr too, besides the file or syslog: -f
+ * with log_file (every line), start-up in the background (warnings and
+ * errors); -1 turns it off. */
+void dlog_tee_stderr(int max_level);
 /* After logrotate moved the file (SIGHUP): open it again. */
 void dlog_reopen(void);
 void dlog_close(void);

@@ -902,9 +902,9 @@ static void start_done(int status_fd)
 	char ok = 0;
 	int fd;
 
-	dlog_tee_stderr(false);
 	if (status_fd < 0)
-		return;
+		return;   /* -f */
+	dlog_tee_stderr(-1);
 	if (write(status_fd, &ok, 1) < 0)
 		ipx_warn("start-up status: %s", strerror(errno));
 	close(status_fd);
@@ -931,7 +931,7 @@ static int log_sink(const struct ipxd *d, bool foreground)
 			return -1;
 		}
 		if (foreground)
-			dlog_tee_stderr(true);   /* -f shows it too */
+			dlog_tee_stderr(IPX_LOG_DEBUG);   /* -f shows it too */
 		return 0;
 	}
 	if (foreground)
@@ -1120,7 +1120,7 @@ int main(int argc, char **argv)
 		status_fd = background();
 		if (status_fd < 0)
 			goto out;
-		dlog_tee_stderr(true);   /* why start-up fails, on the terminal */
+		dlog_tee_stderr(IPX_LOG_WARN);   /* why start-up fails, on the terminal */
 	}
 	if (log_sink(&d, foreground) < 0)
 		goto out;
