@@ -1,12 +1,14 @@
 /*
- * The daemon's commands: list-sas, list-certs, initiate, terminate, reload,
- * stats, export-keys, engine.  Each sends one JSON request over the control
- * socket and prints the answer for people, or as JSON with --json;
+ * The daemon's commands: list-sas, list-certs, initiate,
+ * terminate, reload, stats, export-keys, engine.  Each sends one JSON
+ * request over the control socket and prints the answer for people (as
+ * swanctl prints its own, where it has one), or as JSON with --json;
  * list-sas reads its answer as a stream and prints each SA as it comes.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +48,71 @@ static long long num(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+/* Bytes in binary units, named as such (IEC 80000-13): 1 KiB is 1024
+ * bytes, 1 MiB 1024 KiB; one decimal below ten. */
 static const char *human(long long b, char *buf, size_t len)
 {
-	if (b >= 10 * 1024 * 1024)
-		snprintf(buf, len, "%lld MB", b / (1024 * 1024));
-	else if (b >= 10 * 1024)
-		snprintf(buf, len, "%lld KB", b / 1024);
-	else
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
 		snprintf(buf, len, "%lld bytes", b);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 9.95 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* append to a NUL-terminated buffer, cut at its end */
+static void cat(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+static void upper(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len; i++)
+		out[i] = (char)toupper((unsigned char)in[i]);
+	out[i] = 0;
+}
+
+/*
+ * The negotiated algorithms as swanctl --list-sas writes them, from the
+ * same fields: "AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519", ESN only
+ * when it is on.  A daemon without these fields: its "proposal".
+ */
+static const char *algs(json_t *o, char *buf, size_t len)
+{
+	if (!json_object_get(o, "encr_alg"))
+		return str(o, "proposal");
+	buf[0] = 0;
+	cat(buf, len, "%s", str(o, "encr_alg"));
+	if (json_object_get(o, "encr_keysize"))
+		cat(buf, len, "-%lld", num(o, "encr_keysize"));
+	if (json_object_get(o, "integ_alg"))
+		cat(buf, len, "/%s", str(o, "integ_alg"));
+	if (json_object_get(o, "prf_alg"))
+		cat(buf, len, "/%s", str(o, "prf_alg"));
+	if (json_object_get(o, "dh_group"))
+		cat(buf, len, "/%s", str(o, "dh_group"));
+	if (json_is_true(json_object_get(o, "esn")))
+		cat(buf, len, "/ESN");
 	return buf;
 }
 
@@ -86,71 +145,144 @@ static void print_json(json_t *j)
 	printf("\n");
 }
 
+/* A Child SA's data-plane drops that counted: "out too_big 3; in replayed 2" */
+static void print_drops(json_t *d)
+{
+	const char *k, *k2;
+	json_t *v, *v2;
+	bool first = true;
+
+	printf("    dropped");
+	json_object_foreach(d, k, v) {
+		bool dir = json_is_object(v);
+
+		printf("%s %s", first ? "" : ";",
+		       !dir ? k : strcmp(k, "encrypt") == 0 ? "out" :
+		       strcmp(k, "decrypt") == 0 ? "in" : k);
+		if (!dir)
+			printf(" %lld", (long long)json_integer_value(v));
+		json_object_foreach(v, k2, v2)
+			printf(" %s %lld", k2, (long long)json_integer_value(v2));
+		first = false;
+	}
+	printf("\n");
+}
+
+static void print_ts(const char *label, json_t *list)
+{
+	size_t x;
+	json_t *t;
+
+	printf("%s", label);
+	json_array_foreach(list, x, t)
+		printf("%s%s", x ? ", " : "", json_string_value(t));
+	printf("\n");
+}
+
+/* Its lifetime line: what is next for it, or that it is going. */
+static void print_child_times(json_t *c)
+{
+	const char *st = str(c, "state");
+
+	printf("    installed %llds ago", num(c, "installed_s"));
+	if (strcmp(st, "deleting") == 0) {
+		printf(", deleting\n");
+		return;
+	}
+	if (strcmp(st, "rekeyed") == 0) {
+		printf(", replaced by a rekey, deleting\n");
+		return;
+	}
+	if (strcmp(st, "rekeying") == 0 ||
+	    (json_object_get(c, "rekey_in_s") && !num(c, "rekey_in_s")))
+		printf(", rekeying");
+	else if (json_object_get(c, "rekey_in_s"))
+		printf(", rekey in %llds", num(c, "rekey_in_s"));
+	if (json_object_get(c, "expires_in_s"))
+		printf(", expires in %llds", num(c, "expires_in_s"));
+	printf("\n");
+}
+
+static void print_child(json_t *sa, json_t *c)
+{
+	char a[32], st[16], mode[16], alg[160];
+
+	upper(str(c, "state"), st, sizeof(st));
+	upper(str(c, "mode"), mode, sizeof(mode));
+	/* an older daemon's "proposal" starts with ESP: already */
+	printf("  %s[%lld]: %s, %s%s, %s%s\n", str(c, "name"), num(c, "unique_id"), st, mode,
+	       json_is_true(json_object_get(sa, "nat_t")) ? "-in-UDP" : "",
+	       json_object_get(c, "encr_alg") ? "ESP:" : "", algs(c, alg, sizeof(alg)));
+	print_child_times(c);
+	printf("    in  %s, %s, %lld packets\n", str(c, "spi_in"),
+	       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"));
+	printf("    out %s, %s, %lld packets\n", str(c, "spi_out"),
+	       human(num(c, "bytes_out"), a, sizeof(a)), num(c, "packets_out"));
+	if (json_object_get(c, "dp_drops"))
+		print_drops(json_object_get(c, "dp_drops"));
+	print_ts("    local  ", json_object_get(c, "local_ts"));
+	print_ts("    remote ", json_object_get(c, "remote_ts"));
+}
+
+/* The IKE SA's lifetime line (established or replaced SAs only). */
+static void print_sa_times(json_t *sa)
+{
+	printf("  established %llds ago", num(sa, "established_s"));
+	if (json_object_get(sa, "last_heard_s"))
+		printf(", last heard %llds ago", num(sa, "last_heard_s"));
+	if (json_object_get(sa, "rekeyed_by") || strcmp(str(sa, "state"), "rekeyed") == 0) {
+		printf(", replaced by [%lld], deleting\n", num(sa, "rekeyed_by"));
+		return;
+	}
+	if (json_object_get(sa, "rekey_in_s") && !num(sa, "rekey_in_s"))
+		printf(", rekeying");
+	else if (json_object_get(sa, "rekey_in_s"))
+		printf(", rekey in %llds", num(sa, "rekey_in_s"));
+	if (json_object_get(sa, "reauth_in_s"))
+		printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
+	if (json_object_get(sa, "expires_in_s"))
+		printf(", expires in %llds", num(sa, "expires_in_s"));
+	printf("\n");
+}
+
+/*
+ * One IKE SA as swanctl --list-sas shows one: state and SPIs (ours
+ * starred), both ends with their identities, the algorithms, the timers,
+ * then each Child SA.  While it connects only what is known is shown.
+ */
 static void print_sa(json_t *sa)
 {
 	size_t k;
-	json_t *c, *t;
+	json_t *c;
+	char st[24], alg[160];
+	bool ini = strcmp(str(sa, "role"), "initiator") == 0;
+	const char *peer = json_object_get(sa, "remote_id") ? str(sa, "remote_id") : str(sa, "peer_id");
 
-	printf("%s[%lld]: %s", str(sa, "conn"), num(sa, "unique_id"), str(sa, "state"));
-	if (json_object_get(sa, "established_s"))
-		printf(" %llds", num(sa, "established_s"));
-	printf(", %s <-> %s, %s%s\n", str(sa, "local"), str(sa, "remote"),
-	       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
-	printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
-	       str(sa, "spi_r"));
+	upper(str(sa, "state"), st, sizeof(st));
+	printf("%s[%lld]: %s, IKEv2, %s, SPIs %s_i%s %s_r%s\n", str(sa, "conn"),
+	       num(sa, "unique_id"), st, str(sa, "role"), str(sa, "spi_i"), ini ? "*" : "",
+	       str(sa, "spi_r"), ini ? "" : "*");
+	if (json_object_get(sa, "local_id"))
+		printf("  local  '%s' @ %s", str(sa, "local_id"), str(sa, "local"));
+	else
+		printf("  local  %s", str(sa, "local"));
+	printf("%s\n", json_is_true(json_object_get(sa, "nat_local")) ? " [NAT]" : "");
+	if (*peer && strcmp(peer, "-"))
+		printf("  remote '%s' @ %s", peer, str(sa, "remote"));
+	else
+		printf("  remote %s, identity not known yet", str(sa, "remote"));
+	printf("%s", json_is_true(json_object_get(sa, "nat_remote")) ? " [NAT]" : "");
 	if (json_object_get(sa, "peer_auth"))
-		printf("  authenticated by %s%s%s\n", str(sa, "peer_auth"),
+		printf(", authenticated by %s%s%s", str(sa, "peer_auth"),
 		       json_object_get(sa, "peer_cert") ? ", certificate " : "",
 		       json_object_get(sa, "peer_cert") ? str(sa, "peer_cert") : "");
+	printf("\n");
 	if (json_object_get(sa, "proposal"))
-		printf("  %s\n", str(sa, "proposal"));
-	if (json_object_get(sa, "last_heard_s")) {
-		printf("  last heard %llds ago", num(sa, "last_heard_s"));
-		if (json_object_get(sa, "rekey_in_s"))
-			printf(", rekey in %llds", num(sa, "rekey_in_s"));
-		if (json_object_get(sa, "reauth_in_s"))
-			printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
-		if (json_object_get(sa, "expires_in_s"))
-			printf(", expires in %llds", num(sa, "expires_in_s"));
-		if (json_object_get(sa, "rekeyed_by"))
-			printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
-		printf("\n");
-	}
-	json_array_foreach(json_object_get(sa, "children"), k, c) {
-		char a[32], b[32], st[16];
-		size_t x;
-
-		snprintf(st, sizeof(st), "%s", str(c, "state"));
-		for (char *p = st; *p; p++)
-			*p = (char)toupper((unsigned char)*p);
-		printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
-		       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
-		       str(c, "spi_out"), str(c, "proposal"));
-		if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
-			printf("    installed %llds", num(c, "installed_s"));
-			if (json_object_get(c, "rekey_in_s"))
-				printf(", rekey in %llds", num(c, "rekey_in_s"));
-			if (json_object_get(c, "expires_in_s"))
-				printf(", expires in %llds", num(c, "expires_in_s"));
-			printf("\n");
-		}
-		printf("    in  %s, %lld packets; out %s, %lld packets\n",
-		       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
-		       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
-		if (json_object_get(c, "dp_drops")) {
-			char *d = json_dumps(json_object_get(c, "dp_drops"), JSON_COMPACT | JSON_SORT_KEYS);
-
-			printf("    dropped %s\n", d ? d : "?");
-			free(d);
-		}
-		printf("    local ");
-		json_array_foreach(json_object_get(c, "local_ts"), x, t)
-			printf("%s%s", x ? ", " : "", json_string_value(t));
-		printf("\n    remote ");
-		json_array_foreach(json_object_get(c, "remote_ts"), x, t)
-			printf("%s%s", x ? ", " : "", json_string_value(t));
-		printf("\n");
-	}
+		printf("  %s\n", algs(sa, alg, sizeof(alg)));
+	if (json_object_get(sa, "established_s"))
+		print_sa_times(sa);
+	json_array_foreach(json_object_get(sa, "children"), k, c)
+		print_child(sa, c);
 }
 
 /* One SA of a --json listing: the array is written as it comes, as

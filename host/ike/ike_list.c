@@ -3,6 +3,10 @@
  * through a listing that survives SAs going away), the counters (ipsecfx
  * stats: counters kept as they change, nothing walks the SAs) and, with
  * key_export on, Wireshark's decryption tables (ipsecfx export-keys).
+ *
+ * Algorithms are named as strongSwan names them (its vici fields and
+ * swanctl's output): PRF_HMAC_SHA2_256 for a PRF, CURVE_25519, ECP_256,
+ * MODP_2048 for groups, so that both ends of a tunnel read the same.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +44,78 @@ static json_t *secs_left(uint64_t at, uint64_t now)
 	return json_integer((json_int_t)(at > now ? at - now : 0));
 }
 
+/* strongSwan's name of a Diffie-Hellman group (its diffie_hellman_group_names) */
+static const char *sw_dh_name(uint16_t id)
+{
+	switch (id) {
+	case IKEV2_DH_MODP768: return "MODP_768";
+	case IKEV2_DH_MODP1024: return "MODP_1024";
+	case IKEV2_DH_MODP1536: return "MODP_1536";
+	case IKEV2_DH_MODP2048: return "MODP_2048";
+	case IKEV2_DH_MODP3072: return "MODP_3072";
+	case IKEV2_DH_MODP4096: return "MODP_4096";
+	case IKEV2_DH_MODP6144: return "MODP_6144";
+	case IKEV2_DH_MODP8192: return "MODP_8192";
+	case IKEV2_DH_ECP256: return "ECP_256";
+	case IKEV2_DH_ECP384: return "ECP_384";
+	case IKEV2_DH_ECP521: return "ECP_521";
+	case IKEV2_DH_MODP1024_160: return "MODP_1024_160";
+	case IKEV2_DH_MODP2048_224: return "MODP_2048_224";
+	case IKEV2_DH_MODP2048_256: return "MODP_2048_256";
+	case IKEV2_DH_ECP192: return "ECP_192";
+	case IKEV2_DH_ECP224: return "ECP_224";
+	case IKEV2_DH_BRAINPOOL224: return "ECP_224_BP";
+	case IKEV2_DH_BRAINPOOL256: return "ECP_256_BP";
+	case IKEV2_DH_BRAINPOOL384: return "ECP_384_BP";
+	case IKEV2_DH_BRAINPOOL512: return "ECP_512_BP";
+	case IKEV2_DH_CURVE25519: return "CURVE_25519";
+	case IKEV2_DH_CURVE448: return "CURVE_448";
+	default: return ikev2_xf_name(IKEV2_XF_DH, id);
+	}
+}
+
+/* A transform as strongSwan names it: "PRF_" before a PRF's IANA name
+ * (HMAC_SHA2_256 is also an integrity algorithm's stem), its own group
+ * names, ESN only when on ("" for no ESN: nothing to say). */
+static const char *sw_xf_name(uint8_t type, uint16_t id, char *buf, size_t n)
+{
+	switch (type) {
+	case IKEV2_XF_PRF:
+		snprintf(buf, n, "PRF_%s", ikev2_xf_name(type, id));
+		return buf;
+	case IKEV2_XF_DH:
+		return sw_dh_name(id);
+	case IKEV2_XF_ESN:
+		return id == IKEV2_ESN_YES ? "ESN" : "";
+	default:
+		return ikev2_xf_name(type, id);
+	}
+}
+
+/* The negotiated algorithms, one field each (as vici has them: the text
+ * of swanctl --list-sas is built from these), beside "proposal". */
+static void choice_json(const struct ike_prop_choice *p, json_t *o)
+{
+	char b[48];
+
+	if (p->encr) {
+		json_object_set_new(o, "encr_alg",
+				    json_string(ikev2_xf_name(IKEV2_XF_ENCR, p->encr)));
+		if (p->encr_bits)
+			json_object_set_new(o, "encr_keysize", json_integer(p->encr_bits));
+	}
+	if (p->integ)
+		json_object_set_new(o, "integ_alg",
+				    json_string(ikev2_xf_name(IKEV2_XF_INTEG, p->integ)));
+	if (p->prf)
+		json_object_set_new(o, "prf_alg",
+				    json_string(sw_xf_name(IKEV2_XF_PRF, p->prf, b, sizeof(b))));
+	if (p->dh)
+		json_object_set_new(o, "dh_group", json_string(sw_dh_name(p->dh)));
+	if (p->proto == IKEV2_PROTO_ESP)
+		json_object_set_new(o, "esn", json_boolean(p->esn));
+}
+
 static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t now)
 {
 	struct ipx_sa_state in, out;
@@ -71,7 +147,10 @@ static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t 
 		      "installed_s", (json_int_t)(now - c->created),
 		      "state", ike_child_going(c) ? "deleting" : c->replaced_at ? "rekeyed" :
 			       c->rekeying ? "rekeying" : "installed");
-	if (o && c->rekey_at)
+	if (o)
+		choice_json(&c->prop, o);
+	/* an SA that is going, or was replaced, has no rekey to come */
+	if (o && c->rekey_at && !ike_child_going(c) && !c->replaced_at)
 		json_object_set_new(o, "rekey_in_s", secs_left(c->rekey_at, now));
 	if (o && c->expire_at)
 		json_object_set_new(o, "expires_in_s", secs_left(c->expire_at, now));
@@ -86,10 +165,12 @@ static void sa_json_established(const struct ikesa *sa, json_t *o, uint64_t now)
 
 	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
 	json_object_set_new(o, "proposal", json_string(ike_prop_str(&p, prop, sizeof(prop))));
+	choice_json(&sa->prop, o);
 	json_object_set_new(o, "established_s", json_integer((json_int_t)(now - sa->established)));
-	if (sa->rekey_at)
+	/* a replaced SA is not rekeyed again, only deleted */
+	if (sa->rekey_at && sa->state == IKE_ESTABLISHED)
 		json_object_set_new(o, "rekey_in_s", secs_left(sa->rekey_at, now));
-	if (sa->reauth_at)
+	if (sa->reauth_at && sa->state == IKE_ESTABLISHED)
 		json_object_set_new(o, "reauth_in_s", secs_left(sa->reauth_at, now));
 	if (sa->expire_at)
 		json_object_set_new(o, "expires_in_s", secs_left(sa->expire_at, now));
@@ -130,6 +211,12 @@ static json_t *sa_json(const struct ike_list *l, const struct ikesa *sa)
 		      "spi_i", si, "spi_r", sr,
 		      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
 		      "children", kids);
+	/* both identities, as swanctl shows them: ours from the connection
+	 * (gone after a reload that removed it), the peer's once known */
+	if (o && sa->conn)
+		json_object_set_new(o, "local_id", json_string(sa->conn->local_id.text));
+	if (o && sa->peer_id.text[0])
+		json_object_set_new(o, "remote_id", json_string(sa->peer_id.text));
 	if (o && (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED))
 		sa_json_established(sa, o, now);
 	return o;
