@@ -1,5 +1,5 @@
 /*
- * The daemon's commands: list-sas, list-certs, initiate,
+ * The daemon's commands: list-sas, list-conns, list-certs, initiate,
  * terminate, reload, stats, export-keys, engine.  Each sends one JSON
  * request over the control socket and prints the answer for people (as
  * swanctl prints its own, where it has one), or as JSON with --json;
@@ -396,6 +396,74 @@ out:
 	return ret;
 }
 
+/* ---- list-conns ---- */
+
+static void print_list(const char *label, json_t *list, const char *none)
+{
+	size_t i;
+	json_t *v;
+
+	printf("%s", label);
+	json_array_foreach(list, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("%s\n", json_array_size(list) ? "" : none);
+}
+
+static void print_end(const char *side, json_t *e)
+{
+	printf("  %s %s authentication:\n    id: %s\n", side,
+	       strcmp(str(e, "auth"), "pubkey") == 0 ? "public key" : "pre-shared key",
+	       str(e, "id"));
+}
+
+/* One connection as swanctl --list-conns shows one, with its proposals
+ * and how many of its SAs are up. */
+static void print_conn(json_t *c)
+{
+	size_t i;
+	json_t *k;
+	long long up = num(c, "ike_sas_up");
+
+	printf("%s: %s, %lld IKE SA%s up, start_action %s", str(c, "name"), str(c, "version"),
+	       up, up == 1 ? "" : "s", str(c, "start_action"));
+	if (json_object_get(c, "reauth_interval_s"))
+		printf(", reauthentication every %llds", num(c, "reauth_interval_s"));
+	else
+		printf(", no reauthentication");
+	printf(", lifetime %llds%s\n", num(c, "ike_lifetime_s"),
+	       json_is_true(json_object_get(c, "encap")) ? ", UDP encapsulation forced" : "");
+	print_list("  local:  ", json_object_get(c, "local_addrs"), "%any");
+	print_list("  remote: ", json_object_get(c, "remote_addrs"), "%any");
+	print_list("  proposals: ", json_object_get(c, "proposals"), "");
+	print_end("local", json_object_get(c, "local"));
+	print_end("remote", json_object_get(c, "remote"));
+	json_array_foreach(json_object_get(c, "children"), i, k) {
+		char mode[16];
+
+		upper(str(k, "mode"), mode, sizeof(mode));
+		printf("  %s: %s, %lld up", str(k, "name"), mode, num(k, "child_sas_up"));
+		if (json_object_get(k, "rekey_time_s"))
+			printf(", rekeying every %llds", num(k, "rekey_time_s"));
+		if (json_object_get(k, "life_time_s"))
+			printf(", lifetime %llds", num(k, "life_time_s"));
+		printf("\n");
+		print_list("    local:  ", json_object_get(k, "local_ts"), "");
+		print_list("    remote: ", json_object_get(k, "remote_ts"), "");
+		print_list("    esp_proposals: ", json_object_get(k, "esp_proposals"), "");
+	}
+}
+
+static void print_conns(json_t *list)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(list, i, c)
+		print_conn(c);
+	if (!json_array_size(list))
+		printf("no connections loaded\n");
+}
+
 /* A certificate's common lines (the caller printed its first). */
 static void print_cert_fields(json_t *c)
 {
@@ -614,6 +682,14 @@ int cmd_ctl(int argc, char **argv)
 		if (arg)
 			o.conn = arg;
 		ret = list_sas(&o);
+	} else if (strcmp(cmd, "list-conns") == 0) {
+		json_t *req = json_pack("{s:s}", "cmd", "list-conns");
+
+		if (arg)
+			json_object_set_new(req, "conn", json_string(arg));
+		ret = call(&o, req, &res);
+		if (!ret)
+			o.json ? print_json(res) : print_conns(res);
 	} else if (strcmp(cmd, "list-certs") == 0) {
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);
 		if (!ret)

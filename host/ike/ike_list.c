@@ -1,13 +1,15 @@
 /*
  * What the daemon shows: the SA list (ipsecfx list-sas, one SA at a time
- * through a listing that survives SAs going away), the counters (ipsecfx
- * stats: counters kept as they change, nothing walks the SAs) and, with
- * key_export on, Wireshark's decryption tables (ipsecfx export-keys).
+ * through a listing that survives SAs going away), the connections as
+ * configured (ipsecfx list-conns), the counters (ipsecfx stats: counters
+ * kept as they change, nothing walks the SAs) and, with key_export on,
+ * Wireshark's decryption tables (ipsecfx export-keys).
  *
  * Algorithms are named as strongSwan names them (its vici fields and
  * swanctl's output): PRF_HMAC_SHA2_256 for a PRF, CURVE_25519, ECP_256,
  * MODP_2048 for groups, so that both ends of a tunnel read the same.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,6 +359,205 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 	}
 	ike_list_close(l);
 	return arr;
+}
+
+/* ---- list-conns ---- */
+
+/* A configured proposal in strongSwan's log form,
+ * "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519": every alternative,
+ * transforms in type order; ESN only where it may be on. */
+static json_t *prop_cfg_json(const struct ike_prop_cfg *p)
+{
+	char buf[512], nb[48];
+	size_t o = (size_t)snprintf(buf, sizeof(buf), "%s:", ikev2_proto_name(p->proto));
+	bool first = true, esn_yes = false;
+
+	for (unsigned i = 0; i < p->n_xf; i++)
+		esn_yes |= p->xf[i].type == IKEV2_XF_ESN && p->xf[i].id == IKEV2_ESN_YES;
+	for (unsigned i = 0; i < p->n_xf && o < sizeof(buf); i++) {
+		const struct ike_transform *t = &p->xf[i];
+		const char *name = sw_xf_name(t->type, t->id, nb, sizeof(nb));
+
+		/* no ESN next to ESN: "either" */
+		if (t->type == IKEV2_XF_ESN && t->id != IKEV2_ESN_YES && esn_yes)
+			name = "NO_ESN";
+		if (!*name)
+			continue;
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", first ? "" : "/", name);
+		if (t->key_len && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "_%u", t->key_len);
+		first = false;
+	}
+	return json_string(buf);
+}
+
+static json_t *props_json(const struct ike_prop_cfg *p, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, prop_cfg_json(&p[i]));
+	return a;
+}
+
+static json_t *addrs_json(const struct sockaddr_storage *ss, unsigned n, bool any)
+{
+	json_t *a = json_array();
+	char b[INET6_ADDRSTRLEN];
+
+	for (unsigned i = 0; a && i < n; i++) {
+		const void *ip = ss[i].ss_family == AF_INET6
+			? (const void *)&((const struct sockaddr_in6 *)&ss[i])->sin6_addr
+			: (const void *)&((const struct sockaddr_in *)&ss[i])->sin_addr;
+
+		if (inet_ntop(ss[i].ss_family, ip, b, sizeof(b)))
+			json_array_append_new(a, json_string(b));
+	}
+	if (a && any)
+		json_array_append_new(a, json_string("%any"));
+	return a;
+}
+
+static json_t *cfg_ts_json(const struct ike_ts *ts, unsigned n)
+{
+	json_t *a = json_array();
+	char b[128];
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(ts[i].type ? ike_ts_str(&ts[i], b, sizeof(b))
+								: "dynamic"));
+	return a;
+}
+
+static json_t *end_json(uint8_t auth, const struct cfg_id *id)
+{
+	return json_pack("{s:s, s:s}", "auth", auth == CFG_AUTH_PUBKEY ? "pubkey" : "psk",
+			 "id", id->any ? "%any" : id->text);
+}
+
+static const char *start_action_name(uint8_t a)
+{
+	return a == CFG_START_START ? "start" : a == CFG_START_TRAP ? "trap" : "none";
+}
+
+/* Established IKE SAs and their installed Child SAs, per connection and
+ * child: one walk over the SAs, ups[i] for cfg->conns[i]. */
+struct conn_ups {
+	unsigned ike;
+	unsigned *child;
+};
+
+static void count_ups(const struct ike_mgr *m, struct conn_ups *ups)
+{
+	const struct cfg *cfg = m->cfg;
+
+	for (const struct ikesa *sa = m->all; sa; sa = sa->next) {
+		const struct cfg_conn *c = sa->conn;
+		size_t i;
+
+		/* a connection a reload removed is not listed */
+		if (!c || c < cfg->conns || c >= cfg->conns + cfg->n_conns ||
+		    sa->state != IKE_ESTABLISHED)
+			continue;
+		i = (size_t)(c - cfg->conns);
+		ups[i].ike++;
+		for (const struct child_sa *k = sa->children; k && ups[i].child; k = k->next) {
+			if (k->state != CHILD_INSTALLED || k->replaced_at)
+				continue;
+			for (unsigned j = 0; j < c->n_children; j++)
+				if (strcmp(c->children[j].name, k->name) == 0)
+					ups[i].child[j]++;
+		}
+	}
+}
+
+static json_t *conn_child_json(const struct cfg_child *ch, unsigned up)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "name", ch->name,
+			      "mode", ch->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
+			      "local_ts", cfg_ts_json(ch->local_ts, ch->n_local_ts),
+			      "remote_ts", cfg_ts_json(ch->remote_ts, ch->n_remote_ts),
+			      "esp_proposals", props_json(ch->esp, ch->n_esp),
+			      "child_sas_up", (json_int_t)up);
+
+	if (o && ch->rekey_time)
+		json_object_set_new(o, "rekey_time_s", json_integer(ch->rekey_time));
+	if (o && ch->life_time)
+		json_object_set_new(o, "life_time_s", json_integer(ch->life_time));
+	return o;
+}
+
+static json_t *conn_json(const struct cfg_conn *c, const struct conn_ups *up)
+{
+	json_t *kids = json_array(), *o;
+
+	for (unsigned i = 0; kids && i < c->n_children; i++)
+		json_array_append_new(kids, conn_child_json(&c->children[i],
+							    up->child ? up->child[i] : 0));
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:I, s:I, s:o}",
+		      "name", c->name, "version", "IKEv2",
+		      "local_addrs", addrs_json(c->local_addrs, c->n_local_addrs, false),
+		      "remote_addrs", addrs_json(c->remote_addrs, c->n_remote_addrs,
+						 c->remote_any),
+		      "proposals", props_json(c->ike, c->n_ike),
+		      "local", end_json(c->local_auth, &c->local_id),
+		      "remote", end_json(c->remote_auth, &c->remote_id),
+		      "start_action", start_action_name(c->start_action),
+		      "encap", c->encap,
+		      "ike_lifetime_s", (json_int_t)c->ike_lifetime,
+		      "ike_sas_up", (json_int_t)up->ike,
+		      "children", kids);
+	if (o && c->reauth_interval)
+		json_object_set_new(o, "reauth_interval_s", json_integer(c->reauth_interval));
+	return o;
+}
+
+int ike_list_conns(struct ike_mgr *m, const json_t *req, json_t **res, char *err, size_t n)
+{
+	const struct cfg *cfg = m->cfg;
+	const json_t *name = json_object_get(req, "conn");
+	struct conn_ups *ups;
+	json_t *arr;
+	int ret = -ENOMEM;
+
+	*res = NULL;
+	if (name && !json_is_string(name)) {
+		snprintf(err, n, "list-conns: \"conn\" must be a connection name");
+		return -EINVAL;
+	}
+	if (name && !cfg_conn_find(cfg, json_string_value(name))) {
+		snprintf(err, n, "no connection named '%s'", json_string_value(name));
+		return -ENOENT;
+	}
+	ups = calloc(cfg->n_conns + 1, sizeof(*ups));
+	arr = json_array();
+	if (!ups || !arr)
+		goto out;
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		ups[i].child = calloc(cfg->conns[i].n_children + 1, sizeof(unsigned));
+		if (!ups[i].child)
+			goto out;
+	}
+	count_ups(m, ups);
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+
+		if (name && strcmp(c->name, json_string_value(name)) != 0)
+			continue;
+		if (json_array_append_new(arr, conn_json(c, &ups[i])) < 0)
+			goto out;
+	}
+	*res = arr;
+	arr = NULL;
+	ret = 0;
+out:
+	for (unsigned i = 0; ups && i < cfg->n_conns; i++)
+		free(ups[i].child);
+	free(ups);
+	json_decref(arr);
+	if (ret < 0)
+		snprintf(err, n, "list-conns: out of memory");
+	return ret;
 }
 
 json_t *ike_mgr_stats_json(struct ike_mgr *m)
