@@ -145,24 +145,33 @@ static void print_json(json_t *j)
 	printf("\n");
 }
 
-/* A Child SA's data-plane drops that counted: "out too_big 3; in replayed 2" */
+/* A Child SA's data-plane drops that counted, outbound first:
+ * "dropped out too_big 3, no_room 1; in replayed 2; selector_mismatch 1" */
 static void print_drops(json_t *d)
 {
-	const char *k, *k2;
-	json_t *v, *v2;
+	static const char *const dirs[][2] = { { "encrypt", "out" }, { "decrypt", "in" } };
+	const char *k;
+	json_t *v;
 	bool first = true;
 
 	printf("    dropped");
-	json_object_foreach(d, k, v) {
-		bool dir = json_is_object(v);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		json_t *o = json_object_get(d, dirs[i][0]);
+		const char *sep = " ";
 
-		printf("%s %s", first ? "" : ";",
-		       !dir ? k : strcmp(k, "encrypt") == 0 ? "out" :
-		       strcmp(k, "decrypt") == 0 ? "in" : k);
-		if (!dir)
-			printf(" %lld", (long long)json_integer_value(v));
-		json_object_foreach(v, k2, v2)
-			printf(" %s %lld", k2, (long long)json_integer_value(v2));
+		if (!json_object_size(o))
+			continue;
+		printf("%s %s", first ? "" : ";", dirs[i][1]);
+		json_object_foreach(o, k, v) {
+			printf("%s%s %lld", sep, k, (long long)json_integer_value(v));
+			sep = ", ";
+		}
+		first = false;
+	}
+	json_object_foreach(d, k, v) {
+		if (json_is_object(v))
+			continue;
+		printf("%s %s %lld", first ? "" : ";", k, (long long)json_integer_value(v));
 		first = false;
 	}
 	printf("\n");
