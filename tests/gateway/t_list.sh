@@ -213,4 +213,5 @@ else
 	$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["dataplane"]["drops"])' "$IX_T/stats.json" | tap_diag
 fi
 
+ix_state_check
 tap_done
