@@ -30,6 +30,9 @@ struct ipx_backend {
 	int (*health)(void *priv, struct ipx_health *h);
 	int (*inject_fault)(void *priv, enum ipx_fault kind);
 	int (*recover)(void *priv);
+	/* cards (NULL elsewhere): 1 when there is one to open, 0 with why
+	 * not; logs nothing (engine auto asks before opening) */
+	int (*probe)(const struct ipx_engine_config *cfg, char *why, size_t n);
 };
 
 extern const struct ipx_backend ipx_backend_soft;

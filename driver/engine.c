@@ -161,27 +161,41 @@ static bool is_card(const char *name)
 	return strcmp(name, "sim") == 0 || strcmp(name, "xrt") == 0;
 }
 
+/*
+ * engine auto: the card if there is one, else software.  No card is the
+ * normal case on most machines: one info line says so.  A card that is
+ * there and fails to open is an error (the card's own lines say why), and
+ * software then serves.
+ */
+static int open_auto(const struct ipx_engine_config *cfg, struct ipx_engine **out)
+{
+	static const struct ipx_engine_config defaults;
+	const struct ipx_backend *card = find_backend("xrt");
+	char why[128] = "this build has no xrt backend";
+	int ret;
+
+	if (!cfg)
+		cfg = &defaults;
+	if (!card || !card->probe || !card->probe(cfg, why, sizeof(why))) {
+		ipx_info("engine auto: no card found (%s): software engine", why);
+		return ipx_engine_open_direct("soft", cfg, out);
+	}
+	ret = open_placed("xrt", cfg, out);
+	if (ret == 0) {
+		ipx_info("engine auto: card xrt opened, software for what it lacks");
+		return 0;
+	}
+	ipx_warn("engine auto: card xrt found but it did not open (%s): software engine",
+		 strerror(-ret));
+	return ipx_engine_open_direct("soft", cfg, out);
+}
+
 int ipx_engine_open(const char *name, const struct ipx_engine_config *cfg,
 		    struct ipx_engine **out)
 {
 	*out = NULL;
-	if (strcmp(name, "auto") == 0) {
-		/* the card if one answers, else software, saying why */
-		if (!find_backend("xrt")) {
-			ipx_info("engine auto: this build has no xrt backend (XRT was not "
-				 "installed when it was built): software engine");
-		} else {
-			int ret = open_placed("xrt", cfg, out);
-
-			if (ret == 0) {
-				ipx_info("engine auto: card xrt opened, software for what it lacks");
-				return 0;
-			}
-			ipx_info("engine auto: card xrt did not open (%s): software engine",
-				 strerror(-ret));
-		}
-		return ipx_engine_open_direct("soft", cfg, out);
-	}
+	if (strcmp(name, "auto") == 0)
+		return open_auto(cfg, out);
 	if (is_card(name))
 		return open_placed(name, cfg, out);
 	return ipx_engine_open_direct(name, cfg, out);

@@ -133,18 +133,36 @@ static const struct ipx_bus_ops xrt_bus_ops = {
 	.describe = xb_describe,
 };
 
+static unsigned dev_index(const char *devstr)
+{
+	const char *p = devstr ? strstr(devstr, "index=") : NULL;
+
+	return p ? (unsigned)strtoul(p + 6, NULL, 10) : 0;
+}
+
+int ipx_bus_xrt_probe(const char *devstr, char *why, size_t n)
+{
+	unsigned index = dev_index(devstr);
+	xrtDeviceHandle dev = xrtDeviceOpen(index);
+
+	if (!dev) {
+		snprintf(why, n, "no Alveo device %u", index);
+		return 0;
+	}
+	xrtDeviceClose(dev);
+	return 1;
+}
+
 int ipx_bus_xrt_open(const char *devstr, struct ipx_bus *bus)
 {
 	struct xrt_bus *x = calloc(1, sizeof(*x));
 	const char *xclbin = getenv("IPSECFX_XCLBIN"), *p;
 	char path[512] = "";
-	unsigned index = 0;
+	unsigned index = dev_index(devstr);
 	xuid_t uuid;
 
 	if (!x)
 		return -ENOMEM;
-	if (devstr && (p = strstr(devstr, "index=")))
-		index = (unsigned)strtoul(p + 6, NULL, 10);
 	if (devstr && (p = strstr(devstr, "xclbin="))) {
 		size_t n = strcspn(p + 7, ",");
 
@@ -189,6 +207,13 @@ int ipx_bus_xrt_open(const char *devstr, struct ipx_bus *bus)
 }
 
 #else /* !HAVE_XRT */
+
+int ipx_bus_xrt_probe(const char *devstr, char *why, size_t n)
+{
+	(void)devstr;
+	snprintf(why, n, "this build has no XRT support");
+	return 0;
+}
 
 int ipx_bus_xrt_open(const char *devstr, struct ipx_bus *bus)
 {

@@ -52,5 +52,8 @@ struct ipx_bus {
 /* 0 or a negative errno; on failure a message says why */
 int ipx_bus_sim_open(const char *device, struct ipx_bus *bus);
 int ipx_bus_xrt_open(const char *device, struct ipx_bus *bus);
+/* Is there a card to open (engine auto asks before it opens one)?  1, or
+ * 0 with why there is none in why; it logs nothing. */
+int ipx_bus_xrt_probe(const char *device, char *why, size_t n);
 
 #endif

@@ -843,6 +843,11 @@ static int xrt_open(const struct ipx_engine_config *cfg, void **priv)
 	return fpga_open(cfg, priv, "xrt", ipx_bus_xrt_open);
 }
 
+static int xrt_probe(const struct ipx_engine_config *cfg, char *why, size_t n)
+{
+	return ipx_bus_xrt_probe(cfg->device, why, n);
+}
+
 static void fpga_caps(void *priv, struct ipx_caps *c)
 {
 	struct fpga_engine *e = priv;
@@ -922,9 +927,9 @@ static int fpga_recover(void *priv)
 	return 0;
 }
 
-#define FPGA_BACKEND(n, o)                                                  \
+#define FPGA_BACKEND(n, o, p)                                               \
 	{                                                                   \
-		.name = n, .open = o, .close = fpga_close, .caps = fpga_caps, \
+		.name = n, .open = o, .probe = p, .close = fpga_close, .caps = fpga_caps, \
 		.sa_add = fpga_sa_add, .sa_update = fpga_sa_update,         \
 		.sa_delete = fpga_sa_delete, .sa_query = fpga_sa_query,     \
 		.sa_set_state = fpga_sa_set_state, .sa_lookup = fpga_lookup, \
@@ -934,8 +939,9 @@ static int fpga_recover(void *priv)
 		.recover = fpga_recover,                                    \
 	}
 
-const struct ipx_backend ipx_backend_sim = FPGA_BACKEND("sim", sim_open);
-const struct ipx_backend ipx_backend_xrt = FPGA_BACKEND("xrt", xrt_open);
+/* the simulated card is always there: no probe */
+const struct ipx_backend ipx_backend_sim = FPGA_BACKEND("sim", sim_open, NULL);
+const struct ipx_backend ipx_backend_xrt = FPGA_BACKEND("xrt", xrt_open, xrt_probe);
 
 static struct fpga_engine *fpga_of(struct ipx_engine *eng)
 {

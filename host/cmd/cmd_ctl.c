@@ -1,12 +1,14 @@
 /*
- * The daemon's commands: list-sas, list-certs, initiate, terminate, reload,
- * stats, export-keys, engine.  Each sends one JSON request over the control
- * socket and prints the answer for people, or as JSON with --json;
+ * The daemon's commands: list-sas, list-conns, list-certs, initiate,
+ * terminate, reload, stats, export-keys, engine.  Each sends one JSON
+ * request over the control socket and prints the answer for people (as
+ * swanctl prints its own, where it has one), or as JSON with --json;
  * list-sas reads its answer as a stream and prints each SA as it comes.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +55,71 @@ static long long num(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+/* Bytes in binary units, named as such (IEC 80000-13): 1 KiB is 1024
+ * bytes, 1 MiB 1024 KiB; one decimal below ten. */
 static const char *human(long long b, char *buf, size_t len)
 {
-	if (b >= 10 * 1024 * 1024)
-		snprintf(buf, len, "%lld MB", b / (1024 * 1024));
-	else if (b >= 10 * 1024)
-		snprintf(buf, len, "%lld KB", b / 1024);
-	else
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
 		snprintf(buf, len, "%lld bytes", b);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 9.95 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* append to a NUL-terminated buffer, cut at its end */
+static void cat(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+static void upper(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len; i++)
+		out[i] = (char)toupper((unsigned char)in[i]);
+	out[i] = 0;
+}
+
+/*
+ * The negotiated algorithms as swanctl --list-sas writes them, from the
+ * same fields: "AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519", ESN only
+ * when it is on.  A daemon without these fields: its "proposal".
+ */
+static const char *algs(json_t *o, char *buf, size_t len)
+{
+	if (!json_object_get(o, "encr_alg"))
+		return str(o, "proposal");
+	buf[0] = 0;
+	cat(buf, len, "%s", str(o, "encr_alg"));
+	if (json_object_get(o, "encr_keysize"))
+		cat(buf, len, "-%lld", num(o, "encr_keysize"));
+	if (json_object_get(o, "integ_alg"))
+		cat(buf, len, "/%s", str(o, "integ_alg"));
+	if (json_object_get(o, "prf_alg"))
+		cat(buf, len, "/%s", str(o, "prf_alg"));
+	if (json_object_get(o, "dh_group"))
+		cat(buf, len, "/%s", str(o, "dh_group"));
+	if (json_is_true(json_object_get(o, "esn")))
+		cat(buf, len, "/ESN");
 	return buf;
 }
 
@@ -99,71 +158,153 @@ static void print_json(json_t *j)
 	printf("\n");
 }
 
+/* A Child SA's data-plane drops that counted, outbound first:
+ * "dropped out too_big 3, no_room 1; in replayed 2; selector_mismatch 1" */
+static void print_drops(json_t *d)
+{
+	static const char *const dirs[][2] = { { "encrypt", "out" }, { "decrypt", "in" } };
+	const char *k;
+	json_t *v;
+	bool first = true;
+
+	printf("    dropped");
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		json_t *o = json_object_get(d, dirs[i][0]);
+		const char *sep = " ";
+
+		if (!json_object_size(o))
+			continue;
+		printf("%s %s", first ? "" : ";", dirs[i][1]);
+		json_object_foreach(o, k, v) {
+			printf("%s%s %lld", sep, k, (long long)json_integer_value(v));
+			sep = ", ";
+		}
+		first = false;
+	}
+	json_object_foreach(d, k, v) {
+		if (json_is_object(v))
+			continue;
+		printf("%s %s %lld", first ? "" : ";", k, (long long)json_integer_value(v));
+		first = false;
+	}
+	printf("\n");
+}
+
+static void print_ts(const char *label, json_t *list)
+{
+	size_t x;
+	json_t *t;
+
+	printf("%s", label);
+	json_array_foreach(list, x, t)
+		printf("%s%s", x ? ", " : "", json_string_value(t));
+	printf("\n");
+}
+
+/* Its lifetime line: what is next for it, or that it is going. */
+static void print_child_times(json_t *c)
+{
+	const char *st = str(c, "state");
+
+	printf("    installed %llds ago", num(c, "installed_s"));
+	if (strcmp(st, "deleting") == 0) {
+		printf(", deleting\n");
+		return;
+	}
+	if (strcmp(st, "rekeyed") == 0) {
+		printf(", replaced by a rekey, deleting\n");
+		return;
+	}
+	if (strcmp(st, "rekeying") == 0 ||
+	    (json_object_get(c, "rekey_in_s") && !num(c, "rekey_in_s")))
+		printf(", rekeying");
+	else if (json_object_get(c, "rekey_in_s"))
+		printf(", rekey in %llds", num(c, "rekey_in_s"));
+	if (json_object_get(c, "expires_in_s"))
+		printf(", expires in %llds", num(c, "expires_in_s"));
+	printf("\n");
+}
+
+static void print_child(json_t *sa, json_t *c)
+{
+	char a[32], st[16], mode[16], alg[160];
+
+	upper(str(c, "state"), st, sizeof(st));
+	upper(str(c, "mode"), mode, sizeof(mode));
+	/* an older daemon's "proposal" starts with ESP: already */
+	printf("  %s[%lld]: %s, %s%s, %s%s\n", str(c, "name"), num(c, "unique_id"), st, mode,
+	       json_is_true(json_object_get(sa, "nat_t")) ? "-in-UDP" : "",
+	       json_object_get(c, "encr_alg") ? "ESP:" : "", algs(c, alg, sizeof(alg)));
+	print_child_times(c);
+	printf("    in  %s, %s, %lld packets\n", str(c, "spi_in"),
+	       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"));
+	printf("    out %s, %s, %lld packets\n", str(c, "spi_out"),
+	       human(num(c, "bytes_out"), a, sizeof(a)), num(c, "packets_out"));
+	if (json_object_get(c, "dp_drops"))
+		print_drops(json_object_get(c, "dp_drops"));
+	print_ts("    local  ", json_object_get(c, "local_ts"));
+	print_ts("    remote ", json_object_get(c, "remote_ts"));
+}
+
+/* The IKE SA's lifetime line (established or replaced SAs only). */
+static void print_sa_times(json_t *sa)
+{
+	printf("  established %llds ago", num(sa, "established_s"));
+	if (json_object_get(sa, "last_heard_s"))
+		printf(", last heard %llds ago", num(sa, "last_heard_s"));
+	if (json_object_get(sa, "rekeyed_by") || strcmp(str(sa, "state"), "rekeyed") == 0) {
+		printf(", replaced by [%lld], deleting\n", num(sa, "rekeyed_by"));
+		return;
+	}
+	if (json_object_get(sa, "rekey_in_s") && !num(sa, "rekey_in_s"))
+		printf(", rekeying");
+	else if (json_object_get(sa, "rekey_in_s"))
+		printf(", rekey in %llds", num(sa, "rekey_in_s"));
+	if (json_object_get(sa, "reauth_in_s"))
+		printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
+	if (json_object_get(sa, "expires_in_s"))
+		printf(", expires in %llds", num(sa, "expires_in_s"));
+	printf("\n");
+}
+
+/*
+ * One IKE SA as swanctl --list-sas shows one: state and SPIs (ours
+ * starred), both ends with their identities, the algorithms, the timers,
+ * then each Child SA.  While it connects only what is known is shown.
+ */
 static void print_sa(json_t *sa)
 {
 	size_t k;
-	json_t *c, *t;
+	json_t *c;
+	char st[24], alg[160];
+	bool ini = strcmp(str(sa, "role"), "initiator") == 0;
+	const char *peer = json_object_get(sa, "remote_id") ? str(sa, "remote_id") : str(sa, "peer_id");
 
-	printf("%s[%lld]: %s", str(sa, "conn"), num(sa, "unique_id"), str(sa, "state"));
-	if (json_object_get(sa, "established_s"))
-		printf(" %llds", num(sa, "established_s"));
-	printf(", %s <-> %s, %s%s\n", str(sa, "local"), str(sa, "remote"),
-	       str(sa, "role"), json_is_true(json_object_get(sa, "nat_t")) ? ", NAT-T" : "");
-	printf("  peer id %s, SPIs %s_i %s_r\n", str(sa, "peer_id"), str(sa, "spi_i"),
-	       str(sa, "spi_r"));
+	upper(str(sa, "state"), st, sizeof(st));
+	printf("%s[%lld]: %s, IKEv2, %s, SPIs %s_i%s %s_r%s\n", str(sa, "conn"),
+	       num(sa, "unique_id"), st, str(sa, "role"), str(sa, "spi_i"), ini ? "*" : "",
+	       str(sa, "spi_r"), ini ? "" : "*");
+	if (json_object_get(sa, "local_id"))
+		printf("  local  '%s' @ %s", str(sa, "local_id"), str(sa, "local"));
+	else
+		printf("  local  %s", str(sa, "local"));
+	printf("%s\n", json_is_true(json_object_get(sa, "nat_local")) ? " [NAT]" : "");
+	if (*peer && strcmp(peer, "-"))
+		printf("  remote '%s' @ %s", peer, str(sa, "remote"));
+	else
+		printf("  remote %s, identity not known yet", str(sa, "remote"));
+	printf("%s", json_is_true(json_object_get(sa, "nat_remote")) ? " [NAT]" : "");
 	if (json_object_get(sa, "peer_auth"))
-		printf("  authenticated by %s%s%s\n", str(sa, "peer_auth"),
+		printf(", authenticated by %s%s%s", str(sa, "peer_auth"),
 		       json_object_get(sa, "peer_cert") ? ", certificate " : "",
 		       json_object_get(sa, "peer_cert") ? str(sa, "peer_cert") : "");
+	printf("\n");
 	if (json_object_get(sa, "proposal"))
-		printf("  %s\n", str(sa, "proposal"));
-	if (json_object_get(sa, "last_heard_s")) {
-		printf("  last heard %llds ago", num(sa, "last_heard_s"));
-		if (json_object_get(sa, "rekey_in_s"))
-			printf(", rekey in %llds", num(sa, "rekey_in_s"));
-		if (json_object_get(sa, "reauth_in_s"))
-			printf(", reauthentication in %llds", num(sa, "reauth_in_s"));
-		if (json_object_get(sa, "expires_in_s"))
-			printf(", expires in %llds", num(sa, "expires_in_s"));
-		if (json_object_get(sa, "rekeyed_by"))
-			printf(", replaced by [%lld]", num(sa, "rekeyed_by"));
-		printf("\n");
-	}
-	json_array_foreach(json_object_get(sa, "children"), k, c) {
-		char a[32], b[32], st[16];
-		size_t x;
-
-		snprintf(st, sizeof(st), "%s", str(c, "state"));
-		for (char *p = st; *p; p++)
-			*p = (char)toupper((unsigned char)*p);
-		printf("  %s[%lld]: %s %s, SPIs %s in, %s out, %s\n", str(c, "name"),
-		       num(c, "unique_id"), st, str(c, "mode"), str(c, "spi_in"),
-		       str(c, "spi_out"), str(c, "proposal"));
-		if (json_object_get(c, "rekey_in_s") || json_object_get(c, "expires_in_s")) {
-			printf("    installed %llds", num(c, "installed_s"));
-			if (json_object_get(c, "rekey_in_s"))
-				printf(", rekey in %llds", num(c, "rekey_in_s"));
-			if (json_object_get(c, "expires_in_s"))
-				printf(", expires in %llds", num(c, "expires_in_s"));
-			printf("\n");
-		}
-		printf("    in  %s, %lld packets; out %s, %lld packets\n",
-		       human(num(c, "bytes_in"), a, sizeof(a)), num(c, "packets_in"),
-		       human(num(c, "bytes_out"), b, sizeof(b)), num(c, "packets_out"));
-		if (json_object_get(c, "dp_drops")) {
-			char *d = json_dumps(json_object_get(c, "dp_drops"), JSON_COMPACT | JSON_SORT_KEYS);
-
-			printf("    dropped %s\n", d ? d : "?");
-			free(d);
-		}
-		printf("    local ");
-		json_array_foreach(json_object_get(c, "local_ts"), x, t)
-			printf("%s%s", x ? ", " : "", json_string_value(t));
-		printf("\n    remote ");
-		json_array_foreach(json_object_get(c, "remote_ts"), x, t)
-			printf("%s%s", x ? ", " : "", json_string_value(t));
-		printf("\n");
-	}
+		printf("  %s\n", algs(sa, alg, sizeof(alg)));
+	if (json_object_get(sa, "established_s"))
+		print_sa_times(sa);
+	json_array_foreach(json_object_get(sa, "children"), k, c)
+		print_child(sa, c);
 }
 
 /* One SA of a --json listing: the array is written as it comes, as
@@ -276,6 +417,74 @@ out:
 	ctl_disconnect(c);
 	fflush(stdout);
 	return ret;
+}
+
+/* ---- list-conns ---- */
+
+static void print_list(const char *label, json_t *list, const char *none)
+{
+	size_t i;
+	json_t *v;
+
+	printf("%s", label);
+	json_array_foreach(list, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("%s\n", json_array_size(list) ? "" : none);
+}
+
+static void print_end(const char *side, json_t *e)
+{
+	printf("  %s %s authentication:\n    id: %s\n", side,
+	       strcmp(str(e, "auth"), "pubkey") == 0 ? "public key" : "pre-shared key",
+	       str(e, "id"));
+}
+
+/* One connection as swanctl --list-conns shows one, with its proposals
+ * and how many of its SAs are up. */
+static void print_conn(json_t *c)
+{
+	size_t i;
+	json_t *k;
+	long long up = num(c, "ike_sas_up");
+
+	printf("%s: %s, %lld IKE SA%s up, start_action %s", str(c, "name"), str(c, "version"),
+	       up, up == 1 ? "" : "s", str(c, "start_action"));
+	if (json_object_get(c, "reauth_interval_s"))
+		printf(", reauthentication every %llds", num(c, "reauth_interval_s"));
+	else
+		printf(", no reauthentication");
+	printf(", lifetime %llds%s\n", num(c, "ike_lifetime_s"),
+	       json_is_true(json_object_get(c, "encap")) ? ", UDP encapsulation forced" : "");
+	print_list("  local:  ", json_object_get(c, "local_addrs"), "%any");
+	print_list("  remote: ", json_object_get(c, "remote_addrs"), "%any");
+	print_list("  proposals: ", json_object_get(c, "proposals"), "");
+	print_end("local", json_object_get(c, "local"));
+	print_end("remote", json_object_get(c, "remote"));
+	json_array_foreach(json_object_get(c, "children"), i, k) {
+		char mode[16];
+
+		upper(str(k, "mode"), mode, sizeof(mode));
+		printf("  %s: %s, %lld up", str(k, "name"), mode, num(k, "child_sas_up"));
+		if (json_object_get(k, "rekey_time_s"))
+			printf(", rekeying every %llds", num(k, "rekey_time_s"));
+		if (json_object_get(k, "life_time_s"))
+			printf(", lifetime %llds", num(k, "life_time_s"));
+		printf("\n");
+		print_list("    local:  ", json_object_get(k, "local_ts"), "");
+		print_list("    remote: ", json_object_get(k, "remote_ts"), "");
+		print_list("    esp_proposals: ", json_object_get(k, "esp_proposals"), "");
+	}
+}
+
+static void print_conns(json_t *list)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(list, i, c)
+		print_conn(c);
+	if (!json_array_size(list))
+		printf("no connections loaded\n");
 }
 
 /* A certificate's common lines (the caller printed its first). */
@@ -592,6 +801,14 @@ int cmd_ctl(int argc, char **argv)
 		if (arg)
 			o.conn = arg;
 		ret = list_sas(&o);
+	} else if (strcmp(cmd, "list-conns") == 0) {
+		json_t *req = json_pack("{s:s}", "cmd", "list-conns");
+
+		if (arg)
+			json_object_set_new(req, "conn", json_string(arg));
+		ret = call(&o, req, &res);
+		if (!ret)
+			o.json ? print_json(res) : print_conns(res);
 	} else if (strcmp(cmd, "list-certs") == 0) {
 		ret = call(&o, json_pack("{s:s}", "cmd", "list-certs"), &res);
 		if (!ret)

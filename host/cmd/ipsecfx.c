@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  list-sas [NAME] [--json] [--conn NAME] [--limit N] [--offset K]\n"
 		"                              the daemon's IKE and Child SAs, newest first\n"
+		"  list-conns [NAME] [--json]  the connections loaded, and their SAs up\n"
 		"  list-certs [--json]         certificates loaded (ours, trust anchors, CRLs)\n"
 		"                              and fetched (the Hash and URL cache)\n"
 		"  initiate CONN [--child NAME] [--wait SECONDS | --no-wait]\n"
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "esp") == 0)
 		return cmd_esp(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "list-certs") == 0 ||
+	    strcmp(argv[1], "list-conns") == 0 ||
 	    strcmp(argv[1], "initiate") == 0 || strcmp(argv[1], "terminate") == 0 ||
 	    strcmp(argv[1], "reload") == 0 ||
 	    strcmp(argv[1], "rekey") == 0 || strcmp(argv[1], "engine") == 0 ||

@@ -509,6 +509,14 @@ static int cmd_list_certs(void *arg, json_t *req, json_t **res, char *err, size_
 	return 0;
 }
 
+/* list-conns: what is loaded, and how much of it is up */
+static int cmd_list_conns(void *arg, json_t *req, json_t **res, char *err, size_t n)
+{
+	struct ipxd *d = arg;
+
+	return ike_list_conns(d->ike, req, res, err, n);
+}
+
 static int cmd_initiate(void *arg, json_t *req, struct ctl_stream *st, char *err, size_t n)
 {
 	struct ipxd *d = arg;
@@ -1221,6 +1229,7 @@ int main(int argc, char **argv)
 	}
 	ctl_register_stream(d.ctl, "list-sas", cmd_list, &d);
 	ctl_register(d.ctl, "list-certs", cmd_list_certs, &d);
+	ctl_register(d.ctl, "list-conns", cmd_list_conns, &d);
 	ctl_register_stream(d.ctl, "initiate", cmd_initiate, &d);
 	ctl_register(d.ctl, "terminate", cmd_terminate, &d);
 	ctl_register(d.ctl, "rekey", cmd_rekey, &d);

@@ -35,12 +35,44 @@ void ipx_dp_stats(const struct ipx_dp *dp, struct ipx_dp_stats *st)
 	}
 }
 
-static json_t *status_obj(const uint64_t *v)
+/*
+ * The engine statuses each direction can end a packet with (driver/soft,
+ * the RTL's encap and decap stages, place.c): an encrypt has no replay
+ * window, padding or ICV to check and no SPI to look up; a decrypt never
+ * runs out of sequence numbers and finds its SA by SPI.  The totals list
+ * these, 0 or not, and any other status only if it counted something.
+ */
+static bool dir_status(bool enc, int st)
+{
+	switch (st) {
+	case IPX_ST_MALFORMED:
+	case IPX_ST_TOO_BIG:
+	case IPX_ST_SA_EXPIRED:
+	case IPX_ST_ENGINE_FAULT:
+		return true;
+	case IPX_ST_SEQ_EXHAUSTED:
+	case IPX_ST_NO_ROOM:
+	case IPX_ST_BAD_SA:
+		return enc;
+	case IPX_ST_AUTH_FAILED:
+	case IPX_ST_REPLAYED:
+	case IPX_ST_UNKNOWN_SPI:
+	case IPX_ST_BAD_PADDING:
+	case IPX_ST_BAD_NEXT_HEADER:
+	case IPX_ST_DUMMY:
+		return !enc;
+	default:
+		return false;
+	}
+}
+
+static json_t *status_obj(const uint64_t *v, bool enc)
 {
 	json_t *o = json_object();
 
 	for (int s = 1; o && s < IPX_ST__COUNT; s++)
-		json_object_set_new(o, ipx_status_name(s), json_integer((json_int_t)v[s]));
+		if (v[s] || dir_status(enc, s))
+			json_object_set_new(o, ipx_status_name(s), json_integer((json_int_t)v[s]));
 	return o;
 }
 
@@ -86,8 +118,8 @@ static json_t *child_json(const struct dp_child *c)
 	json_object_set_new(drops, "selector_mismatch",
 			    json_integer((json_int_t)c->st.selector_drops));
 	json_object_set_new(drops, "tx_error", json_integer((json_int_t)c->st.tx_errors));
-	json_object_set_new(drops, "encrypt", status_obj(c->st.enc_drops));
-	json_object_set_new(drops, "decrypt", status_obj(c->st.dec_drops));
+	json_object_set_new(drops, "encrypt", status_obj(c->st.enc_drops, true));
+	json_object_set_new(drops, "decrypt", status_obj(c->st.dec_drops, false));
 	json_object_set_new(o, "drops", drops);
 	return o;
 }
@@ -140,8 +172,8 @@ json_t *ipx_dp_stats_json(const struct ipx_dp *dp)
 	for (int d = 0; d < IPX_DP_DROP__COUNT; d++)
 		json_object_set_new(drops, drop_names[d],
 				    json_integer((json_int_t)st.drops[d]));
-	json_object_set_new(drops, "encrypt", status_obj(st.enc_drops));
-	json_object_set_new(drops, "decrypt", status_obj(st.dec_drops));
+	json_object_set_new(drops, "encrypt", status_obj(st.enc_drops, true));
+	json_object_set_new(drops, "decrypt", status_obj(st.dec_drops, false));
 	json_object_set_new(o, "drops", drops);
 	return o;
 }

@@ -162,6 +162,10 @@ unsigned ike_list_total(const struct ike_list *l);
  * caller decides when, so that nothing else waits); -ENOMEM. */
 int ike_list_next(struct ike_list *l, json_t **sa);
 void ike_list_close(struct ike_list *l);
+/* list-conns: the loaded connections (only "conn" of req, when given) as
+ * an array in *res, each with its IKE SAs and Child SAs up.  0, or -ENOENT
+ * (no such connection), -EINVAL, -ENOMEM with why in err. */
+int ike_list_conns(struct ike_mgr *m, const json_t *req, json_t **res, char *err, size_t n);
 /* Every IKE SA in one array (the tests; the daemon streams). */
 json_t *ike_mgr_list(struct ike_mgr *m);
 json_t *ike_mgr_stats_json(struct ike_mgr *m);

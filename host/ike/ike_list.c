@@ -1,9 +1,15 @@
 /*
  * What the daemon shows: the SA list (ipsecfx list-sas, one SA at a time
- * through a listing that survives SAs going away), the counters (ipsecfx
- * stats: counters kept as they change, nothing walks the SAs) and, with
- * key_export on, Wireshark's decryption tables (ipsecfx export-keys).
+ * through a listing that survives SAs going away), the connections as
+ * configured (ipsecfx list-conns), the counters (ipsecfx stats: counters
+ * kept as they change, nothing walks the SAs) and, with key_export on,
+ * Wireshark's decryption tables (ipsecfx export-keys).
+ *
+ * Algorithms are named as strongSwan names them (its vici fields and
+ * swanctl's output): PRF_HMAC_SHA2_256 for a PRF, CURVE_25519, ECP_256,
+ * MODP_2048 for groups, so that both ends of a tunnel read the same.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +46,78 @@ static json_t *secs_left(uint64_t at, uint64_t now)
 	return json_integer((json_int_t)(at > now ? at - now : 0));
 }
 
+/* strongSwan's name of a Diffie-Hellman group (its diffie_hellman_group_names) */
+static const char *sw_dh_name(uint16_t id)
+{
+	switch (id) {
+	case IKEV2_DH_MODP768: return "MODP_768";
+	case IKEV2_DH_MODP1024: return "MODP_1024";
+	case IKEV2_DH_MODP1536: return "MODP_1536";
+	case IKEV2_DH_MODP2048: return "MODP_2048";
+	case IKEV2_DH_MODP3072: return "MODP_3072";
+	case IKEV2_DH_MODP4096: return "MODP_4096";
+	case IKEV2_DH_MODP6144: return "MODP_6144";
+	case IKEV2_DH_MODP8192: return "MODP_8192";
+	case IKEV2_DH_ECP256: return "ECP_256";
+	case IKEV2_DH_ECP384: return "ECP_384";
+	case IKEV2_DH_ECP521: return "ECP_521";
+	case IKEV2_DH_MODP1024_160: return "MODP_1024_160";
+	case IKEV2_DH_MODP2048_224: return "MODP_2048_224";
+	case IKEV2_DH_MODP2048_256: return "MODP_2048_256";
+	case IKEV2_DH_ECP192: return "ECP_192";
+	case IKEV2_DH_ECP224: return "ECP_224";
+	case IKEV2_DH_BRAINPOOL224: return "ECP_224_BP";
+	case IKEV2_DH_BRAINPOOL256: return "ECP_256_BP";
+	case IKEV2_DH_BRAINPOOL384: return "ECP_384_BP";
+	case IKEV2_DH_BRAINPOOL512: return "ECP_512_BP";
+	case IKEV2_DH_CURVE25519: return "CURVE_25519";
+	case IKEV2_DH_CURVE448: return "CURVE_448";
+	default: return ikev2_xf_name(IKEV2_XF_DH, id);
+	}
+}
+
+/* A transform as strongSwan names it: "PRF_" before a PRF's IANA name
+ * (HMAC_SHA2_256 is also an integrity algorithm's stem), its own group
+ * names, ESN only when on ("" for no ESN: nothing to say). */
+static const char *sw_xf_name(uint8_t type, uint16_t id, char *buf, size_t n)
+{
+	switch (type) {
+	case IKEV2_XF_PRF:
+		snprintf(buf, n, "PRF_%s", ikev2_xf_name(type, id));
+		return buf;
+	case IKEV2_XF_DH:
+		return sw_dh_name(id);
+	case IKEV2_XF_ESN:
+		return id == IKEV2_ESN_YES ? "ESN" : "";
+	default:
+		return ikev2_xf_name(type, id);
+	}
+}
+
+/* The negotiated algorithms, one field each (as vici has them: the text
+ * of swanctl --list-sas is built from these), beside "proposal". */
+static void choice_json(const struct ike_prop_choice *p, json_t *o)
+{
+	char b[48];
+
+	if (p->encr) {
+		json_object_set_new(o, "encr_alg",
+				    json_string(ikev2_xf_name(IKEV2_XF_ENCR, p->encr)));
+		if (p->encr_bits)
+			json_object_set_new(o, "encr_keysize", json_integer(p->encr_bits));
+	}
+	if (p->integ)
+		json_object_set_new(o, "integ_alg",
+				    json_string(ikev2_xf_name(IKEV2_XF_INTEG, p->integ)));
+	if (p->prf)
+		json_object_set_new(o, "prf_alg",
+				    json_string(sw_xf_name(IKEV2_XF_PRF, p->prf, b, sizeof(b))));
+	if (p->dh)
+		json_object_set_new(o, "dh_group", json_string(sw_dh_name(p->dh)));
+	if (p->proto == IKEV2_PROTO_ESP)
+		json_object_set_new(o, "esn", json_boolean(p->esn));
+}
+
 static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t now)
 {
 	struct ipx_sa_state in, out;
@@ -71,7 +149,10 @@ static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t 
 		      "installed_s", (json_int_t)(now - c->created),
 		      "state", ike_child_going(c) ? "deleting" : c->replaced_at ? "rekeyed" :
 			       c->rekeying ? "rekeying" : "installed");
-	if (o && c->rekey_at)
+	if (o)
+		choice_json(&c->prop, o);
+	/* an SA that is going, or was replaced, has no rekey to come */
+	if (o && c->rekey_at && !ike_child_going(c) && !c->replaced_at)
 		json_object_set_new(o, "rekey_in_s", secs_left(c->rekey_at, now));
 	if (o && c->expire_at)
 		json_object_set_new(o, "expires_in_s", secs_left(c->expire_at, now));
@@ -86,10 +167,12 @@ static void sa_json_established(const struct ikesa *sa, json_t *o, uint64_t now)
 
 	ike_prop_choice_to_sa(&sa->prop, NULL, 0, &p);
 	json_object_set_new(o, "proposal", json_string(ike_prop_str(&p, prop, sizeof(prop))));
+	choice_json(&sa->prop, o);
 	json_object_set_new(o, "established_s", json_integer((json_int_t)(now - sa->established)));
-	if (sa->rekey_at)
+	/* a replaced SA is not rekeyed again, only deleted */
+	if (sa->rekey_at && sa->state == IKE_ESTABLISHED)
 		json_object_set_new(o, "rekey_in_s", secs_left(sa->rekey_at, now));
-	if (sa->reauth_at)
+	if (sa->reauth_at && sa->state == IKE_ESTABLISHED)
 		json_object_set_new(o, "reauth_in_s", secs_left(sa->reauth_at, now));
 	if (sa->expire_at)
 		json_object_set_new(o, "expires_in_s", secs_left(sa->expire_at, now));
@@ -130,6 +213,12 @@ static json_t *sa_json(const struct ike_list *l, const struct ikesa *sa)
 		      "spi_i", si, "spi_r", sr,
 		      "peer_id", sa->peer_id.text, "nat_t", sa->natt,
 		      "children", kids);
+	/* both identities, as swanctl shows them: ours from the connection
+	 * (gone after a reload that removed it), the peer's once known */
+	if (o && sa->conn)
+		json_object_set_new(o, "local_id", json_string(sa->conn->local_id.text));
+	if (o && sa->peer_id.text[0])
+		json_object_set_new(o, "remote_id", json_string(sa->peer_id.text));
 	if (o && (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED))
 		sa_json_established(sa, o, now);
 	return o;
@@ -270,6 +359,205 @@ json_t *ike_mgr_list(struct ike_mgr *m)
 	}
 	ike_list_close(l);
 	return arr;
+}
+
+/* ---- list-conns ---- */
+
+/* A configured proposal in strongSwan's log form,
+ * "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519": every alternative,
+ * transforms in type order; ESN only where it may be on. */
+static json_t *prop_cfg_json(const struct ike_prop_cfg *p)
+{
+	char buf[512], nb[48];
+	size_t o = (size_t)snprintf(buf, sizeof(buf), "%s:", ikev2_proto_name(p->proto));
+	bool first = true, esn_yes = false;
+
+	for (unsigned i = 0; i < p->n_xf; i++)
+		esn_yes |= p->xf[i].type == IKEV2_XF_ESN && p->xf[i].id == IKEV2_ESN_YES;
+	for (unsigned i = 0; i < p->n_xf && o < sizeof(buf); i++) {
+		const struct ike_transform *t = &p->xf[i];
+		const char *name = sw_xf_name(t->type, t->id, nb, sizeof(nb));
+
+		/* no ESN next to ESN: "either" */
+		if (t->type == IKEV2_XF_ESN && t->id != IKEV2_ESN_YES && esn_yes)
+			name = "NO_ESN";
+		if (!*name)
+			continue;
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", first ? "" : "/", name);
+		if (t->key_len && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "_%u", t->key_len);
+		first = false;
+	}
+	return json_string(buf);
+}
+
+static json_t *props_json(const struct ike_prop_cfg *p, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, prop_cfg_json(&p[i]));
+	return a;
+}
+
+static json_t *addrs_json(const struct sockaddr_storage *ss, unsigned n, bool any)
+{
+	json_t *a = json_array();
+	char b[INET6_ADDRSTRLEN];
+
+	for (unsigned i = 0; a && i < n; i++) {
+		const void *ip = ss[i].ss_family == AF_INET6
+			? (const void *)&((const struct sockaddr_in6 *)&ss[i])->sin6_addr
+			: (const void *)&((const struct sockaddr_in *)&ss[i])->sin_addr;
+
+		if (inet_ntop(ss[i].ss_family, ip, b, sizeof(b)))
+			json_array_append_new(a, json_string(b));
+	}
+	if (a && any)
+		json_array_append_new(a, json_string("%any"));
+	return a;
+}
+
+static json_t *cfg_ts_json(const struct ike_ts *ts, unsigned n)
+{
+	json_t *a = json_array();
+	char b[128];
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(ts[i].type ? ike_ts_str(&ts[i], b, sizeof(b))
+								: "dynamic"));
+	return a;
+}
+
+static json_t *end_json(uint8_t auth, const struct cfg_id *id)
+{
+	return json_pack("{s:s, s:s}", "auth", auth == CFG_AUTH_PUBKEY ? "pubkey" : "psk",
+			 "id", id->any ? "%any" : id->text);
+}
+
+static const char *start_action_name(uint8_t a)
+{
+	return a == CFG_START_START ? "start" : a == CFG_START_TRAP ? "trap" : "none";
+}
+
+/* Established IKE SAs and their installed Child SAs, per connection and
+ * child: one walk over the SAs, ups[i] for cfg->conns[i]. */
+struct conn_ups {
+	unsigned ike;
+	unsigned *child;
+};
+
+static void count_ups(const struct ike_mgr *m, struct conn_ups *ups)
+{
+	const struct cfg *cfg = m->cfg;
+
+	for (const struct ikesa *sa = m->all; sa; sa = sa->next) {
+		const struct cfg_conn *c = sa->conn;
+		size_t i;
+
+		/* a connection a reload removed is not listed */
+		if (!c || c < cfg->conns || c >= cfg->conns + cfg->n_conns ||
+		    sa->state != IKE_ESTABLISHED)
+			continue;
+		i = (size_t)(c - cfg->conns);
+		ups[i].ike++;
+		for (const struct child_sa *k = sa->children; k && ups[i].child; k = k->next) {
+			if (k->state != CHILD_INSTALLED || k->replaced_at)
+				continue;
+			for (unsigned j = 0; j < c->n_children; j++)
+				if (strcmp(c->children[j].name, k->name) == 0)
+					ups[i].child[j]++;
+		}
+	}
+}
+
+static json_t *conn_child_json(const struct cfg_child *ch, unsigned up)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "name", ch->name,
+			      "mode", ch->mode == IPX_MODE_TRANSPORT ? "transport" : "tunnel",
+			      "local_ts", cfg_ts_json(ch->local_ts, ch->n_local_ts),
+			      "remote_ts", cfg_ts_json(ch->remote_ts, ch->n_remote_ts),
+			      "esp_proposals", props_json(ch->esp, ch->n_esp),
+			      "child_sas_up", (json_int_t)up);
+
+	if (o && ch->rekey_time)
+		json_object_set_new(o, "rekey_time_s", json_integer(ch->rekey_time));
+	if (o && ch->life_time)
+		json_object_set_new(o, "life_time_s", json_integer(ch->life_time));
+	return o;
+}
+
+static json_t *conn_json(const struct cfg_conn *c, const struct conn_ups *up)
+{
+	json_t *kids = json_array(), *o;
+
+	for (unsigned i = 0; kids && i < c->n_children; i++)
+		json_array_append_new(kids, conn_child_json(&c->children[i],
+							    up->child ? up->child[i] : 0));
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:I, s:I, s:o}",
+		      "name", c->name, "version", "IKEv2",
+		      "local_addrs", addrs_json(c->local_addrs, c->n_local_addrs, false),
+		      "remote_addrs", addrs_json(c->remote_addrs, c->n_remote_addrs,
+						 c->remote_any),
+		      "proposals", props_json(c->ike, c->n_ike),
+		      "local", end_json(c->local_auth, &c->local_id),
+		      "remote", end_json(c->remote_auth, &c->remote_id),
+		      "start_action", start_action_name(c->start_action),
+		      "encap", c->encap,
+		      "ike_lifetime_s", (json_int_t)c->ike_lifetime,
+		      "ike_sas_up", (json_int_t)up->ike,
+		      "children", kids);
+	if (o && c->reauth_interval)
+		json_object_set_new(o, "reauth_interval_s", json_integer(c->reauth_interval));
+	return o;
+}
+
+int ike_list_conns(struct ike_mgr *m, const json_t *req, json_t **res, char *err, size_t n)
+{
+	const struct cfg *cfg = m->cfg;
+	const json_t *name = json_object_get(req, "conn");
+	struct conn_ups *ups;
+	json_t *arr;
+	int ret = -ENOMEM;
+
+	*res = NULL;
+	if (name && !json_is_string(name)) {
+		snprintf(err, n, "list-conns: \"conn\" must be a connection name");
+		return -EINVAL;
+	}
+	if (name && !cfg_conn_find(cfg, json_string_value(name))) {
+		snprintf(err, n, "no connection named '%s'", json_string_value(name));
+		return -ENOENT;
+	}
+	ups = calloc(cfg->n_conns + 1, sizeof(*ups));
+	arr = json_array();
+	if (!ups || !arr)
+		goto out;
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		ups[i].child = calloc(cfg->conns[i].n_children + 1, sizeof(unsigned));
+		if (!ups[i].child)
+			goto out;
+	}
+	count_ups(m, ups);
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+
+		if (name && strcmp(c->name, json_string_value(name)) != 0)
+			continue;
+		if (json_array_append_new(arr, conn_json(c, &ups[i])) < 0)
+			goto out;
+	}
+	*res = arr;
+	arr = NULL;
+	ret = 0;
+out:
+	for (unsigned i = 0; ups && i < cfg->n_conns; i++)
+		free(ups[i].child);
+	free(ups);
+	json_decref(arr);
+	if (ret < 0)
+		snprintf(err, n, "list-conns: out of memory");
+	return ret;
 }
 
 json_t *ike_mgr_stats_json(struct ike_mgr *m)

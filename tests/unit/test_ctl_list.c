@@ -760,7 +760,7 @@ static void test_command(void **state)
 
 	/* for people: the established SA and its Child SA */
 	s = run_text(out, (const char *const[]){ "list-sas", "--conn", "to-b", NULL });
-	assert_non_null(strstr(s, "to-b[1]: established"));
+	assert_non_null(strstr(s, "to-b[1]: ESTABLISHED"));
 	assert_non_null(strstr(s, "  lan["));
 	assert_null(strstr(s, "x["));
 	free(s);
@@ -808,7 +808,7 @@ static void test_command_old_daemon(void **state)
 							"--offset", "2", "--limit", "5", NULL },
 			     "x", 2, 5, NULL));
 	s = run_text(out, (const char *const[]){ "list-sas", "--conn", "to-b", NULL });
-	assert_non_null(strstr(s, "to-b[1]: established"));
+	assert_non_null(strstr(s, "to-b[1]: ESTABLISHED"));
 	assert_null(strstr(s, "x["));
 	free(s);
 	run_sock = NULL;
