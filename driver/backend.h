@@ -33,6 +33,8 @@ struct ipx_backend {
 	/* cards (NULL elsewhere): 1 when there is one to open, 0 with why
 	 * not; logs nothing (engine auto asks before opening) */
 	int (*probe)(const struct ipx_engine_config *cfg, char *why, size_t n);
+	/* NULL when this build can open it, else why not (optional) */
+	const char *(*missing)(void);
 };
 
 extern const struct ipx_backend ipx_backend_soft;

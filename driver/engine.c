@@ -156,6 +156,18 @@ static int open_placed(const char *card, const struct ipx_engine_config *cfg,
 	return engine_new(&ipx_backend_place, priv, out);
 }
 
+const char *ipx_engine_missing(const char *name)
+{
+	const struct ipx_backend *be;
+
+	if (strcmp(name, "auto") == 0)
+		return NULL;   /* software when nothing else opens */
+	be = find_backend(name);
+	if (!be)
+		return "no such engine in this build";
+	return be->missing ? be->missing() : NULL;
+}
+
 static bool is_card(const char *name)
 {
 	return strcmp(name, "sim") == 0 || strcmp(name, "xrt") == 0;

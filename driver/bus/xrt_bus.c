@@ -206,6 +206,11 @@ int ipx_bus_xrt_open(const char *devstr, struct ipx_bus *bus)
 	return 0;
 }
 
+const char *ipx_bus_xrt_missing(void)
+{
+	return NULL;
+}
+
 #else /* !HAVE_XRT */
 
 int ipx_bus_xrt_probe(const char *devstr, char *why, size_t n)
@@ -215,12 +220,17 @@ int ipx_bus_xrt_probe(const char *devstr, char *why, size_t n)
 	return 0;
 }
 
+const char *ipx_bus_xrt_missing(void)
+{
+	return "this build has no XRT support (XILINX_XRT was not set when it was built); "
+	       "use engine sim or soft, or rebuild after sourcing /opt/xilinx/xrt/setup.sh";
+}
+
 int ipx_bus_xrt_open(const char *devstr, struct ipx_bus *bus)
 {
 	(void)devstr;
 	(void)bus;
-	ipx_err("xrt: this build has no XRT support (XILINX_XRT was not set when it was "
-		"built); use engine sim or soft, or rebuild after sourcing /opt/xilinx/xrt/setup.sh");
+	ipx_err("xrt: %s", ipx_bus_xrt_missing());
 	return -ENODEV;
 }
 

@@ -55,5 +55,8 @@ int ipx_bus_xrt_open(const char *device, struct ipx_bus *bus);
 /* Is there a card to open (engine auto asks before it opens one)?  1, or
  * 0 with why there is none in why; it logs nothing. */
 int ipx_bus_xrt_probe(const char *device, char *why, size_t n);
+/* NULL when this build can open the xrt bus, else why not (no device is
+ * touched: ipsecfxd -t asks) */
+const char *ipx_bus_xrt_missing(void);
 
 #endif

@@ -927,7 +927,7 @@ static int fpga_recover(void *priv)
 	return 0;
 }
 
-#define FPGA_BACKEND(n, o, p)                                               \
+#define FPGA_BACKEND(n, o, p, m)                                            \
 	{                                                                   \
 		.name = n, .open = o, .probe = p, .close = fpga_close, .caps = fpga_caps, \
 		.sa_add = fpga_sa_add, .sa_update = fpga_sa_update,         \
@@ -936,12 +936,12 @@ static int fpga_recover(void *priv)
 		.encrypt = fpga_encrypt, .decrypt = fpga_decrypt,           \
 		.events = fpga_events, .drops = fpga_drops,                 \
 		.health = fpga_health, .inject_fault = fpga_inject,         \
-		.recover = fpga_recover,                                    \
+		.recover = fpga_recover, .missing = m,                      \
 	}
 
 /* the simulated card is always there: no probe */
-const struct ipx_backend ipx_backend_sim = FPGA_BACKEND("sim", sim_open, NULL);
-const struct ipx_backend ipx_backend_xrt = FPGA_BACKEND("xrt", xrt_open, xrt_probe);
+const struct ipx_backend ipx_backend_sim = FPGA_BACKEND("sim", sim_open, NULL, NULL);
+const struct ipx_backend ipx_backend_xrt = FPGA_BACKEND("xrt", xrt_open, xrt_probe, ipx_bus_xrt_missing);
 
 static struct fpga_engine *fpga_of(struct ipx_engine *eng)
 {

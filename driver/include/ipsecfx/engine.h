@@ -200,6 +200,9 @@ int ipx_engine_open(const char *backend, const struct ipx_engine_config *cfg,
 		    struct ipx_engine **out);
 void ipx_engine_close(struct ipx_engine *eng);
 void ipx_engine_caps(const struct ipx_engine *eng, struct ipx_caps *caps);
+/* NULL when this build can open the engine named (as far as can be told
+ * without a device: "xrt" needs XRT at build time), else why not. */
+const char *ipx_engine_missing(const char *backend);
 /* Names of the backends compiled in, NULL-terminated. */
 const char *const *ipx_engine_backends(void);
 
