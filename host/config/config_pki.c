@@ -22,13 +22,13 @@
 #define P(...) (snprintf(path, sizeof(path), __VA_ARGS__), path)
 
 /* A private key others can read is a key that may be copied. */
-static void warn_readable(const struct yamlpos *yp, const char *file)
+static void warn_readable(const struct yamlpos *yp, const char *path, const char *file)
 {
 	struct stat st;
 
 	if (stat(file, &st) == 0 && (st.st_mode & 0007))
-		ipx_warn("%s: %s is readable by others; chmod 640 it (owner root, the daemon's group)",
-			 yp->file, file);
+		yamlpos_warn(yp, path, "%s is readable by others; chmod 640 it (owner root, the daemon's group)",
+			     file);
 }
 
 int cfg_pki_certs(const struct yamlpos *yp, const char *base, char *const *files,
@@ -96,7 +96,7 @@ int cfg_pki_local(const struct yamlpos *yp, const char *base, char *const *certs
 		yamlpos_err(yp, P("%s.key", base), "%s", err);
 		bad = -EINVAL;
 	} else {
-		warn_readable(yp, key);
+		warn_readable(yp, P("%s.key", base), key);
 		if (c->cert && !ike_pki_key_matches(c->key, c->cert)) {
 			yamlpos_err(yp, P("%s.key", base),
 				    "%s is not the private key of %s (local.certs[0])", key,

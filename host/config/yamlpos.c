@@ -8,6 +8,8 @@
 
 #include <yaml.h>
 
+#include <openssl/crypto.h>
+
 #include <ipsecfx/log.h>
 
 #include "yamlpos.h"
@@ -22,7 +24,7 @@ struct frame {
 	char key[128];      /* mapping: the current key */
 };
 
-static int add(struct yamlpos *yp, const char *path, unsigned line)
+int yamlpos_add(struct yamlpos *yp, const char *path, unsigned line)
 {
 	if (yp->n == yp->cap) {
 		size_t cap = yp->cap ? yp->cap * 2 : 64;
@@ -99,12 +101,12 @@ int yamlpos_load(struct yamlpos *yp, const char *file)
 					 (const char *)ev.data.scalar.value);
 				top->want_key = false;
 				child_path(path, sizeof(path), top);
-				ret = add(yp, path, line);
+				ret = yamlpos_add(yp, path, line);
 				path[top->path_len] = 0;
 			} else if (top) {
 				if (!top->is_map) {
 					child_path(path, sizeof(path), top);
-					ret = add(yp, path, line);
+					ret = yamlpos_add(yp, path, line);
 					path[top->path_len] = 0;
 					top->index++;
 				} else {
@@ -122,7 +124,7 @@ int yamlpos_load(struct yamlpos *yp, const char *file)
 			if (top) {
 				child_path(path, sizeof(path), top);
 				if (!top->is_map)
-					ret = add(yp, path, line);
+					ret = yamlpos_add(yp, path, line);
 			}
 			st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
 			st[depth].want_key = true;
@@ -148,6 +150,8 @@ int yamlpos_load(struct yamlpos *yp, const char *file)
 		default:
 			break;
 		}
+		if (ev.type == YAML_SCALAR_EVENT)
+			OPENSSL_cleanse(ev.data.scalar.value, ev.data.scalar.length);
 		yaml_event_delete(&ev);
 		if (ret < 0)
 			break;
@@ -160,13 +164,68 @@ int yamlpos_load(struct yamlpos *yp, const char *file)
 	return ret;
 }
 
+static int by_line(const void *a, const void *b)
+{
+	const struct yamlpos_msg *x = a, *y = b;
+	unsigned lx = x->line ? x->line : ~0u, ly = y->line ? y->line : ~0u;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x < y ? -1 : x > y;   /* stable: in the order said */
+}
+
+void yamlpos_flush(struct yamlpos *yp)
+{
+	if (yp->nmsgs)
+		qsort(yp->msgs, yp->nmsgs, sizeof(*yp->msgs), by_line);
+	for (size_t i = 0; i < yp->nmsgs; i++) {
+		ipx_log(yp->msgs[i].level, "%s", yp->msgs[i].text);
+		free(yp->msgs[i].text);
+	}
+	free(yp->msgs);
+	yp->msgs = NULL;
+	yp->nmsgs = 0;
+}
+
 void yamlpos_free(struct yamlpos *yp)
 {
+	yamlpos_flush(yp);
 	for (size_t i = 0; i < yp->n; i++)
 		free(yp->v[i].path);
 	free(yp->v);
 	yp->v = NULL;
 	yp->n = yp->cap = 0;
+	for (size_t i = 0; i < yp->nquiet; i++)
+		free(yp->quiet[i]);
+	free(yp->quiet);
+	yp->quiet = NULL;
+	yp->nquiet = 0;
+}
+
+int yamlpos_quiet(struct yamlpos *yp, const char *path)
+{
+	char **v = realloc(yp->quiet, (yp->nquiet + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	yp->quiet = v;
+	v[yp->nquiet] = strdup(path);
+	if (!v[yp->nquiet])
+		return -ENOMEM;
+	yp->nquiet++;
+	return 0;
+}
+
+bool yamlpos_is_quiet(const struct yamlpos *yp, const char *path)
+{
+	for (size_t i = 0; i < yp->nquiet; i++) {
+		size_t n = strlen(yp->quiet[i]);
+
+		if (strncmp(path, yp->quiet[i], n) == 0 &&
+		    (!path[n] || path[n] == '.' || path[n] == '['))
+			return true;
+	}
+	return false;
 }
 
 static unsigned line_exact(const struct yamlpos *yp, const char *path)
@@ -197,19 +256,71 @@ unsigned yamlpos_line(const struct yamlpos *yp, const char *path)
 	}
 }
 
+void yamlpos_log(const struct yamlpos *yp, int level, const char *path, unsigned line,
+		 const char *msg)
+{
+	char where[32] = "";
+
+	/* the loaders hold their index as const; it never is */
+	struct yamlpos *m = (struct yamlpos *)yp;
+	struct yamlpos_msg *v;
+	char *text;
+
+	if (yamlpos_is_quiet(yp, path))
+		return;
+	if (level == IPX_LOG_WARN)
+		m->warnings++;
+	if (line)
+		snprintf(where, sizeof(where), ":%u", line);
+	if (!yp->in_order ||
+	    asprintf(&text, "%s%s: %s%s%s", yp->file, where, path, *path ? ": " : "", msg) < 0) {
+		ipx_log(level, "%s%s: %s%s%s", yp->file, where, path, *path ? ": " : "", msg);
+		return;
+	}
+	v = realloc(m->msgs, (m->nmsgs + 1) * sizeof(*v));
+	if (!v) {
+		ipx_log(level, "%s", text);
+		free(text);
+		return;
+	}
+	m->msgs = v;
+	v[m->nmsgs++] = (struct yamlpos_msg){ line, level, text };
+}
+
+static void vlog_at(const struct yamlpos *yp, int level, const char *path,
+		    const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	yamlpos_log(yp, level, path, yamlpos_line(yp, path), msg);
+}
+
 void yamlpos_err(const struct yamlpos *yp, const char *path, const char *fmt, ...)
 {
-	unsigned line = yamlpos_line(yp, path);
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vlog_at(yp, IPX_LOG_ERR, path, fmt, ap);
 	va_end(ap);
-	if (line)
-		ipx_err("%s:%u: %s: %s", yp->file, line, path, msg);
-	else
-		ipx_err("%s: %s: %s", yp->file, path, msg);
+}
+
+void yamlpos_warn(const struct yamlpos *yp, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_at(yp, IPX_LOG_WARN, path, fmt, ap);
+	va_end(ap);
+}
+
+void yamlpos_note(const struct yamlpos *yp, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_at(yp, IPX_LOG_INFO, path, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -249,9 +360,69 @@ void yamlpos_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt,
 		snprintf(c->frames[c->nframes++], sizeof(c->frames[0]), "%s", s + 3);
 }
 
+/* libcyaml's words for a programmer, in an operator's: its messages, as
+ * load.c of libcyaml 1.x prints them, each with what it becomes. */
+static void reword(const char *m, char *out, size_t len)
+{
+	static const struct {
+		const char *from, *to;
+	} words[] = {
+		{ "Unexpected key: ", "unknown key '%s'" },
+		{ "Missing required mapping field: ", "'%s' is missing" },
+		{ "Mapping field already seen: ", "'%s' is given twice" },
+		{ "Invalid UINT value: ", "%s is not a whole number in range" },
+		{ "Invalid uint64_t value: ", "%s is not a whole number" },
+		{ "Invalid INT value: ", "%s is not a whole number in range" },
+		{ "Invalid ENUM value: ", "'%s' is not one of the values this key takes" },
+		{ "Invalid FLOAT value: ", "'%s' is not a number" },
+		{ "STRING length < 1: ", "no value%s" },
+		{ "No anchor found for alias: ", "no anchor for the alias %s" },
+	};
+	char arg[192];
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i].from);
+
+		if (strncmp(m, words[i].from, n) != 0)
+			continue;
+		snprintf(arg, sizeof(arg), "%s", m + n);
+		if (strncmp(words[i].to, "no value", 8) == 0)
+			arg[0] = 0;
+		snprintf(out, len, words[i].to, arg);
+		return;
+	}
+	if (strncmp(m, "Expecting ", 10) == 0 && strstr(m, "got event: ")) {
+		const char *got = strstr(m, "got event: ") + 11;
+
+		snprintf(out, len, "expected %s, not %s",
+			 strncmp(m + 10, "SEQUENCE", 8) == 0 ? "a list" :
+			 strncmp(m + 10, "MAPPING", 7) == 0 ? "a mapping (key: value)" :
+			 "a single value",
+			 strcmp(got, "SCALAR") == 0 ? "a single value" :
+			 strcmp(got, "SEQUENCE_START") == 0 ? "a list" :
+			 strcmp(got, "MAPPING_START") == 0 ? "a mapping" : got);
+		return;
+	}
+	if (strncmp(m, "STRING length > ", 16) == 0) {
+		snprintf(out, len, "longer than %lu characters", strtoul(m + 16, NULL, 10));
+		return;
+	}
+	if (strncmp(m, "Insufficient entries (", 22) == 0) {
+		const char *of = strstr(m, " of ");
+
+		snprintf(out, len, "fewer than %lu entries", of ? strtoul(of + 4, NULL, 10) : 1ul);
+		return;
+	}
+	if (strncmp(m, "Excessive entries (", 19) == 0) {
+		snprintf(out, len, "more than %lu entries", strtoul(m + 19, NULL, 10));
+		return;
+	}
+	snprintf(out, len, "%s", m);
+}
+
 void yamlpos_cyaml_flush(struct yamlpos_cyaml *c)
 {
-	char path[256] = "";
+	char path[256] = "", msg[300];
 	unsigned line = 0;
 
 	if (!c->msg[0])
@@ -279,6 +450,8 @@ void yamlpos_cyaml_flush(struct yamlpos_cyaml *c)
 	}
 	/* libcyaml's marks point at its parser's position, which for a bad or
 	 * unknown key can be a line early; our index knows the key's own line */
+	if (c->index_lines)
+		line = 0;
 	if (strncmp(c->msg, "Unexpected key: ", 16) == 0) {
 		char full[320];
 
@@ -289,11 +462,10 @@ void yamlpos_cyaml_flush(struct yamlpos_cyaml *c)
 	} else if (path[0] && line_exact(c->yp, path)) {
 		line = line_exact(c->yp, path);
 	}
-	if (line)
-		ipx_err("%s:%u: %s%s%s", c->yp->file, line, path, path[0] ? ": " : "",
-			c->msg);
-	else
-		ipx_err("%s: %s%s%s", c->yp->file, path, path[0] ? ": " : "", c->msg);
+	if (!line && c->index_lines)
+		line = yamlpos_line(c->yp, path);
+	reword(c->msg, msg, sizeof(msg));
+	yamlpos_log(c->yp, IPX_LOG_ERR, path, line, msg);
 	c->msg[0] = 0;
 	c->nframes = 0;
 }

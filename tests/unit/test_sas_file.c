@@ -111,7 +111,7 @@ static void test_errors(void **state)
 	expect_error("sas:\n  - spi: 0x1234\n    cipher: aes256gcm16\n    key: 0xzz\n    mode: transport\n",
 		     "4: sas[0].key: not a hex string");
 	expect_error("sas:\n  - spi: 0x1234\n    cipher: aes256gcm16\n    key: " KEY36 "\n    mode: transport\n    colour: blue\n",
-		     "6: sas[0]: Unexpected key: colour");
+		     "6: sas[0]: unknown key 'colour'");
 	expect_error("sas:\n  - spi: 0x1234\n    cipher: aes256gcm16\n    key: " KEY36 "\n    mode: transport\n    esn: maybe\n",
 		     "6: sas[0].esn:");
 	expect_error("sas:\n  - spi: 0x1234\n    cipher: aes256gcm16\n    key: " KEY36 "\n    mode: transport\n    seq: -1\n",
