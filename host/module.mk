@@ -13,8 +13,10 @@ $(PROTO_LIB): $(PROTO_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-HOSTCFG_SRCS := host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c host/config/config_pki.c host/config/cfg_peek.c host/ctl/ctl.c
+HOSTCFG_SRCS := host/config/yamlpos.c host/config/yamlcheck.c host/config/cfgutil.c \
+	host/config/sas_file.c host/config/config.c host/config/config_pki.c \
+	host/config/config_swanctl.c host/config/config_sanity.c host/config/cfg_peek.c \
+	host/ctl/ctl.c
 HOSTCFG_OBJS := $(HOSTCFG_SRCS:%.c=$(O)/%.o)
 HOSTCFG_LIB := $(O)/libipsecfx-config.a
 OBJS += $(HOSTCFG_OBJS)

@@ -1,11 +1,16 @@
 /*
- * Daemon configuration loader: libcyaml schema -> y_* structures -> checked
- * and converted into struct cfg.  Every error names file, line and key.
+ * Daemon configuration loader: the file's tree checked against the libcyaml
+ * schema (yamlcheck.c, with swanctl.conf's layout and names read first:
+ * config_swanctl.c and the hint table below) -> y_* structures -> checked
+ * and converted into struct cfg -> what is probably not meant, warned of
+ * (config_sanity.c).  Every message names file, line and key; all of a
+ * file's errors are reported at once, by line.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,9 @@
 #include "cfgutil.h"
 #include "config.h"
 #include "config_pki.h"
+#include "config_sanity.h"
+#include "config_swanctl.h"
+#include "yamlcheck.h"
 
 /* ---- the YAML schema ---- */
 
@@ -294,6 +302,135 @@ static const cyaml_schema_value_t top_value = {
 	CYAML_VALUE_MAPPING(PTR, struct y_cfg, top_fields),
 };
 
+/* ---- what the schema check says in words (yamlcheck.h) ---- */
+
+static const struct ycheck_level levels[] = {
+	{ top_fields, "the top level" },
+	{ conn_fields, "a connection" },
+	{ end_fields, "local or remote" },
+	{ child_fields, "a child" },
+	{ tun_fields, "tun" },
+	{ NULL, NULL },
+};
+
+static const struct ycheck_noun nouns[] = {
+	{ "local_addrs", "a list of addresses or host names" },
+	{ "remote_addrs", "a list of addresses, host names or %any" },
+	{ "local_ts", "a list of traffic selectors (10.1.0.0/16, ...)" },
+	{ "remote_ts", "a list of traffic selectors (10.2.0.0/16, ...)" },
+	{ "proposals", "a list of IKE proposals (aes256gcm16-prfsha256-x25519, ...)" },
+	{ "esp_proposals", "a list of ESP proposals (aes256gcm16, ...)" },
+	{ "certs", "a list of files" },
+	{ "cacerts", "a list of files" },
+	{ "crls", "a list of files" },
+	{ "connections", "a list of connections (- name: ...)" },
+	{ "children", "a list of children (- name: ...)" },
+	{ NULL, NULL },
+};
+
+#define XFRM "a kernel (XFRM) setting: ipsecfx has its own data plane (tun, docs/dataplane.md)"
+
+/* swanctl.conf's keys that are not this file's (docs/config.md has the
+ * whole table).  start_action, dpd_action and updown of a child, and a
+ * connection's rekey_time and over_time: config_swanctl.c. */
+static const struct ycheck_hint swanctl_hints[] = {
+	{ top_fields, "secrets", YC_REFUSE,
+	  "a connection's PSK is its psk (or psk_file) key, a private key local.key", NULL },
+	{ top_fields, "authorities", YC_REFUSE,
+	  "trust anchors are cacerts (top level or remote.cacerts), CRLs crls", NULL },
+	{ top_fields, "pools", YC_REFUSE, "virtual IP pools (configuration payloads)", NULL },
+	{ top_fields, "include", YC_REFUSE, "one file holds everything", NULL },
+	{ conn_fields, "version", YC_IGNORE, "ipsecfx speaks IKEv2 only", "0|2" },
+	{ conn_fields, "mobike", YC_IGNORE,
+	  "MOBIKE (RFC 4555) is not implemented: an IKE SA stays on its addresses", NULL },
+	{ conn_fields, "dpd_delay", YC_ALIAS, "liveness_interval", NULL },
+	{ conn_fields, "dpd_timeout", YC_IGNORE,
+	  "IKEv1 only (liveness_retries says when a peer is dead)", NULL },
+	{ conn_fields, "reauth_time", YC_ALIAS, "reauth_interval", NULL },
+	{ conn_fields, "over_time", YC_REFUSE,
+	  "use ike_lifetime (the IKE SA is rekeyed between 80% and 90% of it, deleted at 100%)", NULL },
+	{ conn_fields, "rand_time", YC_IGNORE,
+	  "the IKE SA rekey falls at random between 80% and 90% of ike_lifetime", NULL },
+	{ conn_fields, "local_port", YC_REFUSE,
+	  "the top-level ike_port and natt_port serve every connection", NULL },
+	{ conn_fields, "remote_port", YC_REFUSE,
+	  "the top-level ike_port and natt_port serve every connection", NULL },
+	{ conn_fields, "vips", YC_REFUSE, "virtual IPs (configuration payloads)", NULL },
+	{ conn_fields, "pools", YC_REFUSE, "virtual IP pools (configuration payloads)", NULL },
+	{ conn_fields, "aggressive", YC_IGNORE, "aggressive mode is IKEv1's", "no" },
+	{ conn_fields, "pull", YC_IGNORE, "IKEv1 mode config only", NULL },
+	{ conn_fields, "dscp", YC_REFUSE, "a DSCP for IKE packets", NULL },
+	{ conn_fields, "childless", YC_IGNORE,
+	  "childless IKE SAs (RFC 6023) are not supported: the first Child SA comes with IKE_AUTH",
+	  "allow|never" },
+	{ conn_fields, "send_certreq", YC_IGNORE,
+	  "certificate requests go out with remote.auth pubkey", "yes" },
+	{ conn_fields, "send_cert", YC_IGNORE,
+	  "with local.auth pubkey our certificate goes with every IKE_AUTH", "ifasked|always" },
+	{ conn_fields, "ppk_id", YC_REFUSE, "postquantum preshared keys (RFC 8784)", NULL },
+	{ conn_fields, "ppk_required", YC_IGNORE,
+	  "postquantum preshared keys (RFC 8784) are not supported", "no" },
+	{ conn_fields, "unique", YC_IGNORE,
+	  "an IKE_AUTH with INITIAL_CONTACT replaces the peer's older SAs; max_ike_sas_per_peer bounds the rest",
+	  "no" },
+	{ conn_fields, "if_id_in", YC_REFUSE, XFRM, NULL },
+	{ conn_fields, "if_id_out", YC_REFUSE, XFRM, NULL },
+	{ conn_fields, "mediation", YC_IGNORE, "mediation is not supported", "no" },
+	{ conn_fields, "mediated_by", YC_REFUSE, "mediation", NULL },
+	{ conn_fields, "mediation_peer", YC_REFUSE, "mediation", NULL },
+	{ conn_fields, "local*", YC_REFUSE,
+	  "more authentication rounds (local<suffix>) are not supported: one local and one remote", NULL },
+	{ conn_fields, "remote*", YC_REFUSE,
+	  "more authentication rounds (remote<suffix>) are not supported: one local and one remote", NULL },
+	{ end_fields, "round", YC_REFUSE, "more authentication rounds", NULL },
+	{ end_fields, "pubkeys", YC_REFUSE,
+	  "raw public keys: use certificates (certs, cacerts)", NULL },
+	{ end_fields, "eap_id", YC_REFUSE, "EAP", NULL },
+	{ end_fields, "aaa_id", YC_REFUSE, "EAP", NULL },
+	{ end_fields, "xauth_id", YC_REFUSE, "XAuth (IKEv1)", NULL },
+	{ end_fields, "groups", YC_REFUSE, "group memberships", NULL },
+	{ end_fields, "cert_policy", YC_REFUSE, "certificate policies", NULL },
+	{ end_fields, "ca_id", YC_REFUSE, "cacerts names the trust anchors", NULL },
+	{ end_fields, "cacert*", YC_REFUSE,
+	  "cacert<suffix> sections (tokens) are not supported: cacerts takes files", NULL },
+	{ end_fields, "cert*", YC_REFUSE,
+	  "cert<suffix> sections (tokens) are not supported: certs takes files", NULL },
+	{ child_fields, "ah_proposals", YC_REFUSE, "AH: ESP only (esp_proposals)", NULL },
+	{ child_fields, "sha256_96", YC_IGNORE, "HMAC-SHA-256 is truncated to 128 bits", "no" },
+	{ child_fields, "rand_bytes", YC_IGNORE,
+	  "the rekey by bytes is brought forward by up to 5% at random", NULL },
+	{ child_fields, "rand_packets", YC_IGNORE,
+	  "the rekey by packets is brought forward by up to 5% at random", NULL },
+	{ child_fields, "close_action", YC_IGNORE,
+	  "with start_action: start a missing Child SA is set up again", "none" },
+	{ child_fields, "hostaccess", YC_IGNORE, "no firewall rules are installed", "no" },
+	{ child_fields, "policies", YC_IGNORE,
+	  "the data plane routes by the Child SAs' selectors", "yes" },
+	{ child_fields, "policies_fwd_out", YC_IGNORE, XFRM, "no" },
+	{ child_fields, "ipcomp", YC_IGNORE, "IPComp is not supported", "no" },
+	{ child_fields, "inactivity", YC_REFUSE, "closing an idle Child SA", NULL },
+	{ child_fields, "reqid", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "priority", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "interface", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "mark_in", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "mark_in_sa", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "mark_out", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "set_mark_in", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "set_mark_out", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "if_id_in", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "if_id_out", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "label", YC_REFUSE, "security labels", NULL },
+	{ child_fields, "label_mode", YC_REFUSE, "security labels", NULL },
+	{ child_fields, "tfc_padding", YC_IGNORE, "TFC padding is not supported", "0" },
+	{ child_fields, "hw_offload", YC_IGNORE,
+	  "the top-level engine key says where ESP runs", NULL },
+	{ child_fields, "copy_df", YC_IGNORE, "the DF bit is copied from the inner packet", "yes" },
+	{ child_fields, "copy_ecn", YC_IGNORE, "ECN is copied as RFC 6040 says", "yes" },
+	{ child_fields, "copy_dscp", YC_IGNORE,
+	  "the DSCP is copied from the inner packet to the ESP packet", "out" },
+	{ NULL, NULL, YC_REFUSE, NULL, NULL },
+};
+
 /* ---- defaults (docs/config.md) ---- */
 
 static const char *const default_ike[] = {
@@ -324,6 +461,24 @@ int cfg_parse_id(const char *s, struct cfg_id *id, bool allow_any,
 		}
 		id->any = true;
 		return 0;
+	}
+	/* swanctl.conf's forms that are not taken here: say so rather than
+	 * read "fqdn:gw" or "*.example" as a name of that spelling */
+	{
+		static const char *const typed[] = {
+			"ipv4:", "ipv6:", "rfc822:", "email:", "userfqdn:", "fqdn:", "dns:",
+			"asn1dn:", "asn1gn:", "keyid:",
+		};
+
+		for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++)
+			if (strncmp(s, typed[i], strlen(typed[i])) == 0) {
+				*why = "type prefixes are not supported: write the identity alone (its form gives its type; @#hex for a key ID)";
+				return -EINVAL;
+			}
+		if (strchr(s, '*')) {
+			*why = "wildcards are not supported: %any on the remote side (with pubkey, any identity a trusted certificate proves)";
+			return -EINVAL;
+		}
 	}
 	if (inet_pton(AF_INET, s, id->data) == 1) {
 		id->type = IKEV2_ID_IPV4_ADDR;
@@ -456,26 +611,203 @@ static int opt_size(const struct yamlpos *yp, const char *path, const char *s,
 	return 0;
 }
 
-static int conv_addr(const struct yamlpos *yp, const char *path,
-		     const char *s, struct sockaddr_storage *ss)
+/* ---- local_addrs, remote_addrs ---- */
+
+struct addrs {
+	struct sockaddr_storage *v;
+	unsigned n, cap;
+	bool any;
+};
+
+/* A literal IPv4 or IPv6 address. */
+static bool parse_addr(const char *s, struct sockaddr_storage *ss)
 {
-	struct ipx_addr a;
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (cfg_addr(yp, path, s, &a) < 0)
-		return -EINVAL;
-	if (a.family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
+	if (inet_pton(AF_INET, s, &in->sin_addr) == 1) {
 		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, a.a, 4);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, a.a, 16);
+		return true;
 	}
+	if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static bool unspecified(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == 0;
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static int push_addr(struct addrs *a, const struct sockaddr_storage *ss)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		if (same_addr(&a->v[i], ss))
+			return 0;
+	if (a->n == a->cap) {
+		unsigned cap = a->cap ? a->cap * 2 : 4;
+		struct sockaddr_storage *v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *ss;
 	return 0;
+}
+
+/* swanctl.conf's subnet (10.0.0.0/8) or range (10.0.0.1-10.0.0.9). */
+static bool net_or_range(const char *s)
+{
+	char head[INET6_ADDRSTRLEN + 1];
+	const char *dash = strchr(s, '-');
+	struct sockaddr_storage ss;
+
+	if (strchr(s, '/'))
+		return true;
+	if (!dash || (size_t)(dash - s) >= sizeof(head))
+		return false;
+	memcpy(head, s, (size_t)(dash - s));
+	head[dash - s] = 0;
+	return parse_addr(head, &ss);
+}
+
+/* Letters, digits, '-' and '.' (RFC 1123), so that a mistyped address
+ * is not sent to the resolver. */
+static bool host_name(const char *s)
+{
+	bool letter = false;
+
+	if (!*s || strlen(s) > 253 || *s == '-' || *s == '.')
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (isalpha((unsigned char)*p))
+			letter = true;
+		else if (!isdigit((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	}
+	return letter;
+}
+
+/* A host name, looked up now: every address it has. */
+static int resolve(const struct yamlpos *yp, const char *path, const char *s, struct addrs *a)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	char list[256] = "";
+	size_t len = 0;
+	int e = getaddrinfo(s, NULL, &hints, &res);
+
+	if (e) {
+		yamlpos_err(yp, path, "'%s' does not resolve (%s): give an address, or a name this host can look up",
+			    s, e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+		return -EINVAL;
+	}
+	for (struct addrinfo *r = res; r; r = r->ai_next) {
+		struct sockaddr_storage ss;
+		char t[INET6_ADDRSTRLEN];
+
+		if ((r->ai_family != AF_INET && r->ai_family != AF_INET6) ||
+		    r->ai_addrlen > sizeof(ss))
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, r->ai_addr, r->ai_addrlen);
+		((struct sockaddr_in *)&ss)->sin_port = 0;   /* also sin6_port */
+		if (push_addr(a, &ss) < 0) {
+			freeaddrinfo(res);
+			return -ENOMEM;
+		}
+		inet_ntop(ss.ss_family, ss.ss_family == AF_INET ?
+			  (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+			  (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr, t, sizeof(t));
+		if (!strstr(list, t) && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						len ? ", " : "", t);
+	}
+	freeaddrinfo(res);
+	yamlpos_note(yp, path, "'%s' is %s (looked up at start and at each reload)", s, list);
+	return 0;
+}
+
+/* One entry of local_addrs or remote_addrs. */
+static int conv_addr(const struct yamlpos *yp, const char *path, const char *s, bool remote,
+		     struct addrs *a)
+{
+	struct sockaddr_storage ss;
+
+	if (strcmp(s, "%any") == 0) {
+		a->any = true;
+		return 0;
+	}
+	if (parse_addr(s, &ss)) {
+		if (!unspecified(&ss))
+			return push_addr(a, &ss);
+		if (remote)
+			yamlpos_err(yp, path, "'%s' is no peer's address: for any peer, write %%any", s);
+		else
+			yamlpos_err(yp, path, "'%s' is not an address to bind to: leave local_addrs out to use every address of this host", s);
+		return -EINVAL;
+	}
+	if (strcmp(s, "0.0.0.0/0") == 0 || strcmp(s, "::/0") == 0) {
+		if (remote)
+			yamlpos_err(yp, path, "'%s': for any peer, write %%any", s);
+		else
+			yamlpos_err(yp, path, "'%s': leave local_addrs out to use every address of this host", s);
+		return -EINVAL;
+	}
+	if (net_or_range(s)) {
+		yamlpos_err(yp, path, "'%s': subnets and ranges are not supported in %s: give addresses or host names%s",
+			    s, remote ? "remote_addrs" : "local_addrs",
+			    remote ? ", or %any (with remote.id saying who may connect)" : "");
+		return -EINVAL;
+	}
+	if (s[0] == '%') {
+		yamlpos_err(yp, path, "'%s': the only %% word here is %%any", s);
+		return -EINVAL;
+	}
+	if (!host_name(s)) {
+		yamlpos_err(yp, path, "'%s' is not an IPv4 or IPv6 address or a host name", s);
+		return -EINVAL;
+	}
+	return resolve(yp, path, s, a);
+}
+
+static int conv_addrs(const struct yamlpos *yp, const char *base, char **v, unsigned n,
+		      bool remote, struct addrs *a)
+{
+	char path[160];
+	int bad = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		int ret;
+
+		snprintf(path, sizeof(path), "%s[%u]", base, k);
+		/* taken out by the schema check, which said why */
+		ret = yamlpos_is_quiet(yp, path) ? -EINVAL : conv_addr(yp, path, v[k], remote, a);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret < 0)
+			bad = ret;
+	}
+	if (!a->v)
+		a->v = calloc(1, sizeof(*a->v));
+	return a->v ? bad : -ENOMEM;
 }
 
 static int conv_props(const struct yamlpos *yp, const char *base, char **v,
@@ -559,8 +891,8 @@ static int read_psk_file(const struct yamlpos *yp, const char *path,
 	}
 	/* the daemon reads it as its user or group (docs/security.md) */
 	if (fstat(fd, &st) == 0 && (st.st_mode & 0007))
-		ipx_warn("%s: %s is readable by others; chmod 640 it (owner root, the daemon's group)",
-			 yp->file, file);
+		yamlpos_warn(yp, path, "%s is readable by others; chmod 640 it (owner root, the daemon's group)",
+			     file);
 	n = read(fd, buf, cap - 1);
 	close(fd);
 	if (n <= 0) {
@@ -624,8 +956,8 @@ static int conv_psk(const struct yamlpos *yp, const char *base, const struct y_c
 		return -EINVAL;
 	}
 	if (len < 16)
-		ipx_warn("%s: connection %s: a PSK of %zu bytes is weak; use 32 random bytes",
-			 yp->file, c->name, len);
+		yamlpos_warn(yp, P("%s.%s", base, y->psk_file ? "psk_file" : "psk"),
+			     "a PSK of %zu bytes is weak; use 32 random bytes", len);
 	return 0;
 }
 
@@ -642,7 +974,9 @@ static int conv_auth(const struct yamlpos *yp, const char *base, const struct y_
 			*auth = (uint8_t)auth_strings[k].val;
 			return 0;
 		}
-	yamlpos_err(yp, P("%s.auth", base), "'%s': psk or pubkey", y->auth);
+	yamlpos_err(yp, P("%s.auth", base),
+		    "'%s' is not one of psk, pubkey (pubkey: a signature with a certificate's RSA, ECDSA or Ed25519 key; EAP and XAuth are not supported)",
+		    y->auth);
 	return -EINVAL;
 }
 
@@ -679,7 +1013,8 @@ static int conv_id(const struct yamlpos *yp, const char *base, const struct y_en
 	}
 	if (remote)
 		return cfg_parse_id("%any", id, true, &why);
-	yamlpos_err(yp, P("%s.id", base), "needed when local_addrs is not given");
+	yamlpos_err(yp, P("%s.id", base),
+		    "needed when local_addrs is not given: the identity cannot default to the address, which is chosen per IKE SA (give this gateway's public address or name)");
 	return -EINVAL;
 }
 
@@ -756,10 +1091,13 @@ static int conv_ends(const struct yamlpos *yp, const char *base, const struct y_
 	if (bad)
 		return bad;
 	if (conv_id(yp, lb, l, c, &c->local_id, c->n_local_addrs ? &c->local_addrs[0] : NULL,
-		    false) < 0 ||
-	    conv_id(yp, rb, r, c, &c->remote_id,
+		    false) < 0)
+		bad = -EINVAL;
+	if (conv_id(yp, rb, r, c, &c->remote_id,
 		    c->n_remote_addrs ? &c->remote_addrs[0] : NULL, true) < 0)
-		return -EINVAL;
+		bad = -EINVAL;
+	if (bad)
+		return bad;
 	if (c->local_auth == CFG_AUTH_PUBKEY &&
 	    cfg_pki_check_local_id(yp, P("%s.id", lb), c) < 0)
 		return -EINVAL;
@@ -855,34 +1193,32 @@ static int conv_child(const struct yamlpos *yp, unsigned ci, unsigned i,
 static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *y,
 		     const struct cfg *top, struct cfg_conn *c)
 {
+	struct addrs local = { 0 }, remote = { 0 };
 	char path[160], base[64];
-	int bad = 0;
+	int bad = 0, ret;
 
 	snprintf(c->name, sizeof(c->name), "%s", y->name);
 	snprintf(base, sizeof(base), "connections[%u]", i);
-	c->local_addrs = calloc(y->local_addrs_count + 1, sizeof(*c->local_addrs));
-	c->remote_addrs = calloc(y->remote_addrs_count + 1, sizeof(*c->remote_addrs));
 	c->children = calloc(y->children_count + 1, sizeof(*c->children));
-	if (!c->local_addrs || !c->remote_addrs || !c->children)
+	if (!c->children)
 		return -ENOMEM;
-	for (unsigned k = 0; k < y->local_addrs_count; k++) {
-		if (conv_addr(yp, P("%s.local_addrs[%u]", base, k), y->local_addrs[k],
-			      &c->local_addrs[k]) < 0)
-			bad = -EINVAL;
-		c->n_local_addrs++;
-	}
-	for (unsigned k = 0; k < y->remote_addrs_count; k++) {
-		if (strcmp(y->remote_addrs[k], "%any") == 0) {
-			c->remote_any = true;
-			continue;
-		}
-		if (conv_addr(yp, P("%s.remote_addrs[%u]", base, k), y->remote_addrs[k],
-			      &c->remote_addrs[c->n_remote_addrs]) < 0)
-			bad = -EINVAL;
-		c->n_remote_addrs++;
-	}
-	if (!y->remote_addrs_count)
-		c->remote_any = true;
+	ret = conv_addrs(yp, P("%s.local_addrs", base), y->local_addrs, y->local_addrs_count,
+			 false, &local);
+	c->local_addrs = local.v;
+	c->n_local_addrs = local.n;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0)
+		bad = ret;
+	ret = conv_addrs(yp, P("%s.remote_addrs", base), y->remote_addrs, y->remote_addrs_count,
+			 true, &remote);
+	c->remote_addrs = remote.v;
+	c->n_remote_addrs = remote.n;
+	c->remote_any = remote.any || !y->remote_addrs_count;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0)
+		bad = ret;
 	if (conv_ends(yp, base, y, top, c) < 0)
 		bad = -EINVAL;
 	c->hash_and_url = y->hash_and_url;
@@ -1017,37 +1353,20 @@ static int conv_top_pki(const struct yamlpos *yp, const struct y_cfg *y, struct 
 
 int cfg_load(const char *file, struct cfg **out)
 {
-	struct yamlpos yp;
-	struct yamlpos_cyaml lc = { .yp = &yp };
-	const cyaml_config_t ccfg = {
-		.log_fn = yamlpos_cyaml_log,
-		.log_ctx = &lc,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-	};
+	const cyaml_config_t ccfg = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+	struct ycheck yc = { .hints = swanctl_hints, .levels = levels, .nouns = nouns };
+	struct yamlpos yp = { .file = file, .in_order = true };
 	struct y_cfg *y = NULL;
 	struct cfg *c;
 	char path[160];
-	cyaml_err_t cerr;
+	const char *why;
 	int ret;
 
 	*out = NULL;
-	ret = yamlpos_load(&yp, file);
-	if (ret < 0)
-		return ret;
-	cerr = cyaml_load_file(file, &ccfg, &top_value, (cyaml_data_t **)&y, NULL);
-	yamlpos_cyaml_flush(&lc);
-	if (cerr != CYAML_OK) {
-		if (!lc.errors)
-			ipx_err("%s: %s", file, cyaml_strerror(cerr));
-		yamlpos_free(&yp);
-		return -EINVAL;
-	}
+	ret = ycheck_cyaml_load(&yc, file, &yp, cfg_swanctl_layout, &top_value, (void **)&y);
 	if (!y) {
-		/* no document (empty, or only comments): libcyaml loads NULL */
-		ipx_err("%s: empty: expected a YAML mapping", file);
 		yamlpos_free(&yp);
-		return -EINVAL;
+		return ret == -ENOMEM ? ret : -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -1058,7 +1377,15 @@ int cfg_load(const char *file, struct cfg **out)
 	snprintf(c->engine, sizeof(c->engine), "%s", y->engine ? y->engine : "soft");
 	if (strcmp(c->engine, "soft") && strcmp(c->engine, "sim") && strcmp(c->engine, "xrt") &&
 	    strcmp(c->engine, "auto")) {
-		yamlpos_err(&yp, "engine", "'%s': one of soft, sim, xrt, auto", c->engine);
+		static const char *const engines[] = { "soft", "sim", "xrt", "auto" };
+		const char *near = ycheck_suggest(c->engine, engines, 4);
+
+		yamlpos_err(&yp, "engine", "'%s' is not one of soft, sim, xrt, auto%s%s%s", c->engine,
+			    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		ret = -EINVAL;
+	} else if ((why = ipx_engine_missing(c->engine))) {
+		/* what the daemon would refuse at start: ipsecfxd -t too */
+		yamlpos_err(&yp, "engine", "%s: %s", c->engine, why);
 		ret = -EINVAL;
 	}
 	c->engine_fault_injection = y->engine_fault_injection;
@@ -1171,7 +1498,11 @@ int cfg_load(const char *file, struct cfg **out)
 		ret = -EINVAL;
 	}
 	if (c->ike_port == c->natt_port) {
-		yamlpos_err(&yp, "natt_port", "must differ from ike_port");
+		if (y->natt_port)
+			yamlpos_err(&yp, "natt_port", "must differ from ike_port");
+		else
+			yamlpos_err(&yp, "ike_port", "%u is natt_port's default: give natt_port too",
+				    c->ike_port);
 		ret = -EINVAL;
 	}
 	if (conv_top_pki(&yp, y, c) < 0)
@@ -1193,6 +1524,9 @@ int cfg_load(const char *file, struct cfg **out)
 				ret = -EINVAL;
 			}
 	}
+	if (ret == 0)
+		cfg_sanity(&yp, c);
+	c->n_warnings = yp.warnings;
 done:
 	for (unsigned i = 0; y && i < y->connections_count; i++)
 		cfg_free_secret(y->connections[i].psk);

@@ -2,8 +2,9 @@
  * The daemon's configuration: YAML (libcyaml schema in config.c) validated
  * into the structures below.  Names follow strongSwan's swanctl.conf where
  * an equivalent exists; docs/config.md documents every key and default.
- * Every error is "FILE:LINE: KEY: message"; a file with any error is
- * refused as a whole (on reload the running configuration stays).
+ * Every error is "FILE:LINE: KEY: message", all of a file's at once; a
+ * file with any error is refused as a whole (on reload the running
+ * configuration stays).
  */
 #ifndef IPSECFX_CONFIG_H
 #define IPSECFX_CONFIG_H
@@ -131,6 +132,7 @@ struct cfg {
 	uint32_t cert_fetch_max;         /* bytes */
 	struct cfg_conn *conns;
 	unsigned n_conns;
+	unsigned n_warnings;     /* logged by cfg_load, "FILE:LINE: KEY: ..." */
 };
 
 /* Load and validate.  0, or -EINVAL with every error logged; *out is only

@@ -15,6 +15,7 @@
 
 #include "cfgutil.h"
 #include "sas_file.h"
+#include "yamlcheck.h"
 
 struct y_encap {
 	uint16_t sport, dport;
@@ -186,38 +187,32 @@ static int convert(const struct yamlpos *yp, unsigned i, const struct y_sa *y,
 	return bad;
 }
 
+static const struct ycheck_level levels[] = {
+	{ file_fields, "the top level" },
+	{ sa_fields, "an SA" },
+	{ encap_fields, "encap" },
+	{ NULL, NULL },
+};
+
+static const struct ycheck_noun nouns[] = {
+	{ "sas", "a list of SAs (- spi: ...)" },
+	{ NULL, NULL },
+};
+
 int sas_file_load(const char *file, struct sas_set *out)
 {
-	struct yamlpos yp;
-	struct yamlpos_cyaml lc = { .yp = &yp };
-	const cyaml_config_t cfg = {
-		.log_fn = yamlpos_cyaml_log,
-		.log_ctx = &lc,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_DEFAULT,
-	};
+	const cyaml_config_t cfg = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+	struct ycheck yc = { .levels = levels, .nouns = nouns };
+	struct yamlpos yp = { .file = file, .in_order = true };
 	struct y_file *y = NULL;
-	cyaml_err_t cerr;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = yamlpos_load(&yp, file);
-	if (ret < 0)
-		return ret;
-	cerr = cyaml_load_file(file, &cfg, &file_value, (cyaml_data_t **)&y, NULL);
-	yamlpos_cyaml_flush(&lc);
-	if (cerr != CYAML_OK) {
-		if (!lc.errors)
-			ipx_err("%s: %s", file, cyaml_strerror(cerr));
-		yamlpos_free(&yp);
-		return -EINVAL;
-	}
+	/* every mistake of the file at once, by line (yamlcheck.h) */
+	ret = ycheck_cyaml_load(&yc, file, &yp, NULL, &file_value, (void **)&y);
 	if (!y) {
-		/* no document (empty, or only comments): libcyaml loads NULL */
-		ipx_err("%s: empty: expected a YAML mapping with sas", file);
 		yamlpos_free(&yp);
-		return -EINVAL;
+		return ret == -ENOMEM ? ret : -EINVAL;
 	}
 	out->v = calloc(y->sas_count, sizeof(*out->v));
 	if (!out->v) {

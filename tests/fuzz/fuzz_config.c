@@ -14,10 +14,15 @@
  * psk_file names a file the loader opens: fuzzed paths must not open a
  * terminal, a FIFO or /proc/kmsg and block.  open() of the code under test
  * is wrapped (-Wl,--wrap=open): paths under /dev/ and /proc/ are refused
- * with EACCES, except /dev/null, /dev/zero and our own memfd.
+ * with EACCES, except /dev/null, /dev/zero and our own memfd.  Host names
+ * in local_addrs and remote_addrs are looked up at load: getaddrinfo() is
+ * wrapped too (-Wl,--wrap=getaddrinfo), so that a fuzzed name never goes
+ * to a resolver: "localhost" is 127.0.0.1, anything else unknown.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +41,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
+int __real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		       struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		       struct addrinfo **res);
 
 static int memfd = -1;
 static char path[64];
@@ -58,6 +67,18 @@ int __wrap_open(const char *file, int flags, ...)
 		return -1;
 	}
 	return __real_open(file, flags, mode);
+}
+
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		       struct addrinfo **res)
+{
+	/* numeric only: the real one then answers without a resolver */
+	struct addrinfo h = *hints;
+
+	if (!node || strcmp(node, "localhost") != 0)
+		return EAI_NONAME;
+	h.ai_flags |= AI_NUMERICHOST;
+	return __real_getaddrinfo("127.0.0.1", service, &h, res);
 }
 
 static void drop(int level, const char *msg, void *arg)

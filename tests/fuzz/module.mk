@@ -41,9 +41,10 @@ $(eval $(call fuzz_target,fuzz_esp_decap,$(FUZZ_ESP_SRCS),tests/fuzz/corpus/esp,
 # formatted.  --wrap=open: see fuzz_config.c.
 FUZZ_CONFIG_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/stub_hw.c \
 	$(filter-out $(DRIVER_HW_SRCS),$(DRIVER_SRCS)) \
-	host/config/yamlpos.c host/config/cfgutil.c host/config/sas_file.c \
-	host/config/config.c host/config/config_pki.c host/ike/ike_pki.c $(PROTO_SRCS)
-FUZZ_CONFIG_LIBS := -Wl,--wrap=open $(LIBS_CYAML) $(LIBS_CRYPTO)
+	host/config/yamlpos.c host/config/yamlcheck.c host/config/cfgutil.c \
+	host/config/sas_file.c host/config/config.c host/config/config_pki.c \
+	host/config/config_swanctl.c host/config/config_sanity.c host/ike/ike_pki.c $(PROTO_SRCS)
+FUZZ_CONFIG_LIBS := -Wl,--wrap=open -Wl,--wrap=getaddrinfo $(LIBS_CYAML) $(LIBS_CRYPTO)
 $(eval $(call fuzz_target,fuzz_config,$(FUZZ_CONFIG_SRCS),tests/fuzz/corpus/config,$(FUZZ_CONFIG_LIBS)))
 
 # Certificate authentication: what IKE_AUTH decodes from a peer (its
