@@ -1119,7 +1119,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK, %u connections\n", file, d.cfg->n_conns);
+		/* what was wrong went to stderr, FILE:LINE first; warnings
+		 * leave the file usable */
+		printf("%s: OK, %u connection%s, %u warning%s\n", file, d.cfg->n_conns,
+		       d.cfg->n_conns == 1 ? "" : "s", d.cfg->n_warnings,
+		       d.cfg->n_warnings == 1 ? "" : "s");
 		cfg_free(d.cfg);
 		return 0;
 	}
