@@ -1098,20 +1098,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* the daemon leaves its directory: a reload reads the same file */
-	{
+	/* the daemon leaves its directory: a reload reads the same file
+	 * (-t names it as it was given, in plain "error: FILE:LINE: ..." lines) */
+	if (!check) {
 		char abs[PATH_MAX];
 
 		if (realpath(file, abs))
 			file = abs;
-		if (strlen(file) >= sizeof(d.cfg_path)) {
-			fprintf(stderr, "ipsecfxd: %s: path too long\n", file);
-			return 1;
-		}
-		snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
-		file = d.cfg_path;
+		dlog_init();
 	}
-	dlog_init();
+	if (strlen(file) >= sizeof(d.cfg_path)) {
+		fprintf(stderr, "ipsecfxd: %s: path too long\n", file);
+		return 1;
+	}
+	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", file);
+	file = d.cfg_path;
 	if (cfg_load(file, &d.cfg) < 0)
 		return 1;
 	if (ipxd_privs_resolve(d.cfg, &d.privs) < 0) {
