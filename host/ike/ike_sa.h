@@ -20,6 +20,9 @@
  *   ike_info.c    INFORMATIONAL: delete of IKE and Child SAs, empty requests
  *   ike_timer.c   everything done by the clock: liveness, keepalives,
  *                 lifetimes, reauthentication, retries
+ *   ike_refuse.c  refusals: what was offered and what is configured, for
+ *                 the warnings of both roles; the refused Child SAs'
+ *                 back-off (child_retries)
  *
  * The manager never touches sockets or the data plane: it calls the
  * struct ike_io it was given (the daemon wires it to host/dataplane; the
