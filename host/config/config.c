@@ -74,6 +74,7 @@ struct y_conn {
 	int encap;
 	int start_action;
 	uint32_t keyingtries;
+	uint32_t *child_retries;
 	char *nat_keepalive;
 	char *liveness_interval;
 	uint32_t *liveness_retries;
@@ -222,6 +223,7 @@ static const cyaml_schema_field_t conn_fields[] = {
 	CYAML_FIELD_ENUM("start_action", OPT | CYAML_FLAG_STRICT, struct y_conn,
 			 start_action, start_strings, 3),
 	CYAML_FIELD_UINT("keyingtries", OPT, struct y_conn, keyingtries),
+	CYAML_FIELD_UINT_PTR("child_retries", PTR | OPT, struct y_conn, child_retries),
 	CYAML_FIELD_STRING_PTR("nat_keepalive", PTR | OPT, struct y_conn, nat_keepalive, 1, 32),
 	CYAML_FIELD_STRING_PTR("liveness_interval", PTR | OPT, struct y_conn, liveness_interval, 1, 32),
 	CYAML_FIELD_UINT_PTR("liveness_retries", PTR | OPT, struct y_conn, liveness_retries),
@@ -1229,6 +1231,7 @@ static int conv_conn(const struct yamlpos *yp, unsigned i, const struct y_conn *
 	c->encap = y->encap;
 	c->start_action = (uint8_t)y->start_action;
 	c->keyingtries = y->keyingtries;
+	c->child_retries = y->child_retries ? *y->child_retries : 5;
 	if (opt_duration(yp, P("%s.nat_keepalive", base), y->nat_keepalive, 20,
 			 &c->nat_keepalive) < 0 ||
 	    opt_duration(yp, P("%s.liveness_interval", base), y->liveness_interval, 5,

@@ -79,6 +79,7 @@ struct cfg_conn {
 	bool encap;              /* force UDP encapsulation */
 	uint8_t start_action;    /* enum cfg_start_action */
 	uint32_t keyingtries;    /* initiation attempts, 0 = forever */
+	uint32_t child_retries;  /* a refused Child SA asked for again, 0 = forever */
 	uint32_t nat_keepalive;  /* seconds between NAT keepalives, 0 = off */
 	uint32_t liveness_interval, liveness_retries;
 	uint8_t liveness_action; /* enum cfg_liveness_action */

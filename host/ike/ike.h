@@ -62,8 +62,15 @@ struct ike_io {
 	/* Optional: IKE datagrams the kernel dropped so far because the
 	 * sockets were full (cumulative): it turns the flood guard on. */
 	uint64_t (*rx_overflows)(void *ctx);
-	/* "up", "down", "dead", "rekeyed": for updown scripts and logs;
-	 * c is NULL for IKE SA events. */
+	/* For updown scripts and logs; may be NULL.  Child SA events: "up",
+	 * "down", "rekeyed", and "child-failed": a Child SA refused by the
+	 * peer, or by us answering it (c then describes what was asked
+	 * for, from our side, and lives only during the call; its name is ""
+	 * when no child of ours matched).  IKE SA events (c NULL): "ike-up",
+	 * "ike-down", "dead", and "ike-failed": an IKE SA we initiated failed
+	 * before "ike-up" (refused, or no answer; it is destroyed right
+	 * after, and a retry, if any, is a new IKE SA).  For both failures
+	 * ike_sa_get()'s refusal says why. */
 	void (*event)(void *ctx, struct ikesa *sa, struct child_sa *c,
 		      const char *what);
 };
@@ -102,6 +109,10 @@ struct ike_sa_info {
 	const char *peer_id;               /* as authenticated */
 	bool nat;                          /* a NAT on the path */
 	const char *updown;                /* its connection's script, "" none */
+	/* the last refusal of its set-up or of one of its Child SAs, as
+	 * logged ("TS_UNACCEPTABLE from the peer", "no answer to IKE_SA_INIT
+	 * after 6 transmissions"); "" none */
+	const char *refusal;
 };
 void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out);
 

@@ -107,17 +107,15 @@ static bool id_matches(const struct cfg_id *want, const struct ike_id *got)
 	return want->len == got->len && memcmp(want->data, got->data, got->len) == 0;
 }
 
-/* The peer's ID into out (its octets, at most CFG_ID_MAX - 1, and their
- * text): 0 or -ENOMEM. */
-static int id_text(const struct ike_id *id, struct ike_peer_id *out)
+/* An ID payload's text into t (CFG_ID_MAX octets). */
+static const char *id_str(const struct ike_id *id, char *t)
 {
 	size_t len = id->len < CFG_ID_MAX ? id->len : CFG_ID_MAX - 1;
-	char t[CFG_ID_MAX];
 
 	if (id->type == IKEV2_ID_IPV4_ADDR && id->len == 4)
-		inet_ntop(AF_INET, id->data, t, sizeof(t));
+		inet_ntop(AF_INET, id->data, t, CFG_ID_MAX);
 	else if (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)
-		inet_ntop(AF_INET6, id->data, t, sizeof(t));
+		inet_ntop(AF_INET6, id->data, t, CFG_ID_MAX);
 	else if (id->type == IKEV2_ID_FQDN || id->type == IKEV2_ID_RFC822_ADDR) {
 		size_t n = len;
 
@@ -127,10 +125,40 @@ static int id_text(const struct ike_id *id, struct ike_peer_id *out)
 			if (t[i] < 0x20 || t[i] > 0x7e)
 				t[i] = '?';  /* peer-chosen text goes into logs */
 	} else if (id->type != IKEV2_ID_DER_ASN1_DN ||
-		   ike_pki_dn_to_text(id->data, id->len, t, sizeof(t)) < 0) {
-		snprintf(t, sizeof(t), "<%s, %zu bytes>", ikev2_id_name(id->type), id->len);
+		   ike_pki_dn_to_text(id->data, id->len, t, CFG_ID_MAX) < 0) {
+		snprintf(t, CFG_ID_MAX, "<%s, %zu bytes>", ikev2_id_name(id->type), id->len);
 	}
-	return ike_peer_id_set(out, id->type, id->data, len, t);
+	return t;
+}
+
+/* The peer's ID into out (its octets, at most CFG_ID_MAX - 1, and their
+ * text): 0 or -ENOMEM. */
+static int id_text(const struct ike_id *id, struct ike_peer_id *out)
+{
+	size_t len = id->len < CFG_ID_MAX ? id->len : CFG_ID_MAX - 1;
+	char t[CFG_ID_MAX];
+
+	return ike_peer_id_set(out, id->type, id->data, len, id_str(id, t));
+}
+
+/* For the lines that compare identities: "moon.example (FQDN)" (the
+ * type too: "192.0.2.1" may be an address or an FQDN). */
+#define ID_STR_MAX (CFG_ID_MAX + 24)
+static const char *id_typed(const struct ike_id *id, char *buf)
+{
+	char t[CFG_ID_MAX];
+
+	snprintf(buf, ID_STR_MAX, "%s (%s)", id_str(id, t), ikev2_id_name(id->type));
+	return buf;
+}
+
+static const char *cfg_id_typed(const struct cfg_id *id, char *buf)
+{
+	if (id->any)
+		snprintf(buf, ID_STR_MAX, "%%any");
+	else
+		snprintf(buf, ID_STR_MAX, "%s (%s)", id->text, ikev2_id_name(id->type));
+	return buf;
 }
 
 /* ---- initiator ---- */
@@ -193,12 +221,36 @@ out:
 	return ret;
 }
 
+/* The peer refused our IKE_AUTH with notify: what we sent it, and where
+ * to look. */
+static void auth_refused(struct ikesa *sa, uint16_t notify)
+{
+	const struct cfg_conn *c = sa->conn;
+	bool cert = c->local_auth == CFG_AUTH_PUBKEY;
+	char why[2 * ID_STR_MAX + CFG_NAME_MAX + 256], idi[ID_STR_MAX], r[ID_STR_MAX];
+	char idr[ID_STR_MAX + 8];
+
+	if (c->remote_id.any)
+		snprintf(idr, sizeof(idr), "no IDr");
+	else
+		snprintf(idr, sizeof(idr), "IDr %s", cfg_id_typed(&c->remote_id, r));
+	snprintf(why, sizeof(why),
+		 "IKE_AUTH refused: %s from the peer; we sent IDi %s, %s, %s%s%s%s",
+		 ikev2_notify_name(notify), cfg_id_typed(&c->local_id, idi), idr,
+		 cert ? "a certificate's signature" : "a PSK",
+		 sa->want_child[0] ? " and Child SA " : "", sa->want_child,
+		 notify != IKEV2_N_AUTHENTICATION_FAILED ? "" : cert ?
+		 " (check our certificate, its CA at the peer, and both ends' identities)" :
+		 " (check the PSK and both ends' identities)");
+	ike_sa_fail(sa, why);
+}
+
 static int auth_response(struct ikesa *sa, struct ike_msg *m)
 {
 	const struct ike_pld *idp = ike_msg_get(m, IKEV2_PL_IDR, 0);
 	const struct ike_pld *ap = ike_msg_get(m, IKEV2_PL_AUTH, 0);
 	struct child_sa *c = sa->new_child;
-	char why[512];
+	char why[512], got[ID_STR_MAX], want[ID_STR_MAX];
 	uint16_t cerr;
 	int ret;
 
@@ -207,17 +259,13 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		return -ENOENT;
 	}
 	if (ike_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) {
-		ike_sa_fail(sa, sa->conn->local_auth == CFG_AUTH_PUBKEY ?
-				"peer says AUTHENTICATION_FAILED (check our certificate, its CA at the peer, and the IDs)" :
-				"peer says AUTHENTICATION_FAILED (check the PSK and IDs)");
+		auth_refused(sa, IKEV2_N_AUTHENTICATION_FAILED);
 		return -EACCES;
 	}
 	if (!idp || !ap) {
 		for (unsigned i = 0; i < m->n_pld; i++)
 			if (m->pld[i].type == IKEV2_PL_NOTIFY && m->pld[i].u.n.type < 16384) {
-				snprintf(why, sizeof(why), "IKE_AUTH refused: %s",
-					 ikev2_notify_name(m->pld[i].u.n.type));
-				ike_sa_fail(sa, why);
+				auth_refused(sa, m->pld[i].u.n.type);
 				return -EACCES;
 			}
 		ike_sa_fail(sa, "IKE_AUTH response lacks IDr or AUTH");
@@ -228,8 +276,10 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		return -ENOMEM;
 	}
 	if (!id_matches(&sa->conn->remote_id, &idp->u.id)) {
-		snprintf(why, sizeof(why), "peer identity %s is not the configured %s",
-			 sa->peer_id.text, sa->conn->remote_id.text);
+		/* the peer's own identity: ours it has accepted */
+		snprintf(why, sizeof(why), "the responder's identity (IDr) %s is not remote.id %s of connection %s",
+			 id_typed(&idp->u.id, got), cfg_id_typed(&sa->conn->remote_id, want),
+			 sa->conn_name);
 		ike_sa_fail(sa, why);
 		return -EACCES;
 	}
@@ -249,13 +299,19 @@ static int auth_response(struct ikesa *sa, struct ike_msg *m)
 		sa->new_child = NULL;
 		cerr = ike_child_check_reply(sa, c, m);
 		if (cerr) {
-			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s not created: %s", c->name,
-				   ikev2_notify_name(cerr));
+			/* 1.2: the IKE SA stands without it */
+			if (ike_msg_notify(m, cerr))
+				snprintf(why, sizeof(why), "%s from the peer", ikev2_notify_name(cerr));
+			else
+				snprintf(why, sizeof(why), "unusable answer from the peer (%s)",
+					 ikev2_notify_name(cerr));
+			ike_child_failed(sa, c, why);
 			ike_child_free(c);
 		} else if (ike_child_install(sa, c, true, sa->ni, sa->ni_len, sa->nr,
 					     sa->nr_len, NULL, 0) < 0) {
 			/* the first Child SA's keys come from the
 			 * IKE_SA_INIT nonces (2.17) */
+			ike_child_failed(sa, c, "the ESP engine refused its SAs");
 			ike_child_free(c);
 		} else {
 			ike_child_activate(sa, c, NULL, true);
@@ -307,6 +363,24 @@ static const char *conn_refuses(const struct ikesa *sa, const struct cfg_conn *c
  * escape that one's remote_addrs or proposals.  IKE_SA_INIT's choice wins
  * when it qualifies.  NULL with *why set (for the log) when none does.
  */
+/* Why IKE_SA_INIT's connection c does not take these identities: the
+ * peer's (IDi) against remote.id, and ours as the peer asked for it (IDr)
+ * against local.id. */
+static void ids_refused(const struct cfg_conn *c, const struct ike_id *idi,
+			const struct ike_id *idr, char *why, size_t whylen)
+{
+	char got[ID_STR_MAX], want[ID_STR_MAX];
+	size_t o = 0;
+
+	snprintf(why, whylen, "connection %s refuses these identities", c->name);
+	if (!id_matches(&c->remote_id, idi))
+		o = (size_t)snprintf(why, whylen, "peer identity (IDi) %s does not match remote.id %s of connection %s",
+				     id_typed(idi, got), cfg_id_typed(&c->remote_id, want), c->name);
+	if (idr && !id_is(&c->local_id, idr) && o < whylen)
+		snprintf(why + o, whylen - o, "%sthe peer asks for us as (IDr) %s, local.id of connection %s is %s",
+			 o ? "; " : "", id_typed(idr, got), c->name, cfg_id_typed(&c->local_id, want));
+}
+
 static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *idi,
 					const struct ike_id *idr, char *why, size_t whylen)
 {
@@ -314,7 +388,7 @@ static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *i
 	const struct cfg_conn *first = sa->conn;
 
 	if (first)
-		snprintf(why, whylen, "no connection for peer identity %s", sa->peer_id.text);
+		ids_refused(first, idi, idr, why, whylen);
 	else
 		snprintf(why, whylen, "no connection for peer identity %s (a reload removed %s)",
 			 sa->peer_id.text, sa->conn_name);
@@ -375,6 +449,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	struct ike_msg *r = sa->mgr->omsg;
 	const struct cfg_conn *c;
 	struct child_sa *child = NULL;
+	const char *refused = NULL;
 	uint8_t auth[AUTH_MAX];
 	size_t auth_len = 0;
 	uint16_t cerr = 0;
@@ -457,7 +532,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 		return ret;
 	}
 	if (ike_msg_get(m, IKEV2_PL_SA, 0)) {
-		cerr = ike_child_respond(sa, m, r, &child, false, NULL);
+		cerr = ike_child_respond(sa, m, r, &child, false, NULL, &refused);
 		if (cerr)
 			ike_msg_add_notify(r, true, IKEV2_PROTO_NONE, NULL, 0, cerr, NULL, 0);
 	}
@@ -489,7 +564,11 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 			}
 		}
 	}
-	if (cerr)
+	/* (the refusal was logged with what was offered: now that the IKE
+	 * SA is up, the event) */
+	if (cerr && refused)
+		ike_child_refused_event(sa, refused, m);
+	else if (cerr)
 		ike_sa_log(sa, IPX_LOG_WARN, "Child SA not created: %s", ikev2_notify_name(cerr));
 	if (child) {
 		if (ike_child_install(sa, child, false, sa->ni, sa->ni_len, sa->nr,

@@ -325,23 +325,87 @@ static unsigned narrow(const struct ike_tsp *theirs, const struct ike_ts *ours,
 	return k;
 }
 
+#define NEAR_MAX 4   /* children whose selectors fit, reported when refused */
+
+/* No child of ours matched the selectors asked for: what they were and
+ * what each child has (resolved: "dynamic" is the IKE address). */
+static void refuse_ts(struct ikesa *sa, const struct ike_tsp *tsi, const struct ike_tsp *tsr,
+		      const struct child_sa *rekey_of)
+{
+	char msg[600], a[200], b[200];
+	size_t o;
+
+	o = (size_t)snprintf(msg, sizeof(msg), "offered TSi %s TSr %s; configured",
+			     ike_ts_list_str(tsi->ts, tsi->n_ts, a, sizeof(a)),
+			     ike_ts_list_str(tsr->ts, tsr->n_ts, b, sizeof(b)));
+	for (unsigned i = 0, k = 0; i < sa->conn->n_children && o < sizeof(msg); i++) {
+		const struct cfg_child *cfg = &sa->conn->children[i];
+		struct ike_ts l[IKE_CHILD_TS_MAX], r[IKE_CHILD_TS_MAX];
+		unsigned nl, nr;
+
+		if (rekey_of && strcmp(cfg->name, rekey_of->name) != 0)
+			continue;
+		nl = resolve(cfg->local_ts, cfg->n_local_ts, &sa->local, l);
+		nr = resolve(cfg->remote_ts, cfg->n_remote_ts, &sa->remote, r);
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s %s: local_ts %s remote_ts %s",
+				      k++ ? ";" : "", cfg->name, ike_ts_list_str(l, nl, a, sizeof(a)),
+				      ike_ts_list_str(r, nr, b, sizeof(b)));
+	}
+	if (o >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	ike_sa_log(sa, IPX_LOG_WARN, "no child matches the selectors (answered TS_UNACCEPTABLE): %s",
+		   msg);
+	ike_sa_refusal(sa, "TS_UNACCEPTABLE to the peer: %s", msg);
+}
+
+/* A child whose selectors fit did not take the Child SA: its mode, or no
+ * proposal of ours in what was offered. */
+static void refuse_esp(struct ikesa *sa, const struct cfg_child *cfg, const struct ike_sa *offer,
+		       bool pfs, bool transport)
+{
+	struct ike_prop_cfg cfgs[IKE_MSG_MAX_PROPS];
+	char a[280], b[240];
+
+	if ((cfg->mode == IPX_MODE_TRANSPORT) != transport) {
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "child %s is in %s mode, the peer asks for %s mode (answered NO_PROPOSAL_CHOSEN)",
+			   cfg->name, transport ? "tunnel" : "transport",
+			   transport ? "transport" : "tunnel");
+		ike_sa_refusal(sa, "NO_PROPOSAL_CHOSEN to the peer: child %s is in %s mode", cfg->name,
+			       transport ? "tunnel" : "transport");
+		return;
+	}
+	/* (IKE_AUTH's Child SA has no key exchange: without those groups) */
+	ike_offer_str(offer, a, sizeof(a));
+	ike_props_cfg_str(cfgs, esp_props(cfg, pfs, cfgs), b, sizeof(b));
+	ike_sa_log(sa, IPX_LOG_WARN,
+		   "no acceptable ESP proposal for child %s (answered NO_PROPOSAL_CHOSEN): offered %s; configured %s",
+		   cfg->name, a, b);
+	ike_sa_refusal(sa, "NO_PROPOSAL_CHOSEN to the peer: no acceptable ESP proposal for child %s: offered %s; configured %s",
+		       cfg->name, a, b);
+}
+
 uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 			   struct ike_msg *out, struct child_sa **cp, bool pfs,
-			   const struct child_sa *rekey_of)
+			   const struct child_sa *rekey_of, const char **refused)
 {
 	static struct ike_proposal prop;
 	const struct ike_pld *sap = ike_msg_get(m, IKEV2_PL_SA, 0);
 	const struct ike_pld *tsi = ike_msg_get(m, IKEV2_PL_TSI, 0);
 	const struct ike_pld *tsr = ike_msg_get(m, IKEV2_PL_TSR, 0);
 	bool transport = ike_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL;
-	uint16_t err = IKEV2_N_TS_UNACCEPTABLE;
+	const struct cfg_child *near[NEAR_MAX];
+	unsigned n_near = 0;
 	struct child_sa *c = NULL;
 	struct ike_pld *p;
 	uint8_t spi[4];
 
 	*cp = NULL;
-	if (!sap || !tsi || !tsr)
+	*refused = NULL;
+	if (!sap || !tsi || !tsr) {
+		ike_sa_log(sa, IPX_LOG_WARN, "Child SA request without SA, TSi or TSr: INVALID_SYNTAX");
 		return IKEV2_N_INVALID_SYNTAX;
+	}
 	for (unsigned i = 0; i < sa->conn->n_children; i++) {
 		const struct cfg_child *cfg = &sa->conn->children[i];
 
@@ -360,14 +424,17 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 
 		if (!kni || !knr)
 			continue;
+		/* the selectors fit: the mode and a proposal must too */
 		if ((cfg->mode == IPX_MODE_TRANSPORT) != transport) {
-			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+			if (n_near < NEAR_MAX)
+				near[n_near++] = cfg;
 			continue;
 		}
 		np = esp_props(cfg, pfs, cfgs);
 		if (ike_prop_select(&sap->u.sa, cfgs, np, &choice) < 0 ||
 		    choice.spi_size != 4 || !ike_child_engine_cipher(&choice)) {
-			err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+			if (n_near < NEAR_MAX)
+				near[n_near++] = cfg;
 			continue;
 		}
 		c = ike_child_new(sa, cfg);
@@ -383,14 +450,16 @@ uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 		break;
 		}
 	}
+	if (!c && !n_near) {
+		refuse_ts(sa, &tsi->u.ts, &tsr->u.ts, rekey_of);
+		*refused = "";
+		return IKEV2_N_TS_UNACCEPTABLE;
+	}
 	if (!c) {
-		char a[96], b[96];
-
-		ike_sa_log(sa, IPX_LOG_WARN, "no child for TSi %s... TSr %s...: %s",
-			   tsi->u.ts.n_ts ? ike_ts_str(&tsi->u.ts.ts[0], a, sizeof(a)) : "-",
-			   tsr->u.ts.n_ts ? ike_ts_str(&tsr->u.ts.ts[0], b, sizeof(b)) : "-",
-			   ikev2_notify_name(err));
-		return err;
+		for (unsigned i = 0; i < n_near; i++)
+			refuse_esp(sa, near[i], &sap->u.sa, pfs, transport);
+		*refused = near[0]->name;
+		return IKEV2_N_NO_PROPOSAL_CHOSEN;
 	}
 	ipx_st32(spi, c->spi_in);
 	ike_prop_choice_to_sa(&c->prop, spi, 4, &prop);
@@ -731,6 +800,8 @@ int ike_child_activate(struct ikesa *sa, struct child_sa *c,
 	}
 	ike_child_state(c, CHILD_INSTALLED);
 	child_unexpect(c);
+	if (!old)
+		ike_child_retry_clear(sa, c->name);   /* its refusals are over */
 	ike_prop_choice_to_sa(&c->prop, NULL, 0, &pp);
 	ike_sa_log(sa, IPX_LOG_INFO,
 		   "Child SA %s %s: SPIs %08x in, %08x out, %s%s, %s%s === %s%s%s",

@@ -247,6 +247,15 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 	sa->cc.old = NULL;
 	if (old)
 		old->rekeying = false;
+	if (err && sa->cc.kind == CC_NEW_CHILD && err->type != IKEV2_N_TEMPORARY_FAILURE) {
+		char why[96];
+
+		/* a refusal: what we offered, and the back-off */
+		snprintf(why, sizeof(why), "%s from the peer", ikev2_notify_name(err->type));
+		ike_child_failed(sa, c, why);
+		ike_child_free(c);
+		goto out;
+	}
 	if (err) {
 		/* old may be gone already: the peer deleted it meanwhile */
 		ike_sa_log(sa, sa->cc.kind == CC_REKEY_CHILD ? IPX_LOG_INFO : IPX_LOG_WARN,
@@ -281,8 +290,14 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 	if (!n && pfs_chosen && (!sa->cc.dh || c->prop.dh != ike_dh_group(sa->cc.dh)))
 		n = IKEV2_N_INVALID_KE_PAYLOAD;
 	if (n) {
-		ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: unusable answer (%s)", c->name,
-			   ikev2_notify_name(n));
+		char why[96];
+
+		snprintf(why, sizeof(why), "unusable answer from the peer (%s)",
+			 ikev2_notify_name(n));
+		if (old)
+			ike_sa_log(sa, IPX_LOG_WARN, "Child SA %s: %s", c->name, why);
+		else
+			ike_child_failed(sa, c, why);
 		ike_child_free(c);
 		goto out;
 	}
@@ -290,6 +305,8 @@ static int child_response(struct ikesa *sa, struct ike_msg *m)
 		gir = ike_dh_secret(sa->cc.dh, &gir_len);
 	if (ike_child_install(sa, c, true, sa->cc.nonce, sa->cc.nonce_len, nr, nr_len,
 			      gir, gir_len) < 0) {
+		if (!old)
+			ike_child_failed(sa, c, "the ESP engine refused its SAs");
 		ike_child_free(c);
 		goto out;
 	}
@@ -480,6 +497,7 @@ static void move_children(struct ikesa *from, struct ikesa *to)
 
 static void ike_rekeyed(struct ikesa *old, struct ikesa *n)
 {
+	ike_child_retry_copy(old, n);   /* Child SAs refused stay so */
 	ike_sa_state(n, IKE_ESTABLISHED);
 	n->established = n->last_activity = ike_now();
 	ike_sa_set_timers(n);
@@ -717,6 +735,7 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 	struct ike_msg *r = sa->mgr->omsg;
 	struct child_sa *old = NULL, *c = NULL;
 	struct ike_dh *dh = NULL;
+	const char *refused = NULL;
 	uint8_t nonce[IKE_NONCE_LEN], g[2];
 	const uint8_t *gir = NULL;
 	size_t gir_len = 0;
@@ -779,9 +798,12 @@ int ike_create_child_respond(struct ikesa *sa, struct ike_msg *m)
 	}
 	ike_msg_start(sa, r, IKEV2_EXCH_CREATE_CHILD_SA, true, m->hdr.msg_id);
 	ike_msg_add(r, IKEV2_PL_SK, false);
-	e = ike_child_respond(sa, m, r, &c, true, old);
-	if (e)
+	e = ike_child_respond(sa, m, r, &c, true, old, &refused);
+	if (e) {
+		if (!old && refused)
+			ike_child_refused_event(sa, refused, m);
 		return respond_error(sa, m->hdr.msg_id, e, NULL, 0);
+	}
 	if (old) {
 		/* a rekey keeps what the child had */
 		c->mode = old->mode;

@@ -348,10 +348,11 @@ static int init_response(struct ikesa *sa, struct ike_msg *m)
 		const struct ike_pld *p = &m->pld[i];
 
 		if (p->type == IKEV2_PL_NOTIFY && p->u.n.type < 16384) {
-			char why2[96];
+			char why2[512], ours[400];
 
-			snprintf(why2, sizeof(why2), "IKE_SA_INIT refused: %s",
-				 ikev2_notify_name(p->u.n.type));
+			snprintf(why2, sizeof(why2), "IKE_SA_INIT refused: %s from the peer; we offered %s",
+				 ikev2_notify_name(p->u.n.type),
+				 ike_props_cfg_str(sa->conn->ike, sa->conn->n_ike, ours, sizeof(ours)));
 			ike_sa_fail(sa, why2);
 			return -EACCES;
 		}
@@ -437,9 +438,9 @@ bool ike_conn_admits(const struct cfg_conn *c, const struct sockaddr_storage *lo
 	return lok && rok;
 }
 
-/* The first connection whose addresses fit; IDs are only known in IKE_AUTH,
- * where the choice may move to another that admits the SA as well
- * (ike_auth.c, pick_conn). */
+/* The first connection whose addresses fit (its cookie policy applies);
+ * IDs are only known in IKE_AUTH, where the choice may move to another
+ * that admits the SA as well (ike_auth.c, pick_conn). */
 static const struct cfg_conn *match_conn(const struct cfg *cfg,
 					 const struct sockaddr_storage *local,
 					 const struct sockaddr_storage *remote)
@@ -634,6 +635,45 @@ static bool guard_defers(struct init_req *q)
 }
 
 /*
+ * A proposal of the first connection that admits the addresses and has
+ * one for the offer (q->conn becomes it).  None: a warning with every
+ * proposal offered and those of each connection tried; false.
+ */
+static bool pick_proposal(struct init_req *q)
+{
+	const struct cfg *cfg = q->mgr->cfg;
+	char offer[400], conf[400];
+	size_t o = 0;
+
+	if (ike_prop_select(&q->sap->u.sa, q->conn->ike, q->conn->n_ike, &q->choice) == 0)
+		return true;
+	for (unsigned i = 0; i < cfg->n_conns; i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+
+		if (c == q->conn || !ike_conn_admits(c, q->local, q->remote))
+			continue;
+		if (ike_prop_select(&q->sap->u.sa, c->ike, c->n_ike, &q->choice) == 0) {
+			q->conn = c;
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < cfg->n_conns && o < sizeof(conf); i++) {
+		const struct cfg_conn *c = &cfg->conns[i];
+		char one[300];
+
+		if (!ike_conn_admits(c, q->local, q->remote))
+			continue;
+		o += (size_t)snprintf(conf + o, sizeof(conf) - o, "%s%s: %s", o ? "; " : "", c->name,
+				      ike_props_cfg_str(c->ike, c->n_ike, one, sizeof(one)));
+	}
+	if (o >= sizeof(conf))
+		memcpy(conf + sizeof(conf) - 4, "...", 4);
+	ipx_warn("IKE_SA_INIT from %s: no acceptable IKE proposal (answered NO_PROPOSAL_CHOSEN): offered %s; configured %s",
+		 q->peer, ike_offer_str(&q->sap->u.sa, offer, sizeof(offer)), conf);
+	return false;
+}
+
+/*
  * Everything checked before a request may have state (docs/security.md
  * lists the order and what each costs): a retransmission of one answered
  * already, the flood guard, max_half_open, the message, a connection for the addresses,
@@ -670,8 +710,10 @@ static bool admit(struct init_req *q)
 		return false;
 	q->conn = match_conn(mgr->cfg, q->local, q->remote);
 	if (!q->conn) {
-		ipx_info("IKE_SA_INIT from %s: no connection for this address: NO_PROPOSAL_CHOSEN",
-			 q->peer);
+		char to[80];
+
+		ipx_warn("IKE_SA_INIT from %s to %s: no connection has these addresses (local_addrs, remote_addrs): NO_PROPOSAL_CHOSEN",
+			 q->peer, ike_addr_str(q->local, to, sizeof(to)));
 		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
 				    IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return false;
@@ -688,13 +730,7 @@ static bool admit(struct init_req *q)
 				 "(max_half_open_per_source; logged once per 1024)", q->peer, from_src);
 		return false;
 	}
-	if (ike_prop_select(&q->sap->u.sa, q->conn->ike, q->conn->n_ike, &q->choice) < 0) {
-		char offer[160];
-		struct ike_proposal first = q->sap->u.sa.n_props ? q->sap->u.sa.props[0]
-								  : (struct ike_proposal){ 0 };
-
-		ipx_info("%s: IKE_SA_INIT from %s: no acceptable proposal (first offered %s): NO_PROPOSAL_CHOSEN",
-			 q->conn->name, q->peer, ike_prop_str(&first, offer, sizeof(offer)));
+	if (!pick_proposal(q)) {
 		ike_send_init_error(mgr, q->h, q->local, q->remote, q->natt,
 				    IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return false;

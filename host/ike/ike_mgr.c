@@ -100,6 +100,7 @@ void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out)
 	out->peer_id = sa->peer_id.text;
 	out->nat = sa->nat_here || sa->nat_there;
 	out->updown = sa->conn ? sa->conn->updown : "";
+	out->refusal = sa->refusal ? sa->refusal : "";
 }
 
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
@@ -214,6 +215,8 @@ void ike_sa_destroy(struct ikesa *sa)
 	}
 	ike_frags_drop(sa, 0);
 	ike_frags_drop(sa, 1);
+	ike_child_retry_free(sa);
+	free(sa->refusal);
 	free(sa->coll_nonce);
 	free(sa->peer_certreq);
 	free(sa->peer_cert);
@@ -257,12 +260,14 @@ void ike_sa_destroy(struct ikesa *sa)
 }
 
 /*
- * A set-up that did not make it.  As initiator we try again, up to
- * keyingtries attempts (0: without end): after a timeout always, after a
+ * A set-up that did not make it (a warning with why: the refusal that
+ * ike_sa_info carries with the "ike-failed" event).  As initiator we try
+ * again, up to keyingtries attempts (0: without end): after a timeout
+ * always (2 s after the last retransmission went unanswered), after a
  * refusal (NO_PROPOSAL_CHOSEN, AUTHENTICATION_FAILED...) only for a
  * connection that must stay up (start_action: start, or a restart after a
- * dead peer), with a growing pause: the peer may be coming up, or its
- * operator fixing its configuration.
+ * dead peer), with a growing pause (5 s, doubling, at most 60 s): the
+ * peer may be coming up, or its operator fixing its configuration.
  */
 void ike_sa_fail(struct ikesa *sa, const char *why)
 {
@@ -277,7 +282,9 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 
 	if (retry && c->keyingtries && attempt >= c->keyingtries) {
 		retry = false;
-		ike_sa_log(sa, IPX_LOG_WARN, "given up after %u attempts (keyingtries)", attempt);
+		ike_sa_log(sa, IPX_LOG_WARN,
+			   "giving up after %u attempts (keyingtries): %s; `ipsecfx initiate %s` to retry",
+			   attempt, why, sa->conn_name);
 	}
 	delay = sa->timed_out ? 2 : 5u << (sa->attempt < 4 ? sa->attempt : 4);
 	if (delay > 60)
@@ -285,10 +292,13 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	snprintf(conn, sizeof(conn), "%s", sa->conn_name);
 	snprintf(child, sizeof(child), "%s", sa->want_child);
 	if (retry)
-		ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted, trying again in %us", why, delay);
+		ike_sa_log(sa, IPX_LOG_WARN, "%s; IKE SA deleted, trying again in %us", why, delay);
 	else
-		ike_sa_log(sa, IPX_LOG_ERR, "%s; IKE SA deleted", why);
+		ike_sa_log(sa, IPX_LOG_WARN, "%s; IKE SA deleted", why);
 	m->st.failed++;
+	ike_sa_refusal(sa, "%s", why);
+	if (sa->initiator && m->io.event)
+		m->io.event(m->io.ctx, sa, NULL, "ike-failed");
 	ike_sa_destroy(sa);
 	if (retry) {
 		struct ike_retry *r = ike_retry_schedule(m, conn, child[0] ? child : NULL, delay);
@@ -572,6 +582,12 @@ bool ike_sa_has_child(const struct ikesa *sa, const char *name)
 
 int ike_mgr_initiate(struct ike_mgr *m, const char *name, const char *child)
 {
+	struct ikesa *sa = ike_mgr_find_conn_established(m, name, NULL);
+
+	/* the operator asks: Child SAs given up on (child_retries) are
+	 * asked for again, and back off from the start if refused again */
+	if (sa)
+		ike_child_retry_clear(sa, child);
 	return ike_mgr_initiate_attempt(m, name, child, 0, false);
 }
 

@@ -20,6 +20,9 @@
  *   ike_info.c    INFORMATIONAL: delete of IKE and Child SAs, empty requests
  *   ike_timer.c   everything done by the clock: liveness, keepalives,
  *                 lifetimes, reauthentication, retries
+ *   ike_refuse.c  refusals: what was offered and what is configured, for
+ *                 the warnings of both roles; the refused Child SAs'
+ *                 back-off (child_retries)
  *
  * The manager never touches sockets or the data plane: it calls the
  * struct ike_io it was given (the daemon wires it to host/dataplane; the
@@ -57,6 +60,7 @@
 #define IKE_CRL_URL_MAX 512
 
 struct ike_src;
+struct ike_child_retry;   /* ike_refuse.c */
 
 struct ike_crl_entry {
 	char url[IKE_CRL_URL_MAX];
@@ -276,6 +280,12 @@ struct ikesa {
 	struct ike_wheel_node tnode;      /* ike_timer.c: when to look at it next */
 	struct child_sa *children;
 	uint64_t created, established, last_in;
+	/* ike_refuse.c: the last refusal of its set-up or of one of its
+	 * Child SAs (ike_sa_info.refusal; NULL: none yet), and the Child SAs
+	 * refused that start_action: start asks for again (child_retries) */
+	char *refusal;
+	struct ike_child_retry *child_retry;
+	unsigned n_child_retry;
 };
 
 
@@ -539,6 +549,39 @@ int ike_mgr_initiate_attempt(struct ike_mgr *m, const char *conn, const char *ch
 /* Lowest of two nonces, 2.8.1 */
 int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
+/* ---- refusals (ike_refuse.c) ---- */
+/* Proposals as strongSwan's keywords, "aes256gcm16-prfsha256-x25519",
+ * several separated by ", " (what does not fit in buf ends in "..."). */
+const char *ike_offer_str(const struct ike_sa *offer, char *buf, size_t len);
+const char *ike_props_cfg_str(const struct ike_prop_cfg *p, unsigned n, char *buf, size_t len);
+/* Selectors as a list: "[10.1.0.0/16, 10.3.0.1/32]". */
+const char *ike_ts_list_str(const struct ike_ts *ts, unsigned n, char *buf, size_t len);
+/* sa's refusal (ike_sa_info.refusal) becomes this text. */
+void ike_sa_refusal(struct ikesa *sa, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Does sa ask again for Child SAs it lacks (create_missing in
+ * ike_timer.c)?  An initiator of a start_action: start connection. */
+bool ike_child_auto(const struct ikesa *sa);
+/* Initiator: the Child SA c we asked for was not made (why: "TS_UNACCEPTABLE
+ * from the peer"): a warning with what we offered, sa's refusal, the
+ * back-off before it is asked for again (1 s, doubling, at most 60 s) or,
+ * after child_retries, the end of it; the "child-failed" event.  The
+ * caller frees c. */
+void ike_child_failed(struct ikesa *sa, struct child_sa *c, const char *why);
+/* Responder: we refused the Child SA req asked for (name: the child of
+ * ours it was meant for, "" when none matched; the warning and sa's
+ * refusal are done): the "child-failed" event with a description of it
+ * (valid during the call only). */
+void ike_child_refused_event(struct ikesa *sa, const char *name, const struct ike_msg *req);
+/* When the child called name may be asked for again: 0 now, UINT64_MAX
+ * never (given up), else the monotonic second. */
+uint64_t ike_child_retry_at(const struct ikesa *sa, const char *name);
+/* Forget name's refusals (NULL: all): it came up, or the operator asks. */
+void ike_child_retry_clear(struct ikesa *sa, const char *name);
+/* to takes over from's refusals (a rekey, a reauthentication). */
+void ike_child_retry_copy(const struct ikesa *from, struct ikesa *to);
+void ike_child_retry_free(struct ikesa *sa);
+
 /* ---- Child SAs (ike_child.c) ---- */
 uint32_t ike_child_alloc_spi(struct ike_mgr *m);
 struct child_sa *ike_child_new(struct ikesa *sa, const struct cfg_child *cfg);
@@ -572,11 +615,14 @@ int ike_child_add_request(struct ikesa *sa, struct child_sa *c,
 			  struct ike_msg *m, bool pfs);
 /* Responder: pick config (rekey_of's for a rekey), proposal and narrowed
  * selectors for the request in m, add the SA/TS payloads to out.  On
- * failure returns the notify to send (NO_PROPOSAL_CHOSEN,
- * TS_UNACCEPTABLE) and *c is NULL. */
+ * failure returns the notify to send and *c is NULL; a refusal
+ * (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE) is logged with what was offered
+ * and what is configured, becomes sa's refusal, and sets *refused to the
+ * child it was meant for ("" when no child's selectors fit; else NULL),
+ * for ike_child_refused_event. */
 uint16_t ike_child_respond(struct ikesa *sa, const struct ike_msg *m,
 			   struct ike_msg *out, struct child_sa **c, bool pfs,
-			   const struct child_sa *rekey_of);
+			   const struct child_sa *rekey_of, const char **refused);
 /* Initiator: check the responder's answer for c; 0 or the notify that
  * describes the failure. */
 uint16_t ike_child_check_reply(struct ikesa *sa, struct child_sa *c,

@@ -140,6 +140,7 @@ static void start_reauth(struct ikesa *old)
 	}
 	ike_sa_peer_file(n);   /* with old, until it authenticates the peer */
 	n->reauth_of = old;
+	ike_child_retry_copy(old, n);   /* what old gave up on stays given up */
 	for (struct child_sa *c = old->children; c; c = c->next)
 		if (ike_child_cfg(c) && !child_busy(c)) {
 			snprintf(n->want_child, sizeof(n->want_child), "%s", c->name);
@@ -180,15 +181,18 @@ static bool reauth_progress(struct ikesa *sa)
 }
 
 /* Child SAs of a connection with start_action: start that this SA (which
- * we initiated) should have but has not: each is created in turn. */
-static bool create_missing(struct ikesa *sa)
+ * we initiated) should have but has not: each is created in turn; one the
+ * peer refused after its back-off, none it was given up on (ike_refuse.c,
+ * child_retries). */
+static bool create_missing(struct ikesa *sa, uint64_t now)
 {
 	const struct cfg_conn *c = sa->conn;
 
-	if (!c || !sa->initiator || c->start_action != CFG_START_START || sa->reauth_of)
+	if (!ike_child_auto(sa) || sa->reauth_of)
 		return false;
 	for (unsigned i = 0; i < c->n_children; i++) {
-		if (ike_sa_has_child(sa, c->children[i].name))
+		if (ike_sa_has_child(sa, c->children[i].name) ||
+		    ike_child_retry_at(sa, c->children[i].name) > now)
 			continue;
 		/* one that another SA of the connection holds is not missing */
 		bool elsewhere = false;
@@ -307,7 +311,7 @@ static void sa_tick(struct ikesa *sa, uint64_t now)
 	}
 	if (sa->reauth_of && reauth_progress(sa))
 		return;
-	if (create_missing(sa))
+	if (create_missing(sa, now))
 		return;
 	if (c && c->liveness_interval && now >= sa->last_activity + c->liveness_interval) {
 		ike_sa_log(sa, IPX_LOG_DEBUG, "nothing heard for %us: liveness check",
@@ -345,7 +349,7 @@ static void run_retries(struct ike_mgr *m, uint64_t now)
 		sa = ike_mgr_find_conn_established(m, r->conn, NULL);
 		if (sa && r->child[0] && !ike_sa_has_child(sa, r->child)) {
 			ipx_info("%s: creating Child SA %s", r->conn, r->child);
-			ike_mgr_initiate(m, r->conn, r->child);
+			ike_mgr_initiate_attempt(m, r->conn, r->child, 0, false);
 		} else if (!sa && !ike_mgr_find_conn(m, r->conn)) {
 			ipx_info("%s: initiating again%s", r->conn,
 				 r->attempts ? " (attempt after a failure)" : "");
@@ -356,18 +360,28 @@ static void run_retries(struct ike_mgr *m, uint64_t now)
 	}
 }
 
-/* Is a Child SA of create_missing() still to be made? (then it is tried
- * again every second, as long as it is missing). */
-static bool missing_child(const struct ikesa *sa)
+/* When create_missing() may have a Child SA to make: every second while
+ * one is missing, the end of its back-off while it waits after a refusal;
+ * 0 when none is missing (or all missing ones are given up). */
+static uint64_t missing_child_due(const struct ikesa *sa, uint64_t now)
 {
 	const struct cfg_conn *c = sa->conn;
+	uint64_t due = 0;
 
-	if (!c || !sa->initiator || c->start_action != CFG_START_START || sa->reauth_of)
-		return false;
-	for (unsigned i = 0; i < c->n_children; i++)
-		if (!ike_sa_has_child(sa, c->children[i].name))
-			return true;
-	return false;
+	if (!ike_child_auto(sa) || sa->reauth_of)
+		return 0;
+	for (unsigned i = 0; i < c->n_children; i++) {
+		uint64_t at;
+
+		if (ike_sa_has_child(sa, c->children[i].name))
+			continue;
+		at = ike_child_retry_at(sa, c->children[i].name);
+		if (at <= now)
+			return now + 1;
+		if (at != UINT64_MAX && (!due || at < due))
+			due = at;
+	}
+	return due;
 }
 
 /*
@@ -418,8 +432,9 @@ static uint64_t sa_next_due(const struct ikesa *sa, uint64_t now)
 	EARLIER(sa->rekey_at);
 	if (!sa->reauthing && c && c->n_remote_addrs)
 		EARLIER(sa->reauth_at);
-	if (sa->reauth_of || missing_child(sa))
+	if (sa->reauth_of)
 		return soon;
+	EARLIER(missing_child_due(sa, now));
 	if (c && c->liveness_interval)
 		EARLIER(sa->last_activity + c->liveness_interval);
 out:

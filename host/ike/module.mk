@@ -10,7 +10,7 @@ IKE_SRCS := $(IKE_CODEC_SRCS) host/ike/ike_crypto.c host/ike/ike_dh.c host/ike/i
 	host/ike/ike_child.c host/ike/ike_info.c host/ike/ike_create.c \
 	host/ike/ike_timer.c host/ike/ike_wheel.c host/ike/ike_guard.c host/ike/ike_frag.c host/ike/ike_table.c host/ike/ike_send.c \
 	host/ike/ike_recv.c host/ike/ike_list.c host/ike/ike_pki.c host/ike/ike_certfetch.c \
-	host/ike/ike_cert.c host/ike/ike_certlist.c
+	host/ike/ike_cert.c host/ike/ike_certlist.c host/ike/ike_refuse.c
 IKE_OBJS := $(IKE_SRCS:%.c=$(O)/%.o)
 IKE_LIB := $(O)/libipsecfx-ike.a
 IKE_LIBS := $(or $(call pc,--libs,libcrypto),-lcrypto) $(LIBS_EVENT) -pthread

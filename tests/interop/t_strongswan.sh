@@ -193,7 +193,7 @@ cfg_a "aes256gcm16-prfsha256-x25519" "aes256gcm16"
 cfg_b "aes256gcm16-prfsha256-x25519" "aes256gcm16" "not-the-same-secret-at-all-1234"
 start_a && start_b
 ix_ctl A initiate sw --wait 8 >/dev/null 2>&1
-if log_has "$IX_T/A.log" "192.0.2.2\[4500\]: peer says AUTHENTICATION_FAILED" ||
+if log_has "$IX_T/A.log" "192.0.2.2\[4500\]: IKE_AUTH refused: AUTHENTICATION_FAILED from the peer" ||
    log_has "$IX_T/A.log" "192.0.2.2\[4500\]: AUTHENTICATION_FAILED"; then
 	tap_ok "wrong PSK, we initiate: AUTHENTICATION_FAILED, logged with the peer"
 else
@@ -230,7 +230,7 @@ log_has "$IX_T/A.log" "IKE_SA_INIT refused: NO_PROPOSAL_CHOSEN" \
 	|| { tap_fail "no common proposal, we initiate"; tail -5 "$IX_T/A.log" | tap_diag; }
 ix_swanctl B --initiate --child c >/dev/null 2>&1
 sleep 1
-if log_has "$IX_T/A.log" "no acceptable proposal.*NO_PROPOSAL_CHOSEN" &&
+if log_has "$IX_T/A.log" "no acceptable IKE proposal.*NO_PROPOSAL_CHOSEN" &&
    grep -q "received NO_PROPOSAL_CHOSEN" "$IX_T/B/charon.log"; then
 	tap_ok "no common proposal, strongSwan initiates: we answer NO_PROPOSAL_CHOSEN, it receives it"
 else
