@@ -255,6 +255,14 @@ int inits_start(struct inits *in, const struct cfg *cfg, json_t *req, struct ctl
 	return 0;
 }
 
+/* The IKE manager's reason for a failure, else the latest warning. */
+static const char *why(const struct ike_sa_info *si, const struct init *i, const char *dflt)
+{
+	if (si->refusal && si->refusal[0])
+		return si->refusal;
+	return i->last_warn[0] ? i->last_warn : dflt;
+}
+
 void inits_event(struct inits *in, struct ikesa *sa, struct child_sa *c, const char *what)
 {
 	struct ike_sa_info si;
@@ -273,12 +281,12 @@ void inits_event(struct inits *in, struct ikesa *sa, struct child_sa *c, const c
 		else if (strcmp(what, "ike-up") == 0 && !i->child[0])
 			finish(i, INIT_UP, NULL);
 		else if (strcmp(what, "child-failed") == 0 &&
-			 (!ci.name || strcmp(ci.name, i->child) == 0))
+			 (!ci.name || !ci.name[0] || strcmp(ci.name, i->child) == 0))
 			finish(i, INIT_FAILED, "%s child %s failed: %s", i->conn, i->child,
-			       i->last_warn[0] ? i->last_warn : "refused");
+			       why(&si, i, "refused"));
 		else if (strcmp(what, "ike-failed") == 0 || strcmp(what, "dead") == 0)
 			finish(i, INIT_FAILED, "%s failed: %s", i->conn,
-			       i->last_warn[0] ? i->last_warn : "the IKE SA could not be set up");
+			       why(&si, i, "the IKE SA could not be set up"));
 		else if (strcmp(what, "ike-down") == 0)
 			finish(i, INIT_FAILED, "%s: the IKE SA was deleted before %s came up%s%s",
 			       i->conn, i->child[0] ? i->child : "it",
