@@ -1015,9 +1015,11 @@ static int conv_id(const struct yamlpos *yp, const char *base, const struct y_en
 	}
 	if (remote)
 		return cfg_parse_id("%any", id, true, &why);
-	yamlpos_err(yp, P("%s.id", base),
-		    "needed when local_addrs is not given: the identity cannot default to the address, which is chosen per IKE SA (give this gateway's public address or name)");
-	return -EINVAL;
+	/* as strongSwan: the address each IKE SA runs on (ike_our_id) */
+	memset(id, 0, sizeof(*id));
+	id->dynamic = true;
+	snprintf(id->text, sizeof(id->text), "%%myaddr");
+	return 0;
 }
 
 /* A key that belongs to one side only, given on the other. */

@@ -34,6 +34,7 @@ enum cfg_revocation { CFG_REV_RELAXED = 0, CFG_REV_IFURI, CFG_REV_STRICT };
 struct cfg_id {
 	uint8_t type;            /* enum ikev2_id_type */
 	bool any;                /* remote: accept whatever the peer says */
+	bool dynamic;            /* local: the IKE SA's own address (no local.id, no local_addrs) */
 	uint16_t len;
 	uint8_t data[CFG_ID_MAX];
 	char text[CFG_ID_MAX];   /* as written, for logs */

@@ -44,6 +44,32 @@ static void auth_in(const struct ikesa *sa, bool signer_is_initiator, uint8_t id
 
 #define AUTH_MAX 2048   /* a signature of RSA up to 8192 bits, with RFC 7427's header */
 
+/* Our identity on this IKE SA: local.id, or, with neither it nor
+ * local_addrs (local_id.dynamic), the address the IKE SA runs on, as
+ * strongSwan does.  tmp holds the latter. */
+static const struct cfg_id *our_id(const struct ikesa *sa, const struct cfg_conn *c,
+				   struct cfg_id *tmp)
+{
+	const void *a;
+
+	if (!c->local_id.dynamic)
+		return &c->local_id;
+	memset(tmp, 0, sizeof(*tmp));
+	if (sa->local.ss_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)&sa->local)->sin6_addr;
+		tmp->type = IKEV2_ID_IPV6_ADDR;
+		tmp->len = 16;
+	} else {
+		a = &((const struct sockaddr_in *)&sa->local)->sin_addr;
+		tmp->type = IKEV2_ID_IPV4_ADDR;
+		tmp->len = 4;
+	}
+	memcpy(tmp->data, a, tmp->len);
+	inet_ntop(sa->local.ss_family == AF_INET6 ? AF_INET6 : AF_INET, a, tmp->text,
+		  sizeof(tmp->text));
+	return tmp;
+}
+
 /* Our AUTH payload, with our certificates before it when we sign (the
  * caller has added our ID; 1.2: ID, [CERT,] [CERTREQ,] ... AUTH). */
 static int add_our_auth(struct ikesa *sa, struct ike_msg *m, uint8_t *buf, size_t *len)
@@ -52,9 +78,11 @@ static int add_our_auth(struct ikesa *sa, struct ike_msg *m, uint8_t *buf, size_
 	struct ike_auth_in in;
 	struct ike_pld *p;
 	uint8_t method = IKEV2_AUTH_SHARED_KEY_MIC;
+	struct cfg_id me_buf;
+	const struct cfg_id *me = our_id(sa, c, &me_buf);
 	int ret;
 
-	auth_in(sa, sa->initiator, c->local_id.type, c->local_id.data, c->local_id.len, &in);
+	auth_in(sa, sa->initiator, me->type, me->data, me->len, &in);
 	if (c->local_auth == CFG_AUTH_PUBKEY)
 		ret = ike_cert_sign(sa, &in, &method, buf, AUTH_MAX, len);
 	else
@@ -170,6 +198,7 @@ int ike_auth_start(struct ikesa *sa)
 	struct ike_msg *m = sa->mgr->omsg;
 	const struct cfg_conn *c = sa->conn;
 	const struct cfg_child *want;
+	struct cfg_id me_buf;
 	uint8_t auth[AUTH_MAX];
 	size_t auth_len = 0;
 	struct ike_pld *p;
@@ -182,7 +211,7 @@ int ike_auth_start(struct ikesa *sa)
 	p = ike_msg_add(m, IKEV2_PL_IDI, true);
 	if (!p)
 		return -ENOSPC;
-	id_payload(&c->local_id, p);
+	id_payload(our_id(sa, c, &me_buf), p);
 	ret = ike_cert_add_ours(sa, m);
 	if (ret == 0)
 		ret = ike_cert_add_certreq(sa, m, c, true);
@@ -229,6 +258,7 @@ static void auth_refused(struct ikesa *sa, uint16_t notify)
 	bool cert = c->local_auth == CFG_AUTH_PUBKEY;
 	char why[2 * ID_STR_MAX + CFG_NAME_MAX + 256], idi[ID_STR_MAX], r[ID_STR_MAX];
 	char idr[ID_STR_MAX + 8];
+	struct cfg_id me_buf;
 
 	if (c->remote_id.any)
 		snprintf(idr, sizeof(idr), "no IDr");
@@ -236,7 +266,7 @@ static void auth_refused(struct ikesa *sa, uint16_t notify)
 		snprintf(idr, sizeof(idr), "IDr %s", cfg_id_typed(&c->remote_id, r));
 	snprintf(why, sizeof(why),
 		 "IKE_AUTH refused: %s from the peer; we sent IDi %s, %s, %s%s%s%s",
-		 ikev2_notify_name(notify), cfg_id_typed(&c->local_id, idi), idr,
+		 ikev2_notify_name(notify), cfg_id_typed(our_id(sa, c, &me_buf), idi), idr,
 		 cert ? "a certificate's signature" : "a PSK",
 		 sa->want_child[0] ? " and Child SA " : "", sa->want_child,
 		 notify != IKEV2_N_AUTHENTICATION_FAILED ? "" : cert ?
@@ -366,19 +396,22 @@ static const char *conn_refuses(const struct ikesa *sa, const struct cfg_conn *c
 /* Why IKE_SA_INIT's connection c does not take these identities: the
  * peer's (IDi) against remote.id, and ours as the peer asked for it (IDr)
  * against local.id. */
-static void ids_refused(const struct cfg_conn *c, const struct ike_id *idi,
-			const struct ike_id *idr, char *why, size_t whylen)
+static void ids_refused(const struct ikesa *sa, const struct cfg_conn *c,
+			const struct ike_id *idi, const struct ike_id *idr, char *why,
+			size_t whylen)
 {
 	char got[ID_STR_MAX], want[ID_STR_MAX];
+	struct cfg_id me_buf;
+	const struct cfg_id *me = our_id(sa, c, &me_buf);
 	size_t o = 0;
 
 	snprintf(why, whylen, "connection %s refuses these identities", c->name);
 	if (!id_matches(&c->remote_id, idi))
 		o = (size_t)snprintf(why, whylen, "peer identity (IDi) %s does not match remote.id %s of connection %s",
 				     id_typed(idi, got), cfg_id_typed(&c->remote_id, want), c->name);
-	if (idr && !id_is(&c->local_id, idr) && o < whylen)
+	if (idr && !id_is(me, idr) && o < whylen)
 		snprintf(why + o, whylen - o, "%sthe peer asks for us as (IDr) %s, local.id of connection %s is %s",
-			 o ? "; " : "", id_typed(idr, got), c->name, cfg_id_typed(&c->local_id, want));
+			 o ? "; " : "", id_typed(idr, got), c->name, cfg_id_typed(me, want));
 }
 
 static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *idi,
@@ -388,7 +421,7 @@ static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *i
 	const struct cfg_conn *first = sa->conn;
 
 	if (first)
-		ids_refused(first, idi, idr, why, whylen);
+		ids_refused(sa, first, idi, idr, why, whylen);
 	else
 		snprintf(why, whylen, "no connection for peer identity %s (a reload removed %s)",
 			 sa->peer_id.text, sa->conn_name);
@@ -396,9 +429,10 @@ static const struct cfg_conn *pick_conn(struct ikesa *sa, const struct ike_id *i
 	for (int i = first ? -1 : 0; i < (int)cfg->n_conns; i++) {
 		const struct cfg_conn *c = i < 0 ? first : &cfg->conns[i];
 		const char *no;
+		struct cfg_id me_buf;
 
 		if ((i >= 0 && c == first) || !id_matches(&c->remote_id, idi) ||
-		    (idr && !id_is(&c->local_id, idr)))
+		    (idr && !id_is(our_id(sa, c, &me_buf), idr)))
 			continue;
 		/* (IKE_SA_INIT's own may have changed in a reload since) */
 		no = conn_refuses(sa, c);
@@ -450,6 +484,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	const struct cfg_conn *c;
 	struct child_sa *child = NULL;
 	const char *refused = NULL;
+	struct cfg_id me_buf;
 	uint8_t auth[AUTH_MAX];
 	size_t auth_len = 0;
 	uint16_t cerr = 0;
@@ -522,7 +557,7 @@ int ike_auth_respond(struct ikesa *sa, struct ike_msg *m)
 	p = ike_msg_add(r, IKEV2_PL_IDR, true);
 	if (!p)
 		return -ENOSPC;
-	id_payload(&c->local_id, p);
+	id_payload(our_id(sa, c, &me_buf), p);
 	ret = ike_cert_add_ours(sa, r);
 	if (ret == 0)
 		ret = add_our_auth(sa, r, auth, &auth_len);

@@ -215,8 +215,18 @@ static json_t *sa_json(const struct ike_list *l, const struct ikesa *sa)
 		      "children", kids);
 	/* both identities, as swanctl shows them: ours from the connection
 	 * (gone after a reload that removed it), the peer's once known */
-	if (o && sa->conn)
+	if (o && sa->conn && sa->conn->local_id.dynamic) {
+		/* no local.id: our address on this IKE SA, without the port */
+		char a[INET6_ADDRSTRLEN];
+		const void *p = sa->local.ss_family == AF_INET6 ?
+			(const void *)&((const struct sockaddr_in6 *)&sa->local)->sin6_addr :
+			(const void *)&((const struct sockaddr_in *)&sa->local)->sin_addr;
+
+		if (inet_ntop(sa->local.ss_family == AF_INET6 ? AF_INET6 : AF_INET, p, a, sizeof(a)))
+			json_object_set_new(o, "local_id", json_string(a));
+	} else if (o && sa->conn) {
 		json_object_set_new(o, "local_id", json_string(sa->conn->local_id.text));
+	}
 	if (o && sa->peer_id.text[0])
 		json_object_set_new(o, "remote_id", json_string(sa->peer_id.text));
 	if (o && (sa->state == IKE_ESTABLISHED || sa->state == IKE_REKEYED))

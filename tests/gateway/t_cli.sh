@@ -236,7 +236,36 @@ section_list() {
 	fi
 }
 
+# finding 8 end to end: swanctl's habits (one address as a scalar, no
+# local_addrs, no identities) set a tunnel up with strongSwan
+section_swanctl_habits() {
+	fresh plain
+	ours A <<EOF
+connections:
+  sw:
+    remote_addrs: 192.0.2.2
+    psk: "$PSK"
+    proposals: aes256gcm16-prfsha256-x25519
+    children:
+      lan:
+        local_ts: 10.1.0.1/32
+        remote_ts: 10.2.0.1/32
+        esp_proposals: aes256gcm16-x25519
+EOF
+	swan_site B aes256gcm16-x25519
+	start_swan "$IX_NS_B" B
+	start_ours "$IX_NS_A" A || { tap_fail "swanctl habits: ipsecfxd started"; return; }
+	if ix_ctl A initiate sw --wait 10 >"$IX_T/cli.out" 2>&1 && ix_swan_up B 5 &&
+	   ix_ctl A list-sas | grep -q "local  '192.0.2.1' @ 192.0.2.1\["; then
+		tap_ok "swanctl's habits (scalars, mappings by name, no local_addrs, no ids): the tunnel comes up, our identity is the address (192.0.2.1)"
+	else
+		tap_fail "swanctl's habits: $(tail -3 "$IX_T/cli.out" | tr '\n' '|')"
+		diag_logs A B
+	fi
+}
+
 section_names
+section_swanctl_habits
 section_start
 section_options
 section_initiate
