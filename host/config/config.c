@@ -885,7 +885,11 @@ static int read_psk_file(const struct yamlpos *yp, const char *path,
 {
 	struct stat st;
 	ssize_t n;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	char fb[4096];
+	int fd;
+
+	file = yamlpos_path(yp, file, fb, sizeof(fb));
+	fd = open(file, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		yamlpos_err(yp, path, "%s: %s", file, strerror(errno));

@@ -40,11 +40,15 @@ int cfg_pki_certs(const struct yamlpos *yp, const char *base, char *const *files
 	*out = sk_X509_new_null();
 	if (!*out)
 		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++)
-		if (ike_pki_certs_load(files[i], *out, err, sizeof(err)) <= 0) {
+	for (unsigned i = 0; i < n; i++) {
+		char fb[4096];
+
+		if (ike_pki_certs_load(yamlpos_path(yp, files[i], fb, sizeof(fb)), *out, err,
+				       sizeof(err)) <= 0) {
 			yamlpos_err(yp, P("%s[%u]", base, i), "%s", err);
 			bad = -EINVAL;
 		}
+	}
 	return bad;
 }
 
@@ -58,7 +62,9 @@ int cfg_pki_crls(const struct yamlpos *yp, const char *base, char *const *files,
 	if (!*out)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
-		X509_CRL *crl = ike_pki_crl_load(files[i], err, sizeof(err));
+		char fb[4096];
+		X509_CRL *crl = ike_pki_crl_load(yamlpos_path(yp, files[i], fb, sizeof(fb)), err,
+						 sizeof(err));
 
 		if (!crl) {
 			yamlpos_err(yp, P("%s[%u]", base, i), "%s", err);
@@ -75,7 +81,7 @@ int cfg_pki_local(const struct yamlpos *yp, const char *base, char *const *certs
 		  unsigned n_certs, const char *key, const char *cert_uri,
 		  struct cfg_conn *c)
 {
-	char path[160], err[256];
+	char path[160], err[256], keybuf[4096];
 	STACK_OF(X509) *all = NULL;
 	int bad;
 
@@ -91,6 +97,7 @@ int cfg_pki_local(const struct yamlpos *yp, const char *base, char *const *certs
 		c->intermediates = all;
 		all = NULL;
 	}
+	key = yamlpos_path(yp, key, keybuf, sizeof(keybuf));
 	c->key = ike_pki_key_load(key, err, sizeof(err));
 	if (!c->key) {
 		yamlpos_err(yp, P("%s.key", base), "%s", err);

@@ -187,6 +187,17 @@ void yamlpos_flush(struct yamlpos *yp)
 	yp->nmsgs = 0;
 }
 
+const char *yamlpos_path(const struct yamlpos *yp, const char *file, char *buf, size_t n)
+{
+	const char *slash = yp && yp->file ? strrchr(yp->file, '/') : NULL;
+	int k;
+
+	if (!file || file[0] == '/' || !slash)
+		return file;
+	k = snprintf(buf, n, "%.*s/%s", (int)(slash - yp->file), yp->file, file);
+	return k > 0 && (size_t)k < n ? buf : file;
+}
+
 void yamlpos_free(struct yamlpos *yp)
 {
 	yamlpos_flush(yp);

@@ -45,6 +45,10 @@ struct yamlpos {
 int yamlpos_load(struct yamlpos *yp, const char *file);
 /* Frees the index; messages still kept are logged first. */
 void yamlpos_free(struct yamlpos *yp);
+/* A file named in the configuration: an absolute path as it is, a relative
+ * one from the configuration file's directory (not the working directory,
+ * which the daemon leaves).  Returns file or buf. */
+const char *yamlpos_path(const struct yamlpos *yp, const char *file, char *buf, size_t n);
 /* Log the messages kept (in_order), by line; those without a line last. */
 void yamlpos_flush(struct yamlpos *yp);
 /* Record that the key (or entry) at path stands on line.  0 or -ENOMEM. */

@@ -79,7 +79,11 @@ section_start() {
 		bg_stop
 	fi
 
-	ours_site A aes256gcm16-x25519 "" "" "pid_file: $IX_T/A.pid
+	# a psk_file named relative to the configuration file
+	echo "$PSK" >"$IX_T/A.psk"
+	chgrp ipsecfx "$IX_T/A.psk" 2>/dev/null
+	chmod 0640 "$IX_T/A.psk"
+	SITE_A_AUTH="    psk_file: A.psk" ours_site A aes256gcm16-x25519 "" "" "pid_file: $IX_T/A.pid
 log_file: $IX_T/A.file.log"
 	bg_start
 	pid=$(cat "$IX_T/A.pid" 2>/dev/null)
@@ -90,7 +94,8 @@ log_file: $IX_T/A.file.log"
 		tap_fail "background start: exit $BG_RC, pid '$pid', stderr: $(head -3 "$IX_T/bg.err" | tr '\n' '|')"
 		tap_diag <"$IX_T/A.file.log"
 	fi
-	cli_expect_out "reload after a start from a relative path" 0 "reloaded: 1 connections" A reload
+	cli_expect_out "reload after a start from a relative path, psk_file relative to the file" 0 \
+		"reloaded: 1 connections" A reload
 	echo "bogus_key: 1" >>"$IX_T/A.yaml"
 	ix_ctl A reload >"$IX_T/cli.out" 2>"$IX_T/cli.err"
 	if [ $? = 1 ] && grep -qF "ipsecfx: $IX_T/A.yaml has errors; the running configuration stays:" "$IX_T/cli.err" &&
