@@ -53,6 +53,7 @@ struct ipxd {
 	struct ike_mgr *ike;
 	struct ctl *ctl;
 	struct inits *inits;            /* `ipsecfx initiate` waiting */
+	bool debug;                     /* -d: debug whatever log_level says */
 	struct event *sigs[4];
 	struct ipx_ts *trap_routes;     /* routed for start_action: trap */
 	unsigned n_trap_routes;
@@ -623,7 +624,7 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	d->cfg = nc;
 	cfg_free(old);
 	trap_routes(d);
-	ipx_log_set_level(nc->log_level);
+	ipx_log_set_level(d->debug ? IPX_LOG_DEBUG : nc->log_level);   /* -d stays */
 	ipx_info("configuration reloaded from %s: %u connections", d->cfg_path,
 		 nc->n_conns);
 	ike_mgr_start_all(d->ike);
@@ -1053,7 +1054,7 @@ int main(int argc, char **argv)
 	bool foreground = false, debug = false, check = false;
 	struct ipx_addr *locals = NULL;
 	const char *pid_file = NULL;
-	char pid_path[256] = "";
+	char pid_path[256] = "", abs[PATH_MAX];
 	int c, ret = 1, status_fd = -1;
 
 	static const struct option lo[] = {
@@ -1101,8 +1102,6 @@ int main(int argc, char **argv)
 	/* the daemon leaves its directory: a reload reads the same file
 	 * (-t names it as it was given, in plain "error: FILE:LINE: ..." lines) */
 	if (!check) {
-		char abs[PATH_MAX];
-
 		if (realpath(file, abs))
 			file = abs;
 		dlog_init();
@@ -1128,6 +1127,7 @@ int main(int argc, char **argv)
 		cfg_free(d.cfg);
 		return 0;
 	}
+	d.debug = debug;
 	ipx_log_set_level(debug ? IPX_LOG_DEBUG : d.cfg->log_level);
 	if (!foreground) {
 		status_fd = background();
