@@ -7,6 +7,7 @@
 #   make fuzz       build the libFuzzer targets, run each FUZZ_SECONDS (300)
 #   make deps       install the Debian packages the project needs
 #   make demo       two appliances in namespaces, a tunnel carrying traffic
+#   make man        the man pages, $(O)/man/*.5 and *.8 (scdoc; no C build)
 #
 # Build output goes to $(O) (build/ or build-san/); the tree stays clean.
 
@@ -59,6 +60,7 @@ include bench/module.mk
 include tests/ike/module.mk
 include tests/fuzz/module.mk
 include hw/module.mk
+include docs/man/module.mk
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
 

@@ -19,6 +19,8 @@ PKGS=(
 	conntrack tshark python3 python3-scapy procps
 	# certificates: the openssl command makes the test PKI (tests/lib/mkpki.sh)
 	openssl
+	# man pages: scdoc makes them (make man), mandoc checks them (tests/tool/t_man.sh)
+	scdoc mandoc
 )
 
 missing=()
