@@ -41,6 +41,7 @@ LIBS_JSON := $(or $(call pc,--libs,jansson),-ljansson)
 LIBS_CMOCKA := $(or $(call pc,--libs,cmocka),-lcmocka)
 LIBS_EVENT := $(or $(call pc,--libs,libevent),-levent)
 LIBS_CAP := $(or $(call pc,--libs,libcap),-lcap)
+LIBS_SYSTEMD := $(or $(call pc,--libs,libsystemd),-lsystemd)
 
 # Each module adds to these.
 BINS :=

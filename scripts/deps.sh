@@ -9,6 +9,7 @@ PKGS=(
 	build-essential make pkg-config git
 	libssl-dev libipsec-mb-dev libevent-dev libcyaml-dev libyaml-dev
 	libjansson-dev libpcap-dev libmnl-dev libcmocka-dev libcap-dev
+	libsystemd-dev
 	# fuzzing (libFuzzer) and the sanitizer runtime
 	clang libclang-rt-14-dev
 	# RTL

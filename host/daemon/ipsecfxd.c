@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 #include <jansson.h>
 
 #include <ipsecfx/engine.h>
@@ -606,6 +607,7 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	int ret;
 
 	(void)req;
+	sd_notify(0, "RELOADING=1");
 	eb.off = (size_t)snprintf(err, n, "%s has errors; the running configuration stays:",
 				  d->cfg_path);
 	if (eb.off >= n)
@@ -613,8 +615,10 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	dlog_tap_add(collect_errors, &eb);
 	ret = cfg_load(d->cfg_path, &nc);
 	dlog_tap_del(collect_errors, &eb);
-	if (ret < 0)
+	if (ret < 0) {
+		sd_notify(0, "READY=1\nSTATUS=reload refused: the configuration has errors");
 		return -EINVAL;
+	}
 	err[0] = 0;
 	if (strcmp(nc->user, old->user) || strcmp(nc->group, old->group) ||
 	    strcmp(nc->control_group, old->control_group) || strcmp(nc->control, old->control))
@@ -628,6 +632,7 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	ipx_info("configuration reloaded from %s: %u connections", d->cfg_path,
 		 nc->n_conns);
 	ike_mgr_start_all(d->ike);
+	sd_notifyf(0, "READY=1\nSTATUS=%u connections, control %s", nc->n_conns, nc->control);
 	*res = json_pack("{s:i}", "connections", nc->n_conns);
 	return 0;
 }
@@ -857,6 +862,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	ipx_info("signal %d: shutting down", (int)sig);
+	sd_notify(0, "STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -904,12 +910,16 @@ static int background(void)
 	return p[1];
 }
 
-/* Tell the parent that start-up succeeded; stdio leaves the terminal
- * (kept as the log when it is the sink: syslog unreachable). */
-static void start_done(int status_fd)
+/* Tell the parent (or systemd: Type=notify, a no-op without
+ * $NOTIFY_SOCKET) that start-up succeeded; stdio leaves the terminal (kept
+ * as the log when it is the sink: syslog unreachable). */
+static void start_done(int status_fd, const struct ipxd *d)
 {
 	char ok = 0;
 	int fd;
+
+	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=%u connections, control %s",
+		   (long)getpid(), d->cfg->n_conns, d->cfg->control);
 
 	if (status_fd < 0)
 		return;   /* -f */
@@ -1263,7 +1273,7 @@ int main(int argc, char **argv)
 	 * started before it would keep the old credentials' view) */
 	ike_dhpool_start();
 	ike_mgr_start_all(d.ike);
-	start_done(status_fd);
+	start_done(status_fd, &d);
 	status_fd = -1;
 	event_base_dispatch(d.base);
 	ret = 0;

@@ -269,7 +269,31 @@ EOF
 	fi
 }
 
+# systemd's Type=notify: READY=1 once the daemon serves (issue 18)
+section_notify() {
+	fresh plain
+	ours_site A aes256gcm16-x25519
+	$PY - "$IX_T/notify.sock" >"$IX_T/notify.out" 2>&1 <<'EOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)   # as /run/systemd/notify: the daemon has dropped root
+s.settimeout(10)
+print(s.recv(4096).decode().replace("\n", "|"), flush=True)
+EOF
+	local py=$!
+	for _ in $(seq 30); do [ -S "$IX_T/notify.sock" ] && break; sleep 0.1; done
+	NOTIFY_SOCKET=$IX_T/notify.sock start_ours "$IX_NS_A" A || { tap_fail "notify: ipsecfxd started"; return; }
+	wait $py
+	if grep -q "^READY=1|MAINPID=$LASTPID|STATUS=1 connections, control $IX_T/A.sock" "$IX_T/notify.out"; then
+		tap_ok "sd_notify: READY=1 with the daemon's pid and a status line, once it serves"
+	else
+		tap_fail "sd_notify: $(cat "$IX_T/notify.out")"
+	fi
+}
+
 section_names
+section_notify
 section_swanctl_habits
 section_start
 section_options
