@@ -26,12 +26,15 @@
 #define HASH_SIZE 1024   /* to start with: ike_table.c doubles it as SAs come */
 
 uint64_t ike_clock_offset;
+uint64_t ike_clock_frozen;
 unsigned ike_state_errors;
 
 uint64_t ike_now(void)
 {
 	struct timespec ts;
 
+	if (ike_clock_frozen)
+		return ike_clock_frozen + ike_clock_offset;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec + ike_clock_offset;
 }

@@ -486,9 +486,12 @@ void ike_sa_established(struct ikesa *sa);
 void ike_sa_replaced(struct ikesa *old, struct ikesa *n);
 void ike_sa_fail(struct ikesa *sa, const char *why);
 /* Monotonic seconds; the exchange tests move time forward with the
- * offset (always 0 in the daemon). */
+ * offset and stop the real clock with ike_clock_frozen (the second it
+ * stands at), so that a second ticking by mid-test moves no deadline
+ * (both always 0 in the daemon). */
 uint64_t ike_now(void);
 extern uint64_t ike_clock_offset;
+extern uint64_t ike_clock_frozen;
 /* State changes refused by ike_sa_state()/ike_child_state() (bugs; the
  * exchange tests check that there are none) */
 extern unsigned ike_state_errors;

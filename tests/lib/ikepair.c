@@ -308,6 +308,10 @@ struct ikepair *ikepair_new(const struct ikepair_setup *s)
 
 	assert_non_null(pr);
 	ike_clock_offset = 0;
+	ike_clock_frozen = 0;
+	ike_clock_frozen = ike_now();
+	if (!ike_clock_frozen)   /* 0 is the running clock */
+		ike_clock_frozen = 1;
 	pr->base = event_base_new();
 	pr->net.nat_port_add = 10000;
 	peer_init(&pr->a, &pr->net, pr->base, s, true);
@@ -330,6 +334,7 @@ void ikepair_free(struct ikepair *pr)
 	}
 	event_base_free(pr->base);
 	ike_clock_offset = 0;
+	ike_clock_frozen = 0;
 	free(pr);
 }
 
