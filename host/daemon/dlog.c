@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION   /* every line would say dlog.c */
+#include <systemd/sd-journal.h>
 
 #include <ipsecfx/log.h>
 
@@ -64,6 +68,44 @@ static void to_file(int level, const char *msg)
 		to_stderr(level, msg);
 }
 
+/* systemd's stderr is the journal when $JOURNAL_STREAM names it
+ * ("DEV:INODE"): then lines go to the journal directly, with fields. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* An SA's line starts "CONN[ID] ...": the connection and the IKE SA's
+ * number as journal fields (journalctl IPSECFX_CONN=site-b). */
+static void to_journal(int level, const char *msg, int prio)
+{
+	const char *br = strchr(msg, '['), *sp = strchr(msg, ' ');
+	bool sa_line = false;
+	unsigned long id = 0;
+	char *end;
+	int r;
+
+	if (br && br > msg && (!sp || br < sp) && br - msg < 64) {
+		id = strtoul(br + 1, &end, 10);
+		sa_line = end > br + 1 && *end == ']';
+	}
+	if (sa_line)
+		r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+				    "SYSLOG_IDENTIFIER=ipsecfxd", "IPSECFX_CONN=%.*s",
+				    (int)(br - msg), msg, "IPSECFX_IKE_SA=%lu", id, NULL);
+	else
+		r = sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+				    "SYSLOG_IDENTIFIER=ipsecfxd", NULL);
+	if (r < 0)
+		to_stderr(level, msg);   /* refused (journald says nothing when absent) */
+}
+
 static void handler(int level, const char *msg, void *arg)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -75,6 +117,9 @@ static void handler(int level, const char *msg, void *arg)
 		break;
 	case DLOG_SYSLOG:
 		syslog(prio[level < 0 ? 0 : level > 3 ? 3 : level], "%s", msg);
+		break;
+	case DLOG_JOURNAL:
+		to_journal(level, msg, prio[level < 0 ? 0 : level > 3 ? 3 : level]);
 		break;
 	default:
 		to_stderr(level, msg);
@@ -92,7 +137,7 @@ static void handler(int level, const char *msg, void *arg)
 
 void dlog_init(void)
 {
-	L.sink = DLOG_STDERR;
+	L.sink = stderr_is_journal() ? DLOG_JOURNAL : DLOG_STDERR;
 	ipx_log_set_handler(handler, NULL);
 }
 

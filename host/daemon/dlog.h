@@ -1,7 +1,10 @@
 /*
  * Where ipsecfxd's log lines go (docs/deploy.md, "Where the logs go"):
  *
- *   -f                   stderr, each line with the time of day
+ *   -f                   stderr, each line with the time of day; under
+ *                        systemd (stderr is the journal: $JOURNAL_STREAM)
+ *                        the journal itself, each line with its priority
+ *                        and the connection and IKE SA as fields
  *   log_file: PATH       that file, each line with the date and time
  *   otherwise            syslog (LOG_DAEMON); when syslog is unreachable
  *                        (no /dev/log: containers, minimal hosts) stderr,
@@ -19,9 +22,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum dlog_sink { DLOG_STDERR, DLOG_FILE, DLOG_SYSLOG };
+enum dlog_sink { DLOG_STDERR, DLOG_FILE, DLOG_SYSLOG, DLOG_JOURNAL };
 
-/* Start on stderr (start-up and -f). */
+/* Start on stderr (start-up and -f), or the journal when stderr is it. */
 void dlog_init(void);
 /* Switch to a file (opened append-only, owned by uid:gid so that the
  * daemon can reopen it after dropping privileges).  0 or -errno. */
