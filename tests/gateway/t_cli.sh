@@ -280,8 +280,55 @@ EOF
 	fi
 }
 
+# under systemd (stderr is the journal: $JOURNAL_STREAM) the lines go to
+# the journal with their priority and the connection as a field (issue 18);
+# a stand-in journald socket in a mount namespace of A's own
+section_journal() {
+	local pid j=$IX_T/journal.out
+	fresh plain
+	ours_site A aes256gcm16-x25519
+	swan_site B aes256gcm16-x25519
+	start_swan "$IX_NS_B" B
+	rm -f "$IX_T/A.sock"
+	cat >"$IX_T/journald.py" <<'PYEOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)   # the daemon drops root
+s.settimeout(20)
+try:
+    while True:
+        print(s.recv(65536).decode().replace("\n", "|"), flush=True)
+except socket.timeout:
+    pass
+PYEOF
+	# shellcheck disable=SC2016
+	ip netns exec "$IX_NS_A" unshare -m bash -c '
+		mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal || exit 1
+		"$0" "$1/journald.py" /run/systemd/journal/socket >"$1/journal.out" 2>&1 &
+		for _ in $(seq 30); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+		exec 2>"$1/A.log"
+		JOURNAL_STREAM=$(stat -c %d:%i "$1/A.log") exec "$2" -f -c "$1/A.yaml"' \
+		"$PY" "$IX_T" "$IPSECFX_BUILD/ipsecfxd" &
+	pid=$!
+	IX_PIDS+=("$pid")
+	for _ in $(seq 50); do [ -S "$IX_T/A.sock" ] && break; sleep 0.1; done
+	ix_ctl A initiate sw >"$IX_T/cli.out" 2>&1
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pkill -f "journald.py" 2>/dev/null
+	if grep -q '^MESSAGE=sw\[1\] [^|]*|PRIORITY=6|SYSLOG_IDENTIFIER=ipsecfxd|IPSECFX_CONN=sw|IPSECFX_IKE_SA=1|' "$j" &&
+	   grep -q '^MESSAGE=ipsecfxd[^|]*|PRIORITY=6|SYSLOG_IDENTIFIER=ipsecfxd|$' "$j" &&
+	   ! grep -q 'sw\[1\]' "$IX_T/A.log"; then
+		tap_ok "journal: $(grep -c . "$j") entries with PRIORITY and SYSLOG_IDENTIFIER, the SA's with IPSECFX_CONN=sw IPSECFX_IKE_SA=1; none on stderr"
+	else
+		tap_fail "journal: $(head -3 "$j" | tr '\n' ' ') / stderr: $(head -3 "$IX_T/A.log" | tr '\n' ' ')"
+	fi
+}
+
 section_names
 section_notify
+section_journal
 section_swanctl_habits
 section_start
 section_options
