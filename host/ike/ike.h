@@ -87,6 +87,8 @@ struct ike_child_info {
 	unsigned n_ts_l, n_ts_r;
 	const struct sockaddr_storage *local, *remote;  /* its IKE SA's, with ports */
 	bool encap;                        /* ESP in UDP (NAT-T) */
+	/* as list-sas says it: installed, rekeying, rekeyed, deleting */
+	const char *state;
 };
 void ike_child_get(const struct child_sa *c, struct ike_child_info *out);
 /* The engine's user value for both ESP SAs of a Child SA: its inbound SPI
@@ -113,8 +115,12 @@ struct ike_sa_info {
 	 * logged ("TS_UNACCEPTABLE from the peer", "no answer to IKE_SA_INIT
 	 * after 6 transmissions"); "" none */
 	const char *refusal;
+	const char *state;                 /* ike_state_name(): "established" */
 };
 void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out);
+/* sa's Child SAs one after the other: the first with prev NULL; NULL after
+ * the last. */
+const struct child_sa *ike_sa_child_next(const struct ikesa *sa, const struct child_sa *prev);
 
 struct ike_mgr *ike_mgr_new(struct event_base *base, struct ipx_engine *eng,
 			    const struct ike_io *io, const struct cfg *cfg);
@@ -172,6 +178,9 @@ unsigned ike_list_total(const struct ike_list *l);
  * none yet after looking at a bounded number of SAs (call again: the
  * caller decides when, so that nothing else waits); -ENOMEM. */
 int ike_list_next(struct ike_list *l, json_t **sa);
+/* The same walk without the JSON (the metrics, host/daemon/metrics.c): 1
+ * and *sa, valid until the caller returns to the event loop; 0; -EAGAIN. */
+int ike_list_next_sa(struct ike_list *l, const struct ikesa **sa);
 void ike_list_close(struct ike_list *l);
 /* list-conns: the loaded connections (only "conn" of req, when given) as
  * an array in *res, each with its IKE SAs and Child SAs up.  0, or -ENOENT

@@ -122,6 +122,12 @@ void ike_child_state(struct child_sa *c, enum child_state to)
 		ike_sa_kick(c->ike);
 }
 
+const char *ike_child_show_state(const struct child_sa *c)
+{
+	return ike_child_going(c) ? "deleting" : c->replaced_at ? "rekeyed" :
+	       c->rekeying ? "rekeying" : "installed";
+}
+
 void ike_child_get(const struct child_sa *c, struct ike_child_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -140,6 +146,7 @@ void ike_child_get(const struct child_sa *c, struct ike_child_info *out)
 	out->local = &c->ike->local;
 	out->remote = &c->ike->remote;
 	out->encap = c->ike->natt;
+	out->state = ike_child_show_state(c);
 }
 
 uint32_t ike_child_dp(const struct child_sa *c)

@@ -147,8 +147,7 @@ static json_t *child_json(struct ike_mgr *m, const struct child_sa *c, uint64_t 
 		      "bytes_out", (json_int_t)out.ctr.bytes,
 		      "packets_out", (json_int_t)out.ctr.packets,
 		      "installed_s", (json_int_t)(now - c->created),
-		      "state", ike_child_going(c) ? "deleting" : c->replaced_at ? "rekeyed" :
-			       c->rekeying ? "rekeying" : "installed");
+		      "state", ike_child_show_state(c));
 	if (o)
 		choice_json(&c->prop, o);
 	/* an SA that is going, or was replaced, has no rekey to come */
@@ -299,7 +298,9 @@ unsigned ike_list_total(const struct ike_list *l)
 	return l->total;
 }
 
-int ike_list_next(struct ike_list *l, json_t **out)
+/* The next SA the query matches: 1 and *out; 0 at the end; -EAGAIN
+ * after looking at LIST_STEP others. */
+static int list_step(struct ike_list *l, struct ikesa **out)
 {
 	*out = NULL;
 	for (unsigned i = 0; i < LIST_STEP; i++) {
@@ -322,10 +323,31 @@ int ike_list_next(struct ike_list *l, json_t **out)
 		}
 		if (l->left != UINT64_MAX)
 			l->left--;
-		*out = sa_json(l, sa);
-		return *out ? 1 : -ENOMEM;
+		*out = sa;
+		return 1;
 	}
 	return -EAGAIN;
+}
+
+int ike_list_next(struct ike_list *l, json_t **out)
+{
+	struct ikesa *sa;
+	int r = list_step(l, &sa);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	*out = sa_json(l, sa);
+	return *out ? 1 : -ENOMEM;
+}
+
+int ike_list_next_sa(struct ike_list *l, const struct ikesa **out)
+{
+	struct ikesa *sa;
+	int r = list_step(l, &sa);
+
+	*out = sa;
+	return r;
 }
 
 void ike_list_close(struct ike_list *l)
@@ -570,6 +592,16 @@ out:
 	return ret;
 }
 
+/* "failed" by why (ike_sa_fail), every kind, 0 or not */
+static json_t *fails_json(const struct ike_mgr_stats *s)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o && i < IKE_FAIL__COUNT; i++)
+		json_object_set_new(o, ike_fail_name(i), json_integer((json_int_t)s->failed_by[i]));
+	return o;
+}
+
 json_t *ike_mgr_stats_json(struct ike_mgr *m)
 {
 	const struct ike_mgr_stats *s = &m->st;
@@ -634,6 +666,7 @@ json_t *ike_mgr_stats_json(struct ike_mgr *m)
 				    json_integer((json_int_t)m->guard.activations));
 		json_object_set_new(o, "init_deferred", json_integer((json_int_t)s->init_deferred));
 		json_object_set_new(o, "init_repeated", json_integer((json_int_t)s->init_repeated));
+		json_object_set_new(o, "failed_by_reason", fails_json(s));
 	}
 	json_decref(more);
 	json_decref(limits);

@@ -104,6 +104,12 @@ void ike_sa_get(const struct ikesa *sa, struct ike_sa_info *out)
 	out->nat = sa->nat_here || sa->nat_there;
 	out->updown = sa->conn ? sa->conn->updown : "";
 	out->refusal = sa->refusal ? sa->refusal : "";
+	out->state = ike_state_name(sa->state);
+}
+
+const struct child_sa *ike_sa_child_next(const struct ikesa *sa, const struct child_sa *prev)
+{
+	return prev ? prev->next : sa->children;
 }
 
 struct ikesa *ike_sa_new(struct ike_mgr *m, bool initiator)
@@ -262,6 +268,47 @@ void ike_sa_destroy(struct ikesa *sa)
 	free(sa);
 }
 
+static const char *const fail_names[] = {
+#define IKE_FAIL_X(n, s) s,
+	IKE_FAIL_LIST(IKE_FAIL_X)
+#undef IKE_FAIL_X
+};
+
+const char *ike_fail_name(enum ike_fail f)
+{
+	return f < IKE_FAIL__COUNT ? fail_names[f] : "?";
+}
+
+/* Which kind of failure why is.  The callers of ike_sa_fail() say why in
+ * words for the log; these words tell the kinds apart, the first match in
+ * this order: the peer's refusals by their notify first (a refusal of
+ * IKE_AUTH names our "certificate's signature" whatever the notify). */
+static enum ike_fail fail_kind(const struct ikesa *sa, const char *why)
+{
+	static const struct {
+		const char *word;
+		enum ike_fail kind;
+	} words[] = {
+		{ "AUTHENTICATION_FAILED", IKE_FAIL_AUTH },
+		{ "NO_PROPOSAL_CHOSEN", IKE_FAIL_PROPOSAL },
+		{ "INVALID_KE_PAYLOAD", IKE_FAIL_PROPOSAL },
+		{ " refused: ", IKE_FAIL_REFUSED },
+		{ "identity", IKE_FAIL_AUTH },
+		{ "certificate", IKE_FAIL_AUTH },
+		{ "Hash and URL", IKE_FAIL_AUTH },   /* the peer's certificate not fetched */
+		{ "removed by a reload", IKE_FAIL_CONFIG },
+		{ "out of memory", IKE_FAIL_LOCAL },
+		{ "key derivation", IKE_FAIL_LOCAL },
+	};
+
+	if (sa->timed_out)
+		return IKE_FAIL_TIMEOUT;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(why, words[i].word))
+			return words[i].kind;
+	return IKE_FAIL_RESPONSE;
+}
+
 /*
  * A set-up that did not make it (a warning with why: the refusal that
  * ike_sa_info carries with the "ike-failed" event).  As initiator we try
@@ -299,6 +346,7 @@ void ike_sa_fail(struct ikesa *sa, const char *why)
 	else
 		ike_sa_log(sa, IPX_LOG_WARN, "%s; IKE SA deleted", why);
 	m->st.failed++;
+	m->st.failed_by[fail_kind(sa, why)]++;
 	ike_sa_refusal(sa, "%s", why);
 	if (sa->initiator && m->io.event)
 		m->io.event(m->io.ctx, sa, NULL, "ike-failed");

@@ -289,9 +289,29 @@ struct ikesa {
 };
 
 
+/* Why an IKE SA's set-up failed (ike_sa_fail), for `ipsecfx stats` and
+ * the metrics: each failure counts under one of these. */
+#define IKE_FAIL_LIST(X)                                                      \
+	X(TIMEOUT, "timeout")                 /* no answer */                 \
+	X(AUTH, "authentication")             /* AUTH, identity, certificate */ \
+	X(PROPOSAL, "no_proposal")            /* no common proposal or group */ \
+	X(REFUSED, "refused")                 /* another error notify from the peer */ \
+	X(RESPONSE, "invalid_response")       /* an answer we cannot use */   \
+	X(CONFIG, "configuration")            /* its connection went (reload) */ \
+	X(LOCAL, "local_error")               /* out of memory, key derivation */
+
+enum ike_fail {
+#define IKE_FAIL_X(n, s) IKE_FAIL_##n,
+	IKE_FAIL_LIST(IKE_FAIL_X)
+#undef IKE_FAIL_X
+	IKE_FAIL__COUNT
+};
+const char *ike_fail_name(enum ike_fail f);
+
 struct ike_mgr_stats {
 	uint64_t rx, tx, rx_bad, rx_unknown_spi, rx_bad_msgid, rx_auth_failed,
 		retransmits, responses_resent, half_open, established, failed;
+	uint64_t failed_by[IKE_FAIL__COUNT];   /* failed, by why */
 	uint64_t cookies_sent, cookies_ok, cookies_bad, dropped_half_open;
 	uint64_t child_rekeys, ike_rekeys, reauths, collisions, dead_peers;
 	uint64_t fragments_tx, fragments_rx, reassembled;
@@ -602,6 +622,9 @@ static inline bool ike_child_going(const struct child_sa *c)
 {
 	return c->state >= CHILD_DELETE_QUEUED;
 }
+/* What list-sas (and the metrics) call its state: installed, rekeying,
+ * rekeyed (a successor took over), deleting (on its way out). */
+const char *ike_child_show_state(const struct child_sa *c);
 /* Our Delete for it is out, or both ends have deleted it. */
 static inline bool ike_child_deleted(const struct child_sa *c)
 {

@@ -4,7 +4,7 @@
  * quotes them), the blame of an identity mismatch on the right identity,
  * the "ike-failed" and "child-failed" events with the refusal's text, and
  * the back-off of a refused Child SA of a start_action: start connection
- * until child_retries gives up on it.
+ * until child_retries gives up on it; each failed set-up counted by why.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +102,9 @@ static void test_ike_proposal(void **state)
 	       "IKE SA deleted");
 	assert_string_equal(seen, "ike-failed[IKE_SA_INIT refused: NO_PROPOSAL_CHOSEN from the peer; "
 			    "we offered aes128-sha256-prfsha256-modp2048, chacha20poly1305-prfsha512-x25519]");
+	/* counted by why (ipsecfx stats' failed_by_reason, the metrics) */
+	assert_int_equal(pr->a.mgr->st.failed, 1);
+	assert_int_equal(pr->a.mgr->st.failed_by[IKE_FAIL_PROPOSAL], 1);
 	done(pr);
 }
 
@@ -208,6 +211,8 @@ static void test_identity(void **state)
 	       "we sent IDi a.example (FQDN), IDr moon.example (FQDN), a PSK and Child SA lan (check "
 	       "the PSK and both ends' identities); IKE SA deleted");
 	assert_null(strstr(log_text(), "peer identity a.example"));
+	assert_int_equal(pr->a.mgr->st.failed, 1);
+	assert_int_equal(pr->a.mgr->st.failed_by[IKE_FAIL_AUTH], 1);
 	done(pr);
 
 	/* B wants sun.example: the peer's identity (IDi) is wrong */
