@@ -97,6 +97,10 @@ struct y_tun {
 	uint32_t mtu;
 };
 
+struct y_metrics {
+	char *listen;
+};
+
 struct y_cfg {
 	char *engine;
 	int engine_fault_injection;
@@ -120,6 +124,7 @@ struct y_cfg {
 	char *retransmit_base;
 	char *retransmit_limit;
 	struct y_tun *tun;
+	struct y_metrics *metrics;
 	char **cacerts;
 	unsigned cacerts_count;
 	char **crls;
@@ -255,6 +260,11 @@ static const cyaml_schema_field_t tun_fields[] = {
 	CYAML_FIELD_END
 };
 
+static const cyaml_schema_field_t metrics_fields[] = {
+	CYAML_FIELD_STRING_PTR("listen", PTR | OPT, struct y_metrics, listen, 1, 63),
+	CYAML_FIELD_END
+};
+
 static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("engine", PTR | OPT, struct y_cfg, engine, 1, 15),
 	CFG_FIELD_BOOL("engine_fault_injection", OPT, struct y_cfg, engine_fault_injection),
@@ -288,6 +298,7 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("retransmit_limit", PTR | OPT, struct y_cfg,
 			       retransmit_limit, 1, 32),
 	CYAML_FIELD_MAPPING_PTR("tun", PTR | OPT, struct y_cfg, tun, tun_fields),
+	CYAML_FIELD_MAPPING_PTR("metrics", PTR | OPT, struct y_cfg, metrics, metrics_fields),
 	STR_SEQ("cacerts", OPT, struct y_cfg, cacerts),
 	STR_SEQ("crls", OPT, struct y_cfg, crls),
 	CYAML_FIELD_UINT_PTR("cert_cache", PTR | OPT, struct y_cfg, cert_cache),
@@ -312,6 +323,7 @@ static const struct ycheck_level levels[] = {
 	{ end_fields, "local or remote" },
 	{ child_fields, "a child" },
 	{ tun_fields, "tun" },
+	{ metrics_fields, "metrics" },
 	{ NULL, NULL },
 };
 
@@ -448,6 +460,51 @@ static const char *const default_esp[] = {
 #define DEFAULT_TUN "ipsecfx0"
 #define DEFAULT_MTU 1400
 #define DEFAULT_REPLAY 1024
+
+/* ---- the metrics listener ---- */
+
+/* "127.0.0.1:9641" or "[::1]:9641": an address (no host name: the
+ * listener opens before anything is resolved) and a port. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN], *end;
+	bool v6 = s[0] == '[';
+	unsigned long port;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || colon == s || !colon[1])
+		return -EINVAL;
+	n = (size_t)(colon - s);
+	if (v6 && (n < 3 || s[n - 1] != ']'))
+		return -EINVAL;
+	if (v6) {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || port < 1 || port > 65535 || !isdigit((unsigned char)colon[1]))
+		return -EINVAL;
+	if (!v6 && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (v6 && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -EINVAL;
+}
 
 /* ---- identities ---- */
 
@@ -1505,6 +1562,14 @@ int cfg_load(const char *file, struct cfg **out)
 		yamlpos_err(&yp, "tun.mtu", "%u outside 576..%u", c->tun_mtu,
 			    IPX_MAX_PKT_LEN);
 		ret = -EINVAL;
+	}
+	if (y->metrics && y->metrics->listen) {
+		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", y->metrics->listen);
+		if (parse_listen(c->metrics_listen, &c->metrics_addr) < 0) {
+			yamlpos_err(&yp, "metrics.listen", "'%s': ADDRESS:PORT, an IPv6 address in "
+				    "brackets (127.0.0.1:9641, [::1]:9641)", c->metrics_listen);
+			ret = -EINVAL;
+		}
 	}
 	if (c->ike_port == c->natt_port) {
 		if (y->natt_port)

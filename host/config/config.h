@@ -125,6 +125,9 @@ struct cfg {
 	uint32_t retransmit_limit_ms;     /* longest single wait; 0 = no cap */
 	char tun_name[16];
 	uint32_t tun_mtu;
+	/* Prometheus' /metrics (host/daemon/metrics.c): "" = off */
+	char metrics_listen[64];
+	struct sockaddr_storage metrics_addr;
 	/* certificates (docs/certificates.md): trust anchors for every
 	 * connection without its own, CRLs, and the Hash and URL fetcher */
 	STACK_OF(X509) *cacerts;

@@ -21,6 +21,9 @@
 #                connections for one peer and traffic: warnings, exit 0
 #                (and modp3072/4096, ecp521, sha1 accepted in IKE)
 #   anypeer      0.0.0.0, 0.0.0.0/0 and :: in remote_addrs: "%any"
+#   metrics      metrics.listen: IPv6 in brackets loads; a host name, an
+#                IPv6 address without brackets, no port, a port out of
+#                range, a misspelt key: each an error by line
 #
 # No root, no namespaces: files in a temporary directory, named here as
 # given (the daemon names them by their absolute path), without the time of
@@ -259,6 +262,29 @@ YAML
 error: anypeer.yaml:5: connections[0].remote_addrs[0]: '0.0.0.0' is no peer's address: for any peer, write %any
 error: anypeer.yaml:9: connections[1].remote_addrs[0]: '0.0.0.0/0': for any peer, write %any
 error: anypeer.yaml:9: connections[1].remote_addrs[1]: '::' is no peer's address: for any peer, write %any
+STDERR
+
+check metrics 0 "metrics.yaml: OK, 0 connections, 0 warnings" 3<<'YAML' 4<<'STDERR'
+user: root
+metrics: {listen: "[::1]:9641"}
+YAML
+STDERR
+
+for bad in localhost:9641 ::1:9641 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 '[::1]9641'; do
+	check "metrics_${bad//[^0-9a-z]/_}" 1 "" 3<<YAML 4<<STDERR
+user: root
+metrics:
+  listen: "$bad"
+YAML
+error: metrics_${bad//[^0-9a-z]/_}.yaml:3: metrics.listen: '$bad': ADDRESS:PORT, an IPv6 address in brackets (127.0.0.1:9641, [::1]:9641)
+STDERR
+done
+
+check metrics_typo 1 "" 3<<'YAML' 4<<'STDERR'
+user: root
+metrics: {lisen: 127.0.0.1:9641}
+YAML
+error: metrics_typo.yaml:2: metrics: unknown key 'lisen' (did you mean 'listen'?)
 STDERR
 
 tap_done

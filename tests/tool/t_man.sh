@@ -117,10 +117,10 @@ done
 missing=()
 while read -r t k; do
 	# the names a key of table t has in the page: an end's keys under
-	# local. or remote., the TUN's under tun.
+	# local. or remote., the TUN's under tun., the metrics' under metrics.
 	case $t in
 	top | conn | child) nm=$k ;;
-	tun) nm=tun.$k ;;
+	tun | metrics) nm=$t.$k ;;
 	end) nm="local.$k remote.$k" ;;
 	*)
 		missing+=("$k (in ${t}_fields, a new table: teach t_man.sh its prefix)")
@@ -130,7 +130,7 @@ while read -r t k; do
 	found=
 	for x in $nm; do
 		known[$x]=1
-		# a mapping (tun, local, remote) may have only its keys' entries
+		# a mapping (tun, metrics, local, remote) may have only its keys' entries
 		[ -n "${entry[$x]:-}${mapping[$x]:-}" ] && found=1
 	done
 	[ -n "$found" ] || missing+=("$nm")
