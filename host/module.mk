@@ -38,7 +38,8 @@ HOST_LIBS = -Wl,--start-group $(HOST_LIB_DEPS) -Wl,--end-group
 HOST_SYSLIBS = $(LIBS_EVENT) $(LIBS_MNL) $(LIBS_CYAML) $(LIBS_PCAP) $(LIBS_JSON) $(IKE_LIBS) $(DRIVER_LIBS)
 
 # the daemon
-IPSECFXD_SRCS := host/daemon/ipsecfxd.c host/daemon/privs.c host/daemon/dlog.c host/daemon/initiate.c
+IPSECFXD_SRCS := host/daemon/ipsecfxd.c host/daemon/privs.c host/daemon/dlog.c host/daemon/initiate.c \
+	host/daemon/metrics.c
 IPSECFXD_OBJS := $(IPSECFXD_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFXD_OBJS)
 BINS += $(O)/ipsecfxd

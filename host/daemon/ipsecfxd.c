@@ -39,6 +39,7 @@
 #include "../ike/ike_crypto.h"
 #include "dlog.h"
 #include "initiate.h"
+#include "metrics.h"
 #include "privs.h"
 
 #ifndef IPSECFX_VERSION
@@ -53,6 +54,7 @@ struct ipxd {
 	struct ipx_dp *dp;
 	struct ike_mgr *ike;
 	struct ctl *ctl;
+	struct metrics *metrics;        /* metrics: {listen: ...}; NULL off */
 	struct inits *inits;            /* `ipsecfx initiate` waiting */
 	bool debug;                     /* -d: debug whatever log_level says */
 	struct event *sigs[4];
@@ -1227,6 +1229,8 @@ int main(int argc, char **argv)
 		if (ctl_open(d.base, d.cfg->control, &own, &d.ctl) < 0)
 			goto out;
 	}
+	if (metrics_open(d.base, d.cfg, d.ike, d.dp, d.eng, &d.metrics) < 0)
+		goto out;
 	/* a copy: a reload frees the configuration it came from; by default
 	 * next to the control socket, in the directory ctl_open made */
 	if (d.cfg->pid_file[0])
@@ -1284,6 +1288,7 @@ out:
 	}
 	ike_dhpool_stop();
 	ctl_close(d.ctl);
+	metrics_free(d.metrics);
 	inits_free(d.inits);
 	free(d.trap_routes);
 	if (d.dp)
