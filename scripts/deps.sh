@@ -22,6 +22,9 @@ PKGS=(
 	openssl
 	# man pages: scdoc makes them (make man), mandoc checks them (tests/tool/t_man.sh)
 	scdoc mandoc
+	# metrics: a real Prometheus scrapes the daemon, promtool checks the
+	# text (tests/gateway/t_metrics.sh)
+	prometheus
 )
 
 missing=()
