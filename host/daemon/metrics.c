@@ -451,6 +451,8 @@ static void self_stats(struct scrape *s)
 	sample_f(b, "start_time_seconds", m->started);
 	family(b, "metrics_scrapes_total", "Scrapes of /metrics answered in full");
 	sample(b, "metrics_scrapes_total", NULL, m->scrapes_done);
+	family(b, "metrics_scrapes_in_progress", "Scrapes being answered, this one included");
+	sample(b, "metrics_scrapes_in_progress", NULL, m->scrapes);
 	family(b, "metrics_scrapes_refused_total", "Scrapes answered 503: too many at once");
 	sample(b, "metrics_scrapes_refused_total", NULL, m->scrapes_refused);
 	family(b, "metrics_accept_pauses_total", "Times the listener paused: out of descriptors");

@@ -16,7 +16,8 @@
 # - bad input: metrics.listen on a port in use refuses the start, naming
 #   the address and the key; a 1 MB request header is cut off at once; a
 #   client that sends half a request and stops is dropped after the
-#   timeout (5 s); meanwhile list-sas answers as fast as before
+#   timeout (5 s); 20 clients gone before their answer leave no scrape
+#   behind; meanwhile list-sas answers as fast as before
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
@@ -58,6 +59,13 @@ elif cmd == "huge":                    # huge HOST PORT: seconds until the serve
     except (ConnectionResetError, BrokenPipeError):
         got = b"(reset)"
     print("%.2f %s" % (time.monotonic() - t0, got.split(b"\r\n")[0].decode(errors="replace")))
+elif cmd == "gone":                    # gone HOST PORT N: N requests, each client gone at once
+    for i in range(int(sys.argv[4])):
+        s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=5)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        if i % 2:   # a reset rather than a close
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+        s.close()
 elif cmd == "slow":                    # slow HOST PORT: half a request; seconds until closed
     s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=20)
     t0 = time.monotonic()
@@ -229,8 +237,16 @@ if between 0 "$during" 1; then
 else
 	tap_fail "list-sas with a slow client connected: ${during}s (${base}s before)"
 fi
-st=$(http "$IX_NS_A" get "http://$MA/metrics" /dev/null)
-[ "${st%% *}" = 200 ] && tap_ok "GET /metrics still answers after both" || tap_fail "GET /metrics after: '$st'"
+# clients gone before their answer (a close, a reset): each scrape ends
+http "$IX_NS_A" gone 127.0.0.1 9641 20
+sleep 0.3
+st=$(http "$IX_NS_A" get "http://$MA/metrics" "$IX_T/after.prom")
+n=$(sed -n 's/^ipsecfx_metrics_scrapes_in_progress //p' "$IX_T/after.prom")
+if [ "${st%% *}" = 200 ] && [ "$n" = 1 ]; then
+	tap_ok "after a huge request, a slow one and 20 clients gone before their answer: GET /metrics 200, 1 scrape in progress (itself)"
+else
+	tap_fail "GET /metrics after: '$st', $n scrapes in progress"
+fi
 
 # ---- bad input: the port in use (a malformed address and a misspelt key:
 # tests/gateway/t_config.sh)
