@@ -626,6 +626,9 @@ static int cmd_reload(void *arg, json_t *req, json_t **res, char *err, size_t n)
 	    strcmp(nc->control_group, old->control_group) || strcmp(nc->control, old->control))
 		ipx_warn("reload: user, group, control and control_group take effect at the next "
 			 "start (running as %s:%s)", d->privs.user, d->privs.group);
+	if (strcmp(nc->metrics_listen, old->metrics_listen))
+		ipx_warn("reload: metrics.listen takes effect at the next start (serving %s)",
+			 old->metrics_listen[0] ? old->metrics_listen : "no metrics");
 	ike_mgr_set_config(d->ike, nc);
 	d->cfg = nc;
 	cfg_free(old);

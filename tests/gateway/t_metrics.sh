@@ -266,6 +266,21 @@ else
 	tap_diag <"$IX_T/C.log"
 fi
 
+# ---- a reload that moves metrics.listen: said to wait for the next start,
+# the running listener kept
+sed -i "s/metrics: {listen: $MA}/metrics: {listen: 127.0.0.1:9642}/" "$IX_T/A.yaml"
+ix_ctl A reload >"$IX_T/reload.out" 2>&1
+rc=$?
+st=$(http "$IX_NS_A" get "http://$MA/metrics" "$IX_T/A2.prom")
+want="reload: metrics.listen takes effect at the next start (serving $MA)"
+if [ "$rc" = 0 ] && grep -qF "$want" "$IX_T/A.log" && [ "${st%% *}" = 200 ]; then
+	tap_ok "a reload with another metrics.listen: \"$want\", $MA still served"
+else
+	tap_fail "a reload with another metrics.listen: exit $rc, GET '$st'"
+	tail -3 "$IX_T/A.log" | tap_diag
+fi
+sed -i "s/metrics: {listen: 127.0.0.1:9642}/metrics: {listen: $MA}/" "$IX_T/A.yaml"
+
 # ---- a real Prometheus: its API has the Child SA's bytes out
 q='ipsecfx_child_sa_bytes_total{conn="p",child="lan",direction="out"} > 0'
 got=
