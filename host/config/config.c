@@ -345,8 +345,10 @@ static const struct ycheck_noun nouns[] = {
 #define XFRM "a kernel (XFRM) setting: ipsecfx has its own data plane (tun, docs/dataplane.md)"
 
 /* swanctl.conf's keys that are not this file's (docs/config.md has the
- * whole table).  start_action, dpd_action and updown of a child, and a
- * connection's rekey_time and over_time: config_swanctl.c. */
+ * whole table); ipsecfx import-swanctl reads swanctl.conf through it too,
+ * so that the loader and the importer cannot disagree.  start_action,
+ * dpd_action and updown of a child, and a connection's rekey_time and
+ * over_time: config_swanctl.c. */
 static const struct ycheck_hint swanctl_hints[] = {
 	{ top_fields, "secrets", YC_REFUSE,
 	  "a connection's PSK is its psk (or psk_file) key, a private key local.key", NULL },
@@ -361,7 +363,7 @@ static const struct ycheck_hint swanctl_hints[] = {
 	{ conn_fields, "dpd_timeout", YC_IGNORE,
 	  "IKEv1 only (liveness_retries says when a peer is dead)", NULL },
 	{ conn_fields, "reauth_time", YC_ALIAS, "reauth_interval", NULL },
-	{ conn_fields, "over_time", YC_REFUSE,
+	{ conn_fields, "over_time", YC_REFUSE | YC_DROPPABLE,
 	  "use ike_lifetime (the IKE SA is rekeyed between 80% and 90% of it, deleted at 100%)", NULL },
 	{ conn_fields, "rand_time", YC_IGNORE,
 	  "the IKE SA rekey falls at random between 80% and 90% of ike_lifetime", NULL },
@@ -373,22 +375,22 @@ static const struct ycheck_hint swanctl_hints[] = {
 	{ conn_fields, "pools", YC_REFUSE, "virtual IP pools (configuration payloads)", NULL },
 	{ conn_fields, "aggressive", YC_IGNORE, "aggressive mode is IKEv1's", "no" },
 	{ conn_fields, "pull", YC_IGNORE, "IKEv1 mode config only", NULL },
-	{ conn_fields, "dscp", YC_REFUSE, "a DSCP for IKE packets", NULL },
-	{ conn_fields, "childless", YC_IGNORE,
+	{ conn_fields, "dscp", YC_REFUSE | YC_DROPPABLE, "a DSCP for IKE packets", NULL },
+	{ conn_fields, "childless", YC_IGNORE | YC_DROPPABLE,
 	  "childless IKE SAs (RFC 6023) are not supported: the first Child SA comes with IKE_AUTH",
 	  "allow|never" },
-	{ conn_fields, "send_certreq", YC_IGNORE,
+	{ conn_fields, "send_certreq", YC_IGNORE | YC_DROPPABLE,
 	  "certificate requests go out with remote.auth pubkey", "yes" },
-	{ conn_fields, "send_cert", YC_IGNORE,
+	{ conn_fields, "send_cert", YC_IGNORE | YC_DROPPABLE,
 	  "with local.auth pubkey our certificate goes with every IKE_AUTH", "ifasked|always" },
 	{ conn_fields, "ppk_id", YC_REFUSE, "postquantum preshared keys (RFC 8784)", NULL },
 	{ conn_fields, "ppk_required", YC_IGNORE,
 	  "postquantum preshared keys (RFC 8784) are not supported", "no" },
-	{ conn_fields, "unique", YC_IGNORE,
+	{ conn_fields, "unique", YC_IGNORE | YC_DROPPABLE,
 	  "an IKE_AUTH with INITIAL_CONTACT replaces the peer's older SAs; max_ike_sas_per_peer bounds the rest",
 	  "no" },
-	{ conn_fields, "if_id_in", YC_REFUSE, XFRM, NULL },
-	{ conn_fields, "if_id_out", YC_REFUSE, XFRM, NULL },
+	{ conn_fields, "if_id_in", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ conn_fields, "if_id_out", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
 	{ conn_fields, "mediation", YC_IGNORE, "mediation is not supported", "no" },
 	{ conn_fields, "mediated_by", YC_REFUSE, "mediation", NULL },
 	{ conn_fields, "mediation_peer", YC_REFUSE, "mediation", NULL },
@@ -415,32 +417,32 @@ static const struct ycheck_hint swanctl_hints[] = {
 	  "the rekey by bytes is brought forward by up to 5% at random", NULL },
 	{ child_fields, "rand_packets", YC_IGNORE,
 	  "the rekey by packets is brought forward by up to 5% at random", NULL },
-	{ child_fields, "close_action", YC_IGNORE,
+	{ child_fields, "close_action", YC_IGNORE | YC_DROPPABLE,
 	  "with start_action: start a missing Child SA is set up again", "none" },
-	{ child_fields, "hostaccess", YC_IGNORE, "no firewall rules are installed", "no" },
-	{ child_fields, "policies", YC_IGNORE,
+	{ child_fields, "hostaccess", YC_IGNORE | YC_DROPPABLE, "no firewall rules are installed", "no" },
+	{ child_fields, "policies", YC_IGNORE | YC_DROPPABLE,
 	  "the data plane routes by the Child SAs' selectors", "yes" },
-	{ child_fields, "policies_fwd_out", YC_IGNORE, XFRM, "no" },
-	{ child_fields, "ipcomp", YC_IGNORE, "IPComp is not supported", "no" },
-	{ child_fields, "inactivity", YC_REFUSE, "closing an idle Child SA", NULL },
-	{ child_fields, "reqid", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "priority", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "interface", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "mark_in", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "mark_in_sa", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "mark_out", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "set_mark_in", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "set_mark_out", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "if_id_in", YC_REFUSE, XFRM, NULL },
-	{ child_fields, "if_id_out", YC_REFUSE, XFRM, NULL },
+	{ child_fields, "policies_fwd_out", YC_IGNORE | YC_DROPPABLE, XFRM, "no" },
+	{ child_fields, "ipcomp", YC_IGNORE | YC_DROPPABLE, "IPComp is not supported", "no" },
+	{ child_fields, "inactivity", YC_REFUSE | YC_DROPPABLE, "closing an idle Child SA", NULL },
+	{ child_fields, "reqid", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "priority", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "interface", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "mark_in", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "mark_in_sa", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "mark_out", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "set_mark_in", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "set_mark_out", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "if_id_in", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
+	{ child_fields, "if_id_out", YC_REFUSE | YC_DROPPABLE, XFRM, NULL },
 	{ child_fields, "label", YC_REFUSE, "security labels", NULL },
 	{ child_fields, "label_mode", YC_REFUSE, "security labels", NULL },
-	{ child_fields, "tfc_padding", YC_IGNORE, "TFC padding is not supported", "0" },
+	{ child_fields, "tfc_padding", YC_IGNORE | YC_DROPPABLE, "TFC padding is not supported", "0" },
 	{ child_fields, "hw_offload", YC_IGNORE,
 	  "the top-level engine key says where ESP runs", NULL },
-	{ child_fields, "copy_df", YC_IGNORE, "the DF bit is copied from the inner packet", "yes" },
-	{ child_fields, "copy_ecn", YC_IGNORE, "ECN is copied as RFC 6040 says", "yes" },
-	{ child_fields, "copy_dscp", YC_IGNORE,
+	{ child_fields, "copy_df", YC_IGNORE | YC_DROPPABLE, "the DF bit is copied from the inner packet", "yes" },
+	{ child_fields, "copy_ecn", YC_IGNORE | YC_DROPPABLE, "ECN is copied as RFC 6040 says", "yes" },
+	{ child_fields, "copy_dscp", YC_IGNORE | YC_DROPPABLE,
 	  "the DSCP is copied from the inner packet to the ESP packet", "out" },
 	{ NULL, NULL, YC_REFUSE, NULL, NULL },
 };
@@ -1417,11 +1419,12 @@ static int conv_top_pki(const struct yamlpos *yp, const struct y_cfg *y, struct 
 	return bad;
 }
 
-int cfg_load(const char *file, struct cfg **out)
+/* The file's tree (yc->doc when built, else read from yp->file) checked
+ * and converted; messages to yp. */
+static int load(struct ycheck *yc, struct yamlpos *yp, bool built, struct cfg **out)
 {
 	const cyaml_config_t ccfg = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
-	struct ycheck yc = { .hints = swanctl_hints, .levels = levels, .nouns = nouns };
-	struct yamlpos yp = { .file = file, .in_order = true };
+	const char *file = yp->file;
 	struct y_cfg *y = NULL;
 	struct cfg *c;
 	char path[160];
@@ -1429,11 +1432,15 @@ int cfg_load(const char *file, struct cfg **out)
 	int ret;
 
 	*out = NULL;
-	ret = ycheck_cyaml_load(&yc, file, &yp, cfg_swanctl_layout, &top_value, (void **)&y);
-	if (!y) {
-		yamlpos_free(&yp);
+	yc->hints = swanctl_hints;
+	yc->levels = levels;
+	yc->nouns = nouns;
+	if (built)
+		ret = ycheck_cyaml_doc(yc, cfg_swanctl_layout, &top_value, (void **)&y);
+	else
+		ret = ycheck_cyaml_load(yc, file, yp, cfg_swanctl_layout, &top_value, (void **)&y);
+	if (!y)
 		return ret == -ENOMEM ? ret : -EINVAL;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		ret = -ENOMEM;
@@ -1446,24 +1453,24 @@ int cfg_load(const char *file, struct cfg **out)
 		static const char *const engines[] = { "soft", "sim", "xrt", "auto" };
 		const char *near = ycheck_suggest(c->engine, engines, 4);
 
-		yamlpos_err(&yp, "engine", "'%s' is not one of soft, sim, xrt, auto%s%s%s", c->engine,
+		yamlpos_err(yp, "engine", "'%s' is not one of soft, sim, xrt, auto%s%s%s", c->engine,
 			    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 		ret = -EINVAL;
 	} else if ((why = ipx_engine_missing(c->engine))) {
 		/* what the daemon would refuse at start: ipsecfxd -t too */
-		yamlpos_err(&yp, "engine", "%s: %s", c->engine, why);
+		yamlpos_err(yp, "engine", "%s: %s", c->engine, why);
 		ret = -EINVAL;
 	}
 	c->engine_fault_injection = y->engine_fault_injection;
 	c->engine_seq_margin = y->engine_seq_margin ? *y->engine_seq_margin : 1024;
 	if (c->engine_seq_margin < 1 || c->engine_seq_margin > (1u << 30)) {
-		yamlpos_err(&yp, "engine_seq_margin", "%llu outside 1..2^30",
+		yamlpos_err(yp, "engine_seq_margin", "%llu outside 1..2^30",
 			    (unsigned long long)c->engine_seq_margin);
 		ret = -EINVAL;
 	}
 	if (y->engine_auto_back &&
 	    cfg_parse_duration(y->engine_auto_back, &c->engine_auto_back_s) < 0) {
-		yamlpos_err(&yp, "engine_auto_back", "'%s': a duration (30s, 5m) or 0",
+		yamlpos_err(yp, "engine_auto_back", "'%s': a duration (30s, 5m) or 0",
 			    y->engine_auto_back);
 		ret = -EINVAL;
 	}
@@ -1471,14 +1478,14 @@ int cfg_load(const char *file, struct cfg **out)
 	if (y->half_open_timeout &&
 	    (cfg_parse_duration(y->half_open_timeout, &c->half_open_timeout_s) < 0 ||
 	     c->half_open_timeout_s < 1 || c->half_open_timeout_s > 300)) {
-		yamlpos_err(&yp, "half_open_timeout", "'%s': a duration from 1s to 5m",
+		yamlpos_err(yp, "half_open_timeout", "'%s': a duration from 1s to 5m",
 			    y->half_open_timeout);
 		ret = -EINVAL;
 	}
 	c->engine_deadline_ms = y->engine_deadline_ms ? y->engine_deadline_ms : 50;
 	c->engine_card_sas = y->engine_card_sas;
 	if (c->engine_deadline_ms > 10000) {
-		yamlpos_err(&yp, "engine_deadline_ms", "%u above 10000", c->engine_deadline_ms);
+		yamlpos_err(yp, "engine_deadline_ms", "%u above 10000", c->engine_deadline_ms);
 		ret = -EINVAL;
 	}
 	snprintf(c->control, sizeof(c->control), "%s",
@@ -1493,11 +1500,11 @@ int cfg_load(const char *file, struct cfg **out)
 	snprintf(c->log_file, sizeof(c->log_file), "%s", y->log_file ? y->log_file : "");
 	snprintf(c->pid_file, sizeof(c->pid_file), "%s", y->pid_file ? y->pid_file : "");
 	if (c->log_file[0] && c->log_file[0] != '/') {
-		yamlpos_err(&yp, "log_file", "needs an absolute path");
+		yamlpos_err(yp, "log_file", "needs an absolute path");
 		ret = -EINVAL;
 	}
 	if (c->pid_file[0] && c->pid_file[0] != '/') {
-		yamlpos_err(&yp, "pid_file", "needs an absolute path");
+		yamlpos_err(yp, "pid_file", "needs an absolute path");
 		ret = -EINVAL;
 	}
 	c->ike_port = y->ike_port ? y->ike_port : IKEV2_PORT;
@@ -1517,7 +1524,7 @@ int cfg_load(const char *file, struct cfg **out)
 			/* seconds, fractions allowed ("0.5") */
 			if (end == y->retransmit_timeout || (*end && strcmp(end, "s") != 0) ||
 			    v < 0.05 || v > 120) {
-				yamlpos_err(&yp, "retransmit_timeout", "'%s': seconds between 0.05 and 120",
+				yamlpos_err(yp, "retransmit_timeout", "'%s': seconds between 0.05 and 120",
 					    y->retransmit_timeout);
 				ret = -EINVAL;
 			} else {
@@ -1530,7 +1537,7 @@ int cfg_load(const char *file, struct cfg **out)
 			double v = strtod(y->retransmit_base, &end);
 
 			if (end == y->retransmit_base || *end || v < 1 || v > 4) {
-				yamlpos_err(&yp, "retransmit_base", "'%s': a factor between 1 and 4",
+				yamlpos_err(yp, "retransmit_base", "'%s': a factor between 1 and 4",
 					    y->retransmit_base);
 				ret = -EINVAL;
 			} else {
@@ -1546,7 +1553,7 @@ int cfg_load(const char *file, struct cfg **out)
 			if (end == y->retransmit_limit || (*end && strcmp(end, "s") != 0) ||
 			    v < 0 || v > 3600 ||
 			    (v > 0 && v * 1000 < c->retransmit_timeout_ms)) {
-				yamlpos_err(&yp, "retransmit_limit",
+				yamlpos_err(yp, "retransmit_limit",
 					    "'%s': 0 (no limit) or seconds from retransmit_timeout (%.3gs) to 3600",
 					    y->retransmit_limit, c->retransmit_timeout_ms / 1000.0);
 				ret = -EINVAL;
@@ -1559,27 +1566,27 @@ int cfg_load(const char *file, struct cfg **out)
 		 y->tun && y->tun->name ? y->tun->name : DEFAULT_TUN);
 	c->tun_mtu = y->tun && y->tun->mtu ? y->tun->mtu : DEFAULT_MTU;
 	if (c->tun_mtu < 576 || c->tun_mtu > IPX_MAX_PKT_LEN) {
-		yamlpos_err(&yp, "tun.mtu", "%u outside 576..%u", c->tun_mtu,
+		yamlpos_err(yp, "tun.mtu", "%u outside 576..%u", c->tun_mtu,
 			    IPX_MAX_PKT_LEN);
 		ret = -EINVAL;
 	}
 	if (y->metrics && y->metrics->listen) {
 		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", y->metrics->listen);
 		if (parse_listen(c->metrics_listen, &c->metrics_addr) < 0) {
-			yamlpos_err(&yp, "metrics.listen", "'%s': ADDRESS:PORT, an IPv6 address in "
+			yamlpos_err(yp, "metrics.listen", "'%s': ADDRESS:PORT, an IPv6 address in "
 				    "brackets (127.0.0.1:9641, [::1]:9641)", c->metrics_listen);
 			ret = -EINVAL;
 		}
 	}
 	if (c->ike_port == c->natt_port) {
 		if (y->natt_port)
-			yamlpos_err(&yp, "natt_port", "must differ from ike_port");
+			yamlpos_err(yp, "natt_port", "must differ from ike_port");
 		else
-			yamlpos_err(&yp, "ike_port", "%u is natt_port's default: give natt_port too",
+			yamlpos_err(yp, "ike_port", "%u is natt_port's default: give natt_port too",
 				    c->ike_port);
 		ret = -EINVAL;
 	}
-	if (conv_top_pki(&yp, y, c) < 0)
+	if (conv_top_pki(yp, y, c) < 0)
 		ret = -EINVAL;
 	c->conns = calloc(y->connections_count + 1, sizeof(*c->conns));
 	if (!c->conns) {
@@ -1587,31 +1594,46 @@ int cfg_load(const char *file, struct cfg **out)
 		goto done;
 	}
 	for (unsigned i = 0; i < y->connections_count; i++) {
-		if (conv_conn(&yp, i, &y->connections[i], c, &c->conns[i]) < 0)
+		if (conv_conn(yp, i, &y->connections[i], c, &c->conns[i]) < 0)
 			ret = -EINVAL;
 		c->n_conns++;
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(c->conns[j].name, c->conns[i].name) == 0) {
-				yamlpos_err(&yp, P("connections[%u].name", i),
+				yamlpos_err(yp, P("connections[%u].name", i),
 					    "'%s' repeats connections[%u]",
 					    c->conns[i].name, j);
 				ret = -EINVAL;
 			}
 	}
 	if (ret == 0)
-		cfg_sanity(&yp, c);
-	c->n_warnings = yp.warnings;
+		cfg_sanity(yp, c);
+	c->n_warnings = yp->warnings;
 done:
 	for (unsigned i = 0; y && i < y->connections_count; i++)
 		cfg_free_secret(y->connections[i].psk);
 	cyaml_free(&ccfg, &top_value, y, 0);
-	yamlpos_free(&yp);
 	if (ret < 0) {
 		cfg_free(c);
 		return ret;
 	}
 	*out = c;
 	return 0;
+}
+
+int cfg_load(const char *file, struct cfg **out)
+{
+	struct ycheck yc = { 0 };
+	struct yamlpos yp = { .file = file, .in_order = true };
+	int ret = load(&yc, &yp, false, out);
+
+	yamlpos_free(&yp);
+	return ret;
+}
+
+int cfg_load_tree(struct ycheck *yc, bool lenient, struct cfg **out)
+{
+	yc->lenient = lenient;
+	return load(yc, yc->yp, true, out);
 }
 
 const struct cfg_child *cfg_child_find(const struct cfg_conn *conn, const char *name)

@@ -143,6 +143,14 @@ struct cfg {
 /* Load and validate.  0, or -EINVAL with every error logged; *out is only
  * set on success. */
 int cfg_load(const char *file, struct cfg **out);
+struct ycheck;
+/* The loader on a document built elsewhere (ipsecfx import-swanctl builds
+ * one from swanctl.conf): yc->doc, yc->file and yc->yp set, the marks of
+ * its nodes their lines.  Messages go to yc->yp (in_order: they stay there
+ * for the caller).  The document is left as the loader read it: swanctl's
+ * names turned into these, what was refused taken out.  lenient: a
+ * refused key marked YC_DROPPABLE (yamlcheck.h) is a warning, not an error. */
+int cfg_load_tree(struct ycheck *yc, bool lenient, struct cfg **out);
 void cfg_free(struct cfg *c);
 
 const struct cfg_conn *cfg_conn_find(const struct cfg *c, const char *name);

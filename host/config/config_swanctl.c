@@ -109,9 +109,12 @@ static bool lift(struct ycheck *yc, int conn, const char *chbase, int child,
 	if (strcmp(key, "dpd_action") == 0) {
 		const char *to_value = dpd_action(s);
 
-		if (!to_value) {
+		if (!to_value && yc->lenient && strcmp(s, "trap") == 0)
+			ycheck_warn(yc, path, v, "'trap' is not carried over: a dead peer's connection is set up again at once (liveness_action: restart, the default), not at the next packet");
+		else if (!to_value)
 			ycheck_error(yc, path, v, "'%s' is not supported: restart (set the connection up again at once) or clear",
 				     s);
+		if (!to_value) {
 			ycheck_del(yc, child, cp);
 			return true;
 		}

@@ -722,7 +722,7 @@ static const cyaml_schema_field_t *hinted(struct ycheck *yc, const cyaml_schema_
 	int k = ycheck_pair_key(yc, map, i), v = ycheck_pair_value(yc, map, i);
 	const char *key = ycheck_scalar(yc, k);
 
-	switch (h->kind) {
+	switch (h->kind & YC_KIND) {
 	case YC_ALIAS:
 		if (ycheck_get(yc, map, h->to, NULL)) {
 			ycheck_error(yc, yc->path, k, "'%s' is another name for '%s', given as well: give one",
@@ -738,12 +738,21 @@ static const cyaml_schema_field_t *hinted(struct ycheck *yc, const cyaml_schema_
 			ycheck_note(yc, yc->path, k, "ignored: %s", h->to);
 			return NULL;
 		}
-		ycheck_error(yc, yc->path, k, "'%s' is not supported: %s",
-			     ycheck_scalar(yc, v) ? ycheck_scalar(yc, v) : got_word(yc, v), h->to);
+		if (yc->lenient && (h->kind & YC_DROPPABLE))
+			ycheck_warn(yc, yc->path, k, "'%s' is not carried over: %s",
+				    ycheck_scalar(yc, v) ? ycheck_scalar(yc, v) : got_word(yc, v),
+				    h->to);
+		else
+			ycheck_error(yc, yc->path, k, "'%s' is not supported: %s",
+				     ycheck_scalar(yc, v) ? ycheck_scalar(yc, v) : got_word(yc, v),
+				     h->to);
 		return NULL;
 	case YC_REFUSE:
 	default:
-		ycheck_error(yc, yc->path, k, "not supported: %s", h->to);
+		if (yc->lenient && (h->kind & YC_DROPPABLE))
+			ycheck_warn(yc, yc->path, k, "not carried over: %s", h->to);
+		else
+			ycheck_error(yc, yc->path, k, "not supported: %s", h->to);
 		return NULL;
 	}
 }
@@ -1132,11 +1141,10 @@ static void cyaml_quiet(cyaml_log_t level, void *ctx, const char *fmt, va_list a
 	(void)args;
 }
 
-int ycheck_cyaml_load(struct ycheck *yc, const char *file, struct yamlpos *yp,
-		      void (*rewrite)(struct ycheck *yc), const cyaml_schema_value_t *schema,
-		      void **out)
+int ycheck_cyaml_doc(struct ycheck *yc, void (*rewrite)(struct ycheck *yc),
+		     const cyaml_schema_value_t *schema, void **out)
 {
-	struct yamlpos_cyaml lc = { .yp = yp, .index_lines = true };
+	struct yamlpos_cyaml lc = { .yp = yc->yp, .index_lines = true };
 	cyaml_config_t ccfg = {
 		.log_fn = yamlpos_cyaml_log,
 		.log_ctx = &lc,
@@ -1149,23 +1157,14 @@ int ycheck_cyaml_load(struct ycheck *yc, const char *file, struct yamlpos *yp,
 	int ret;
 
 	*out = NULL;
-	ret = ycheck_load(yc, file, yp);
-	if (ret == 0 && !ycheck_root(yc)) {
-		ipx_err("%s: empty: expected a YAML mapping", file);
-		ret = -EINVAL;
-	}
-	if (ret < 0)
-		goto out;
 	if (rewrite)
 		rewrite(yc);
 	ycheck_walk(yc, schema);
-	if (!ycheck_is_map(yc, ycheck_root(yc))) {
-		ret = -EINVAL;
-		goto out;
-	}
+	if (!ycheck_is_map(yc, ycheck_root(yc)))
+		return -EINVAL;
 	ret = ycheck_emit(yc, &text, &len);
 	if (ret < 0)
-		goto out;
+		return ret;
 	/* after a mistake, what libcyaml may still say is about the stand-ins */
 	if (yc->errors)
 		ccfg.log_fn = cyaml_quiet;
@@ -1175,14 +1174,30 @@ int ycheck_cyaml_load(struct ycheck *yc, const char *file, struct yamlpos *yp,
 		/* the walk lets nothing through that libcyaml refuses: this is
 		 * a gap in it, said as well as libcyaml's words allow */
 		if (!lc.errors && !yc->errors)
-			ipx_err("%s: %s", file, cyaml_strerror(cerr));
+			ipx_err("%s: %s", yc->file, cyaml_strerror(cerr));
 		*out = NULL;
 		ret = -EINVAL;
 	} else if (yc->errors) {
 		ret = -EINVAL;
 	}
-out:
 	ycheck_free_text(text, len);
+	return ret;
+}
+
+int ycheck_cyaml_load(struct ycheck *yc, const char *file, struct yamlpos *yp,
+		      void (*rewrite)(struct ycheck *yc), const cyaml_schema_value_t *schema,
+		      void **out)
+{
+	int ret;
+
+	*out = NULL;
+	ret = ycheck_load(yc, file, yp);
+	if (ret == 0 && !ycheck_root(yc)) {
+		ipx_err("%s: empty: expected a YAML mapping", file);
+		ret = -EINVAL;
+	}
+	if (ret == 0)
+		ret = ycheck_cyaml_doc(yc, rewrite, schema, out);
 	ycheck_free(yc);
 	return ret;
 }

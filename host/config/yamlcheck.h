@@ -30,6 +30,12 @@ enum ycheck_hint_kind {
 	YC_IGNORE,   /* dropped with the note `to`, if the value is one of
 		      * `harmless` ("|"-separated; NULL: any), else refused */
 	YC_REFUSE,   /* an error: "not supported: `to`" */
+	YC_KIND = 3,
+	/* or'ed into YC_IGNORE or YC_REFUSE: leaving the key out changes
+	 * neither who may connect nor which traffic is protected how (a
+	 * kernel setting, a preference), so that a translator's walk (struct
+	 * ycheck's lenient) drops it with a warning instead of an error */
+	YC_DROPPABLE = 4,
 };
 
 /* Another program's key at one level of the schema (the mapping whose
@@ -62,6 +68,9 @@ struct ycheck {
 	const struct ycheck_hint *hints;     /* ended by a NULL key */
 	const struct ycheck_level *levels;   /* ended by NULL fields */
 	const struct ycheck_noun *nouns;     /* ended by a NULL key */
+	/* a translator's walk (ipsecfx import-swanctl): a refused hint that
+	 * is YC_DROPPABLE is a warning ("not carried over"), and its key goes */
+	bool lenient;
 	unsigned errors;
 	char path[512];
 };
@@ -91,6 +100,11 @@ void ycheck_free(struct ycheck *yc);
 int ycheck_cyaml_load(struct ycheck *yc, const char *file, struct yamlpos *yp,
 		      void (*rewrite)(struct ycheck *yc), const cyaml_schema_value_t *schema,
 		      void **out);
+/* The same from rewrite on, for a document the caller built in yc->doc
+ * (yc->loaded, yc->file and yc->yp set; its marks are its lines).  The
+ * document stays, as the walk left it: what libcyaml was given. */
+int ycheck_cyaml_doc(struct ycheck *yc, void (*rewrite)(struct ycheck *yc),
+		     const cyaml_schema_value_t *schema, void **out);
 
 /* ---- the tree, for a loader's own rewriting before ycheck_walk ---- */
 
