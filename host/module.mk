@@ -25,7 +25,8 @@ $(HOSTCFG_LIB): $(HOSTCFG_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c host/cmd/cmd_ctl.c
+IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c host/cmd/cmd_ctl.c \
+	host/cmd/swanctl_conf.c
 IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFX_OBJS)
 BINS += $(O)/ipsecfx

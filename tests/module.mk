@@ -17,6 +17,13 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(TESTLIB_OBJS) $(HOST_LIB_DEPS)
 	$(CC) $(IPX_LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(HOST_LIBS) $(LIBS_CMOCKA) $(HOST_SYSLIBS)
 $(O)/tests/lib/%.o: IPX_CPPFLAGS += -Idriver -Itests/lib
 
+# the swanctl.conf reader is ipsecfx's (host/cmd/), not a library's
+$(O)/tests/test_swanctl_conf: $(O)/tests/unit/test_swanctl_conf.o $(O)/host/cmd/swanctl_conf.o \
+		$(TESTLIB_OBJS) $(HOST_LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(IPX_LDFLAGS) -o $@ $< $(O)/host/cmd/swanctl_conf.o $(TESTLIB_OBJS) $(HOST_LIBS) \
+		$(LIBS_CMOCKA) $(HOST_SYSLIBS)
+
 # The static-SA harness for the data plane (tests/dataplane/t_*.sh, bench/tunnel)
 DPSTATIC_SRCS := tests/dataplane/dp_static.c
 OBJS += $(DPSTATIC_SRCS:%.c=$(O)/%.o)
