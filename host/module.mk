@@ -26,7 +26,7 @@ $(HOSTCFG_LIB): $(HOSTCFG_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 IPSECFX_SRCS := host/cmd/ipsecfx.c host/cmd/cmd_esp.c host/cmd/cmd_ctl.c \
-	host/cmd/swanctl_conf.c
+	host/cmd/cmd_import.c host/cmd/import_swanctl.c host/cmd/swanctl_conf.c
 IPSECFX_OBJS := $(IPSECFX_SRCS:%.c=$(O)/%.o)
 OBJS += $(IPSECFX_OBJS)
 BINS += $(O)/ipsecfx

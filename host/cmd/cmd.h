@@ -5,5 +5,7 @@
 int cmd_esp(int argc, char **argv);
 /* list-sas, list-certs, initiate, terminate, reload, stats, export-keys */
 int cmd_ctl(int argc, char **argv);
+/* import-swanctl FILE [--secrets FILE] [-o OUT] (cmd_import.c) */
+int cmd_import(int argc, char **argv);
 
 #endif

@@ -41,6 +41,9 @@ static void usage(FILE *f)
 		"                              ikev2_decryption_table (needs key_export: true)\n"
 		"  esp encrypt|decrypt --sa FILE [--engine NAME] [--json] IN.pcap OUT.pcap\n"
 		"                 run an ESP engine over a pcap file (docs/ipsecfx-esp.md)\n"
+		"  import-swanctl FILE [--secrets FILE] [-o OUT]\n"
+		"                 a swanctl.conf as ipsecfx.yaml; what cannot be carried over\n"
+		"                 is named on stderr (docs/operations.md)\n"
 		"  engines        list the ESP engine backends in this build\n"
 		"  version        print the version\n"
 		"\n"
@@ -85,6 +88,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "esp") == 0)
 		return cmd_esp(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import-swanctl") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list-sas") == 0 || strcmp(argv[1], "list-certs") == 0 ||
 	    strcmp(argv[1], "list-conns") == 0 ||
 	    strcmp(argv[1], "initiate") == 0 || strcmp(argv[1], "terminate") == 0 ||
