@@ -38,6 +38,10 @@
 # carry its CRL DP.  Validity, unless noted: from a day ago for 20 years.
 # DIR/.ca holds the throwaway `openssl ca` databases and configuration.
 #
+# CHAIN_ONLY=1 writes only the root, the intermediate and the extra names'
+# end entities below (no gw-*, no CRLs, no other-ca): a second or so instead
+# of several, for tests that need one chain.
+#
 # Each extra name (e.g. moon sun) adds gw-<name>-<type>.{key,pem,der} for
 # <type> in $KEYTYPES (default "rsa p256 p384 p521 ed25519"; RSA-3072 keygen
 # is the slow part), CN=<name>.example, signed by int, with SAN
@@ -265,32 +269,34 @@ gwsan() { # gwsan NAME INDEX
 	echo "DNS:$1.example, IP:192.0.2.$2, IP:2001:db8::$2, email:$1@$1.example"
 }
 
-for t in rsa p256 p521 ed25519; do
-	ee "gw-$t" "$t" gw.example "$(gwsan gw 1)"
-done
-CDP_OVERRIDE="URI:ldap://crl.example/cn=Int, URI:${CRL_BASE}int.crl" \
-	ee gw-p384 p384 gw.example "$(gwsan gw 1)"
+if [ "${CHAIN_ONLY:-0}" != 1 ]; then
+	for t in rsa p256 p521 ed25519; do
+		ee "gw-$t" "$t" gw.example "$(gwsan gw 1)"
+	done
+	CDP_OVERRIDE="URI:ldap://crl.example/cn=Int, URI:${CRL_BASE}int.crl" \
+		ee gw-p384 p384 gw.example "$(gwsan gw 1)"
 
-ee gw-expired p256 expired.example DNS:expired.example ext_ee \
-	20200101000000Z 20210101000000Z
-ee gw-future p256 future.example DNS:future.example ext_ee \
-	20990101000000Z 21000101000000Z
-ee gw-revoked p256 revoked.example DNS:revoked.example
-ee gw-nosig p256 nosig.example DNS:nosig.example ext_nosig
+	ee gw-expired p256 expired.example DNS:expired.example ext_ee \
+		20200101000000Z 20210101000000Z
+	ee gw-future p256 future.example DNS:future.example ext_ee \
+		20990101000000Z 21000101000000Z
+	ee gw-revoked p256 revoked.example DNS:revoked.example
+	ee gw-nosig p256 nosig.example DNS:nosig.example ext_nosig
 
-CA=int CA_CERT=$DIR/int.pem CA_KEY=$DIR/int.key \
-	run openssl ca -config "$DIR/.ca/openssl.cnf" -revoke "$DIR/gw-revoked.pem" \
-	-crl_reason keyCompromise
-gencrl int int-crl
-gencrl int int-crl-expired -crl_lastupdate 20200101000000Z \
-	-crl_nextupdate 20210101000000Z
-gencrl ca ca-crl
+	CA=int CA_CERT=$DIR/int.pem CA_KEY=$DIR/int.key \
+		run openssl ca -config "$DIR/.ca/openssl.cnf" -revoke "$DIR/gw-revoked.pem" \
+		-crl_reason keyCompromise
+	gencrl int int-crl
+	gencrl int int-crl-expired -crl_lastupdate 20200101000000Z \
+		-crl_nextupdate 20210101000000Z
+	gencrl ca ca-crl
 
-genkey "$DIR/other-ca.key" p256
-issue self other-ca "/C=XX/O=Other/CN=Other Root CA" ext_ca
-genkey "$DIR/gw-untrusted.key" p256
-SAN=DNS:untrusted.example issue other-ca gw-untrusted \
-	"$O/CN=untrusted.example" ext_ee_nocdp
+	genkey "$DIR/other-ca.key" p256
+	issue self other-ca "/C=XX/O=Other/CN=Other Root CA" ext_ca
+	genkey "$DIR/gw-untrusted.key" p256
+	SAN=DNS:untrusted.example issue other-ca gw-untrusted \
+		"$O/CN=untrusted.example" ext_ee_nocdp
+fi
 
 i=1
 for name in "$@"; do
