@@ -326,7 +326,7 @@ static int outer_esp(const struct ipx_pkt *p, struct ipx_addr *src,
 static void audit_unknown_spi(struct ipx_dp *dp, const struct ipx_pkt *p)
 {
 	struct ipx_addr src, dst;
-	char sb[INET6_ADDRSTRLEN], db[INET6_ADDRSTRLEN], more[48] = "";
+	char sb[INET6_ADDRSTRLEN], db[INET6_ADDRSTRLEN], more[64] = "";
 	uint32_t spi, seq;
 	int64_t now = loop_ms(dp);
 
