@@ -8,6 +8,7 @@
 #   make deps       install the Debian packages the project needs
 #   make demo       two appliances in namespaces, a tunnel carrying traffic
 #   make man        the man pages, $(O)/man/*.5 and *.8 (scdoc; no C build)
+#   make install    ipsecfxd, ipsecfx, man pages, docs under $(DESTDIR)$(PREFIX)
 #
 # Build output goes to $(O) (build/ or build-san/); the tree stays clean.
 
@@ -29,7 +30,9 @@ AR := gcc-ar
 CFLAGS ?= -O2 -g -flto=auto
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-IPX_CPPFLAGS := -Idriver/include -D_GNU_SOURCE -MMD -MP
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment are Debian's build flags
+# in the package build (debian/rules)
+IPX_CPPFLAGS := -Idriver/include -D_GNU_SOURCE -MMD -MP $(CPPFLAGS)
 IPX_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN)
 IPX_LDFLAGS := $(SAN) $(filter -flto%,$(CFLAGS)) $(LDFLAGS)
 
@@ -82,6 +85,28 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@IPSECFX_BUILD=$(CURDIR)/$(O) ENGINE=$(or $(ENGINE),soft) scripts/demo.sh
+
+# ---- install ----------------------------------------------------------------
+# `make install` puts the programs, man pages and documents under
+# $(DESTDIR)$(PREFIX) (/usr/local: docs/deploy.md). The configuration, the
+# account and the systemd unit are the operator's (docs/deploy.md).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ipsecfx
+DOCS := README.md $(sort $(wildcard docs/*.md))
+
+install: $(O)/ipsecfxd $(O)/ipsecfx $(MAN_PAGES)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(O)/ipsecfxd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(O)/ipsecfx $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+.PHONY: install
 
 clean:
 	rm -rf build build-san

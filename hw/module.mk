@@ -35,7 +35,7 @@ VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
 CXX ?= g++
 IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
-	-Idriver/include -Idriver -Idriver/pipe -Ihw/sim -Ihw/sim/tb
+	-Idriver/include -Idriver -Idriver/pipe -Ihw/sim -Ihw/sim/tb $(CPPFLAGS) $(CXXFLAGS)
 
 # $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(O)/hw/vl_NAME holds
 # V<TOP>__ALL.a and the Verilator runtime objects; VL_NAME lists what to
