@@ -9,6 +9,8 @@
 #   make demo       two appliances in namespaces, a tunnel carrying traffic
 #   make man        the man pages, $(O)/man/*.5 and *.8 (scdoc; no C build)
 #   make install    ipsecfxd, ipsecfx, man pages, docs under $(DESTDIR)$(PREFIX)
+#   make deb        the Debian package, $(O)/ipsecfx_<version>_amd64.deb, and lintian
+#   make deb-test   make deb, then install it in a fresh Debian root and check it
 #
 # Build output goes to $(O) (build/ or build-san/); the tree stays clean.
 
@@ -86,10 +88,11 @@ demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@IPSECFX_BUILD=$(CURDIR)/$(O) ENGINE=$(or $(ENGINE),soft) scripts/demo.sh
 
-# ---- install ----------------------------------------------------------------
+# ---- install, the Debian package ------------------------------------------
 # `make install` puts the programs, man pages and documents under
-# $(DESTDIR)$(PREFIX) (/usr/local: docs/deploy.md). The configuration, the
-# account and the systemd unit are the operator's (docs/deploy.md).
+# $(DESTDIR)$(PREFIX) (/usr/local: docs/deploy.md); the package installs
+# with PREFIX=/usr. The configuration, the account and the systemd unit are
+# the package's (debian/) or the operator's (docs/deploy.md).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
@@ -106,7 +109,34 @@ install: $(O)/ipsecfxd $(O)/ipsecfx $(MAN_PAGES)
 	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
-.PHONY: install
+# `make deb`: dpkg-buildpackage builds in debian/build (not $(O)) with
+# Debian's flags and writes its files next to the tree, from where they move
+# to $(O); lintian then checks the package (docs/operations.md, "Debian
+# package", explains each tag it still prints). The outer make's flags and
+# variables (O=, SANITIZE=, -j) stay out of the package build.
+DEB_JOBS ?= 2
+deb_ver = $(shell dpkg-parsechangelog -S Version)
+deb_arch = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb_files = ipsecfx_$(deb_ver)_$(deb_arch).deb ipsecfx-dbgsym_$(deb_ver)_$(deb_arch).deb \
+	ipsecfx_$(deb_ver)_$(deb_arch).buildinfo ipsecfx_$(deb_ver)_$(deb_arch).changes
+
+deb:
+	@for t in dpkg-buildpackage dh lintian; do command -v $$t >/dev/null || \
+		{ echo "make deb: $$t missing (scripts/deps.sh installs dpkg-dev, debhelper, lintian)" >&2; exit 1; }; done
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u O -u SANITIZE \
+		dpkg-buildpackage -b -us -uc -j$(DEB_JOBS)
+	@mkdir -p $(O)
+	@for f in $(deb_files); do if [ -f ../$$f ]; then mv -f ../$$f $(O)/; fi; done
+	lintian --info $(O)/ipsecfx_$(deb_ver)_$(deb_arch).deb
+	@echo "make deb: $(O)/ipsecfx_$(deb_ver)_$(deb_arch).deb"
+
+# the package built, then installed and checked in a fresh Debian root
+# (tests/tool/t_deb.sh; scripts/debroot.sh makes the base root once)
+deb-test: deb
+	scripts/debroot.sh $(O)/ipsecfx_$(deb_ver)_$(deb_arch).deb
+	@TESTS=tool/t_deb VERBOSE=1 O=$(O) tests/run.sh
+
+.PHONY: install deb deb-test
 
 clean:
 	rm -rf build build-san

@@ -25,6 +25,9 @@ PKGS=(
 	# metrics: a real Prometheus scrapes the daemon, promtool checks the
 	# text (tests/gateway/t_metrics.sh)
 	prometheus
+	# the Debian package: make deb builds it (dpkg-buildpackage, debhelper) and
+	# checks it (lintian); make deb-test installs it in a root debootstrap makes
+	dpkg-dev debhelper lintian debootstrap
 )
 
 missing=()
