@@ -479,7 +479,15 @@ void ctl_close(struct ctl *c)
 	/* another daemon may have taken the path over (it found our socket
 	 * dead, or it was started with -f by hand): its socket stays */
 	if (stat(c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) {
-		if (unlink(c->path) < 0)
+		/* a directory the daemon did not make (systemd's RuntimeDirectory
+		 * is root's) keeps it: the next start replaces a dead socket,
+		 * and systemd removes the directory after the stop */
+		if (unlink(c->path) == 0)
+			;
+		else if (errno == EACCES || errno == EPERM)
+			ipx_info("control socket %s stays (%s); the next start replaces it", c->path,
+				 strerror(errno));
+		else
 			ipx_warn("control socket %s: not removed: %s", c->path, strerror(errno));
 	} else {
 		ipx_info("control socket %s is no longer ours: left in place", c->path);
