@@ -85,6 +85,21 @@ const char *ipx_event_name(enum ipx_event_type ev)
 	return "unknown";
 }
 
+const char *ipx_fault_name(enum ipx_fault f)
+{
+	switch (f) {
+	case IPX_FAULT_STALL:
+		return "stall";
+	case IPX_FAULT_DMA:
+		return "dma";
+	case IPX_FAULT_RESET:
+		return "reset";
+	case IPX_FAULT_NONE:
+		break;
+	}
+	return "none";
+}
+
 const char *const *ipx_engine_backends(void)
 {
 	return backend_names;

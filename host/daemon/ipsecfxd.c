@@ -674,20 +674,6 @@ static int cmd_stats(void *arg, json_t *req, json_t **res, char *err, size_t n)
 
 /* ---- engine placement: `ipsecfx engine` ---- */
 
-static const char *fault_name(enum ipx_fault f)
-{
-	switch (f) {
-	case IPX_FAULT_STALL:
-		return "stall";
-	case IPX_FAULT_DMA:
-		return "dma";
-	case IPX_FAULT_RESET:
-		return "reset";
-	default:
-		return "none";
-	}
-}
-
 static json_t *engine_json(struct ipxd *d)
 {
 	struct ipx_caps caps;
@@ -702,7 +688,7 @@ static json_t *engine_json(struct ipxd *d)
 	if (ipx_place_info(d->eng, &pi) == 0) {
 		json_object_set_new(o, "card", json_pack(
 			"{s:s, s:b, s:b, s:s, s:I, s:I, s:s}", "backend", pi.card, "serving",
-			pi.card_serving, "healthy", pi.health.ok, "fault", fault_name(pi.health.fault),
+			pi.card_serving, "healthy", pi.health.ok, "fault", ipx_fault_name(pi.health.fault),
 			"faults", (json_int_t)pi.health.faults, "heartbeat",
 			(json_int_t)pi.health.heartbeat, "why", pi.health.why));
 		json_object_set_new(o, "fallbacks", json_integer((json_int_t)pi.fallbacks));

@@ -358,20 +358,6 @@ static void dp_stats(struct scrape *s)
 
 /* ---- the engine: `ipsecfx stats`' engine and `ipsecfx engine` ---- */
 
-static const char *fault_name(enum ipx_fault f)
-{
-	switch (f) {
-	case IPX_FAULT_STALL:
-		return "stall";
-	case IPX_FAULT_DMA:
-		return "dma";
-	case IPX_FAULT_RESET:
-		return "reset";
-	default:
-		return "none";
-	}
-}
-
 static void engine_placement(struct evbuffer *b, struct ipx_engine *eng)
 {
 	static const enum ipx_fault faults[] = {
@@ -391,7 +377,7 @@ static void engine_placement(struct evbuffer *b, struct ipx_engine *eng)
 	sample(b, "engine_card_healthy", NULL, pi.health.ok);
 	family(b, "engine_card_fault", "The card's current (or last) fault: 1 for it");
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
-		snprintf(lab, sizeof(lab), "fault=\"%s\"", fault_name(faults[i]));
+		snprintf(lab, sizeof(lab), "fault=\"%s\"", ipx_fault_name(faults[i]));
 		sample(b, "engine_card_fault", lab, pi.health.fault == faults[i]);
 	}
 	family(b, "engine_card_faults_total", "Card faults since start");

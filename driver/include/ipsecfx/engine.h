@@ -243,6 +243,8 @@ enum ipx_fault {
 	IPX_FAULT_DMA = 2,     /* a DMA transfer reported an error */
 	IPX_FAULT_RESET = 3,   /* the card reset (state lost) */
 };
+/* "none", "stall", "dma", "reset" (`ipsecfx engine`, the metrics' labels) */
+const char *ipx_fault_name(enum ipx_fault f);
 struct ipx_health {
 	bool hardware;         /* false for soft: always healthy */
 	bool ok;               /* serving packets */
