@@ -37,6 +37,7 @@
 
 #include <ipsecfx/log.h>
 
+#include "../config/cfgutil.h"
 #include "swanctl_conf.h"
 
 #define MAX_FILE (16u << 20)     /* bytes of one file */
@@ -212,41 +213,6 @@ int sw_set(struct sw_node *n, const char *value)
 
 /* ---- text ---- */
 
-struct buf {
-	char *s;
-	size_t n, cap;
-};
-
-static int buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *s = malloc(cap);
-
-		if (!s)
-			return -ENOMEM;
-		if (b->s) {
-			memcpy(s, b->s, b->n);
-			OPENSSL_cleanse(b->s, b->cap);
-			free(b->s);
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, p, n);
-	b->n += n;
-	b->s[b->n] = 0;
-	return 0;
-}
-
-static void buf_free(struct buf *b)
-{
-	if (b->s)
-		OPENSSL_cleanse(b->s, b->cap);
-	free(b->s);
-	*b = (struct buf){ 0 };
-}
-
 /* One file being read. */
 struct src {
 	struct sw_conf *c;
@@ -312,7 +278,7 @@ static char *take_name(struct src *s)
 }
 
 /* A quoted string, at its opening '"', appended to b. */
-static int string(struct src *s, struct buf *b)
+static int string(struct src *s, struct cfg_secbuf *b)
 {
 	unsigned first = s->line;
 
@@ -321,7 +287,7 @@ static int string(struct src *s, struct buf *b)
 
 		if (ch == '"') {
 			s->p++;
-			return buf_add(b, "", 0);
+			return cfg_secbuf_add(b, "", 0);
 		}
 		if (ch == '\r')
 			continue;
@@ -340,7 +306,7 @@ static int string(struct src *s, struct buf *b)
 			}
 			out = ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch;
 		}
-		if (buf_add(b, &out, 1) < 0)
+		if (cfg_secbuf_add(b, &out, 1) < 0)
 			return -ENOMEM;
 	}
 	syntax(s, first, "the string opened on this line is not closed");
@@ -348,7 +314,7 @@ static int string(struct src *s, struct buf *b)
 }
 
 /* A setting's value, after its '='. */
-static int value(struct src *s, struct buf *b)
+static int value(struct src *s, struct cfg_secbuf *b)
 {
 	for (int ch; (ch = peek(s)) != EOF;) {
 		if (ch == '\n') {
@@ -362,7 +328,7 @@ static int value(struct src *s, struct buf *b)
 			s->p++;
 			continue;
 		}
-		if (b->n && buf_add(b, " ", 1) < 0)
+		if (b->n && cfg_secbuf_add(b, " ", 1) < 0)
 			return -ENOMEM;
 		if (ch == '"') {
 			if (string(s, b) < 0)
@@ -374,11 +340,11 @@ static int value(struct src *s, struct buf *b)
 
 			while ((ch = peek(s)) != EOF && !strchr("#}\"\r\n\t ", ch))
 				s->p++;
-			if (buf_add(b, start, (size_t)(s->p - start)) < 0)
+			if (cfg_secbuf_add(b, start, (size_t)(s->p - start)) < 0)
 				return -ENOMEM;
 		}
 	}
-	return buf_add(b, "", 0);
+	return cfg_secbuf_add(b, "", 0);
 }
 
 static int statements(struct src *s, struct sw_node *sec, int depth);
@@ -388,7 +354,7 @@ static int read_file(struct sw_conf *c, const char *path, struct sw_node *into, 
 /* include PATTERN, after the word include. */
 static int include(struct src *s, struct sw_node *sec, unsigned line)
 {
-	struct buf pat = { 0 };
+	struct cfg_secbuf pat = { 0 };
 	char *dir, *full = NULL;
 	glob_t g = { 0 };
 	int ret = 0, ch;
@@ -402,7 +368,7 @@ static int include(struct src *s, struct sw_node *sec, unsigned line)
 		while ((ch = peek(s)) != EOF && !strchr("#}\r\n\t ", ch)) {
 			if (ch == '\\' && s->p + 1 < s->end && strchr("\"#} ", s->p[1]))
 				s->p++;
-			if (buf_add(&pat, s->p++, 1) < 0)
+			if (cfg_secbuf_add(&pat, s->p++, 1) < 0)
 				return -ENOMEM;
 		}
 	}
@@ -410,18 +376,18 @@ static int include(struct src *s, struct sw_node *sec, unsigned line)
 		s->p++;
 	if ((ch = peek(s)) != EOF && ch != '\n' && ch != '#' && ch != '}') {
 		syntax(s, line, "one file name or pattern per include");
-		buf_free(&pat);
+		cfg_secbuf_free(&pat);
 		return -EINVAL;
 	}
 	if (!pat.n) {
 		syntax(s, line, "include without a file name");
-		buf_free(&pat);
+		cfg_secbuf_free(&pat);
 		return -EINVAL;
 	}
 	if (s->includes >= MAX_INCLUDE) {
 		syntax(s, line, "includes nested more than %d deep (does a file include itself?)",
 		       MAX_INCLUDE);
-		buf_free(&pat);
+		cfg_secbuf_free(&pat);
 		return -EINVAL;
 	}
 	/* relative to the directory of the file the include is in */
@@ -432,7 +398,7 @@ static int include(struct src *s, struct sw_node *sec, unsigned line)
 		strcpy(dir, ".");
 	if (!dir || (pat.s[0] != '/' && asprintf(&full, "%s/%s", dir, pat.s) < 0)) {
 		free(dir);
-		buf_free(&pat);
+		cfg_secbuf_free(&pat);
 		return -ENOMEM;
 	}
 	ret = glob(full ? full : pat.s, 0, NULL, &g);
@@ -456,7 +422,7 @@ static int include(struct src *s, struct sw_node *sec, unsigned line)
 	globfree(&g);
 	free(full);
 	free(dir);
-	buf_free(&pat);
+	cfg_secbuf_free(&pat);
 	return ret;
 }
 
@@ -527,13 +493,13 @@ static int section(struct src *s, struct sw_node *sec, char *name, unsigned line
 static int setting(struct src *s, struct sw_node *sec, char *name, unsigned line)
 {
 	struct sw_node *n = sw_get(sec, name, NULL);
-	struct buf b = { 0 };
+	struct cfg_secbuf b = { 0 };
 	int ret;
 
 	s->p++;   /* '=' */
 	ret = value(s, &b);
 	if (ret < 0) {
-		buf_free(&b);
+		cfg_secbuf_free(&b);
 		return ret;
 	}
 	if (n && !n->value) {
@@ -558,7 +524,7 @@ static int setting(struct src *s, struct sw_node *sec, char *name, unsigned line
 		sw_node_free(n);
 		ret = -ENOMEM;
 	}
-	buf_free(&b);
+	cfg_secbuf_free(&b);
 	return s->failed ? -EINVAL : ret;
 }
 

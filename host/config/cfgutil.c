@@ -109,3 +109,33 @@ void cfg_free_secret(char *s)
 	if (s)
 		OPENSSL_cleanse(s, strlen(s));
 }
+
+int cfg_secbuf_add(struct cfg_secbuf *b, const void *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *s = malloc(cap);
+
+		if (!s)
+			return -ENOMEM;
+		if (b->s) {
+			memcpy(s, b->s, b->n);
+			OPENSSL_cleanse(b->s, b->cap);
+			free(b->s);
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = 0;
+	return 0;
+}
+
+void cfg_secbuf_free(struct cfg_secbuf *b)
+{
+	if (b->s)
+		OPENSSL_cleanse(b->s, b->cap);
+	free(b->s);
+	*b = (struct cfg_secbuf){ 0 };
+}

@@ -35,4 +35,15 @@ int cfg_cipher(const struct yamlpos *yp, const char *path, const char *text,
 /* Wipe a string that held a secret before the loader frees it. */
 void cfg_free_secret(char *s);
 
+/* A text that grows and may hold a secret (a PSK on its way through a
+ * parser or an emitter): always NUL-terminated; what it held is wiped when
+ * it moves to a larger block and when it is freed. */
+struct cfg_secbuf {
+	char *s;
+	size_t n, cap;
+};
+/* 0, or -ENOMEM with b as it was. */
+int cfg_secbuf_add(struct cfg_secbuf *b, const void *p, size_t n);
+void cfg_secbuf_free(struct cfg_secbuf *b);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include <ipsecfx/log.h>
 
+#include "cfgutil.h"
 #include "yamlcheck.h"
 
 /* ---- the tree ---- */
@@ -968,8 +969,7 @@ int ycheck_load(struct ycheck *yc, const char *file, struct yamlpos *yp)
 }
 
 struct out {
-	unsigned char *buf;
-	size_t len, cap;
+	struct cfg_secbuf b;
 	bool failed;
 };
 
@@ -977,25 +977,10 @@ static int out_write(void *data, unsigned char *p, size_t n)
 {
 	struct out *o = data;
 
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = (o->len + n + 1) * 2;
-		unsigned char *b = malloc(cap);
-
-		if (!b) {
-			o->failed = true;
-			return 0;
-		}
-		if (o->buf) {
-			memcpy(b, o->buf, o->len);
-			OPENSSL_cleanse(o->buf, o->cap);
-			free(o->buf);
-		}
-		o->buf = b;
-		o->cap = cap;
+	if (cfg_secbuf_add(&o->b, p, n) < 0) {
+		o->failed = true;
+		return 0;
 	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	o->buf[o->len] = 0;
 	return 1;
 }
 
@@ -1107,11 +1092,11 @@ int ycheck_emit(struct ycheck *yc, unsigned char **text, size_t *len)
 	free(e.refs);
 	free(e.done);
 	if (!ok || o.failed) {
-		ycheck_free_text(o.buf, o.cap);
+		cfg_secbuf_free(&o.b);
 		return -ENOMEM;
 	}
-	*text = o.buf;
-	*len = o.len;
+	*text = (unsigned char *)o.b.s;
+	*len = o.b.n;
 	return 0;
 }
 
