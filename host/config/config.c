@@ -705,21 +705,10 @@ static bool unspecified(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
 static int push_addr(struct addrs *a, const struct sockaddr_storage *ss)
 {
 	for (unsigned i = 0; i < a->n; i++)
-		if (same_addr(&a->v[i], ss))
+		if (ike_same_ip(&a->v[i], ss))
 			return 0;
 	if (a->n == a->cap) {
 		unsigned cap = a->cap ? a->cap * 2 : 4;

@@ -51,17 +51,6 @@ const char *ike_addr_str(const struct sockaddr_storage *ss, char *buf, size_t le
 	return buf;
 }
 
-bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
 uint16_t ike_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)

@@ -466,8 +466,6 @@ void ike_list_mgr_gone(struct ike_mgr *m);
 /* Log with "conn[unique] peer addr[port]: " in front. */
 void ike_sa_log(const struct ikesa *sa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The same IP address (ports not compared). */
-bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void ike_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* ---- sending (ike_send.c) ---- */
 /* Build m (header already set), encrypt if it has SK, and send: as a

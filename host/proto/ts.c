@@ -241,3 +241,14 @@ bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b,
 	memcpy(out->end, memcmp(a->end, b->end, n) < 0 ? a->end : b->end, n);
 	return memcmp(out->start, out->end, n) <= 0;
 }
+
+bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}

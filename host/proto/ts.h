@@ -30,5 +30,7 @@ unsigned ike_ts_alen(const struct ike_ts *t);
 bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out);
 /* The selector of one address (a "dynamic" one resolved). */
 void ike_ts_from_addr(const struct sockaddr_storage *ss, struct ike_ts *ts);
+/* The same IP address (ports not compared). */
+bool ike_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 #endif
