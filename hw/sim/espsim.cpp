@@ -25,6 +25,8 @@ struct source {
 	std::deque<pkt> q;
 	size_t off = 0;          // bytes of the head packet already sent
 	bool valid = false;      // what is on the port this cycle
+	bool held = false;       // offered and not taken at the last edge: stays
+	                         // offered (AXI4-Stream 2.2: TVALID waits for TREADY)
 	uint64_t first_in = 0, last_in = 0;
 };
 
@@ -68,7 +70,7 @@ struct espsim {
 			bool last = false;
 			uint64_t tuser = 0;
 
-			s.valid = !s.q.empty() && !r.chance(in_pct);
+			s.valid = !s.q.empty() && (s.held || !r.chance(in_pct));
 			snk[p].ready = !r.chance(out_pct);
 			if (s.valid) {
 				const pkt &h = s.q.front();
@@ -100,6 +102,7 @@ struct espsim {
 	void take(int p, bool in_fire, bool out_fire, const VlWide<4> &odata, unsigned okeep,
 		  bool olast, uint64_t ouser)
 	{
+		src[p].held = src[p].valid && !in_fire;
 		if (in_fire) {
 			source &s = src[p];
 			const pkt &h = s.q.front();
@@ -176,7 +179,7 @@ void espsim_close(struct espsim *s)
 {
 	if (!s)
 		return;
-	s->m->final();
+	harness::close_model(s->ctx, s->m);
 	delete s;
 }
 

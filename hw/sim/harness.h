@@ -34,6 +34,23 @@ struct rng {
 	bool chance(unsigned pct) { return pct && next() % 100 < pct; }
 };
 
+/*
+ * Delete a model that has its own context.  Verilator 5.006 erases a model's
+ * scopes (it has them once it carries assertions: --assert) from the calling
+ * thread's current context, not from the model's: that is the context made
+ * last, which may be another engine's, already freed (a use-after-free that
+ * showed as a hang on a garbage mutex).  So make the model's own context
+ * current for the deletion, then leave the thread on Verilator's default
+ * context, never on one about to go.
+ */
+template <typename M> void close_model(VerilatedContext &ctx, M &model)
+{
+	model->final();
+	Verilated::threadContextp(&ctx);
+	model.reset();
+	Verilated::threadContextp(Verilated::defaultContextp());
+}
+
 /* An AXI-Lite slave port of a Verilated model (12-bit addresses). */
 struct axil_pins {
 	CData *awvalid, *awready, *wvalid, *wready, *wstrb, *bvalid, *bready;

@@ -34,6 +34,9 @@ struct slave {
 	unsigned wbeats = 0, wbeat = 0;
 	bool werr = false;
 	bool bpend = false, bresp_err = false;
+	// a response offered and not taken at the last edge stays offered
+	// (AXI4 A3.2.1: VALID, once high, waits for READY), stalls or not
+	bool rheld = false, bheld = false;
 	// this cycle's outputs
 	bool arready = false, rvalid = false, awready = false, wready = false, bvalid = false;
 };
@@ -91,10 +94,10 @@ struct kernsim {
 		for (int p = 0; p < 2; p++) {
 			slave &s = port[p];
 			s.arready = !stall && !s.rd && !r.chance(rd_pct);
-			s.rvalid = !stall && s.rd && !r.chance(rd_pct);
+			s.rvalid = s.rd && (s.rheld || (!stall && !r.chance(rd_pct)));
 			s.awready = !stall && !s.wr && !s.bpend && !r.chance(wr_pct);
 			s.wready = !stall && s.wr && !r.chance(wr_pct);
-			s.bvalid = !stall && s.bpend;
+			s.bvalid = s.bpend && (s.bheld || !stall);
 		}
 		slave &g = port[0], &c = port[1];
 		m->m_axi_gmem_arready = g.arready;
@@ -134,6 +137,8 @@ struct kernsim {
 
 	void take(slave &s, const sampled &x)
 	{
+		s.rheld = s.rvalid && !x.r;
+		s.bheld = s.bvalid && !x.b;
 		if (x.ar) {
 			s.rd = true;
 			s.raddr = x.araddr;
@@ -257,7 +262,7 @@ void kernsim_close(struct kernsim *k)
 {
 	if (!k)
 		return;
-	k->m->final();
+	harness::close_model(k->ctx, k->m);
 	delete k;
 }
 
