@@ -30,25 +30,30 @@ RTL_DEPS := $(RTL_SRCS) $(wildcard hw/rtl/*.svh)
 KRN_SRCS := hw/rtl/esp_kernel.sv $(wildcard hw/rtl/krn_*.sv)
 PIPE_SRCS := $(filter-out $(KRN_SRCS),$(RTL_SRCS))
 PIPE_DEPS := $(filter-out $(KRN_SRCS),$(RTL_DEPS))
-VL_OPTS := --cc -Wall -O3 --x-assign fast --x-initial fast --no-timing \
+VL_OPTS := --cc -Wall --assert -O3 --x-assign fast --x-initial fast --no-timing \
 	-Ihw/rtl -CFLAGS "-fPIC -O2" -MAKEFLAGS "OPT_FAST=-O3" --build -j 1
 CXX ?= g++
 IPX_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror $(SAN) \
 	-isystem $(VL_ROOT)/include -isystem $(VL_ROOT)/include/vltstd \
 	-Idriver/include -Idriver -Idriver/pipe -Ihw/sim -Ihw/sim/tb $(CPPFLAGS) $(CXXFLAGS)
 
-# $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(O)/hw/vl_NAME holds
+# The models are C++ compiled by Verilator's own make, without $(SAN): a
+# SANITIZE=1 build links the plain build's models instead of making its own
+# (VL_O), which saves CI their second build.
+VL_O := $(if $(SAN),build,$(O))
+
+# $(call vl_model,NAME,TOP,PARAMS[,SRCS,DEPS]): $(VL_O)/hw/vl_NAME holds
 # V<TOP>__ALL.a and the Verilator runtime objects; VL_NAME lists what to
 # link.  SRCS/DEPS default to the pipeline's files (not the kernel shell's).
 define vl_model
-$(O)/hw/vl_$(1)/V$(2)__ALL.a: $(or $(5),$(PIPE_DEPS))
+$(VL_O)/hw/vl_$(1)/V$(2)__ALL.a: $(or $(5),$(PIPE_DEPS))
 	@mkdir -p $$(@D)
 	+$(VERILATOR) $(VL_OPTS) --top-module $(2) $(3) -Mdir $$(@D) $(or $(4),$(PIPE_SRCS))
 	$$(MAKE) -s -C $$(@D) -f V$(2).mk verilated.o verilated_threads.o
-$(O)/hw/vl_$(1)/verilated.o $(O)/hw/vl_$(1)/verilated_threads.o: $(O)/hw/vl_$(1)/V$(2)__ALL.a
-VL_$(1) := $(O)/hw/vl_$(1)/V$(2)__ALL.a $(O)/hw/vl_$(1)/verilated.o \
-	$(O)/hw/vl_$(1)/verilated_threads.o
-VL_$(1)_DIR := $(O)/hw/vl_$(1)
+$(VL_O)/hw/vl_$(1)/verilated.o $(VL_O)/hw/vl_$(1)/verilated_threads.o: $(VL_O)/hw/vl_$(1)/V$(2)__ALL.a
+VL_$(1) := $(VL_O)/hw/vl_$(1)/V$(2)__ALL.a $(VL_O)/hw/vl_$(1)/verilated.o \
+	$(VL_O)/hw/vl_$(1)/verilated_threads.o
+VL_$(1)_DIR := $(VL_O)/hw/vl_$(1)
 endef
 
 # the whole pipeline, as the sim backend runs it
@@ -69,7 +74,7 @@ $(O)/hw/sim/kernsim.o: hw/sim/kernsim.cpp $(VL_kern)
 	@mkdir -p $(@D)
 	$(CXX) $(IPX_CXXFLAGS) -isystem $(VL_kern_DIR) -MMD -MP -c -o $@ $<
 OBJS += $(O)/hw/sim/kernsim.o
-$(DRIVER_LIB): $(O)/hw/sim/kernsim.o $(O)/hw/vl_kern/Vesp_kernel__ALL.a
+$(DRIVER_LIB): $(O)/hw/sim/kernsim.o $(VL_O)/hw/vl_kern/Vesp_kernel__ALL.a
 $(O)/driver/bus/%.o $(O)/driver/fpga/%.o: IPX_CPPFLAGS += -Ihw/sim
 
 # module testbenches: small SA tables, the same RTL
@@ -90,6 +95,17 @@ $(O)/hw/sim/tb/tb_gcm.o: VL_DIR = $(VL_gcm_DIR)
 $(O)/hw/sim/tb/tb_gcm.o: $(VL_gcm)
 $(O)/hw/tb_gcm: $(O)/hw/sim/tb/tb_gcm.o $(O)/driver/hw_keys.o $(VL_gcm)
 	$(CXX) $(IPX_LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CRYPTO) -pthread
+
+# the protocol checkers broken on purpose (tests/rtl/t_assert.sh): their test
+# wrapper, and the pipeline model for one checker in place
+CHK_SRCS := hw/sim/tb/chk_tb.sv $(wildcard hw/rtl/*_check.sv)
+$(eval $(call vl_model,chk,chk_tb,,$(CHK_SRCS),$(CHK_SRCS)))
+OBJS += $(O)/hw/sim/tb/tb_assert.o
+$(O)/hw/sim/tb/tb_assert.o: VL_DIR = $(VL_chk_DIR) -isystem $(VL_esp_DIR)
+$(O)/hw/sim/tb/tb_assert.o: $(VL_chk) $(VL_esp)
+$(O)/hw/tb_assert: $(O)/hw/sim/tb/tb_assert.o $(VL_chk) $(VL_O)/hw/vl_esp/Vesp_top__ALL.a
+	$(CXX) $(IPX_LDFLAGS) -o $@ $^ -pthread
+TEST_BINS += $(O)/hw/tb_assert
 
 TEST_BINS += $(O)/hw/tb_aes
 TEST_BINS += $(O)/hw/tb_gcm

@@ -442,6 +442,30 @@ module decap_commit #(
     if (rst) hw_rd <= '0;
   end
 
+`ifndef SYNTHESIS
+  // Invariants of the replay window (simulation only, --assert): the ICV is
+  // judged only once the tag and trailer of the packet are in; the window's
+  // top moves only forward and only for a packet whose ICV verified; a
+  // packet passes only with a verified ICV.
+  always_ff @(posedge clk) begin
+    if (!rst) begin
+      if (state_reg == K_E && h_kind == `DK_CRYPTO) begin
+        a_icv_waits : assert (tr_valid && tg_valid)
+        else $error("decap_commit: SA %0d judged before its tag and trailer came", sa);
+      end
+      if (state_reg == K_F) begin
+        a_top_forward : assert (st_wdata[63:0] >= s_top)
+        else $error("decap_commit: SA %0d window top moves back from %h to %h", sa, s_top,
+                    st_wdata[63:0]);
+        a_top_icv : assert (r_icv || st_wdata[63:0] == s_top)
+        else $error("decap_commit: SA %0d window top moves without a verified ICV", sa);
+        a_ok_icv : assert (r_status != IPX_ST_OK || r_icv)
+        else $error("decap_commit: SA %0d passes a packet without a verified ICV", sa);
+      end
+    end
+  end
+`endif
+
   /* verilator lint_off UNUSEDSIGNAL */
   logic unused_ok;
   assign unused_ok = rc_pass_unused;

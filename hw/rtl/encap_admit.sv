@@ -465,6 +465,22 @@ module encap_admit #(
     end
   end
 
+`ifndef SYNTHESIS
+  // Invariants of the SA table (simulation only, --assert).  The sequence
+  // number is the GCM IV: a packet that goes out takes the SA's next number
+  // and the number written back is past it, or the SA is marked exhausted
+  // and sends nothing more; an exhausted or expired SA sends nothing.
+  always_ff @(posedge clk) begin
+    if (!rst && state_reg == S_C4 && ok) begin
+      a_seq_once : assert (r_seq_max ? r_seq_new == s_seq : r_seq_new == inc64(s_seq))
+      else $error("encap_admit: SA %0d sends sequence number %h and writes back %h", p_sa,
+                  s_seq, r_seq_new);
+      a_seq_live : assert (!s_exh && !s_hard)
+      else $error("encap_admit: SA %0d sends from an exhausted or expired SA", p_sa);
+    end
+  end
+`endif
+
 endmodule
 
 `default_nettype wire

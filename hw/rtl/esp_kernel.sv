@@ -245,6 +245,43 @@ module esp_kernel #(
   assign m_axi_ctl_arsize   = 3'd4;
   assign m_axi_ctl_arburst  = 2'b01;
 
+
+  // protocol checkers on the kernel's ports (simulation only: hs_check).  The
+  // register slave's handshake survives KRESET (rst_ext); the masters' do not.
+  axil_check #(.ADDR_W(C_S_AXI_CONTROL_ADDR_WIDTH), .NAME("esp_kernel.s_axi_control")) u_chk_ctrl (
+      .clk(ap_clk), .rst(rst_ext),
+      .awaddr(s_axi_control_awaddr), .awvalid(s_axi_control_awvalid),
+      .awready(s_axi_control_awready), .wdata(s_axi_control_wdata),
+      .wstrb(s_axi_control_wstrb), .wvalid(s_axi_control_wvalid),
+      .wready(s_axi_control_wready), .bresp(s_axi_control_bresp),
+      .bvalid(s_axi_control_bvalid), .bready(s_axi_control_bready),
+      .araddr(s_axi_control_araddr), .arvalid(s_axi_control_arvalid),
+      .arready(s_axi_control_arready), .rdata(s_axi_control_rdata),
+      .rresp(s_axi_control_rresp), .rvalid(s_axi_control_rvalid),
+      .rready(s_axi_control_rready));
+  axi4_check #(.DATA_W(C_M_AXI_DATA_WIDTH), .NAME("esp_kernel.m_axi_gmem")) u_chk_gmem (
+      .clk(ap_clk), .rst(rst),
+      .awaddr(m_axi_gmem_awaddr), .awlen(m_axi_gmem_awlen), .awsize(m_axi_gmem_awsize),
+      .awburst(m_axi_gmem_awburst), .awvalid(m_axi_gmem_awvalid), .awready(m_axi_gmem_awready),
+      .wdata(m_axi_gmem_wdata), .wstrb(m_axi_gmem_wstrb), .wlast(m_axi_gmem_wlast),
+      .wvalid(m_axi_gmem_wvalid), .wready(m_axi_gmem_wready),
+      .bresp(m_axi_gmem_bresp), .bvalid(m_axi_gmem_bvalid), .bready(m_axi_gmem_bready),
+      .araddr(m_axi_gmem_araddr), .arlen(m_axi_gmem_arlen), .arsize(m_axi_gmem_arsize),
+      .arburst(m_axi_gmem_arburst), .arvalid(m_axi_gmem_arvalid), .arready(m_axi_gmem_arready),
+      .rdata(m_axi_gmem_rdata), .rresp(m_axi_gmem_rresp), .rlast(m_axi_gmem_rlast),
+      .rvalid(m_axi_gmem_rvalid), .rready(m_axi_gmem_rready));
+  axi4_check #(.DATA_W(C_M_AXI_DATA_WIDTH), .NAME("esp_kernel.m_axi_ctl")) u_chk_ctl (
+      .clk(ap_clk), .rst(rst),
+      .awaddr(m_axi_ctl_awaddr), .awlen(m_axi_ctl_awlen), .awsize(m_axi_ctl_awsize),
+      .awburst(m_axi_ctl_awburst), .awvalid(m_axi_ctl_awvalid), .awready(m_axi_ctl_awready),
+      .wdata(m_axi_ctl_wdata), .wstrb(m_axi_ctl_wstrb), .wlast(m_axi_ctl_wlast),
+      .wvalid(m_axi_ctl_wvalid), .wready(m_axi_ctl_wready),
+      .bresp(m_axi_ctl_bresp), .bvalid(m_axi_ctl_bvalid), .bready(m_axi_ctl_bready),
+      .araddr(m_axi_ctl_araddr), .arlen(m_axi_ctl_arlen), .arsize(m_axi_ctl_arsize),
+      .arburst(m_axi_ctl_arburst), .arvalid(m_axi_ctl_arvalid), .arready(m_axi_ctl_arready),
+      .rdata(m_axi_ctl_rdata), .rresp(m_axi_ctl_rresp), .rlast(m_axi_ctl_rlast),
+      .rvalid(m_axi_ctl_rvalid), .rready(m_axi_ctl_rready));
+
 endmodule
 
 `default_nettype wire

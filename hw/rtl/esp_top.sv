@@ -126,6 +126,34 @@ module esp_top #(
       .ev_valid(ev_valid[1]), .ev_type(ev_type[7:4]), .ev_sa(ev_sa[31:16]),
       .gdrop_valid(gdrop_valid[1]), .gdrop_status(gdrop_status[7:4]));
 
+
+  // protocol checkers on the register port and the four stream ports
+  // (simulation only: hs_check)
+  axil_check #(.ADDR_W(AXIL_W), .NAME("esp_top.s_axil")) u_chk_axil (
+      .clk(clk), .rst(rst),
+      .awaddr(s_axil_awaddr), .awvalid(s_axil_awvalid), .awready(s_axil_awready),
+      .wdata(s_axil_wdata), .wstrb(s_axil_wstrb), .wvalid(s_axil_wvalid),
+      .wready(s_axil_wready), .bresp(s_axil_bresp), .bvalid(s_axil_bvalid),
+      .bready(s_axil_bready), .araddr(s_axil_araddr), .arvalid(s_axil_arvalid),
+      .arready(s_axil_arready), .rdata(s_axil_rdata), .rresp(s_axil_rresp),
+      .rvalid(s_axil_rvalid), .rready(s_axil_rready));
+  axis_check #(.DATA_W(DATA_W), .USER_W(48), .NAME("esp_top.s_axis_enc")) u_chk_s_enc (
+      .clk(clk), .rst(rst), .tdata(s_axis_enc_tdata), .tkeep(s_axis_enc_tkeep),
+      .tvalid(s_axis_enc_tvalid), .tready(s_axis_enc_tready), .tlast(s_axis_enc_tlast),
+      .tuser(s_axis_enc_tuser));
+  axis_check #(.DATA_W(DATA_W), .USER_W(28), .NAME("esp_top.m_axis_enc")) u_chk_m_enc (
+      .clk(clk), .rst(rst), .tdata(m_axis_enc_tdata), .tkeep(m_axis_enc_tkeep),
+      .tvalid(m_axis_enc_tvalid), .tready(m_axis_enc_tready), .tlast(m_axis_enc_tlast),
+      .tuser(m_axis_enc_tuser));
+  axis_check #(.DATA_W(DATA_W), .USER_W(1), .NAME("esp_top.s_axis_dec")) u_chk_s_dec (
+      .clk(clk), .rst(rst), .tdata(s_axis_dec_tdata), .tkeep(s_axis_dec_tkeep),
+      .tvalid(s_axis_dec_tvalid), .tready(s_axis_dec_tready), .tlast(s_axis_dec_tlast),
+      .tuser(1'b0));
+  axis_check #(.DATA_W(DATA_W), .USER_W(28), .NAME("esp_top.m_axis_dec")) u_chk_m_dec (
+      .clk(clk), .rst(rst), .tdata(m_axis_dec_tdata), .tkeep(m_axis_dec_tkeep),
+      .tvalid(m_axis_dec_tvalid), .tready(m_axis_dec_tready), .tlast(m_axis_dec_tlast),
+      .tuser(m_axis_dec_tuser));
+
 endmodule
 
 `default_nettype wire
