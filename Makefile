@@ -26,6 +26,13 @@ O ?= build
 SAN :=
 endif
 
+# The RTL datapath width, bits: selects the Verilator models that engine
+# sim and pipe run (make test DATA_W=..., make demo ENGINE=sim DATA_W=...)
+DATA_W ?= 128
+ifneq ($(DATA_W),128)
+$(error DATA_W=$(DATA_W): this version builds the 128-bit datapath only (docs/rtl.md, "Width"))
+endif
+
 CC ?= cc
 AR := gcc-ar
 # LTO lets the per-packet path inline across files (esp.c -> xform.c)

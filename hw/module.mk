@@ -115,7 +115,7 @@ RTL_BENCH := $(O)/hw/rtl_bench
 OBJS += $(O)/hw/sim/rtl_bench.o
 $(O)/hw/sim/rtl_bench.o: IPX_CPPFLAGS += -Idriver/pipe -Ihw/sim
 $(RTL_BENCH): $(O)/hw/sim/rtl_bench.o $(DRIVER_LIB)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS) $(LIBS_JSON)
 BENCH_BINS += $(RTL_BENCH)
 
 # the whole kernel against the bare pipeline (make -C hw bench runs it)
@@ -123,5 +123,5 @@ KERN_BENCH := $(O)/hw/kern_bench
 OBJS += $(O)/hw/sim/kern_bench.o
 $(O)/hw/sim/kern_bench.o: IPX_CPPFLAGS += -Idriver/pipe -Ihw/sim
 $(KERN_BENCH): $(O)/hw/sim/kern_bench.o $(DRIVER_LIB)
-	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS)
+	$(CC) $(IPX_LDFLAGS) -o $@ $^ $(DRIVER_LIBS) $(LIBS_JSON)
 BENCH_BINS += $(KERN_BENCH)

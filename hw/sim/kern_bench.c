@@ -6,13 +6,18 @@
  * cycle, and the wall-clock Mbit/s the simulation reaches, on bursts of
  * 32 inner IPv4 packets of LEN bytes (default 1400), encrypt then decrypt.
  *
- *   kern_bench [PACKETS] [LEN]
+ *   kern_bench [--json FILE] [PACKETS] [LEN]
+ *
+ * --json writes {"bytes_per_clock", "bare_bytes_per_clock"} (encrypt, the
+ * kernel's and the bare pipeline's) to FILE for make -C hw bench JSON=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include <ipsecfx/engine.h>
 
@@ -40,7 +45,8 @@ static uint64_t cycles(struct ipx_engine *e, const char *name)
 	return c;
 }
 
-static int run(const char *name, unsigned npk, unsigned len)
+/* encrypt bytes per cycle of the engine's run */
+static int run(const char *name, unsigned npk, unsigned len, double *bpc)
 {
 	struct ipx_engine_config cfg = { .max_sas = 16 };
 	struct ipx_engine *e;
@@ -105,6 +111,7 @@ static int run(const char *name, unsigned npk, unsigned len)
 		t[1 + dir] = now_s() - t0;
 	}
 	double cpp = (double)c[1] / npk;
+	*bpc = len / cpp;
 	printf("%-5s encrypt %u x %u B: %.1f cycles/packet, %.2f bytes/cycle (%.2f Gbit/s at 300 MHz), "
 	       "simulation %.1f Mbit/s, %.2f M cycles/s\n",
 	       name, npk, len, cpp, len / cpp, len / cpp * 8 * 0.3, npk * len * 8 / t[1] / 1e6,
@@ -116,15 +123,38 @@ static int run(const char *name, unsigned npk, unsigned len)
 
 int main(int argc, char **argv)
 {
+	const char *json_file = NULL;
+	double sim_bpc, pipe_bpc;
+
+	if (argc >= 3 && strcmp(argv[1], "--json") == 0) {
+		json_file = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	unsigned npk = argc > 1 ? (unsigned)atoi(argv[1]) : 2048;
 	unsigned len = argc > 2 ? (unsigned)atoi(argv[2]) : 1400;
 
-	if (len < 40 || len > 1500 || npk < BURST)
+	if (len < 40 || len > 1500 || npk < BURST) {
+		fprintf(stderr, "usage: kern_bench [--json FILE] [PACKETS >= %d] [LEN 40..1500]\n",
+			BURST);
 		return 2;
+	}
 	npk -= npk % BURST;
-	if (run("sim", npk, len) < 0 || run("pipe", npk, len) < 0) {
+	if (run("sim", npk, len, &sim_bpc) < 0 || run("pipe", npk, len, &pipe_bpc) < 0) {
 		fprintf(stderr, "kern_bench failed\n");
 		return 1;
+	}
+	printf("kernel / bare pipeline: %.2f\n", sim_bpc / pipe_bpc);
+	if (json_file) {
+		json_t *o = json_pack("{s:f, s:f}", "bytes_per_clock", sim_bpc,
+				      "bare_bytes_per_clock", pipe_bpc);
+
+		if (!o || json_dump_file(o, json_file, JSON_COMPACT) < 0) {
+			fprintf(stderr, "kern_bench: cannot write %s\n", json_file);
+			json_decref(o);
+			return 1;
+		}
+		json_decref(o);
 	}
 	return 0;
 }

@@ -8,12 +8,20 @@
  * pipeline to the last output beat; N packets cost T(2N) - T(N) cycles in
  * steady state (fill latency and per-burst overhead cancel).  No stalls.
  * Exit status 1 when 1500-byte packets fall below 0.9 x 16 bytes/clock.
+ *
+ *   rtl_bench [--json FILE]
+ *
+ * --json writes the figures to FILE as {"data_w", "cases": [{"size" (bytes
+ * or "imix"), "dir", "bytes_per_clock", "packets_per_clock"}]}; make -C hw
+ * bench JSON=1 adds the kernel's and prints the whole as its last line.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <jansson.h>
 
 #include <ipsecfx/bytes.h>
 #include <ipsecfx/engine.h>
@@ -108,6 +116,25 @@ static uint64_t run(struct rig *r, int decrypt, int imix, uint32_t size, unsigne
 	return c1 - c0;
 }
 
+/* the mean packet size of a run of n: IMIX's or size */
+static double mean_size(int imix, uint32_t size)
+{
+	double sum = 0;
+
+	for (unsigned i = 0; i < 12; i++)
+		sum += size_of(imix, size, i);
+	return sum / 12;
+}
+
+static void json_case(json_t *cases, int imix, uint32_t size, const char *dir, double bpc)
+{
+	json_array_append_new(cases,
+			      json_pack("{s:o, s:s, s:f, s:f}", "size",
+					imix ? json_string("imix") : json_integer(size), "dir", dir,
+					"bytes_per_clock", bpc, "packets_per_clock",
+					bpc / mean_size(imix, size)));
+}
+
 static double rate(struct rig *r, int decrypt, int imix, uint32_t size)
 {
 	unsigned n = imix ? 240 : size < 1500 ? 2400 / (size / 64) + 12 : 48;
@@ -124,14 +151,22 @@ static double rate(struct rig *r, int decrypt, int imix, uint32_t size)
 	return (double)bytes / (double)(t2 - t1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 64, 128, 256, 512, 1024, 1500, 2048, 4096, 9000 };
 	struct ipx_sa_params p = { 0 };
 	struct rig r = { 0 };
 	double enc1500 = 0, dec1500 = 0;
 	int bad = 0;
+	const char *json_file = NULL;
+	json_t *cases = json_array();
 
+	if (argc == 3 && strcmp(argv[1], "--json") == 0) {
+		json_file = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: rtl_bench [--json FILE]\n");
+		return 2;
+	}
 	r.cap = 4096;
 	r.buf = malloc((size_t)r.cap * SLOT);
 	r.pk = calloc(r.cap, sizeof(*r.pk));
@@ -165,6 +200,8 @@ int main(void)
 		uint32_t s = imix ? 0 : sizes[k];
 		double e = rate(&r, 0, imix, s), d = rate(&r, 1, imix, s);
 
+		json_case(cases, imix, s, "encrypt", e);
+		json_case(cases, imix, s, "decrypt", d);
 		if (imix)
 			printf("%-8s %12.2f %12.2f\n", "IMIX", e, d);
 		else
@@ -194,6 +231,17 @@ int main(void)
 	       0.9 * 16, enc1500, enc1500 >= 0.9 * 16 ? "met" : "MISSED", dec1500,
 	       dec1500 >= 0.9 * 16 ? "met" : "MISSED");
 	bad = enc1500 < 0.9 * 16 || dec1500 < 0.9 * 16;
+	if (json_file) {
+		json_t *o = json_pack("{s:i, s:o}", "data_w", 128, "cases", cases);
+
+		if (!o || json_dump_file(o, json_file, JSON_COMPACT) < 0) {
+			fprintf(stderr, "rtl_bench: cannot write %s\n", json_file);
+			bad = 2;
+		}
+		json_decref(o);
+	} else {
+		json_decref(cases);
+	}
 	ipx_engine_close(r.sim);
 	ipx_engine_close(r.soft);
 	free(r.buf);
