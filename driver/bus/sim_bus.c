@@ -2,7 +2,7 @@
  * The sim bus: the Verilated kernel and its host-memory model
  * (hw/sim/kernsim.h), in this process.  The device string may set random
  * back-pressure on the memory side: "in_stall=PCT,out_stall=PCT,seed=N"
- * (reads, writes).  DMA memory is the model's own, at device addresses above
+ * (reads, writes), and the host memory's read latency: "rd_latency=CYCLES".  DMA memory is the model's own, at device addresses above
  * 2^44; sync is a no-op as the model reads the host's bytes directly.
  */
 #include <errno.h>
@@ -125,6 +125,8 @@ int ipx_bus_sim_open(const char *dev, struct ipx_bus *bus)
 		if ((p = strstr(dev, "seed=")))
 			seed = strtoull(p + 5, NULL, 10);
 		kernsim_stalls(k, seed, in, out);
+		if ((p = strstr(dev, "rd_latency=")))
+			kernsim_latency(k, strtoull(p + 11, NULL, 10));
 	}
 	bus->ops = &sim_bus_ops;
 	bus->priv = k;

@@ -6,7 +6,10 @@
  * cycle, and the wall-clock Mbit/s the simulation reaches, on bursts of
  * 32 inner IPv4 packets of LEN bytes (default 1400), encrypt then decrypt.
  *
- *   kern_bench [--json FILE] [PACKETS] [LEN]
+ *   kern_bench [--json FILE] [--rd-latency CYCLES] [PACKETS] [LEN]
+ *
+ * --rd-latency: the host memory's read latency (default 322 cycles, 1 us at
+ * 322 MHz: a PCIe round trip), in the kernel model's memory (kernsim).
  *
  * --json writes {"bytes_per_clock", "bare_bytes_per_clock"} (encrypt, the
  * kernel's and the bare pipeline's) to FILE for make -C hw bench JSON=1.
@@ -46,9 +49,9 @@ static uint64_t cycles(struct ipx_engine *e, const char *name)
 }
 
 /* encrypt bytes per cycle of the engine's run */
-static int run(const char *name, unsigned npk, unsigned len, double *bpc)
+static int run(const char *name, unsigned npk, unsigned len, const char *dev, double *bpc)
 {
-	struct ipx_engine_config cfg = { .max_sas = 16 };
+	struct ipx_engine_config cfg = { .max_sas = 16, .device = dev };
 	struct ipx_engine *e;
 	struct ipx_sa_params p;
 	struct ipx_pkt pk[BURST];
@@ -124,23 +127,34 @@ static int run(const char *name, unsigned npk, unsigned len, double *bpc)
 int main(int argc, char **argv)
 {
 	const char *json_file = NULL;
+	unsigned long lat = 322;
 	double sim_bpc, pipe_bpc;
+	char dev[64];
 
-	if (argc >= 3 && strcmp(argv[1], "--json") == 0) {
-		json_file = argv[2];
+	while (argc >= 3 && strncmp(argv[1], "--", 2) == 0) {
+		if (strcmp(argv[1], "--json") == 0)
+			json_file = argv[2];
+		else if (strcmp(argv[1], "--rd-latency") == 0)
+			lat = strtoul(argv[2], NULL, 10);
+		else
+			break;
 		argc -= 2;
 		argv += 2;
 	}
+	snprintf(dev, sizeof(dev), "rd_latency=%lu", lat);
 	unsigned npk = argc > 1 ? (unsigned)atoi(argv[1]) : 2048;
 	unsigned len = argc > 2 ? (unsigned)atoi(argv[2]) : 1400;
 
 	if (len < 40 || len > 1500 || npk < BURST) {
-		fprintf(stderr, "usage: kern_bench [--json FILE] [PACKETS >= %d] [LEN 40..1500]\n",
+		fprintf(stderr,
+			"usage: kern_bench [--json FILE] [--rd-latency CYCLES] [PACKETS >= %d] "
+			"[LEN 40..1500]\n",
 			BURST);
 		return 2;
 	}
 	npk -= npk % BURST;
-	if (run("sim", npk, len, &sim_bpc) < 0 || run("pipe", npk, len, &pipe_bpc) < 0) {
+	printf("sim: host-memory read latency %lu cycles (%.2f us at 322 MHz)\n", lat, lat / 322.0);
+	if (run("sim", npk, len, dev, &sim_bpc) < 0 || run("pipe", npk, len, NULL, &pipe_bpc) < 0) {
 		fprintf(stderr, "kern_bench failed\n");
 		return 1;
 	}

@@ -3,11 +3,14 @@
  * drives the inputs from the models' state, evaluates with the clock low,
  * samples every valid/ready pair, then raises the clock: a handshake counts
  * when both were high before the edge, as in hardware.  Each m_axi port is
- * served by a memory slave with one read and one write burst at a time.
+ * served by a memory slave that takes up to 32 read bursts outstanding and
+ * answers each, in order, a set latency after its address (PCIe's round
+ * trip), and one write burst at a time.
  */
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -23,12 +26,18 @@ struct region {
 	std::unique_ptr<uint8_t[]> mem;
 };
 
+/* a read burst taken, answered from `due` on, in order */
+struct rburst {
+	uint64_t addr;
+	unsigned beats, beat;
+	bool err;
+	uint64_t due;
+};
+
 /* one m_axi port's slave state */
 struct slave {
-	bool rd = false;           // a read burst is being answered
-	uint64_t raddr = 0;
-	unsigned rbeats = 0, rbeat = 0;
-	bool rerr = false;
+	std::deque<rburst> rq;     // read bursts taken and not fully answered
+	bool rd = false;           // this cycle: the oldest is due and answered
 	bool wr = false;           // a write burst is being taken
 	uint64_t waddr = 0;
 	unsigned wbeats = 0, wbeat = 0;
@@ -52,6 +61,8 @@ struct kernsim {
 	slave port[2];             // 0: gmem, 1: ctl
 	harness::rng r;
 	unsigned rd_pct = 0, wr_pct = 0;
+	uint64_t rd_latency = 0;   // cycles from a read burst's address to its data
+	size_t rd_max = 32;        // read bursts the memory takes outstanding
 	bool stall = false, dma_err = false;
 	kernsim_stats stats{};
 	harness::axil_master axil;
@@ -80,7 +91,8 @@ struct kernsim {
 
 	template <typename T> void rdata_beat(T &w, const slave &s)
 	{
-		const uint8_t *p = s.rerr ? nullptr : at(s.raddr + 16ull * s.rbeat, 16);
+		const rburst *b = s.rd ? &s.rq.front() : nullptr;
+		const uint8_t *p = !b || b->err ? nullptr : at(b->addr + 16ull * b->beat, 16);
 		for (int i = 0; i < 4; i++) {
 			uint32_t v = 0;
 			if (p)
@@ -93,7 +105,8 @@ struct kernsim {
 	{
 		for (int p = 0; p < 2; p++) {
 			slave &s = port[p];
-			s.arready = !stall && !s.rd && !r.chance(rd_pct);
+			s.rd = !s.rq.empty() && cycles >= s.rq.front().due;
+			s.arready = !stall && s.rq.size() < rd_max && !r.chance(rd_pct);
 			s.rvalid = s.rd && (s.rheld || (!stall && !r.chance(rd_pct)));
 			s.awready = !stall && !s.wr && !s.bpend && !r.chance(wr_pct);
 			s.wready = !stall && s.wr && !r.chance(wr_pct);
@@ -103,8 +116,8 @@ struct kernsim {
 		m->m_axi_gmem_arready = g.arready;
 		m->m_axi_gmem_rvalid = g.rvalid;
 		rdata_beat(m->m_axi_gmem_rdata, g);
-		m->m_axi_gmem_rresp = g.rerr ? 2 : 0;
-		m->m_axi_gmem_rlast = g.rd && g.rbeat + 1 == g.rbeats;
+		m->m_axi_gmem_rresp = g.rd && g.rq.front().err ? 2 : 0;
+		m->m_axi_gmem_rlast = g.rd && g.rq.front().beat + 1 == g.rq.front().beats;
 		m->m_axi_gmem_awready = g.awready;
 		m->m_axi_gmem_wready = g.wready;
 		m->m_axi_gmem_bvalid = g.bvalid;
@@ -112,8 +125,8 @@ struct kernsim {
 		m->m_axi_ctl_arready = c.arready;
 		m->m_axi_ctl_rvalid = c.rvalid;
 		rdata_beat(m->m_axi_ctl_rdata, c);
-		m->m_axi_ctl_rresp = c.rerr ? 2 : 0;
-		m->m_axi_ctl_rlast = c.rd && c.rbeat + 1 == c.rbeats;
+		m->m_axi_ctl_rresp = c.rd && c.rq.front().err ? 2 : 0;
+		m->m_axi_ctl_rlast = c.rd && c.rq.front().beat + 1 == c.rq.front().beats;
 		m->m_axi_ctl_awready = c.awready;
 		m->m_axi_ctl_wready = c.wready;
 		m->m_axi_ctl_bvalid = c.bvalid;
@@ -140,20 +153,19 @@ struct kernsim {
 		s.rheld = s.rvalid && !x.r;
 		s.bheld = s.bvalid && !x.b;
 		if (x.ar) {
-			s.rd = true;
-			s.raddr = x.araddr;
-			s.rbeats = x.arlen + 1;
-			s.rbeat = 0;
-			bool ok = check_burst(x.araddr, s.rbeats, x.arsize, x.arburst);
-			s.rerr = dma_err || !ok || !at(x.araddr, 16ull * s.rbeats);
-			if (!dma_err && !at(x.araddr, 16ull * s.rbeats))
+			unsigned beats = x.arlen + 1;
+			bool ok = check_burst(x.araddr, beats, x.arsize, x.arburst);
+			s.rq.push_back(rburst{ x.araddr, beats, 0,
+					       dma_err || !ok || !at(x.araddr, 16ull * beats),
+					       cycles + rd_latency });
+			if (!dma_err && !at(x.araddr, 16ull * beats))
 				stats.bad_access++;
 			dma_err = false;   // one burst
 		}
 		if (x.r) {
 			stats.rd_beats++;
-			if (++s.rbeat == s.rbeats)
-				s.rd = false;
+			if (++s.rq.front().beat == s.rq.front().beats)
+				s.rq.pop_front();
 		}
 		if (x.aw) {
 			s.wr = true;
@@ -310,6 +322,11 @@ void kernsim_step(struct kernsim *k, uint64_t cycles)
 uint64_t kernsim_cycles(const struct kernsim *k)
 {
 	return k->cycles;
+}
+
+void kernsim_latency(struct kernsim *k, uint64_t rd_cycles)
+{
+	k->rd_latency = rd_cycles;
 }
 
 int kernsim_fault(struct kernsim *k, enum kernsim_fault kind)

@@ -36,6 +36,10 @@ void kernsim_close(struct kernsim *k);
 /* Random back-pressure on the memory side: each cycle arready/rvalid are
  * held low with probability rd_pct/100, awready/wready with wr_pct/100. */
 void kernsim_stalls(struct kernsim *k, uint64_t seed, unsigned rd_pct, unsigned wr_pct);
+/* Host-memory read latency: a read burst's first beat comes rd_cycles after
+ * its address was taken (0, the default: the next cycle).  The memory takes
+ * up to 32 read bursts outstanding and answers them in order. */
+void kernsim_latency(struct kernsim *k, uint64_t rd_cycles);
 
 /* s_axi_control, with a cycle budget: -ETIMEDOUT when it does not answer */
 int kernsim_reg_write(struct kernsim *k, uint32_t addr, uint32_t val);
