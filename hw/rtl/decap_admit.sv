@@ -273,7 +273,7 @@ module decap_admit #(
   always_ff @(posedge clk) begin
     wo_valid <= 1'b0;
     co_valid <= 1'b0;
-    case (state_reg)
+    unique case (state_reg)
       S_IDLE: begin
         if (h_req) begin  // a command before a new packet
           state_reg <= S_HOST;
