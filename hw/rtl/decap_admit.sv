@@ -19,8 +19,13 @@
 // SPI lookup: two tables of 4-way buckets, bucket index = fold(S(spi ^ key))
 // per table (docs/hw-interface.md); the host places each inbound SPI in one
 // of its two buckets.  Also holds the inbound SA configuration (read by the
-// commit stage through port B) and runs the host's CFG, KEY and BKT
-// commands.
+// commit stage through port B).
+//
+// The host's CFG, KEY and BKT commands run in decap_cmd, which shares the
+// bucket RAMs and the configuration RAM's port A with the packet path: it
+// raises h_req and gets h_gnt while the packet machine is parked in S_HOST.
+// The machine enters S_HOST only from S_IDLE, where a request wins over a
+// new packet, and leaves it the cycle after h_req falls.
 `default_nettype none
 
 `include "esp_decap_wo.svh"
@@ -59,20 +64,19 @@ module decap_admit #(
     input  wire logic                cfgb_en,
     input  wire logic [SA_BITS-1:0]  cfgb_addr,
     output logic [`DCFG_W-1:0]       cfgb_data,
-    // host commands (CFG, KEY, BKT)
-    input  wire logic                cmd_valid,
-    input  wire logic [3:0]          cmd_op,
-    input  wire logic [15:0]         cmd_index,
-    input  wire logic [4:0]          cmd_slot,
-    input  wire logic [2047:0]       cmd_stg,
-    output logic                     cmd_done,
-    output logic                     cmd_err,
-    output logic [63:0]              stg_we,
-    output logic [2047:0]            stg_wdata,
-    output logic                     kw_en,
-    output logic [4:0]               kw_slot,
-    output logic [SA_BITS-1:0]       kw_sa,
-    output logic [127:0]             kw_data
+    // the SA tables for the host's commands (decap_cmd): granted while
+    // the packet machine is idle
+    input  wire logic                h_req,
+    output logic                     h_gnt,
+    input  wire logic                h_bkt_we,
+    input  wire logic                h_bkt_re,
+    input  wire logic                h_bkt_sel,   // SPI table 0 or 1
+    input  wire logic [SA_BITS-3:0]  h_bkt_idx,
+    input  wire logic [4*48-1:0]     h_bkt_wdata, // IPX_SPI_WAYS x {sa[15:0], spi[31:0]}
+    output logic      [4*48-1:0]     h_bkt_rdata, // a cycle after h_bkt_re
+    input  wire logic                h_cfg_we,
+    input  wire logic [SA_BITS-1:0]  h_cfg_addr,
+    input  wire logic [`DCFG_W-1:0]  h_cfg_wdata
 );
 
 `include "ipsecfx_contract.svh"
@@ -92,50 +96,11 @@ module decap_admit #(
     $error("decap_admit: two SPI tables of 4-way buckets");
   end
 
-  // ---- staging fields
-  logic [63:0]  f_hard_pkts, f_hard_bytes, f_soft_pkts, f_soft_bytes;
-  logic [31:0]  f_salt, f_spi;
-  logic [15:0]  f_w;
-  logic         f_esn, f_valid;
-  logic [3:0]   f_cipher;
-  logic [127:0] f_key;
-  logic [BKT_W-1:0] f_bkt;
-  assign f_hard_pkts  = cmd_stg[IPX_F_CFG_HARD_PKTS_LSB +: 64];
-  assign f_hard_bytes = cmd_stg[IPX_F_CFG_HARD_BYTES_LSB +: 64];
-  assign f_soft_pkts  = cmd_stg[IPX_F_CFG_SOFT_PKTS_LSB +: 64];
-  assign f_soft_bytes = cmd_stg[IPX_F_CFG_SOFT_BYTES_LSB +: 64];
-  assign f_salt       = cmd_stg[IPX_F_CFG_SALT_LSB +: 32];
-  assign f_spi        = cmd_stg[IPX_F_CFG_SPI_LSB +: 32];
-  assign f_w          = cmd_stg[IPX_F_CFG_WINDOW_LSB +: 16];
-  assign f_esn        = cmd_stg[IPX_F_CFG_ESN_LSB];
-  assign f_valid      = cmd_stg[IPX_F_CFG_VALID_LSB];
-  assign f_cipher     = cmd_stg[IPX_F_CFG_CIPHER_LSB +: 4];
-  assign f_key        = cmd_stg[IPX_F_KEY_LSB +: 128];
-  always_comb
-    for (int e = 0; e < 4; e++)
-      f_bkt[48*e +: 48] = {cmd_stg[IPX_F_BKT_SA_LSB + 64*e +: 16],
-                           cmd_stg[IPX_F_BKT_SPI_LSB + 64*e +: 32]};
-
-  logic       stg_ok;
-  logic [1:0] stg_nr;
-  always_comb begin
-    stg_ok = 1'b1;
-    stg_nr = 2'd0;
-    case (f_cipher)
-      IPX_CIPHER_AES128GCM16: stg_nr = 2'd0;
-      IPX_CIPHER_AES192GCM16: stg_nr = 2'd1;
-      IPX_CIPHER_AES256GCM16: stg_nr = 2'd2;
-      default: stg_ok = 1'b0;
-    endcase
-    // the window must fit the ring, with a word to spare; ESN needs one
-    if (f_w > 16'(64 * (NW - 1)) || (f_esn && f_w == 16'd0)) stg_ok = 1'b0;
-  end
-
   // ---- FSM
   typedef enum logic [4:0] {
     S_IDLE, S_P1, S_P2, S_P3, S_P4, S_H, S_B, S_B1, S_B2, S_R, S_C1, S_W, S_W1, S_W2, S_C2,
     S_DRAIN,
-    S_HEXEC, S_HBKT, S_HCLEAR, S_HDONE
+    S_HOST  // the tables are decap_cmd's
   } state_t;
   state_t state_reg;
 
@@ -192,41 +157,39 @@ module decap_admit #(
     for (int s = 0; s < 32; s += BKT_BITS) fold = fold ^ BKT_BITS'(y >> s);
   endfunction
 
-  // bucket RAMs
-  // host commands: decided in S_IDLE into registers, carried out in S_HEXEC
-  logic cmd_new, cmd_oob_sa, cmd_oob_bkt, cmd_exec;
-  logic h_cfg_ok, h_bkt_ok, h_key_ok, h_sa_ok;
-  assign cmd_new = state_reg == S_IDLE && cmd_valid && !cmd_done;
-  assign cmd_exec = state_reg == S_HEXEC;
-  assign cmd_oob_sa = cmd_index >= 16'(2 ** SA_BITS);
-  assign cmd_oob_bkt = cmd_index >= 16'(2 ** BKT_BITS) || cmd_slot > 5'd1;
-
-  logic bkt_we;
-  assign bkt_we = cmd_exec && cmd_op == IPX_CMD_WRITE_BKT && h_bkt_ok;
+  // ---- the tables shared with decap_cmd: the packet path reads them in
+  // S_H (buckets) and S_R (configuration), the host only in S_HOST
+  logic bkt_we0, bkt_we1, cfg_we, cfg_re;
+  logic [`DCFG_W-1:0] cfg_q;
+  assign h_gnt = state_reg == S_HOST;
   always_comb begin
-    bkt_re  = state_reg == S_H || (cmd_exec && cmd_op == IPX_CMD_READ_BKT && h_bkt_ok);
-    b0_addr = state_reg == S_H ? fold(r_y0) : cmd_index[BKT_BITS-1:0];
-    b1_addr = state_reg == S_H ? fold(r_y1) : cmd_index[BKT_BITS-1:0];
+    bkt_we0 = h_gnt && h_bkt_we && !h_bkt_sel;
+    bkt_we1 = h_gnt && h_bkt_we && h_bkt_sel;
+    bkt_re  = state_reg == S_H || (h_gnt && h_bkt_re);
+    b0_addr = h_bkt_idx;
+    b1_addr = h_bkt_idx;
+    if (state_reg == S_H) begin
+      b0_addr = fold(r_y0);
+      b1_addr = fold(r_y1);
+    end
+    cfg_we  = h_gnt && h_cfg_we;
+    cfg_re  = state_reg == S_R;
   end
+  assign h_bkt_rdata = h_bkt_sel ? b1_q : b0_q;
+
   ram_sdp #(.WIDTH(BKT_W), .ADDR_W(BKT_BITS)) u_bkt0 (
-      .clk(clk), .we(bkt_we && cmd_slot == 5'd0), .waddr(cmd_index[BKT_BITS-1:0]),
-      .wdata(f_bkt), .re(bkt_re), .raddr(b0_addr), .rdata(b0_q));
+      .clk(clk), .we(bkt_we0), .waddr(h_bkt_idx), .wdata(h_bkt_wdata), .re(bkt_re),
+      .raddr(b0_addr), .rdata(b0_q));
   ram_sdp #(.WIDTH(BKT_W), .ADDR_W(BKT_BITS)) u_bkt1 (
-      .clk(clk), .we(bkt_we && cmd_slot == 5'd1), .waddr(cmd_index[BKT_BITS-1:0]),
-      .wdata(f_bkt), .re(bkt_re), .raddr(b1_addr), .rdata(b1_q));
+      .clk(clk), .we(bkt_we1), .waddr(h_bkt_idx), .wdata(h_bkt_wdata), .re(bkt_re),
+      .raddr(b1_addr), .rdata(b1_q));
 
   // configuration RAM: port A host writes and admission reads, port B the
   // commit stage
-  logic             cfg_we, cfg_re;
-  logic [`DCFG_W-1:0] cfg_q;
-  assign cfg_we = cmd_exec && cmd_op == IPX_CMD_WRITE_CFG && h_cfg_ok;
-  assign cfg_re = state_reg == S_R;
   ram_tdp #(.WIDTH(`DCFG_W), .ADDR_W(SA_BITS), .ULTRA(SA_BITS >= 10)) u_cfg (
-      .clk(clk), .a_en(cfg_we || cfg_re), .a_we(cfg_we),
-      .a_addr(cfg_we ? cmd_index[SA_BITS-1:0] : r_sa),
-      .a_wdata({f_hard_pkts, f_hard_bytes, f_soft_pkts, f_soft_bytes, f_salt, f_spi, f_w,
-                f_esn, stg_nr, f_valid && stg_ok}),
-      .a_rdata(cfg_q), .b_en(cfgb_en), .b_addr(cfgb_addr), .b_rdata(cfgb_data));
+      .clk(clk), .a_en(cfg_we || cfg_re), .a_we(cfg_we), .a_addr(cfg_we ? h_cfg_addr : r_sa),
+      .a_wdata(h_cfg_wdata), .a_rdata(cfg_q),
+      .b_en(cfgb_en), .b_addr(cfgb_addr), .b_rdata(cfgb_data));
 
   logic [31:0] c_salt;
   logic [15:0] c_w;
@@ -268,7 +231,7 @@ module decap_admit #(
   assign win_addr = {r_sa, rc_seq[6 +: AW]};
 
   logic start;
-  assign start = state_reg == S_IDLE && !(cmd_valid && !cmd_done) && d_valid && wo_room && co_room;
+  assign start = state_reg == S_IDLE && !h_req && d_valid && wo_room && co_room;
   assign d_ready = start;
 
   // bucket match, in two steps: 16-bit halves compared (S_B), then the
@@ -302,36 +265,18 @@ module decap_admit #(
     stable = !c_esn || pipe_empty || !cmp64_ge(r_tscmp);
   end
 
-  logic [4:0] clr_reg;
   logic [13:0] ctlen;
   assign ctlen = 14'(r_esplen - 16'd32);
 
-  always_comb begin
-    kw_en = cmd_exec && cmd_op == IPX_CMD_WRITE_KEY && h_key_ok;
-    kw_slot = cmd_slot;
-    kw_sa = cmd_index[SA_BITS-1:0];
-    kw_data = f_key;
-    if (state_reg == S_HCLEAR) begin
-      kw_en = 1'b1;
-      kw_slot = clr_reg;
-      kw_data = '0;
-    end
-    ts_we = state_reg == S_C2 && stable && c_valid && !r_exp && !r_lenbad && !replayed;
-  end
+  assign ts_we = state_reg == S_C2 && stable && c_valid && !r_exp && !r_lenbad && !replayed;
 
   always_ff @(posedge clk) begin
-    cmd_done <= 1'b0;
-    stg_we   <= '0;
     wo_valid <= 1'b0;
     co_valid <= 1'b0;
-    case (state_reg)
+    unique case (state_reg)
       S_IDLE: begin
-        if (cmd_new) begin
-          h_sa_ok  <= !cmd_oob_sa;
-          h_cfg_ok <= !cmd_oob_sa && (stg_ok || !f_valid);
-          h_key_ok <= !cmd_oob_sa && cmd_slot < 5'(IPX_KEY_SLOTS);
-          h_bkt_ok <= !cmd_oob_bkt;
-          state_reg <= S_HEXEC;
+        if (h_req) begin  // a command before a new packet
+          state_reg <= S_HOST;
         end else if (start) begin
           p_start <= d_start;
           p_beats <= d_beats;
@@ -489,51 +434,11 @@ module decap_admit #(
         end
       end
       S_DRAIN: if (pipe_empty) state_reg <= S_R;
-      S_HEXEC: begin
-        cmd_err <= 1'b0;
-        state_reg <= S_HDONE;
-        case (cmd_op)
-          IPX_CMD_WRITE_CFG: cmd_err <= !h_cfg_ok;
-          IPX_CMD_WRITE_KEY: cmd_err <= !h_key_ok;
-          IPX_CMD_CLEAR_KEYS: begin
-            if (!h_sa_ok) cmd_err <= 1'b1;
-            else begin
-              clr_reg <= '0;
-              state_reg <= S_HCLEAR;
-            end
-          end
-          IPX_CMD_WRITE_BKT: cmd_err <= !h_bkt_ok;
-          IPX_CMD_READ_BKT: begin
-            if (!h_bkt_ok) cmd_err <= 1'b1;
-            else state_reg <= S_HBKT;
-          end
-          default: cmd_err <= 1'b1;
-        endcase
-      end
-      S_HBKT: begin  // bucket read back
-        stg_we[7:0] <= '1;
-        stg_wdata <= '0;
-        for (int e = 0; e < 4; e++) begin
-          stg_wdata[IPX_F_BKT_SPI_LSB + 64*e +: 32] <= cmd_slot[0] ? b1_q[48*e +: 32] : b0_q[48*e +: 32];
-          stg_wdata[IPX_F_BKT_SA_LSB + 64*e +: 16] <= cmd_slot[0] ? b1_q[48*e+32 +: 16] :
-                                                                     b0_q[48*e+32 +: 16];
-        end
-        state_reg <= S_HDONE;
-      end
-      S_HCLEAR: begin
-        clr_reg <= clr_reg + 1'b1;
-        if (clr_reg == 5'(IPX_KEY_SLOTS - 1)) state_reg <= S_HDONE;
-      end
-      S_HDONE: begin
-        cmd_done  <= 1'b1;
-        state_reg <= S_IDLE;
-      end
+      S_HOST: if (!h_req) state_reg <= S_IDLE;
       default: state_reg <= S_IDLE;
     endcase
     if (rst) begin
       state_reg <= S_IDLE;
-      cmd_done  <= 1'b0;
-      cmd_err   <= 1'b0;
       wo_valid  <= 1'b0;
       co_valid  <= 1'b0;
     end

@@ -4,6 +4,7 @@
 //
 //   pkt_buffer    store and forward; the first six beats go to the parser
 //   decap_admit   outer header, SPI lookup, early checks incl. replay
+//   decap_cmd     the host's CFG, KEY and BKT commands, on decap_admit's tables
 //   decap_issue   ciphertext realigned to blocks: J0A, DATA, LEN; the ICV
 //   gcm_pipe      AES-GCM, hashing the ciphertext
 //   decap_trail   padding, next header, inner header on the plaintext
@@ -121,6 +122,11 @@ module esp_decap #(
   logic [4:0]         kw_slot;
   logic [SA_BITS-1:0] kw_sa;
   logic [127:0]       kw_data;
+  logic               h_req, h_gnt, h_bkt_we, h_bkt_re, h_bkt_sel, h_cfg_we;
+  logic [SA_BITS-3:0] h_bkt_idx;
+  logic [4*48-1:0]    h_bkt_wdata, h_bkt_rdata;
+  logic [SA_BITS-1:0] h_cfg_addr;
+  logic [`DCFG_W-1:0] h_cfg_wdata;
 
   decap_admit #(.SA_BITS(SA_BITS), .BUF_W(BUF_W), .NW(NW)) u_admit (
       .clk(clk), .rst(rst),
@@ -131,9 +137,20 @@ module esp_decap #(
       .st_en(st_b_en), .st_addr(st_b_addr), .st_data(st_b_data),
       .win_en(win_b_en), .win_addr(win_b_addr), .win_data(win_b_data),
       .cfgb_en(cfgb_en), .cfgb_addr(cfgb_addr), .cfgb_data(cfgb_data),
+      .h_req(h_req), .h_gnt(h_gnt), .h_bkt_we(h_bkt_we), .h_bkt_re(h_bkt_re),
+      .h_bkt_sel(h_bkt_sel), .h_bkt_idx(h_bkt_idx), .h_bkt_wdata(h_bkt_wdata),
+      .h_bkt_rdata(h_bkt_rdata), .h_cfg_we(h_cfg_we), .h_cfg_addr(h_cfg_addr),
+      .h_cfg_wdata(h_cfg_wdata));
+
+  decap_cmd #(.SA_BITS(SA_BITS), .NW(NW)) u_cmd (
+      .clk(clk), .rst(rst),
       .cmd_valid(cmd_a), .cmd_op(cmd_op), .cmd_index(cmd_index),
       .cmd_slot(cmd_slot), .cmd_stg(cmd_stg), .cmd_done(a_done), .cmd_err(a_err),
       .stg_we(a_stg_we), .stg_wdata(a_stg_wdata),
+      .h_req(h_req), .h_gnt(h_gnt), .h_bkt_we(h_bkt_we), .h_bkt_re(h_bkt_re),
+      .h_bkt_sel(h_bkt_sel), .h_bkt_idx(h_bkt_idx), .h_bkt_wdata(h_bkt_wdata),
+      .h_bkt_rdata(h_bkt_rdata), .h_cfg_we(h_cfg_we), .h_cfg_addr(h_cfg_addr),
+      .h_cfg_wdata(h_cfg_wdata),
       .kw_en(kw_en), .kw_slot(kw_slot), .kw_sa(kw_sa), .kw_data(kw_data));
 
   logic              iwo_valid, iwo_ready, cwo_valid, cwo_ready, f_unused0, f_unused1;
