@@ -25,6 +25,7 @@ BLOCKS = [
     ('GCM core', 'gcm_pipe', 'AES + GHASH + tag'),
     ('SA table out', 'encap_admit', 'outbound config/state RAMs, checks, seq, lifetimes'),
     ('SA table in (lookup)', 'decap_admit', 'inbound config, SPI hash tables, early checks'),
+    ('SA commands in', 'decap_cmd', 'inbound SA install, query, delete (host commands)'),
     ('SA table in (state)', 'decap_commit', 'inbound state, 1024-bit replay windows, commit'),
     ('drop counters', 'drop_ctr', '16 x 64-bit per SA (one direction)'),
     ('encap', 'esp_encap', 'whole outbound path'),
