@@ -16,7 +16,8 @@ n=0
 fail=0
 while read -r name port rule; do
 	n=$((n + 1))
-	( "$tb" "$name" ) >"$out" 2>&1  # the shell's "Aborted" goes there too
+	# a subshell that is not just the command: its "Aborted" goes to $out too
+	( "$tb" "$name"; exit $? ) >"$out" 2>&1
 	rc=$?
 	if [ "$name" = legal ]; then
 		if [ $rc -eq 0 ] && ! grep -q '%Error' "$out"; then
