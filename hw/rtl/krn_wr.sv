@@ -100,7 +100,11 @@ module krn_wr #(
     awlen    = st == S_CAW ? 8'd0 : 8'(nb - 13'd1);
     awvalid  = st == S_AW || st == S_CAW;
     wvalid   = (st == S_W && (ended || cur_valid)) || st == S_CW;
-    wdata    = st == S_CW ? {32'd0, idx + 32'd1, 16'd0, len, ovf, 3'd0, tuser} : cur_data;
+    // after the packet's last beat the burst is filled with strobe-less
+    // zeros, not with whatever the pipeline offers next: W's payload holds
+    // while WVALID waits for WREADY (AXI4 A3.2.1; axi4_check found it)
+    wdata    = st == S_CW ? {32'd0, idx + 32'd1, 16'd0, len, ovf, 3'd0, tuser} :
+               ended ? '0 : cur_data;
     wstrb    = st == S_CW ? 16'hffff : (ended ? 16'h0 : cur_keep);
     wlast    = st == S_CW || bl == 1;
     bready   = st == S_B || st == S_CB || st == S_HALT;
