@@ -259,7 +259,7 @@ module esp_kernel #(
       .arready(s_axi_control_arready), .rdata(s_axi_control_rdata),
       .rresp(s_axi_control_rresp), .rvalid(s_axi_control_rvalid),
       .rready(s_axi_control_rready));
-  axi4_check #(.DATA_W(C_M_AXI_DATA_WIDTH), .NAME("esp_kernel.m_axi_gmem")) u_chk_gmem (
+  axi4_check #(.DATA_W(C_M_AXI_DATA_WIDTH), .DEPTH(64), .NAME("esp_kernel.m_axi_gmem")) u_chk_gmem (
       .clk(ap_clk), .rst(rst),
       .awaddr(m_axi_gmem_awaddr), .awlen(m_axi_gmem_awlen), .awsize(m_axi_gmem_awsize),
       .awburst(m_axi_gmem_awburst), .awvalid(m_axi_gmem_awvalid), .awready(m_axi_gmem_awready),
