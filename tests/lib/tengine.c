@@ -15,8 +15,11 @@ const char *te_engine_name(void)
 
 struct ipx_engine *te_open_named(const char *name, bool no_ipsecmb)
 {
+	/* IPSECFX_TEST_DEVICE: the sim/pipe device string, e.g. the kernel
+	 * model's memory latency and stalls (driver/bus/sim_bus.c) */
 	struct ipx_engine_config cfg = { .max_sas = 4096,
-					 .soft_no_ipsecmb = no_ipsecmb };
+					 .soft_no_ipsecmb = no_ipsecmb,
+					 .device = getenv("IPSECFX_TEST_DEVICE") };
 	struct ipx_engine *e = NULL;
 
 	/* exactly the backend under test: no placement in front of a card */
