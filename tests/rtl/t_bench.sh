@@ -7,24 +7,7 @@ cd "$(dirname "$0")/../.."
 b=${IPSECFX_BUILD:-build}/hw/rtl_bench
 if [ ! -x "$b" ]; then
 	echo "ok 1 - rtl_bench # SKIP $b not built"
-	# the fields make -C hw bench JSON=1 prints (scripts read them)
-if python3 - "$json" <<'EOF_PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["data_w"] == 128
-sizes = {(c["size"], c["dir"]) for c in r["cases"]}
-for s in (64, 1500, 9000, "imix"):
-    for d in ("encrypt", "decrypt"):
-        assert (s, d) in sizes, (s, d)
-for c in r["cases"]:
-    assert c["bytes_per_clock"] > 0 and c["packets_per_clock"] > 0, c
-EOF_PY
-then
-	echo "ok 2 - rtl_bench --json: data_w 128, cases for 64, 1500, 9000 and imix each way, bytes and packets per clock"
-else
-	echo "not ok 2 - rtl_bench --json: fields missing"
-fi
-echo "1..2"
+	echo "1..1"
 	exit 0
 fi
 json=$(mktemp)
