@@ -15,6 +15,7 @@
  * --json writes {"bytes_per_clock", "bare_bytes_per_clock"} (encrypt, the
  * kernel's and the bare pipeline's) to FILE for make -C hw bench JSON=1.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,13 +133,23 @@ int main(int argc, char **argv)
 	double sim_bpc, pipe_bpc;
 	char dev[64];
 
-	while (argc >= 3 && strncmp(argv[1], "--", 2) == 0) {
-		if (strcmp(argv[1], "--json") == 0)
+	while (argc >= 2 && strncmp(argv[1], "--", 2) == 0) {
+		char *end = NULL;
+
+		if (argc >= 3 && strcmp(argv[1], "--json") == 0) {
 			json_file = argv[2];
-		else if (strcmp(argv[1], "--rd-latency") == 0)
-			lat = strtoul(argv[2], NULL, 10);
-		else
-			break;
+		} else if (argc >= 3 && strcmp(argv[1], "--rd-latency") == 0) {
+			errno = 0;
+			lat = strtoul(argv[2], &end, 10);
+			if (errno || end == argv[2] || *end || lat > 1000000) {
+				fprintf(stderr, "kern_bench: --rd-latency takes cycles, 0..1000000, not '%s'\n",
+					argv[2]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "kern_bench: unknown option or missing value: %s\n", argv[1]);
+			return 2;
+		}
 		argc -= 2;
 		argv += 2;
 	}
